@@ -1,0 +1,34 @@
+# Two commands for a newcomer: `make contract` (run the contract suite, write reports/) and
+# `make test` (the project's own tests, lint and types). Both create .venv when it is missing.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: contract test lint types selftest serve clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+contract: $(STAMP)
+	$(BIN)/eicontract run $(ARGS)
+
+test: lint types selftest
+
+lint: $(STAMP)
+	$(BIN)/ruff check eicontract tests conftest.py
+
+types: $(STAMP)
+	$(BIN)/mypy
+
+selftest: $(STAMP)
+	$(BIN)/pytest -p no:randomly $(PYTEST_ARGS)
+
+serve: $(STAMP)
+	$(BIN)/eicontract serve $(ARGS)
+
+clean:
+	rm -rf $(VENV) reports/*.json reports/*.xml reports/*.html

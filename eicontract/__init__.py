@@ -1,0 +1,1 @@
+"""Contract gate for the Edge Impulse classify API."""

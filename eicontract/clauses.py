@@ -1,0 +1,82 @@
+"""The clause catalogue: every rule the gate checks, under a stable id.
+
+Reports, the fault catalogue and the self-tests all name clauses by these ids,
+so an id never changes meaning once published. Add, never rename.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Clause:
+    id: str
+    group: str
+    summary: str
+
+
+_CLAUSES = [
+    # 1. Schema conformance and the failure envelope
+    Clause("SCHEMA-RESPONSE", "schema", "A successful reply conforms to its documented JSON Schema."),
+    Clause("SCHEMA-NEGATIVE", "schema",
+           "Invalid input (wrong types, values outside an enum, malformed JSON filters) "
+           "gets the failure envelope: never a 5xx, never success: true."),
+    Clause("ENVELOPE-ERROR", "schema",
+           "A failure is {success: false, error: <non-empty text>}; success: true never carries "
+           "an error text."),
+    Clause("AUTH-REJECT", "schema", "A missing or wrong API key is rejected and the body holds no data."),
+    # 2. Job versus result
+    Clause("JOB-EXCLUSIVE", "job", "Every classify reply is exactly one of: a result, or a job id."),
+    Clause("JOB-SUBJECT", "job", "A classify result is about the requested sample and learn block."),
+    Clause("JOB-STATUS-ID", "job", "The status of a job id names that same job (job.id matches)."),
+    Clause("JOB-MONOTONE", "job",
+           "Job timestamps are ordered (created <= started <= finished), never move backwards, "
+           "and a finished job stays finished with the same outcome."),
+    Clause("JOB-COMPLETES", "job",
+           "A job finishes within the deadline; after a successful finish, calling classify again "
+           "yields the result within a bounded number of calls."),
+    Clause("JOB-DETERMINISTIC", "job", "The same sample, block and variant give the same result every time."),
+    Clause("JOB-UNKNOWN", "job", "An unknown job id gets the failure envelope."),
+    # 3. Sliding window
+    Clause("WINDOW-COUNT", "window",
+           "The result has one entry per window derived from totalLengthMs, windowSizeMs and "
+           "windowIncreaseMs."),
+    Clause("WINDOW-LABELS", "window", "expectedLabels has one entry per window."),
+    Clause("WINDOW-PROBS", "window", "Class probabilities lie in [0, 1] and sum to 1 within a tolerance."),
+    Clause("WINDOW-ANOMALY", "window", "An anomaly block reports an anomaly score for every window."),
+    # 4. Paging
+    Clause("PAGE-LIMIT", "paging", "A page never holds more than limit results."),
+    Clause("PAGE-DISJOINT", "paging", "No sample appears twice across the pages of one listing."),
+    Clause("PAGE-COMPLETE", "paging",
+           "Concatenated pages give the same sequence whatever the page size: no gaps."),
+    Clause("PAGE-STABLE", "paging", "Reading the same page twice gives the same page."),
+    Clause("PAGE-PAST-END", "paging", "An offset past the end gives an empty page."),
+    Clause("PAGE-TOTAL", "paging", "totalCount, when present, equals the full listing length on every page."),
+    Clause("PAGE-PREDICTIONS", "paging",
+           "Predictions are only for samples on the same page, with windows inside the sample."),
+    Clause("PAGE-PARAMS", "paging", "A negative or non-integer limit or offset is rejected."),
+    # 5. Filters
+    Clause("FILTER-SOUND", "filter", "Every returned sample satisfies the filter (loosest documented reading)."),
+    Clause("FILTER-COMPLETE", "filter",
+           "Every sample of the unfiltered listing that satisfies the filter (strictest reading) "
+           "is returned."),
+    Clause("FILTER-COMPOSE", "filter", "Two filters together give the intersection of each alone."),
+    Clause("FILTER-PAGING", "filter",
+           "Filtering commutes with paging: a filtered page is the same slice of the filtered listing."),
+    Clause("FILTER-MALFORMED", "filter",
+           "A malformed filter (bad JSON, bad value) is an error, never an unfiltered list."),
+    # 6. Options
+    Clause("LABELS-TRUNCATE", "options", "truncateStructuredLabels=true returns no more labels than without it."),
+    Clause("VARIANT", "options", "Every documented model variant is accepted; an unknown variant is rejected."),
+]
+
+CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}
+
+
+def clause(clause_id: str) -> Clause:
+    """Look a clause up by id; an unknown id is a programming error."""
+    try:
+        return CLAUSES[clause_id]
+    except KeyError:
+        raise KeyError(f"unknown clause id {clause_id!r}") from None

@@ -1,0 +1,203 @@
+"""The contract as data: load contracts/ (OpenAPI + JSON Schemas + examples) and validate bodies.
+
+The JSON Schema files are the single source of truth. `openapi.yaml` points at them with
+relative `$ref`s; `bundled_openapi()` inlines them under `components/schemas` so that tools that
+want one self-contained document (schemathesis) get it without touching the disk again.
+
+Two strictness levels:
+- lenient (default): unknown properties are allowed, because the live API already returns
+  fields the documents don't show;
+- strict: every object schema that lists its properties is closed (`additionalProperties:
+  false`), for drift hunting.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SCHEMA_BASE = "https://contracts.eicontract.invalid/schemas/"
+
+
+class Strictness(StrEnum):
+    LENIENT = "lenient"
+    STRICT = "strict"
+
+
+def contracts_dir() -> Path:
+    """contracts/ beside the package (a source checkout or an editable install)."""
+    here = Path(__file__).resolve().parent
+    for candidate in (here / "_contracts", here.parent / "contracts"):
+        if (candidate / "openapi.yaml").is_file():
+            return candidate
+    raise FileNotFoundError(f"contracts/ not found next to {here}")
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+@cache
+def raw_schemas() -> dict[str, dict[str, Any]]:
+    """Every schema file, keyed by its file name (e.g. 'page.schema.json')."""
+    folder = contracts_dir() / "schemas"
+    return {p.name: _read_json(p) for p in sorted(folder.glob("*.schema.json"))}
+
+
+def close_objects(schema: Any) -> Any:
+    """A copy of `schema` in which every object that lists properties forbids others."""
+    if isinstance(schema, list):
+        return [close_objects(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    closed = {key: close_objects(value) for key, value in schema.items()}
+    if "properties" in closed and "additionalProperties" not in closed:
+        closed["additionalProperties"] = False
+    return closed
+
+
+@cache
+def registry(strictness: Strictness = Strictness.LENIENT) -> Registry[Any]:
+    resources = []
+    for name, schema in raw_schemas().items():
+        content = close_objects(schema) if strictness is Strictness.STRICT else schema
+        resources.append((SCHEMA_BASE + name, Resource.from_contents(content, DRAFT202012)))
+    return Registry().with_resources(resources)
+
+
+def _is_datetime(value: object) -> bool:
+    if not isinstance(value, str):
+        return True  # format only constrains strings
+    try:
+        datetime.fromisoformat(value)
+    except ValueError:
+        return False
+    return "T" in value or " " in value  # a bare date is not a date-time
+
+
+_FORMATS = jsonschema.FormatChecker(formats=())
+_FORMATS.checks("date-time")(_is_datetime)
+
+
+@dataclass(frozen=True, slots=True)
+class SchemaError:
+    """One place where a body breaks its schema."""
+
+    path: str  # JSON pointer-ish location in the body, e.g. "/result/0/sample/id"
+    message: str
+    schema_path: str
+
+    def __str__(self) -> str:
+        return f"{self.path or '/'}: {self.message}"
+
+
+@cache
+def validator(name: str, strictness: Strictness = Strictness.LENIENT) -> jsonschema.Validator:
+    """A compiled validator for schema file `name` ('page' or 'page.schema.json')."""
+    file_name = name if name.endswith(".schema.json") else f"{name}.schema.json"
+    if file_name not in raw_schemas():
+        raise KeyError(f"no schema {file_name!r} in {contracts_dir() / 'schemas'}")
+    reg = registry(strictness)
+    schema = reg.contents(SCHEMA_BASE + file_name)
+    return jsonschema.Draft202012Validator(schema, registry=reg, format_checker=_FORMATS)
+
+
+def _best_errors(errors: Iterator[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    """Descend into anyOf/oneOf so the message names the real field, not 'not valid under any'."""
+    found: list[jsonschema.ValidationError] = []
+    for error in errors:
+        if error.context:
+            best = jsonschema.exceptions.best_match(error.context)
+            found.append(best if best is not None else error)
+        else:
+            found.append(error)
+    return found
+
+
+def validate(body: Any, name: str, strictness: Strictness = Strictness.LENIENT) -> list[SchemaError]:
+    """Every schema error of `body` against schema `name`; empty when it conforms."""
+    errors = _best_errors(validator(name, strictness).iter_errors(body))
+    return [
+        SchemaError(
+            path="".join(f"/{part}" for part in error.absolute_path),
+            message=error.message if len(error.message) < 300 else error.message[:297] + "...",
+            schema_path="/".join(str(p) for p in error.absolute_schema_path),
+        )
+        for error in sorted(errors, key=lambda e: list(map(str, e.absolute_path)))
+    ]
+
+
+@cache
+def openapi_document() -> dict[str, Any]:
+    """contracts/openapi.yaml as written (relative $refs to the schema files)."""
+    loaded = yaml.safe_load((contracts_dir() / "openapi.yaml").read_text(encoding="utf-8"))
+    if not isinstance(loaded, dict):
+        raise ValueError("contracts/openapi.yaml is not a mapping")
+    return loaded
+
+
+def _component_name(file_name: str) -> str:
+    return str(raw_schemas()[file_name]["title"])
+
+
+def _rewrite_ref(ref: str, current_file: str | None) -> str:
+    """Map a file-relative $ref onto the bundled document's components/schemas."""
+    target, _, fragment = ref.partition("#")
+    if not target:  # a ref inside the same schema file
+        if current_file is None:
+            return ref  # an OpenAPI-internal ref: leave it
+        target = current_file
+    file_name = Path(target).name
+    return f"#/components/schemas/{_component_name(file_name)}{fragment}"
+
+
+def _rewrite(node: Any, current_file: str | None) -> Any:
+    if isinstance(node, list):
+        return [_rewrite(item, current_file) for item in node]
+    if not isinstance(node, dict):
+        return node
+    out: dict[str, Any] = {}
+    for key, value in node.items():
+        if key == "$ref" and isinstance(value, str):
+            out[key] = _rewrite_ref(value, current_file)
+        elif key in ("$id", "$schema"):
+            continue  # identifiers of the files; meaningless inside one document
+        else:
+            out[key] = _rewrite(value, current_file)
+    return out
+
+
+@cache
+def _bundled(strictness: Strictness) -> dict[str, Any]:
+    document = _rewrite(copy.deepcopy(openapi_document()), None)
+    components = document.setdefault("components", {}).setdefault("schemas", {})
+    for file_name, schema in raw_schemas().items():
+        content = close_objects(schema) if strictness is Strictness.STRICT else schema
+        components[_component_name(file_name)] = _rewrite(content, file_name)
+    return document
+
+
+def bundled_openapi(strictness: Strictness = Strictness.LENIENT) -> dict[str, Any]:
+    """One self-contained OpenAPI 3.1 dict (a fresh copy: callers may mutate it)."""
+    return copy.deepcopy(_bundled(strictness))
+
+
+def example(name: str) -> Any:
+    """A documented example from contracts/examples/ (e.g. 'page.json')."""
+    return _read_json(contracts_dir() / "examples" / name)
+
+
+def example_names() -> list[str]:
+    return sorted(p.name for p in (contracts_dir() / "examples").glob("*.json"))
