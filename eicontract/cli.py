@@ -1,0 +1,172 @@
+"""`eicontract`: serve the reference server, run the contract suite, list the faults.
+
+`run` is a thin front for pytest: it turns its flags into the plugin's pytest options (one
+direction of configuration) and maps pytest's exit status onto the gate's:
+0 every clause holds, 1 a violation, 2 the harness could not run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ipaddress
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from eicontract.settings import DEFAULT_SEED, PROFILES
+
+EXIT_OK, EXIT_VIOLATION, EXIT_HARNESS = 0, 1, 2
+DEFAULT_PORT = 4810
+_PYTEST_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests were collected"}
+
+
+def repo_root() -> Path:
+    return Path(__file__).resolve().parents[1]
+
+
+def _loopback(host: str) -> str:
+    if host == "localhost":
+        return host
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return host
+    except ValueError:
+        pass
+    raise argparse.ArgumentTypeError(f"the reference server binds to loopback only, not {host!r}")
+
+
+def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from eicontract.server.config import DEFAULT_API_KEY
+
+    p = sub.add_parser("serve", help="run the reference server on loopback")
+    p.add_argument("--host", type=_loopback, default="127.0.0.1")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"default {DEFAULT_PORT}; 0 picks a free one")
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help="dataset seed")
+    p.add_argument("--samples", type=int, default=300, help="samples in project 1")
+    p.add_argument("--api-key", default=None,
+                   help=f"key the server accepts [env EI_API_KEY; default {DEFAULT_API_KEY}]")
+    p.add_argument("--fault", action="append", default=[], metavar="NAME",
+                   help="switch a fault on (repeatable); see `eicontract faults`")
+    p.add_argument("--error-style", choices=("http", "body"), default="http",
+                   help="http: 400/401/404 with the envelope; body: HTTP 200 with success false")
+    p.add_argument("--job-seconds", type=float, default=0.3, help="how long a classify job runs")
+    p.add_argument("--job-threshold-ms", type=float, default=8000,
+                   help="samples longer than this start a job when not cached")
+
+
+def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("run", help="run the contract suite against a target and write reports")
+    p.add_argument("--target", help="API root, e.g. https://studio.edgeimpulse.com/v1 [env EI_API_URL]; "
+                                    "default: the embedded reference server")
+    p.add_argument("--api-key", help="API key; prefer the environment variable EI_API_KEY")
+    p.add_argument("--project-id", help="project id [env EI_PROJECT_ID]")
+    p.add_argument("--sample-id", help="a sample to classify (default: discovered)")
+    p.add_argument("--block-id", help="a learn block (default: discovered)")
+    p.add_argument("--profile", choices=PROFILES, help="quick (CI gate, default) or thorough (nightly)")
+    p.add_argument("--seed", type=int, help=f"vary the fixed seed (default {DEFAULT_SEED})")
+    p.add_argument("--report-dir", default="reports", help="where reports go (default reports/)")
+    p.add_argument("--strictness", choices=("lenient", "strict"), help="strict: unknown response fields fail")
+    p.add_argument("--error-style", choices=("http", "body"), help="embedded server's failure convention")
+    p.add_argument("--server-fault", action="append", default=[], metavar="NAME",
+                   help="embedded server: switch a fault on (repeatable)")
+    p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
+    p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
+    p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
+
+
+def _add_faults(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("faults", help="list the reference server's faults and the clause each breaks")
+    p.add_argument("--json", action="store_true", help="print a JSON list of {name, clause, description}")
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="eicontract", description=__doc__.splitlines()[0] if __doc__ else None)
+    sub = top.add_subparsers(dest="command", required=True)
+    _add_serve(sub)
+    _add_run(sub)
+    _add_faults(sub)
+    return top
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from eicontract.server import ServerConfig, serve_forever
+    from eicontract.server.config import DEFAULT_API_KEY
+
+    api_key = args.api_key or os.environ.get("EI_API_KEY") or DEFAULT_API_KEY
+    if args.api_key:
+        print("eicontract: warning: a key on the command line is visible to other users; "
+              "prefer EI_API_KEY", file=sys.stderr)
+    try:
+        config = ServerConfig(host=args.host, port=args.port, seed=args.seed, samples=args.samples,
+                              api_key=api_key, faults=frozenset(args.fault), error_style=args.error_style,
+                              job_seconds=args.job_seconds, job_threshold_ms=args.job_threshold_ms)
+    except ValueError as exc:
+        print(f"eicontract serve: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    shown = "the default key" if api_key == DEFAULT_API_KEY else "the key from EI_API_KEY/--api-key"
+    print(f"eicontract reference server: http://{args.host}:{args.port}/v1 (project 1, {shown})", flush=True)
+    serve_forever(config)
+    return EXIT_OK
+
+
+def pytest_arguments(args: argparse.Namespace) -> list[str]:
+    """The pytest command line for a run; the key never goes on it (it travels in EI_API_KEY)."""
+    root = repo_root()
+    report_dir = Path(args.report_dir)
+    argv = [str(root / "tests" / "contract"), "--rootdir", str(root), "-c", str(root / "pyproject.toml"),
+            "-p", "no:cacheprovider", "-q", "--no-header", "-m", "contract",
+            f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2",
+            "--report-dir", str(report_dir)]
+    for flag in ("target", "project_id", "sample_id", "block_id", "profile", "seed", "strictness", "error_style"):
+        value = getattr(args, flag)
+        if value is not None:
+            argv += [f"--{flag.replace('_', '-')}", str(value)]
+    for fault in args.server_fault:
+        argv += ["--server-fault", fault]
+    if args.keyword:
+        argv += ["-k", args.keyword]
+    if args.workers:
+        argv += ["-n", args.workers]
+    extra = args.pytest_args[1:] if args.pytest_args[:1] == ["--"] else args.pytest_args
+    return argv + extra
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    import pytest
+
+    if args.api_key:
+        print("eicontract: warning: --api-key is visible in the process list; prefer EI_API_KEY", file=sys.stderr)
+        os.environ["EI_API_KEY"] = args.api_key
+    code = int(pytest.main(pytest_arguments(args)))
+    if code in (EXIT_OK, EXIT_VIOLATION):
+        print(f"eicontract: {'every clause holds' if code == EXIT_OK else 'contract violated'}; "
+              f"reports in {args.report_dir}/")
+        return code
+    print(f"eicontract: the harness could not run ({_PYTEST_REASONS.get(code, f'pytest exit {code}')}; "
+          "see the lines above)", file=sys.stderr)
+    return EXIT_HARNESS
+
+
+def cmd_faults(args: argparse.Namespace) -> int:
+    from eicontract.server import FAULTS
+
+    rows = [{"name": f.name, "clause": f.clause, "description": f.description} for f in FAULTS.values()]
+    if args.json:
+        print(json.dumps(rows, indent=2))
+    else:
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            print(f"{r['name']:<{width}}  {r['clause']:<18}  {r['description']}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults}
+    return commands[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,154 @@
+"""The HTTP layer: three documented operations over one httpx client, nothing else.
+
+Every call returns an `Exchange` (what was asked, what came back) and never raises for HTTP
+statuses or transport failures: a broken server must give the oracles evidence, not crash the
+harness. The transport is the one seam (httpx's): tests pass `httpx.MockTransport`.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import time
+from collections import deque
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import httpx
+
+from eicontract.redact import KEY_PLACEHOLDER, Redactor
+
+API_KEY_HEADER = "x-api-key"
+_KEEP_TEXT = 2000  # characters of a non-JSON body kept as evidence
+
+
+@dataclass(frozen=True, slots=True)
+class Exchange:
+    """One request and its outcome. `status` is None when no HTTP answer came back."""
+
+    method: str
+    url: str  # full URL with the query, never the key
+    status: int | None
+    body: Any  # decoded JSON, or None when the body was not JSON
+    text: str = ""  # the raw body (redacted, truncated) when it was not JSON
+    error: str = ""  # transport error or JSON decode problem
+    elapsed: float = 0.0
+    sent_key: str = field(default="valid", compare=False)  # valid | missing | wrong
+
+    @property
+    def ok_json(self) -> bool:
+        return self.status is not None and isinstance(self.body, dict)
+
+    def curl(self) -> str:
+        return curl_command(self.method, self.url, self.sent_key)
+
+    def summary(self) -> str:
+        status = self.status if self.status is not None else f"no answer ({self.error})"
+        return f"{self.method} {self.url} -> {status}"
+
+
+def curl_command(method: str, url: str, sent_key: str = "valid") -> str:
+    """A reproduction command; the key is the shell variable $EI_API_KEY, never its value.
+
+    sent_key: 'valid' (the configured key), 'missing' (no header) or 'wrong' (some other key).
+    """
+    parts = [shlex.quote(p) for p in ("curl", "-sS", "-X", method)]
+    if sent_key == "valid":  # double quotes keep $EI_API_KEY expandable
+        parts += ["-H", f'"{API_KEY_HEADER}: {KEY_PLACEHOLDER}"']
+    elif sent_key == "wrong":
+        parts += ["-H", shlex.quote(f"{API_KEY_HEADER}: not-the-key")]
+    return " ".join([*parts, shlex.quote(url)])
+
+
+def _decode(response: httpx.Response, redactor: Redactor) -> tuple[Any, str, str]:
+    try:
+        return redactor.data(response.json()), "", ""
+    except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
+        text = redactor.text(response.text[:_KEEP_TEXT])
+        return None, text, f"body is not JSON: {exc}"
+
+
+class ApiClient:
+    """The three operations of the contract, against one API root (e.g. http://127.0.0.1:4810/v1)."""
+
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str,
+        *,
+        timeout: float = 10.0,
+        transport: httpx.BaseTransport | None = None,
+        history: int = 20,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._key = api_key
+        self.redactor = Redactor(api_key)
+        self._http = httpx.Client(
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            transport=transport,
+            follow_redirects=False,
+            headers={"accept": "application/json"},
+        )
+        self.history: deque[Exchange] = deque(maxlen=history)
+
+    def close(self) -> None:
+        self._http.close()
+
+    def __enter__(self) -> ApiClient:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    # -- the three documented operations -------------------------------------------------
+    def classify(
+        self,
+        project_id: int,
+        block_id: int | str,
+        sample_id: int | str,
+        *,
+        variant: str | None = None,
+        truncate: bool | None = None,
+        extra: Mapping[str, str] | None = None,
+        key: str = "valid",
+    ) -> Exchange:
+        params: dict[str, str] = {}
+        if variant is not None:
+            params["variant"] = variant
+        if truncate is not None:
+            params["truncateStructuredLabels"] = "true" if truncate else "false"
+        params.update(extra or {})
+        path = f"/api/{project_id}/classify/anomaly-gmm/v2/{block_id}/{sample_id}"
+        return self.send("POST", path, params, key=key)
+
+    def job_status(self, project_id: int, job_id: int | str, *, key: str = "valid") -> Exchange:
+        return self.send("GET", f"/api/{project_id}/jobs/{job_id}/status", {}, key=key)
+
+    def page(self, project_id: int, params: Mapping[str, str | int], *, key: str = "valid") -> Exchange:
+        query = {name: str(value) for name, value in params.items()}
+        return self.send("GET", f"/api/{project_id}/classify/all/result/page", query, key=key)
+
+    # -- the one place that talks HTTP ---------------------------------------------------
+    def send(self, method: str, path: str, params: Mapping[str, str], *, key: str = "valid") -> Exchange:
+        """key: 'valid' sends the configured key, 'missing' none, 'wrong' a wrong one."""
+        url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
+        headers = {}
+        if key == "valid":
+            headers[API_KEY_HEADER] = self._key
+        elif key == "wrong":
+            headers[API_KEY_HEADER] = "ei_wrong_" + "0" * 24
+        started = time.monotonic()
+        try:
+            response = self._http.request(method, url, headers=headers)
+        except httpx.HTTPError as exc:
+            exchange = Exchange(method, self.redactor.text(url), None, None,
+                                error=self.redactor.text(f"{type(exc).__name__}: {exc}"),
+                                elapsed=time.monotonic() - started, sent_key=key)
+        else:
+            body, text, error = _decode(response, self.redactor)
+            exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
+                                elapsed=time.monotonic() - started, sent_key=key)
+        self.history.append(exchange)
+        return exchange

@@ -1,0 +1,89 @@
+"""Classify until there is a result: the job-versus-result flow, bounded by a deadline.
+
+Polls job status with the oracle's backoff plan (eicontract.oracles.jobs.next_poll_delay), so the
+loop always ends: when the job finishes, or at the deadline. Waiting here is the protocol (the
+server asks the client to wait for its job), not test synchronisation.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from eicontract.client import ApiClient, Exchange
+from eicontract.oracles.jobs import classify_kind, next_poll_delay
+
+MAX_CALLS_AFTER_FINISH = 3
+
+
+@dataclass
+class Flow:
+    """Everything one classify-until-result flow saw, for the job oracles."""
+
+    first: Exchange
+    job_id: int | None = None
+    statuses: list[Exchange] = field(default_factory=list)
+    after_finish: list[Exchange] = field(default_factory=list)
+    elapsed: float = 0.0
+    finished: bool = False
+
+    @property
+    def result(self) -> Exchange | None:
+        for exchange in (self.first, *self.after_finish):
+            if classify_kind(exchange.body) == "result":
+                return exchange
+        return None
+
+
+def _job(exchange: Exchange) -> dict[str, object] | None:
+    job = exchange.body.get("job") if isinstance(exchange.body, dict) else None
+    return job if isinstance(job, dict) else None
+
+
+def classify_until_result(
+    client: ApiClient,
+    project_id: int,
+    block_id: int,
+    sample_id: int,
+    *,
+    variant: str | None = None,
+    truncate: bool | None = None,
+    deadline: float = 30.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+    known_dead: Callable[[int], bool] = lambda _job_id: False,
+) -> Flow:
+    """`known_dead(job_id)`: a job already seen to miss its deadline gets one status read only."""
+    started = clock()
+    first = client.classify(project_id, block_id, sample_id, variant=variant, truncate=truncate)
+    flow = Flow(first)
+    if classify_kind(first.body) != "job":
+        return flow
+    assert isinstance(first.body, dict)
+    flow.job_id = int(first.body["id"])
+    if known_dead(flow.job_id):
+        deadline = 0.0
+    attempt = 0
+    while True:
+        status = client.job_status(project_id, flow.job_id)
+        flow.statuses.append(status)
+        job = _job(status)
+        if status.status is None or job is None:
+            break  # the status endpoint failed: the oracles judge what was seen
+        if job.get("finished") is not None:
+            flow.finished = True
+            break
+        delay = next_poll_delay(attempt, clock() - started, deadline)
+        if delay is None:
+            break
+        sleep(delay)
+        attempt += 1
+    if flow.finished:
+        for _ in range(MAX_CALLS_AFTER_FINISH):
+            reply = client.classify(project_id, block_id, sample_id, variant=variant, truncate=truncate)
+            flow.after_finish.append(reply)
+            if classify_kind(reply.body) == "result":
+                break
+    flow.elapsed = clock() - started
+    return flow

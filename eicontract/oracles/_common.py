@@ -1,0 +1,102 @@
+"""Small helpers shared by the oracles: type tests, instants, evidence trimming."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, NamedTuple, TypeGuard
+
+from eicontract.violations import Observation, Violation
+
+# Evidence stays small: at most this many example items, and short reprs.
+MAX_EXAMPLES = 5
+MAX_REPR = 120
+
+
+class Findings(NamedTuple):
+    """What an ambiguity-aware oracle returns: violations, and the readings it saw."""
+
+    violations: list[Violation]
+    observations: list[Observation]
+
+
+def is_int(value: object) -> TypeGuard[int]:
+    """A JSON integer (bool is an int subclass in Python, but not in JSON)."""
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def is_number(value: object) -> TypeGuard[int | float]:
+    """A finite JSON number."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return False
+    return math.isfinite(value)
+
+
+def as_number(value: object) -> float | None:
+    """The value as a float when it is a finite JSON number, else None."""
+    return float(value) if is_number(value) else None
+
+
+def type_name(value: object) -> str:
+    """The JSON-ish name of a value's type, for messages."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, Mapping):
+        return "object"
+    if isinstance(value, str):
+        return "string"
+    if isinstance(value, Sequence):
+        return "array"
+    if isinstance(value, int | float):
+        return "number"
+    return type(value).__name__
+
+
+def clip(value: object, limit: int = MAX_REPR) -> str:
+    """A repr cut to ``limit`` characters, so evidence never carries whole bodies."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def examples(items: Iterable[Any], limit: int = MAX_EXAMPLES) -> list[Any]:
+    """The first few items, for evidence."""
+    out: list[Any] = []
+    for item in items:
+        if len(out) >= limit:
+            break
+        out.append(item)
+    return out
+
+
+def parse_instant(value: object) -> datetime | None:
+    """An ISO-8601 date-time (with 'Z' or an offset) as an aware instant; None if unparseable.
+
+    A value without an offset is read as UTC: the API always sends UTC, and comparing a
+    naive with an aware datetime would raise.
+    """
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo is not None else parsed.replace(tzinfo=UTC)
+
+
+def format_instant(instant: datetime) -> str:
+    """An instant in the wire form the API uses: UTC, milliseconds, 'Z'."""
+    text = instant.astimezone(UTC).isoformat(timespec="milliseconds")
+    return text.replace("+00:00", "Z")
+
+
+def get_path(body: object, *keys: str) -> object:
+    """body[k1][k2]... or None when any step is missing or not an object."""
+    current: object = body
+    for key in keys:
+        if not isinstance(current, Mapping):
+            return None
+        current = current.get(key)
+    return current

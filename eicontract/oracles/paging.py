@@ -1,0 +1,270 @@
+"""Paging of the classify result listing, judged on a recorded sweep.
+
+The HTTP layer reads pages and hands over ``PageRead(limit, offset, body)`` records. A full
+sweep starts at offset 0 and steps the offset by the number of results each page returned,
+until a page comes back empty. A page shorter than ``limit`` before the end is legal.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from eicontract.oracles._common import (
+    MAX_EXAMPLES,
+    Findings,
+    as_number,
+    clip,
+    examples,
+    get_path,
+    is_int,
+    type_name,
+)
+from eicontract.oracles.envelope import check_failure
+from eicontract.violations import Observation, Violation
+
+# Window ends are computed in floats by servers: allow this much slack in ms.
+MS_EPSILON = 1e-6
+
+
+@dataclass(frozen=True, slots=True)
+class PageRead:
+    """One page read: the query's limit and offset, and the decoded body."""
+
+    limit: int
+    offset: int
+    body: Any
+
+
+def page_results(body: object) -> list[object] | None:
+    """The page's result array, or None when there is none."""
+    result = get_path(body, "result")
+    return result if isinstance(result, list) else None
+
+
+def _entry_id(entry: object) -> int | None:
+    """A ModelResult's sample id: sampleId, else sample.id."""
+    for found in (get_path(entry, "sampleId"), get_path(entry, "sample", "id")):
+        if is_int(found):
+            return found
+    return None
+
+
+def page_ids(body: object) -> list[int]:
+    """The sample ids on a page, in order; entries without an integer id are skipped."""
+    return [i for i in map(_entry_id, page_results(body) or []) if i is not None]
+
+
+def _where(read: PageRead) -> str:
+    return f"page limit={read.limit} offset={read.offset}"
+
+
+def _duplicates(ids: Iterable[int]) -> list[int]:
+    seen: set[int] = set()
+    dups: list[int] = []
+    for sample_id in ids:
+        if sample_id in seen:
+            dups.append(sample_id)
+        seen.add(sample_id)
+    return dups
+
+
+# --- one page -----------------------------------------------------------------------------
+
+def check_page(read: PageRead, window_ms: float | None = None) -> list[Violation]:
+    """PAGE-LIMIT, PAGE-DISJOINT (within the page) and PAGE-PREDICTIONS for one page.
+
+    ``window_ms`` is the impulse's window size when known: a prediction window of a sample
+    shorter than one window may then end past the sample (zero padding)."""
+    results = page_results(read.body)
+    if results is None:
+        return [Violation("PAGE-LIMIT", f"{_where(read)}: expected a result array, got "
+                          f"{type_name(get_path(read.body, 'result'))}", _evidence(read))]
+    out: list[Violation] = []
+    if len(results) > read.limit:
+        out.append(Violation("PAGE-LIMIT", f"{_where(read)}: expected at most {read.limit} "
+                             f"results, got {len(results)}", _evidence(read, seen=len(results))))
+    ids = page_ids(read.body)
+    dups = _duplicates(ids)
+    if dups:
+        out.append(Violation("PAGE-DISJOINT", f"{_where(read)}: {len(dups)} sample ids appear "
+                             f"twice on the page, e.g. {dups[0]}",
+                             _evidence(read, ids=examples(dups))))
+    return out + _prediction_violations(read, results, window_ms)
+
+
+def _evidence(read: PageRead, **extra: object) -> dict[str, object]:
+    return {"limit": read.limit, "offset": read.offset, **extra}
+
+
+def _prediction_violations(
+    read: PageRead, results: list[object], window_ms: float | None
+) -> list[Violation]:
+    predictions = get_path(read.body, "predictions")
+    if predictions is None:
+        return []  # absence is the schema oracle's concern
+    if not isinstance(predictions, list):
+        return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: expected a predictions array, "
+                          f"got {type_name(predictions)}", _evidence(read))]
+    lengths = {_entry_id(e): get_path(e, "sample", "totalLengthMs") for e in results}
+    problems: dict[str, list[object]] = defaultdict(list)
+    for prediction in predictions:
+        problem = _prediction_problem(prediction, lengths, window_ms)
+        if problem is not None:
+            problems[problem].append(_prediction_evidence(prediction))
+    return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: {len(items)} predictions {problem}, "
+                      f"e.g. {clip(items[0])}", _evidence(read, predictions=items[:MAX_EXAMPLES]))
+            for problem, items in problems.items()]
+
+
+def _prediction_evidence(prediction: object) -> object:
+    if not isinstance(prediction, Mapping):
+        return clip(prediction, 60)
+    return {k: prediction.get(k) for k in ("sampleId", "startMs", "endMs")}
+
+
+def _prediction_problem(
+    prediction: object, lengths: Mapping[int | None, object], window_ms: float | None
+) -> str | None:
+    """What is wrong with one prediction (a short category, grouped in the report)."""
+    sample_id = get_path(prediction, "sampleId")
+    if not is_int(sample_id) or sample_id not in lengths:
+        return "name a sample that is not on this page"
+    start = as_number(get_path(prediction, "startMs"))
+    end = as_number(get_path(prediction, "endMs"))
+    if start is None or end is None:
+        return "have non-numeric startMs/endMs"
+    if not 0 <= start < end:
+        return "break 0 <= startMs < endMs"
+    total = as_number(lengths[sample_id])
+    if total is None:
+        return None  # no length to judge against; the schema oracle reports it
+    if window_ms is None:
+        return None if start <= total else "start past the sample's totalLengthMs"
+    if start >= total:
+        return "start at or past the sample's totalLengthMs"
+    if end > max(total, start + window_ms) + MS_EPSILON:
+        return "end past the sample (beyond totalLengthMs and one window)"
+    return None
+
+
+# --- a sweep ------------------------------------------------------------------------------
+
+def sweep_ids(reads: Sequence[PageRead]) -> list[int]:
+    """The concatenated sample ids of a sweep."""
+    return [i for read in reads for i in page_ids(read.body)]
+
+
+def check_sweep(reads: Sequence[PageRead], page_size: int) -> list[Violation]:
+    """A full sweep at ``page_size``: no sample twice across pages (PAGE-DISJOINT), and the
+    sweep ends on an empty page (PAGE-COMPLETE)."""
+    out: list[Violation] = []
+    first_offset: dict[int, int] = {}
+    repeats: list[dict[str, int]] = []
+    for read in reads:
+        for sample_id in page_ids(read.body):
+            if sample_id in first_offset:
+                repeats.append({"id": sample_id, "first_offset": first_offset[sample_id],
+                                "again_offset": read.offset})
+            else:
+                first_offset[sample_id] = read.offset
+    if repeats:
+        first = repeats[0]
+        out.append(Violation("PAGE-DISJOINT", f"sweep with page size {page_size}: {len(repeats)} "
+                             f"repeated sample ids; id {first['id']} on the page at offset "
+                             f"{first['first_offset']} and again at offset "
+                             f"{first['again_offset']}",
+                             {"page_size": page_size, "repeats": repeats[:MAX_EXAMPLES]}))
+    last = reads[-1] if reads else None
+    if last is None or page_results(last.body) != []:
+        seen = "no pages" if last is None else f"{_where(last)} with {_count(last)}"
+        out.append(Violation("PAGE-COMPLETE", f"sweep with page size {page_size}: expected to end "
+                             f"on an empty page, ended on {seen}", {"page_size": page_size}))
+    return out
+
+
+def _count(read: PageRead) -> str:
+    results = page_results(read.body)
+    return "no result array" if results is None else f"{len(results)} results"
+
+
+def compare_sweeps(reference_ids: Sequence[int], ids: Sequence[int]) -> list[Violation]:
+    """A sweep's concatenation equals the reference sequence: missing or extra samples are
+    PAGE-COMPLETE; the same samples in another order are PAGE-STABLE. Repeats within ``ids``
+    are left to check_sweep (PAGE-DISJOINT)."""
+    reference_set, seen_set = set(reference_ids), set(ids)
+    missing = [i for i in reference_ids if i not in seen_set]
+    extra = [i for i in dict.fromkeys(ids) if i not in reference_set]
+    if missing or extra:
+        return [Violation("PAGE-COMPLETE", f"expected the {len(reference_set)} samples of the "
+                          f"reference sweep; {len(missing)} missing, {len(extra)} extra",
+                          {"missing": missing[:MAX_EXAMPLES], "extra": extra[:MAX_EXAMPLES]})]
+    order = list(dict.fromkeys(ids))
+    reference = list(dict.fromkeys(reference_ids))
+    if order == reference:
+        return []
+    at = next(i for i, (a, b) in enumerate(zip(reference, order, strict=True)) if a != b)
+    return [Violation("PAGE-STABLE", f"same samples as the reference sweep in another order: "
+                      f"first difference at position {at} (expected id {reference[at]}, got "
+                      f"{order[at]})", {"position": at})]
+
+
+# --- single-page properties ---------------------------------------------------------------
+
+def check_stable(first: PageRead, second: PageRead) -> list[Violation]:
+    """PAGE-STABLE: two reads of the same (limit, offset) give the same ids in order."""
+    if (first.limit, first.offset) != (second.limit, second.offset):
+        raise ValueError("check_stable compares two reads of the same (limit, offset)")
+    if page_results(first.body) is None or page_results(second.body) is None:
+        return [Violation("PAGE-STABLE", f"{_where(first)}: cannot compare reads: "
+                          f"{_count(first)} versus {_count(second)}", _evidence(first))]
+    a, b = page_ids(first.body), page_ids(second.body)
+    if a == b:
+        return []
+    at = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
+    return [Violation("PAGE-STABLE", f"{_where(first)} read twice differs: {len(a)} then "
+                      f"{len(b)} ids, first difference at position {at}",
+                      _evidence(first, first=a[at:at + MAX_EXAMPLES],
+                                second=b[at:at + MAX_EXAMPLES]))]
+
+
+def check_past_end(read: PageRead, total: int) -> list[Violation]:
+    """PAGE-PAST-END: offset >= total gives an empty page (not an error, not old data)."""
+    if read.offset < total:
+        raise ValueError(f"offset {read.offset} is not past the end ({total} samples)")
+    results = page_results(read.body)
+    if results == []:
+        return []
+    seen = (f"{len(results)} results (ids {examples(page_ids(read.body))})" if results is not None
+            else f"no result array (success={clip(get_path(read.body, 'success'))})")
+    return [Violation("PAGE-PAST-END", f"{_where(read)} past the end of {total} samples: "
+                      f"expected an empty page, got {seen}", _evidence(read, total=total))]
+
+
+def check_total(reads: Sequence[PageRead], full_length: int) -> Findings:
+    """PAGE-TOTAL: totalCount, when present, equals the full listing length on every page.
+    Its absence is legal (the seed and the spec do not have it) and is observed."""
+    violations: list[Violation] = []
+    absent = 0
+    for read in reads:
+        body = read.body
+        if not isinstance(body, Mapping) or "totalCount" not in body:
+            absent += 1
+            continue
+        total = body["totalCount"]
+        if not (is_int(total) and total == full_length):
+            violations.append(Violation("PAGE-TOTAL", f"{_where(read)}: expected totalCount "
+                                        f"{full_length}, got {clip(total)}",
+                                        _evidence(read, expected=full_length)))
+    observations = []
+    if absent:
+        observations.append(Observation("page:totalCount", "absent",
+                                        f"on {absent} of {len(reads)} pages"))
+    return Findings(violations, observations)
+
+
+def check_bad_param(body: object, status: int, param: str = "limit/offset") -> list[Violation]:
+    """PAGE-PARAMS: a negative or non-integer limit or offset is rejected."""
+    return check_failure(body, status, clause_id="PAGE-PARAMS", context=f"bad {param}")

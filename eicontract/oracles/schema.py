@@ -1,0 +1,18 @@
+"""SCHEMA-RESPONSE: a reply body against the JSON Schema documented for it."""
+
+from __future__ import annotations
+
+from eicontract.contracts import Strictness, validate
+from eicontract.violations import Violation
+
+MAX_ERRORS = 5  # the first few errors say enough; the rest are usually the same one repeated
+
+
+def check_schema(body: object, schema: str, strictness: str = "lenient", *, where: str = "") -> list[Violation]:
+    """Violations of schema file `schema` (e.g. 'page-response') by `body`."""
+    errors = validate(body, schema, Strictness(strictness))
+    return [
+        Violation("SCHEMA-RESPONSE", f"{where + ': ' if where else ''}{schema} ({strictness}) at {error}",
+                  {"path": error.path, "schema_path": error.schema_path})
+        for error in errors[:MAX_ERRORS]
+    ]

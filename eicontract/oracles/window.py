@@ -1,0 +1,221 @@
+"""One classify result body against the sliding window.
+
+With L = sample.sample.totalLengthMs, W = windowSizeMs and I = windowIncreaseMs, a sample
+with L >= W has floor((L - W) / I) + 1 windows. For L < W the documents do not say: we accept
+no window or one zero-padded window and record which one the server chose.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+from eicontract.oracles._common import (
+    MAX_EXAMPLES,
+    Findings,
+    clip,
+    get_path,
+    is_int,
+    is_number,
+    type_name,
+)
+from eicontract.violations import Observation, Violation
+
+ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "keras-anomaly"})
+SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
+NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
+PROB_TOLERANCE = 1e-3
+# Relative slack for floor((L - W) / I): 0.3 / 0.1 is 2.9999999999999996 in binary floats.
+FLOOR_EPSILON = 1e-9
+SHORT_SAMPLE_TOPIC = "window:short-sample"
+READING_NO_WINDOW = "no window"
+READING_PADDED = "one zero-padded window"
+
+
+def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float) -> tuple[int, ...]:
+    """The window counts the documents allow: one count, or (0, 1) for a short sample.
+    Raises ValueError for inputs no window count can be derived from."""
+    if not (is_number(total_ms) and is_number(window_ms) and is_number(increase_ms)):
+        raise ValueError("totalLengthMs, windowSizeMs and windowIncreaseMs must be numbers")
+    if window_ms <= 0 or increase_ms <= 0 or total_ms < 0:
+        raise ValueError(f"cannot derive windows from totalLengthMs={total_ms}, "
+                         f"windowSizeMs={window_ms}, windowIncreaseMs={increase_ms}")
+    if total_ms < window_ms:
+        return (0, 1)
+    steps = (total_ms - window_ms) / increase_ms
+    return (math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1,)
+
+
+def check_result_windows(body: object) -> Findings:
+    """Every window check on one classify result: count, labels, probabilities, anomaly."""
+    findings = check_window_count(body)
+    return Findings(findings.violations + check_probabilities(body) + check_anomaly(body),
+                    findings.observations)
+
+
+def _classifications(body: object) -> list[object]:
+    found = get_path(body, "classifications")
+    return found if isinstance(found, list) else []
+
+
+def _block_label(classification: object, index: int) -> str:
+    block_id = get_path(classification, "learnBlock", "id")
+    return f"classification {index} (block {clip(block_id)})"
+
+
+# --- WINDOW-COUNT and WINDOW-LABELS -------------------------------------------------------
+
+def check_window_count(body: object) -> Findings:
+    """WINDOW-COUNT (result, resultCount) and WINDOW-LABELS (expectedLabels)."""
+    total = get_path(body, "sample", "sample", "totalLengthMs")
+    window, increase = get_path(body, "windowSizeMs"), get_path(body, "windowIncreaseMs")
+    try:
+        allowed = expected_window_counts(total, window, increase)  # type: ignore[arg-type]
+    except ValueError:
+        return Findings([Violation("WINDOW-COUNT", f"cannot derive the window count: "
+                                   f"totalLengthMs={clip(total)}, windowSizeMs={clip(window)}, "
+                                   f"windowIncreaseMs={clip(increase)}")], [])
+    classifications = get_path(body, "classifications")
+    if not isinstance(classifications, list):
+        return Findings([Violation("WINDOW-COUNT", f"expected a classifications array, got "
+                                   f"{type_name(classifications)}")], [])
+    violations: list[Violation] = []
+    readings: set[str] = set()
+    for index, classification in enumerate(classifications):
+        violations += _classification_counts(classification, index, allowed, readings)
+    observations = [Observation(SHORT_SAMPLE_TOPIC, reading,
+                                f"totalLengthMs={total} < windowSizeMs={window}")
+                    for reading in sorted(readings)]
+    return Findings(violations, observations)
+
+
+def _classification_counts(
+    classification: object, index: int, allowed: tuple[int, ...], readings: set[str]
+) -> list[Violation]:
+    where = _block_label(classification, index)
+    result = get_path(classification, "result")
+    labels = get_path(classification, "expectedLabels")
+    out: list[Violation] = []
+    if not isinstance(result, list):
+        out.append(Violation("WINDOW-COUNT", f"{where}: expected a result array, got "
+                             f"{type_name(result)}", {"classification": index}))
+    elif len(result) not in allowed:
+        out.append(Violation("WINDOW-COUNT", f"{where}: expected {_counts(allowed)} windows in "
+                             f"result, got {len(result)}",
+                             {"classification": index, "expected": list(allowed),
+                              "seen": len(result)}))
+    out += _labels_count(labels, result, allowed, where, index)
+    out += _result_count(classification, result, where, index)
+    if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
+        readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+    return out
+
+
+def _counts(allowed: tuple[int, ...]) -> str:
+    return " or ".join(str(n) for n in allowed)
+
+
+def _labels_count(
+    labels: object, result: object, allowed: tuple[int, ...], where: str, index: int
+) -> list[Violation]:
+    if not isinstance(labels, list):
+        return [Violation("WINDOW-LABELS", f"{where}: expected an expectedLabels array, got "
+                          f"{type_name(labels)}", {"classification": index})]
+    # For a short sample, expectedLabels must follow the same reading as result.
+    if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
+        allowed = (len(result),)
+    if len(labels) in allowed:
+        return []
+    return [Violation("WINDOW-LABELS", f"{where}: expected {_counts(allowed)} expectedLabels "
+                      f"(one per window), got {len(labels)}",
+                      {"classification": index, "expected": list(allowed), "seen": len(labels)})]
+
+
+def _result_count(classification: object, result: object, where: str, index: int) -> list[Violation]:
+    """resultCount, when present, equals len(result); structured outputs may make it larger."""
+    if not isinstance(classification, Mapping) or "resultCount" not in classification:
+        return []
+    count = classification["resultCount"]
+    if not isinstance(result, list):
+        return []  # already reported
+    structured = isinstance(classification.get("structuredResult"), list)
+    if is_int(count) and (count == len(result) or (structured and count > len(result))):
+        return []
+    expected = f">= {len(result)}" if structured else str(len(result))
+    return [Violation("WINDOW-COUNT", f"{where}: expected resultCount {expected} (len(result)), "
+                      f"got {clip(count)}", {"classification": index})]
+
+
+# --- WINDOW-PROBS -------------------------------------------------------------------------
+
+def check_probabilities(body: object) -> list[Violation]:
+    """WINDOW-PROBS: for classifier blocks, each window's class values (all keys but
+    "anomaly") lie in [0, 1] and sum to 1 within 1e-3. A block whose type is missing is
+    skipped: anomaly scores must not be judged as probabilities."""
+    out: list[Violation] = []
+    for index, classification in enumerate(_classifications(body)):
+        block_type = get_path(classification, "learnBlock", "type")
+        if not isinstance(block_type, str) or block_type in NOT_PROBABILITIES:
+            continue
+        result = get_path(classification, "result")
+        if not isinstance(result, list):
+            continue  # WINDOW-COUNT reports it
+        bad = [(w, problem) for w, window in enumerate(result)
+               if (problem := _probability_problem(window)) is not None]
+        if bad:
+            out.append(Violation("WINDOW-PROBS", f"{_block_label(classification, index)} "
+                                 f"({block_type}): {len(bad)} of {len(result)} windows are not a "
+                                 f"probability distribution; window {bad[0][0]}: {bad[0][1]}",
+                                 {"classification": index,
+                                  "windows": [w for w, _ in bad[:MAX_EXAMPLES]]}))
+    return out
+
+
+def _probability_problem(window: object) -> str | None:
+    if not isinstance(window, Mapping):
+        return f"expected an object of class values, got {type_name(window)}"
+    values = {k: v for k, v in window.items() if k != "anomaly"}
+    if not values:
+        return None
+    non_numbers = [k for k, v in values.items() if not is_number(v)]
+    if non_numbers:
+        return f"non-numeric values for {sorted(non_numbers)[:MAX_EXAMPLES]}"
+    outside = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
+    if outside:
+        return f"values outside [0, 1]: {clip(outside, 80)}"
+    total = math.fsum(values.values())
+    if abs(total - 1.0) > PROB_TOLERANCE:
+        return f"values sum to {total:.6g}, expected 1 within {PROB_TOLERANCE}"
+    return None
+
+
+# --- WINDOW-ANOMALY -----------------------------------------------------------------------
+
+def check_anomaly(body: object) -> list[Violation]:
+    """WINDOW-ANOMALY: an anomaly block scores every window, either as a numeric "anomaly"
+    in each result window or as one anomalyResult entry per window with meanScore/maxScore."""
+    out: list[Violation] = []
+    for index, classification in enumerate(_classifications(body)):
+        if get_path(classification, "learnBlock", "type") not in SCORED_ANOMALY_TYPES:
+            continue
+        result = get_path(classification, "result")
+        if not isinstance(result, list):
+            continue  # WINDOW-COUNT reports it
+        unscored = [w for w, window in enumerate(result)
+                    if not is_number(get_path(window, "anomaly"))]
+        if not unscored or _anomaly_result_complete(classification, len(result)):
+            continue
+        out.append(Violation("WINDOW-ANOMALY", f"{_block_label(classification, index)}: expected "
+                             f"an anomaly score for every window; {len(unscored)} of {len(result)} "
+                             f"windows have no numeric 'anomaly' and anomalyResult does not cover "
+                             f"them (first: window {unscored[0]})",
+                             {"classification": index, "windows": unscored[:MAX_EXAMPLES]}))
+    return out
+
+
+def _anomaly_result_complete(classification: object, windows: int) -> bool:
+    entries = get_path(classification, "anomalyResult")
+    if not isinstance(entries, Sequence) or isinstance(entries, str) or len(entries) != windows:
+        return False
+    return all(is_number(get_path(e, "meanScore")) and is_number(get_path(e, "maxScore"))
+               for e in entries)

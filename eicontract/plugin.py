@@ -1,0 +1,341 @@
+"""pytest glue: options -> one Settings, the session target, clause bookkeeping, reports.
+
+Registered by the root conftest.py, so `pytest tests/contract --target URL` behaves like
+`eicontract run --target URL`. Every option is also an ini key and, where users expect one, an
+environment variable (EI_API_URL, EI_API_KEY, EI_PROJECT_ID).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import hypothesis
+import pytest
+
+from eicontract.client import ApiClient, Exchange
+from eicontract.redact import Redactor
+from eicontract.settings import DEFAULT_SEED, PROFILE_TABLE, PROFILES, Settings
+from eicontract.violations import ContractViolation, Observation, Violation
+
+# option dest -> (flag, environment variable or None, help)
+_OPTIONS: dict[str, tuple[str, str | None, str]] = {
+    "target": ("--target", "EI_API_URL", "API root, e.g. https://studio.edgeimpulse.com/v1 (default: embedded server)"),
+    "api_key": ("--api-key", "EI_API_KEY", "API key (prefer the environment variable EI_API_KEY)"),
+    "project_id": ("--project-id", "EI_PROJECT_ID", "project id (default 1 for the embedded server)"),
+    "sample_id": ("--sample-id", None, "a sample id to classify (default: discovered from the page listing)"),
+    "block_id": ("--block-id", None, "a learn block id (default: discovered from the page listing)"),
+    "profile": ("--profile", "EI_PROFILE", f"one of {', '.join(PROFILES)} (default quick)"),
+    "seed": ("--seed", None, f"seed for hypothesis and the embedded server's data (default {DEFAULT_SEED})"),
+    "report_dir": ("--report-dir", None, "where reports go (default reports/)"),
+    "strictness": ("--strictness", None, "lenient (default) or strict: strict fails on unknown response fields"),
+    "error_style": ("--error-style", None, "embedded server: http (default) or body"),
+    "server_fault": ("--server-fault", None, "embedded server: switch a fault on (repeatable, comma-separated)"),
+    "server_samples": ("--server-samples", None, "embedded server: number of samples (default 300)"),
+    "request_timeout": ("--request-timeout", None, "seconds per request (default 10)"),
+    "job_deadline": ("--job-deadline", None, "seconds a job may take to finish (default 30)"),
+}
+
+SETTINGS_KEY = pytest.StashKey["Settings"]()
+_CURRENT: list[Settings] = []  # for code that runs at collection, before fixtures exist
+RECORDER_KEY = pytest.StashKey["Recorder"]()
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
+    for dest, (flag, env, help_text) in _OPTIONS.items():
+        action = "append" if dest == "server_fault" else "store"
+        group.addoption(flag, dest=f"ei_{dest}", action=action, default=None,
+                        help=help_text + (f" [env {env}]" if env else ""))
+        parser.addini(f"ei_{dest}", help_text, default=None)
+
+
+def _raw(config: pytest.Config, dest: str) -> Any:
+    """Flag, then environment, then ini: the first one set wins."""
+    value = config.getoption(f"ei_{dest}")
+    if value not in (None, []):
+        return value
+    env = _OPTIONS[dest][1]
+    if env and os.environ.get(env):
+        return os.environ[env]
+    ini = config.getini(f"ei_{dest}")
+    return ini if ini not in (None, "", []) else None
+
+
+def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], default: Any) -> Any:
+    value = _raw(config, dest)
+    if value is None:
+        return default
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be a number, not {value!r}") from None
+
+
+def _choice(config: pytest.Config, dest: str, choices: tuple[str, ...], default: str) -> str:
+    value = str(_raw(config, dest) or default)
+    if value not in choices:
+        raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def _faults(config: pytest.Config) -> tuple[str, ...]:
+    raw = _raw(config, "server_fault") or []
+    items = raw if isinstance(raw, list) else [raw]
+    return tuple(name.strip() for item in items for name in str(item).split(",") if name.strip())
+
+
+def build_settings(config: pytest.Config) -> Settings:
+    """The one place where options become Settings; bad values are usage errors."""
+    target = _raw(config, "target")
+    if target is not None:
+        target = str(target).rstrip("/")
+        if not target.startswith(("http://", "https://")):
+            raise pytest.UsageError(f"--target must be an http(s) URL of the API root, not {target!r}")
+    api_key = _raw(config, "api_key")
+    if target is not None and not api_key:
+        raise pytest.UsageError("a live target needs an API key: set EI_API_KEY (or --api-key)")
+    if api_key is None:
+        from eicontract.server.config import DEFAULT_API_KEY  # the embedded server's documented key
+
+        api_key = DEFAULT_API_KEY
+    project_id = _number(config, "project_id", int, None)
+    if project_id is None:
+        if target is not None:
+            raise pytest.UsageError("a live target needs a project id: set EI_PROJECT_ID (or --project-id)")
+        project_id = 1
+    return Settings(
+        target=target,
+        api_key=str(api_key),
+        project_id=project_id,
+        sample_id=_number(config, "sample_id", int, None),
+        block_id=_number(config, "block_id", int, None),
+        profile=PROFILE_TABLE[_choice(config, "profile", PROFILES, "quick")],
+        seed=_number(config, "seed", int, DEFAULT_SEED),
+        report_dir=Path(str(_raw(config, "report_dir") or "reports")),
+        strictness=_choice(config, "strictness", ("lenient", "strict"), "lenient"),
+        error_style=_choice(config, "error_style", ("http", "body"), "http"),
+        server_faults=_faults(config),
+        server_samples=_number(config, "server_samples", int, 300),
+        timeout=_number(config, "request_timeout", float, 10.0),
+        job_deadline=_number(config, "job_deadline", float, 30.0 if target else 5.0),
+    )
+
+
+# -- clause bookkeeping ------------------------------------------------------------------
+
+
+@dataclass
+class ClauseOutcome:
+    passed: int = 0
+    failed: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class Recorder:
+    """What the reports are made of; filled by hooks, written at session end."""
+
+    settings: Settings
+    redactor: Redactor
+    started: float = field(default_factory=time.time)
+    clauses: dict[str, ClauseOutcome] = field(default_factory=dict)
+    # topic -> reading -> [count, first detail]: which reading the server follows, and how often
+    observations: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    target_url: str = ""
+    client: ApiClient | None = None
+
+    def outcome(self, clause_id: str) -> ClauseOutcome:
+        return self.clauses.setdefault(clause_id, ClauseOutcome())
+
+    def observe(self, observation: Observation) -> None:
+        readings = self.observations.setdefault(observation.topic, {})
+        seen = readings.setdefault(observation.reading, [0, observation.detail])
+        seen[0] += 1
+
+
+def current_settings() -> Settings:
+    """The run's Settings, for module-level code (schemathesis builds its tests at collection)."""
+    if not _CURRENT:
+        raise RuntimeError("eicontract settings are read before pytest_configure ran")
+    return _CURRENT[0]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(*ids): the contract clauses a test checks")
+    settings = build_settings(config)
+    config.stash[SETTINGS_KEY] = settings
+    _CURRENT[:] = [settings]
+    if config.getoption("hypothesis_seed", None) is None:
+        # one fixed seed for every property (the hypothesis plugin reads this option next)
+        config.option.hypothesis_seed = settings.seed
+    config.stash[RECORDER_KEY] = Recorder(settings, Redactor(settings.api_key))
+    hypothesis.settings.register_profile(
+        "eicontract", database=None, deadline=None, print_blob=False, derandomize=False,
+        max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck),
+    )
+
+
+def _item_clauses(item: pytest.Item) -> list[str]:
+    return [c for mark in item.iter_markers("clause") for c in mark.args]
+
+
+def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
+    if recorder.client is None:
+        return []
+    return list(recorder.client.history)[-limit:]
+
+
+def _failure_record(recorder: Recorder, item: pytest.Item, report: pytest.TestReport,
+                    violations: list[Violation]) -> dict[str, Any]:
+    text = recorder.redactor.text(str(report.longrepr))
+    example = ""
+    marker = "Falsifying example"
+    if marker in text:  # hypothesis' minimal example: the most useful lines of the traceback
+        example = text[text.index(marker):].split("\n\n")[0][:3000]
+    return {
+        "test": item.nodeid,
+        "violations": [{"clause": v.clause, "message": recorder.redactor.text(v.message),
+                        "evidence": recorder.redactor.data(v.evidence)} for v in violations],
+        "minimal_example": example,
+        "reproduce": [e.curl() for e in _recent_exchanges(recorder)],
+        "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
+        "detail": text[-4000:],
+    }
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Each test's reproduction commands are its own exchanges only."""
+    client = item.config.stash[RECORDER_KEY].client
+    if client is not None:
+        client.history.clear()
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report: pytest.TestReport = yield
+    recorder: Recorder = item.config.stash[RECORDER_KEY]
+    # The key never reaches JUnit, the terminal or any report: redact the failure text itself.
+    if report.longrepr is not None:
+        report.longrepr = recorder.redactor.text(str(report.longrepr))
+    report.sections = [(title, recorder.redactor.text(body)) for title, body in report.sections]
+    clauses = _item_clauses(item)
+    if not clauses or report.when not in ("setup", "call"):
+        return report
+    if report.when == "setup" and report.passed:
+        return report
+    if report.skipped:
+        return report
+    violations: list[Violation] = []
+    if call.excinfo is not None and isinstance(call.excinfo.value, ContractViolation):
+        violations = call.excinfo.value.violations
+    if report.passed:
+        for clause_id in clauses:
+            recorder.outcome(clause_id).passed += 1
+        return report
+    failed = {v.clause for v in violations} or set(clauses)
+    record = _failure_record(recorder, item, report, violations)
+    for clause_id in failed:
+        outcome = recorder.outcome(clause_id)
+        outcome.failed += 1
+        outcome.failures.append(record)
+    for clause_id in set(clauses) - failed:
+        recorder.outcome(clause_id).passed += 1
+    return report
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Runs on normal ends, failures and Ctrl-C alike: the reports are always written."""
+    recorder: Recorder | None = session.config.stash.get(RECORDER_KEY, None)
+    if recorder is None:
+        return
+    if not any(_item_clauses(item) for item in session.items):
+        return  # not a contract run (e.g. the project's own tests): nothing to report
+    from eicontract.reporting import write_reports
+
+    paths = write_reports(recorder, exitstatus=int(exitstatus))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
+
+
+# -- fixtures ------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def ei_settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def ei_recorder(pytestconfig: pytest.Config) -> Recorder:
+    return pytestconfig.stash[RECORDER_KEY]
+
+
+@pytest.fixture
+def observe(ei_recorder: Recorder) -> Callable[[list[Observation]], None]:
+    """Record observations (legal readings the server follows); they never fail a test."""
+
+    def record(observations: list[Observation]) -> None:
+        for observation in observations:
+            ei_recorder.observe(observation)
+
+    return record
+
+
+def expect_no_violations(violations: list[Violation]) -> None:
+    """The one way glue code fails a test: with the violations, for the reports."""
+    if violations:
+        raise ContractViolation(violations)
+
+
+@dataclass
+class Target:
+    """The server under test, as the contract tests see it."""
+
+    settings: Settings
+    client: ApiClient
+    url: str
+    embedded: bool
+
+
+def _start_embedded(settings: Settings) -> Any:
+    from eicontract.server import ServerConfig, start_in_thread
+
+    config = ServerConfig(seed=settings.seed, samples=settings.server_samples, api_key=settings.api_key,
+                          faults=frozenset(settings.server_faults), error_style=settings.error_style)
+    return start_in_thread(config)
+
+
+@pytest.fixture(scope="session")
+def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
+    server = None
+    if ei_settings.embedded:
+        try:
+            server = _start_embedded(ei_settings)
+        except ValueError as exc:  # e.g. an unknown fault name
+            pytest.exit(f"eicontract: cannot start the reference server: {exc}", returncode=2)
+        url = server.url
+    else:
+        assert ei_settings.target is not None
+        url = ei_settings.target
+    client = ApiClient(url, ei_settings.api_key, timeout=ei_settings.timeout)
+    ei_recorder.client, ei_recorder.target_url = client, url
+    probe = client.page(ei_settings.project_id, {"limit": 1})
+    if probe.status is None:
+        client.close()
+        if server is not None:
+            server.stop()
+        pytest.exit(f"eicontract: target unreachable: {probe.error}", returncode=2)
+    try:
+        yield Target(ei_settings, client, url, embedded=server is not None)
+    finally:
+        client.close()
+        if server is not None:
+            server.stop()

@@ -1,0 +1,31 @@
+"""What a contract run writes: a JSON summary and one self-contained HTML page.
+
+JUnit XML is pytest's own (`--junitxml`); the CLI asks for it. Everything written here has
+passed through the run's Redactor: the API key never reaches a report.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from eicontract.reporting.html import render_html
+from eicontract.reporting.summary import build_summary
+
+if TYPE_CHECKING:
+    from eicontract.plugin import Recorder
+
+SUMMARY_FILE = "summary.json"
+HTML_FILE = "report.html"
+
+
+def write_reports(recorder: Recorder, exitstatus: int) -> list[Path]:
+    folder = recorder.settings.report_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    summary = recorder.redactor.data(build_summary(recorder, exitstatus))
+    summary_path = folder / SUMMARY_FILE
+    summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
+    html_path = folder / HTML_FILE
+    html_path.write_text(recorder.redactor.text(render_html(summary)), encoding="utf-8")
+    return [summary_path, html_path]

@@ -1,0 +1,98 @@
+"""One self-contained HTML page: the clause matrix at a glance, then each failure with its
+minimal example and a reproduction command, then the observed semantics."""
+
+from __future__ import annotations
+
+from html import escape
+from typing import Any
+
+_CSS = """
+body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
+h1{margin:0 0 .3rem}.meta{color:#555;margin-bottom:1.2rem}
+.verdict{display:inline-block;padding:.2rem .7rem;border-radius:4px;color:#fff;font-weight:600}
+.pass{background:#1a7f37}.fail{background:#cf222e}.other{background:#9a6700}
+table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}
+td,th{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
+th{background:#f6f8fa}.s-passed{background:#dafbe1}.s-failed{background:#ffebe9;font-weight:600}
+.s-not.run{background:#f6f8fa;color:#777}
+pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
+.failure{border-left:4px solid #cf222e;padding-left:1rem;margin-bottom:1.5rem}
+"""
+
+
+def _verdict_class(verdict: str) -> str:
+    return {"pass": "pass", "fail": "fail"}.get(verdict, "other")
+
+
+def _matrix(clauses: dict[str, Any]) -> str:
+    rows = []
+    for clause_id, c in clauses.items():
+        status = c["status"]
+        link = f'<a href="#{escape(clause_id)}">{escape(clause_id)}</a>' if c["failed"] else escape(clause_id)
+        rows.append(
+            f'<tr><td>{escape(c["group"])}</td><td>{link}</td>'
+            f'<td class="s-{status.replace(" ", ".")}">{escape(status)}</td>'
+            f'<td>{c["passed"]}</td><td>{c["failed"]}</td><td>{escape(c["summary"])}</td></tr>'
+        )
+    head = "<tr><th>group</th><th>clause</th><th>status</th><th>passed</th><th>failed</th><th>rule</th></tr>"
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _failure(clause_id: str, record: dict[str, Any]) -> str:
+    parts = [f'<div class="failure" id="{escape(clause_id)}"><h3>{escape(clause_id)}: '
+             f'<code>{escape(record["test"])}</code></h3>']
+    for v in record["violations"]:
+        if v["clause"] == clause_id:
+            parts.append(f"<p>{escape(v['message'])}</p>")
+    if record.get("minimal_example"):
+        parts.append(f"<h4>Minimal example (hypothesis)</h4><pre>{escape(record['minimal_example'])}</pre>")
+    if record.get("reproduce"):
+        parts.append("<h4>Reproduce (the key is read from $EI_API_KEY)</h4>"
+                     f"<pre>{escape(chr(10).join(record['reproduce']))}</pre>")
+    if not record["violations"] and record.get("detail"):
+        parts.append(f"<h4>Detail</h4><pre>{escape(record['detail'])}</pre>")
+    parts.append("</div>")
+    return "".join(parts)
+
+
+def _observations(observations: dict[str, dict[str, dict[str, Any]]]) -> str:
+    if not observations:
+        return "<p>None recorded.</p>"
+    rows = "".join(
+        f"<tr><td>{escape(topic)}</td><td>{escape(reading)}</td><td>{seen['count']}</td>"
+        f"<td>{escape(str(seen['example']))}</td></tr>"
+        for topic, readings in observations.items()
+        for reading, seen in readings.items()
+    )
+    head = "<tr><th>where the documents are ambiguous</th><th>reading the server follows</th><th>times</th><th>example</th></tr>"
+    return f"<table>{head}{rows}</table>"
+
+
+def render_html(summary: dict[str, Any]) -> str:
+    clauses = summary["clauses"]
+    failures = [
+        _failure(clause_id, record)
+        for clause_id, c in clauses.items()
+        for record in c["failures"][:3]  # a few per clause keeps the page readable
+    ]
+    meta = (f"target <code>{escape(str(summary['target']))}</code> · project {summary['project_id']} · "
+            f"profile {escape(summary['profile'])} · seed {summary['seed']} · {escape(summary['strictness'])} · "
+            f"{summary['duration_s']} s · {escape(summary['started'])}")
+    if summary.get("server_faults"):
+        meta += f" · faults {escape(', '.join(summary['server_faults']))}"
+    counts = summary["counts"]
+    return f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>eicontract report</title><style>{_CSS}</style></head>
+<body>
+<h1>eicontract contract report
+ <span class="verdict {_verdict_class(summary['verdict'])}">{escape(summary['verdict'])}</span></h1>
+<div class="meta">{meta}</div>
+<p>{counts['passed']} clauses passed, {counts['failed']} failed, {counts['not run']} not run.</p>
+<h2>Clause matrix</h2>
+{_matrix(clauses)}
+<h2>Failures</h2>
+{''.join(failures) or '<p>None.</p>'}
+<h2>Observed semantics</h2>
+{_observations(summary['observations'])}
+</body></html>
+"""

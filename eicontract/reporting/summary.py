@@ -1,0 +1,59 @@
+"""The JSON summary: clause -> passed/failed/not run, with counts, target, seed and duration."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from eicontract.clauses import CLAUSES
+
+if TYPE_CHECKING:
+    from eicontract.plugin import Recorder
+
+# pytest exit statuses -> the gate's verdict
+_VERDICTS = {0: "pass", 1: "fail", 2: "interrupted", 3: "harness error", 4: "usage error", 5: "no tests ran"}
+
+
+def _status(passed: int, failed: int) -> str:
+    if failed:
+        return "failed"
+    return "passed" if passed else "not run"
+
+
+def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
+    settings = recorder.settings
+    clauses: dict[str, Any] = {}
+    for clause_id, clause in CLAUSES.items():
+        outcome = recorder.clauses.get(clause_id)
+        passed, failed = (outcome.passed, outcome.failed) if outcome else (0, 0)
+        clauses[clause_id] = {
+            "status": _status(passed, failed),
+            "group": clause.group,
+            "summary": clause.summary,
+            "passed": passed,
+            "failed": failed,
+            "failures": outcome.failures if outcome else [],
+        }
+    statuses = [c["status"] for c in clauses.values()]
+    return {
+        "tool": "eicontract",
+        "verdict": _VERDICTS.get(exitstatus, f"exit {exitstatus}"),
+        "exit_status": exitstatus,
+        "target": recorder.target_url or (settings.target or "embedded reference server"),
+        "embedded": settings.embedded,
+        "project_id": settings.project_id,
+        "profile": settings.profile.name,
+        "seed": settings.seed,
+        "strictness": settings.strictness,
+        "error_style": settings.error_style if settings.embedded else None,
+        "server_faults": list(settings.server_faults),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(recorder.started)),
+        "duration_s": round(time.time() - recorder.started, 3),
+        "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
+        "clauses": clauses,
+        "observations": {
+            topic: {reading: {"count": count, "example": detail} for reading, (count, detail) in sorted(readings.items())}
+            for topic, readings in sorted(recorder.observations.items())
+        },
+        "notes": recorder.notes,
+    }

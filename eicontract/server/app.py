@@ -1,0 +1,206 @@
+"""The Starlette app: three routes under /v1, wired to the store, the classifier and the jobs."""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import partial
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+from eicontract.server import params
+from eicontract.server.classify import ClassificationMemo, needs_job, result_body
+from eicontract.server.config import ServerConfig
+from eicontract.server.dataset import PROJECT_ID, Dataset, LearnBlock, SampleRecord, generate
+from eicontract.server.errors import (
+    ApiError,
+    GuardMiddleware,
+    api_error_handler,
+    http_error_handler,
+    not_found,
+)
+from eicontract.server.faults import FaultSet
+from eicontract.server.jobs import CacheKey, JobRegistry
+from eicontract.server.params import QueryReader, path_int
+from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
+from eicontract.server.store import PagePlan, Store
+
+API_ROOT = "/v1"
+
+
+@dataclass(frozen=True, slots=True)
+class AppContext:
+    config: ServerConfig
+    dataset: Dataset
+    store: Store
+    jobs: JobRegistry
+    faults: FaultSet
+    memo: ClassificationMemo
+
+
+def _ctx(request: Request) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def _require_project(project_id: int) -> None:
+    if project_id != PROJECT_ID:
+        raise not_found(f"project {project_id} not found (this server has only project "
+                        f"{PROJECT_ID})")
+
+
+def _learn_block(ctx: AppContext, block_id: int) -> LearnBlock:
+    block = ctx.dataset.impulse.learn_block(block_id)
+    if block is None:
+        known = ", ".join(str(b.id) for b in ctx.dataset.impulse.learn_blocks)
+        raise not_found(f"learn block {block_id} not found (learn blocks: {known})")
+    return block
+
+
+def _sample(ctx: AppContext, sample_id: int) -> SampleRecord:
+    sample = ctx.dataset.sample(sample_id)
+    if sample is None:
+        raise not_found(f"sample {sample_id} not found in project {PROJECT_ID}")
+    return sample
+
+
+# -- the sample object, with the truncation fault hook ------------------------------------
+
+def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
+    doc = sample_json(sample, truncate)
+    _truncation_faults(ctx, doc, sample, truncate)
+    return doc
+
+
+def _truncation_faults(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool) -> None:
+    if truncate and sample.is_multi_label:
+        ctx.faults.truncated_labels(doc, segments_json(sample, truncate=False))
+
+
+# -- classify -----------------------------------------------------------------------------
+
+async def classify_endpoint(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    project_id, block_id, sample_id = (path_int(request, name)
+                                       for name in ("projectId", "blockId", "sampleId"))
+    q = QueryReader(request.query_params)
+    variant, truncate = params.variant(q, ctx.faults), params.truncate(q)
+    _require_project(project_id)
+    block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
+    key = CacheKey(sample.id, block.id, variant, truncate)
+    body = ctx.jobs.cached(key)
+    if body is None:
+        if needs_job(sample, ctx.dataset.impulse, ctx.config.job_threshold_ms):
+            job = ctx.jobs.running(key) or ctx.jobs.start(key, partial(_compute, ctx, key))
+            return JSONResponse({"success": True, "id": job.id})
+        body = _compute(ctx, key)
+    return JSONResponse(_classify_reply(ctx, key, body))
+
+
+def _compute(ctx: AppContext, key: CacheKey) -> JSON:
+    sample, block = _sample(ctx, key.sample_id), _learn_block(ctx, key.block_id)
+    return result_body(sample, block, ctx.dataset.impulse, key.variant, key.truncate)
+
+
+def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
+    """Apply the reply-time fault hooks to a copy: the cache always holds the clean result."""
+    body = copy.deepcopy(clean)
+    subject = _sample(ctx, ctx.faults.result_subject(key.sample_id, ctx.dataset.ids))
+    if subject.id != key.sample_id:
+        body["sample"] = raw_sample_json(subject, key.truncate)
+    _truncation_faults(ctx, body["sample"]["sample"], subject, key.truncate)
+    body["classifications"] = [ctx.faults.classification(c) for c in body["classifications"]]
+    ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
+    return body
+
+
+# -- job status ---------------------------------------------------------------------------
+
+async def job_status_endpoint(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    project_id, job_id = path_int(request, "projectId"), path_int(request, "jobId")
+    _require_project(project_id)
+    job = ctx.jobs.get(job_id)
+    if job is None:
+        made_up = ctx.faults.unknown_job(job_id, iso(datetime.now(UTC)))
+        if made_up is None:
+            raise not_found(f"job {job_id} not found in project {PROJECT_ID}")
+        return JSONResponse({"success": True, "job": made_up})
+    doc = job.to_json()
+    ctx.faults.job_status(doc, job.finished, iso)
+    return JSONResponse({"success": True, "job": doc})
+
+
+# -- the classify result page -------------------------------------------------------------
+
+async def page_endpoint(request: Request) -> JSONResponse:
+    ctx = _ctx(request)
+    project_id = path_int(request, "projectId")
+    q = QueryReader(request.query_params)
+    limit, offset = params.paging(q, ctx.faults)
+    variant, truncate = params.variant(q, ctx.faults), params.truncate(q)
+    impulse_id = q.integer("impulseId")
+    filters = params.page_filters(q, ctx.faults)
+    _require_project(project_id)
+    if impulse_id is not None and impulse_id != ctx.dataset.impulse.id:
+        raise not_found(f"impulse {impulse_id} not found (this project has impulse "
+                        f"{ctx.dataset.impulse.id})")
+    plan = ctx.faults.page_plan(PagePlan(filters, limit, offset))
+    total = ctx.store.count(plan)
+    samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
+    results, predictions = _page_items(ctx, samples, variant, truncate)
+    return JSONResponse({
+        "success": True,
+        "result": results,
+        "predictions": predictions,
+        "totalCount": ctx.faults.total_count(
+            total, partial(ctx.store.count_unfiltered, filters.category)),
+    })
+
+
+def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
+                truncate: bool) -> tuple[list[JSON], list[JSON]]:
+    """ModelResults and ModelPredictions (from the clean classifier output)."""
+    impulse = ctx.dataset.impulse
+    results: list[JSON] = []
+    predictions: list[JSON] = []
+    for sample in samples:
+        docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
+        predictions.extend(ctx.memo.predictions(sample, variant))
+        results.append({"sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
+                        "classifications": [ctx.faults.classification(d, stable=True)
+                                            for d in docs]})
+    foreign = ctx.faults.foreign_prediction_sample([s.id for s in samples], ctx.dataset.ids)
+    if foreign is not None:
+        predictions.append(ctx.memo.predictions(_sample(ctx, foreign), variant)[0])
+    return results, predictions
+
+
+ROUTES = [
+    Route(API_ROOT + "/api/{projectId}/classify/anomaly-gmm/v2/{blockId}/{sampleId}",
+          classify_endpoint, methods=["POST"]),
+    Route(API_ROOT + "/api/{projectId}/jobs/{jobId}/status", job_status_endpoint,
+          methods=["GET"]),
+    Route(API_ROOT + "/api/{projectId}/classify/all/result/page", page_endpoint,
+          methods=["GET"]),
+]
+
+
+def build_app(config: ServerConfig) -> Starlette:
+    faults = FaultSet(config.faults)
+    dataset = generate(config.seed, config.samples)
+    app = Starlette(
+        routes=ROUTES,
+        middleware=[Middleware(GuardMiddleware, config=config, faults=faults)],
+        exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
+    )
+    app.state.ctx = AppContext(config, dataset, Store(dataset),
+                               JobRegistry(config.job_seconds, faults.jobs_finish()), faults,
+                               ClassificationMemo(dataset.impulse))
+    return app

@@ -1,0 +1,123 @@
+"""Running the app on uvicorn: in a daemon thread (tests, self-tests) or in the foreground (CLI).
+
+The listening socket is bound here, before uvicorn starts, so the real port is known even for
+port 0 and there is no window in which another process could take it.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Callable
+from types import TracebackType
+
+import uvicorn
+
+from eicontract.server.app import API_ROOT, build_app
+from eicontract.server.config import DEFAULT_API_KEY, ServerConfig
+
+STARTUP_DEADLINE_S = 10.0
+STOP_DEADLINE_S = 5.0
+
+
+class _Server(uvicorn.Server):
+    """uvicorn.Server that reports when it is actually serving."""
+
+    def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
+        super().__init__(config)
+        self._on_ready = on_ready
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.started:
+            self._on_ready()
+
+
+def _bind(host: str, port: int) -> socket.socket:
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    # proto must be IPPROTO_TCP (not 0): asyncio sets TCP_NODELAY on accepted connections only
+    # then; without it, Nagle + delayed ACKs add ~40 ms to every keep-alive request.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    sock.set_inheritable(True)
+    return sock
+
+
+def _url(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}{API_ROOT}"
+
+
+def _uvicorn_config(config: ServerConfig, log_level: str) -> uvicorn.Config:
+    return uvicorn.Config(build_app(config), log_level=log_level, access_log=False,
+                          lifespan="off", timeout_graceful_shutdown=1)
+
+
+class RunningServer:
+    """A server serving in a daemon thread; stop() it or use it as a context manager."""
+
+    def __init__(self, config: ServerConfig, port: int, server: uvicorn.Server,
+                 thread: threading.Thread) -> None:
+        self.config = config
+        self.port = port
+        self.url = _url(config.host, port)
+        self._server = server
+        self._thread = thread
+
+    def stop(self, timeout: float = STOP_DEADLINE_S) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout)
+
+    def __enter__(self) -> RunningServer:
+        return self
+
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"RunningServer(url={self.url!r}, faults={sorted(self.config.faults)})"
+
+
+def start_in_thread(config: ServerConfig, timeout: float = STARTUP_DEADLINE_S) -> RunningServer:
+    """Start serving in a daemon thread; return once uvicorn is accepting connections."""
+    sock = _bind(config.host, config.port)
+    port = sock.getsockname()[1]
+    ready = threading.Event()  # set when serving, or when the thread ends without serving
+    server = _Server(_uvicorn_config(config, "warning"), on_ready=ready.set)
+
+    def run() -> None:
+        try:
+            server.run(sockets=[sock])
+        finally:
+            ready.set()
+            sock.close()
+
+    thread = threading.Thread(target=run, name=f"eicontract-server-{port}", daemon=True)
+    thread.start()
+    if not ready.wait(timeout) or not server.started:
+        server.should_exit = True
+        thread.join(STOP_DEADLINE_S)
+        raise RuntimeError(f"reference server did not start on {_url(config.host, port)} "
+                           f"within {timeout} s")
+    return RunningServer(config, port, server, thread)
+
+
+def serve_forever(config: ServerConfig) -> None:
+    """Serve in the foreground until interrupted (for `eicontract serve`)."""
+    sock = _bind(config.host, config.port)
+    url = _url(config.host, sock.getsockname()[1])
+    key_note = f" (api key: {DEFAULT_API_KEY})" if config.api_key == DEFAULT_API_KEY else ""
+
+    def announce() -> None:
+        print(f"eicontract reference server: {url}{key_note}", flush=True)
+
+    try:
+        _Server(_uvicorn_config(config, "info"), on_ready=announce).run(sockets=[sock])
+    finally:
+        sock.close()

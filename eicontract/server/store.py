@@ -1,0 +1,259 @@
+"""sqlite storage of the samples and the page query: filters, order and paging are SQL.
+
+One in-memory connection, created with check_same_thread=False because the app is built on
+one thread and served from the event-loop thread; it is only ever used from that one thread.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Literal
+
+from eicontract.server.dataset import Dataset, SampleRecord
+
+DEFAULT_CATEGORY = "testing"  # what the vendor client documents when category is not given
+SQLITE_MAX_INT = 2**63 - 1
+SQLITE_MIN_INT = -(2**63)
+
+Combinator = Literal["and", "or"]
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataItem:
+    """One metadata filter item. op "none" is {"no_metadata": true}."""
+
+    op: Literal["eq", "neq", "none"]
+    key: str = ""
+    values: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class MetadataFilter:
+    items: tuple[MetadataItem, ...]
+    combinator: Combinator = "or"  # the seed: items are ORed; newer clients may ask for "and"
+
+
+@dataclass(frozen=True, slots=True)
+class PageFilters:
+    """Parsed page filters; None = not given."""
+
+    category: str = DEFAULT_CATEGORY
+    labels: tuple[str, ...] | None = None
+    filename: str | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    min_frequency: float | None = None
+    max_frequency: float | None = None
+    signature_valid: bool | None = None  # None = "both"
+    min_label: float | None = None
+    max_label: float | None = None
+    search: tuple[str, ...] | None = None
+    data_type: str | None = None
+    min_id: int | None = None
+    max_id: int | None = None
+    metadata: MetadataFilter | None = None
+    min_date: datetime | None = None
+    max_date: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PagePlan:
+    """How to run one page query. The defaults are the contract; faults change the knobs."""
+
+    filters: PageFilters = field(default_factory=PageFilters)
+    limit: int = 100
+    offset: int = 0
+    combinator: Combinator = "and"  # between different filters
+    max_id_op: str = "<"
+    min_label_op: str = ">="
+    descending: bool = False
+    filter_after_paging: bool = False
+
+
+Condition = tuple[str, list[object]]
+
+_SCHEMA = """
+CREATE TABLE samples (
+    id INTEGER PRIMARY KEY,
+    filename TEXT NOT NULL,
+    filename_lc TEXT NOT NULL,
+    label TEXT NOT NULL,
+    label_num REAL,
+    category TEXT NOT NULL,
+    frequency REAL NOT NULL,
+    total_length_ms REAL NOT NULL,
+    signature_valid INTEGER NOT NULL,
+    chart_type TEXT NOT NULL,
+    added_us INTEGER NOT NULL
+);
+CREATE TABLE metadata (
+    sample_id INTEGER NOT NULL REFERENCES samples(id),
+    key TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (sample_id, key)
+);
+CREATE INDEX samples_category ON samples(category, id);
+"""
+
+
+def epoch_us(moment: datetime) -> int:
+    """Exact microseconds since the epoch, so dates compare without float rounding."""
+    delta = moment - _EPOCH  # aware subtraction: no overflow near year 1 or 9999
+    return (delta.days * 86_400 + delta.seconds) * 1_000_000 + delta.microseconds
+
+
+def sql_int(value: int) -> int:
+    """Clamp to sqlite's 64-bit range; the data is far from both ends, so meaning is kept."""
+    return max(SQLITE_MIN_INT, min(SQLITE_MAX_INT, value))
+
+
+class Store:
+    def __init__(self, dataset: Dataset) -> None:
+        self.dataset = dataset
+        self._db = sqlite3.connect(":memory:", check_same_thread=False)
+        self._db.executescript(_SCHEMA)
+        self._load(dataset.samples)
+
+    def _load(self, samples: Sequence[SampleRecord]) -> None:
+        self._db.executemany(
+            "INSERT INTO samples VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            [(s.id, s.filename, s.filename.lower(), s.label, s.numeric_label, s.category,
+              s.frequency, s.total_length_ms, int(s.signature_valid), s.chart_type,
+              epoch_us(s.added)) for s in samples],
+        )
+        self._db.executemany(
+            "INSERT INTO metadata VALUES (?,?,?)",
+            [(s.id, k, v) for s in samples for k, v in (s.metadata or {}).items()],
+        )
+        self._db.commit()
+
+    def count(self, plan: PagePlan) -> int:
+        """Number of samples matching the filters (the listing's length)."""
+        where, params = _where(plan)
+        sql = f"SELECT COUNT(*) FROM samples s WHERE s.category = ?{where}"
+        return int(self._db.execute(sql, [plan.filters.category, *params]).fetchone()[0])
+
+    def count_unfiltered(self, category: str) -> int:
+        sql = "SELECT COUNT(*) FROM samples WHERE category = ?"
+        return int(self._db.execute(sql, [category]).fetchone()[0])
+
+    def page_ids(self, plan: PagePlan) -> list[int]:
+        if plan.filter_after_paging:
+            return self._page_then_filter(plan)
+        where, params = _where(plan)
+        sql = (f"SELECT s.id FROM samples s WHERE s.category = ?{where} "
+               f"ORDER BY s.id {_direction(plan)} LIMIT ? OFFSET ?")
+        args = [plan.filters.category, *params, sql_int(plan.limit), sql_int(plan.offset)]
+        return [row[0] for row in self._db.execute(sql, args)]
+
+    def _page_then_filter(self, plan: PagePlan) -> list[int]:
+        # The wrong order, on purpose (fault filter-after-paging): slice first, filter the slice.
+        where, params = _where(plan)
+        sql = (f"SELECT s.id FROM (SELECT * FROM samples WHERE category = ? "
+               f"ORDER BY id {_direction(plan)} LIMIT ? OFFSET ?) s WHERE 1 = 1{where} "
+               f"ORDER BY s.id {_direction(plan)}")
+        args = [plan.filters.category, sql_int(plan.limit), sql_int(plan.offset), *params]
+        return [row[0] for row in self._db.execute(sql, args)]
+
+    def samples(self, ids: Sequence[int]) -> list[SampleRecord]:
+        found = (self.dataset.sample(i) for i in ids)
+        return [s for s in found if s is not None]
+
+
+def _direction(plan: PagePlan) -> str:
+    return "DESC" if plan.descending else "ASC"
+
+
+def _where(plan: PagePlan) -> Condition:
+    """The filters as ' AND (...)', combined with plan.combinator; '' when there are none."""
+    conditions = filter_conditions(plan)
+    if not conditions:
+        return "", []
+    joiner = " AND " if plan.combinator == "and" else " OR "
+    sql = joiner.join(f"({c})" for c, _ in conditions)
+    return f" AND ({sql})", [p for _, params in conditions for p in params]
+
+
+def filter_conditions(plan: PagePlan) -> list[Condition]:
+    """One SQL condition per given filter, in a fixed order."""
+    f = plan.filters
+    out: list[Condition] = []
+    if f.labels is not None:
+        out.append((f"s.label IN ({_marks(f.labels)})", list(f.labels)))
+    if f.filename is not None:  # instr, not LIKE: '%' and '_' in the query are literal
+        out.append(("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
+    out.extend(_range("s.total_length_ms", f.min_length, f.max_length))
+    out.extend(_range("s.frequency", f.min_frequency, f.max_frequency))
+    if f.signature_valid is not None:
+        out.append(("s.signature_valid = ?", [int(f.signature_valid)]))
+    if f.min_label is not None:
+        out.append((f"s.label_num IS NOT NULL AND s.label_num {plan.min_label_op} ?",
+                    [f.min_label]))
+    if f.max_label is not None:
+        out.append(("s.label_num IS NOT NULL AND s.label_num < ?", [f.max_label]))
+    if f.search:
+        out.append(_search(f.search))
+    if f.data_type is not None:
+        out.append(("s.chart_type = ?", [f.data_type]))
+    if f.min_id is not None:
+        out.append(("s.id >= ?", [sql_int(f.min_id)]))
+    if f.max_id is not None:
+        out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
+    if f.metadata is not None and f.metadata.items:
+        out.append(_metadata(f.metadata))
+    out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date)))
+    return out
+
+
+def _marks(values: Sequence[object]) -> str:
+    return ",".join("?" * len(values))
+
+
+def _us(moment: datetime | None) -> int | None:
+    return None if moment is None else epoch_us(moment)
+
+
+def _range(column: str, low: float | None, high: float | None) -> list[Condition]:
+    """Both ends strict: minX means "more than X", maxX means "less than X"."""
+    out: list[Condition] = []
+    if low is not None:
+        out.append((f"{column} > ?", [_bindable(low)]))
+    if high is not None:
+        out.append((f"{column} < ?", [_bindable(high)]))
+    return out
+
+
+def _bindable(value: float) -> float:
+    return sql_int(value) if isinstance(value, int) else value
+
+
+def _search(tokens: Sequence[str]) -> Condition:
+    """Every token is the id (as written) or a case-insensitive substring of the filename."""
+    parts = ["(CAST(s.id AS TEXT) = ? OR instr(s.filename_lc, ?) > 0)" for _ in tokens]
+    params: list[object] = [p for t in tokens for p in (t, t.lower())]
+    return " AND ".join(parts), params
+
+
+_HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key = ?"
+
+
+def _metadata_item(item: MetadataItem) -> Condition:
+    if item.op == "none":
+        return "NOT EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)", []
+    if not item.values:  # eq: has the key at all; neq: lacks it
+        sql = f"{_HAS_KEY})"
+        return (sql if item.op == "eq" else f"NOT {sql}"), [item.key]
+    negate = "NOT " if item.op == "neq" else ""
+    return (f"{_HAS_KEY} AND m.value {negate}IN ({_marks(item.values)}))",
+            [item.key, *item.values])
+
+
+def _metadata(metadata: MetadataFilter) -> Condition:
+    conditions = [_metadata_item(i) for i in metadata.items]
+    joiner = " OR " if metadata.combinator == "or" else " AND "
+    return (joiner.join(f"({c})" for c, _ in conditions),
+            [p for _, params in conditions for p in params])

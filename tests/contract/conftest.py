@@ -1,0 +1,82 @@
+"""The contract suite: every test here is glue between an oracle and the target.
+
+Fixtures: `target` (eicontract.plugin) is the server under test; `dataset` is its full listing,
+read once per session, from which every property draws its sample ids, blocks and filter values.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import hypothesis
+import pytest
+
+from eicontract.plugin import Target
+from eicontract.settings import Settings
+from eicontract.sweeps import Sweep, sweep
+
+ANOMALY_TYPES = {"anomaly", "anomaly-gmm", "keras-anomaly", "keras-visual-anomaly"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "tests/contract/" in item.nodeid.replace("\\", "/"):
+            item.add_marker(pytest.mark.contract)
+
+
+@dataclass(frozen=True)
+class Dataset:
+    """The target's unfiltered listing, as the reference for every oracle."""
+
+    listing: Sweep
+    samples: list[dict[str, Any]]  # the `sample` objects, in listing order
+    blocks: dict[int, str]  # learn block id -> type (only --block-id's when given)
+    classify_ids: list[int]  # samples to classify (only --sample-id when given)
+
+    @property
+    def ids(self) -> list[int]:
+        return self.listing.ids
+
+    def sample(self, sample_id: int) -> dict[str, Any] | None:
+        return next((s for s in self.samples if s.get("id") == sample_id), None)
+
+
+def _blocks(results: list[Any]) -> dict[int, str]:
+    blocks: dict[int, str] = {}
+    for result in results:
+        for classification in (result.get("classifications") or []) if isinstance(result, dict) else []:
+            block = classification.get("learnBlock") if isinstance(classification, dict) else None
+            if isinstance(block, dict) and isinstance(block.get("id"), int):
+                blocks[block["id"]] = str(block.get("type"))
+    return blocks
+
+
+@pytest.fixture(scope="session")
+def dataset(target: Target) -> Dataset:
+    listing = sweep(target.client, target.settings.project_id, page_size=100, max_pages=200)
+    samples = [r["sample"] for r in listing.results if isinstance(r, dict) and isinstance(r.get("sample"), dict)]
+    if not samples:
+        pytest.fail(f"the target's listing is unusable, nothing to draw from: {listing.problem or 'it is empty'}")
+    blocks = _blocks(listing.results)
+    if target.settings.block_id is not None:
+        blocks = {target.settings.block_id: blocks.get(target.settings.block_id, "unknown")}
+    classify_ids = [s["id"] for s in samples if isinstance(s.get("id"), int)]
+    if target.settings.sample_id is not None:
+        classify_ids = [target.settings.sample_id]
+    if not blocks:
+        pytest.fail("the target's listing names no learn block; pass --block-id")
+    return Dataset(listing, samples, blocks, classify_ids)
+
+
+@pytest.fixture
+def run_property(ei_settings: Settings) -> Callable[..., None]:
+    """Run a @given property with the run's seed and the profile's example budget."""
+
+    def run(prop: Callable[..., None], examples: int | None = None) -> None:
+        chosen = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
+                                     max_examples=examples or ei_settings.profile.examples)
+        hypothesis.seed(ei_settings.seed)(chosen(prop))()
+
+    return run

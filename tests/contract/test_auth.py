@@ -1,0 +1,60 @@
+"""AUTH-REJECT: a missing or wrong key is rejected on every operation, and the body holds no data.
+
+Requests name real resources (a listed sample and block, a real job when one can be had), so a
+server that skipped the key check would answer with data and be caught.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eicontract.client import Exchange
+from eicontract.oracles.envelope import check_auth_rejected
+from eicontract.oracles.jobs import classify_kind
+from eicontract.plugin import Target, expect_no_violations
+from eicontract.violations import Violation
+
+KEYS = ("missing", "wrong")
+
+
+def _check(exchange: Exchange) -> list[Violation]:
+    if exchange.status is None:
+        return [Violation("AUTH-REJECT", f"no answer: {exchange.error}")]
+    return [Violation(v.clause, f"{exchange.method} with a {exchange.sent_key} key: {v.message}", v.evidence)
+            for v in check_auth_rejected(exchange.body, exchange.status)]
+
+
+def _longest(dataset: Any, count: int) -> list[int]:
+    by_length = sorted(dataset.samples, key=lambda s: -float(s.get("totalLengthMs") or 0))
+    return [s["id"] for s in by_length if s.get("id") in set(dataset.classify_ids)][:count]
+
+
+@pytest.mark.clause("AUTH-REJECT")
+@pytest.mark.parametrize("key", KEYS)
+def test_page_rejects_a_bad_key(target: Target, key: str) -> None:
+    expect_no_violations(_check(target.client.page(target.settings.project_id, {"limit": 5}, key=key)))
+
+
+@pytest.mark.clause("AUTH-REJECT")
+@pytest.mark.parametrize("key", KEYS)
+def test_classify_rejects_a_bad_key(target: Target, dataset: Any, key: str) -> None:
+    block = min(dataset.blocks)
+    sample = dataset.classify_ids[0]
+    expect_no_violations(_check(target.client.classify(target.settings.project_id, block, sample, key=key)))
+
+
+@pytest.mark.clause("AUTH-REJECT")
+def test_job_status_rejects_a_bad_key(target: Target, dataset: Any) -> None:
+    project, block = target.settings.project_id, min(dataset.blocks)
+    job_id = None
+    for sample in _longest(dataset, 10):  # long samples are the likeliest to start a job
+        reply = target.client.classify(project, block, sample, variant="int8")
+        if classify_kind(reply.body) == "job":
+            job_id = reply.body["id"]
+            break
+    if job_id is None:
+        pytest.skip("no classify call started a job, so there is no real job id to protect")
+    violations = [v for key in KEYS for v in _check(target.client.job_status(project, job_id, key=key))]
+    expect_no_violations(violations)

@@ -1,0 +1,87 @@
+"""Clause group 2: job versus result, as a hypothesis state machine.
+
+Each step classifies a (sample, block, variant) drawn from the target's own data and follows
+the documented protocol: a job id -> poll its status (bounded, with backoff) -> call again.
+Every reply and status is handed to the pure oracles in eicontract.oracles.jobs.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import hypothesis
+import pytest
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+
+from eicontract.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.oracles import jobs
+from eicontract.plugin import Target, expect_no_violations
+from eicontract.violations import Violation
+
+VARIANTS = ("float32", "int8", "akida")
+UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)
+# A job already seen to miss its deadline is not waited for again: shrinking replays steps,
+# and waiting out the same dead job each time would cost minutes and prove nothing new.
+_EXPIRED: set[tuple[str, int]] = set()
+
+
+def _flow_violations(flow: Flow, sample: int, block: int, deadline: float) -> list[Violation]:
+    found: list[Violation] = []
+    for reply in (flow.first, *flow.after_finish):
+        found += jobs.check_exclusive(reply.body)
+    if flow.job_id is not None:
+        for status in flow.statuses:
+            found += jobs.check_status_id(status.body, flow.job_id)
+        found += jobs.check_status_history([s.body for s in flow.statuses if s.ok_json])
+        found += jobs.check_completion(flow.job_id, flow.statuses[-1].body if flow.statuses else None,
+                                       flow.elapsed, deadline, [r.body for r in flow.after_finish],
+                                       MAX_CALLS_AFTER_FINISH)
+    result = flow.result
+    if result is not None:
+        found += jobs.check_subject(result.body, sample, block)
+    return found
+
+
+def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
+    project = target.settings.project_id
+    deadline = target.settings.job_deadline
+
+    class JobVersusResult(RuleBasedStateMachine):
+        def __init__(self) -> None:
+            super().__init__()
+            self.results: dict[tuple[int, int, str], Any] = {}
+
+        @rule(sample=st.sampled_from(dataset.classify_ids), block=st.sampled_from(sorted(dataset.blocks)),
+              variant=st.sampled_from(VARIANTS))
+        def classify(self, sample: int, block: int, variant: str) -> None:
+            flow = classify_until_result(target.client, project, block, sample, variant=variant,
+                                         deadline=deadline, known_dead=lambda job: (target.url, job) in _EXPIRED)
+            if flow.job_id is not None and not flow.finished:
+                _EXPIRED.add((target.url, flow.job_id))
+            violations = _flow_violations(flow, sample, block, deadline)
+            result = flow.result
+            if result is not None:
+                key = (sample, block, variant)
+                if key in self.results:
+                    violations += jobs.check_deterministic([self.results[key], result.body])
+                else:
+                    self.results[key] = result.body
+            expect_no_violations(violations)
+
+        @rule(job_id=st.sampled_from(UNKNOWN_JOB_IDS))
+        def unknown_job(self, job_id: int) -> None:
+            status = target.client.job_status(project, job_id)
+            expect_no_violations(jobs.check_unknown_job(status.body, status.status or 599))
+
+    return JobVersusResult
+
+
+@pytest.mark.clause("JOB-EXCLUSIVE", "JOB-SUBJECT", "JOB-STATUS-ID", "JOB-MONOTONE", "JOB-COMPLETES",
+                    "JOB-DETERMINISTIC", "JOB-UNKNOWN")
+def test_job_versus_result(target: Target, dataset: Any) -> None:
+    profile = target.settings.profile
+    machine = _machine(target, dataset)
+    settings = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
+                                   max_examples=profile.machine_runs, stateful_step_count=profile.machine_steps)
+    run_state_machine_as_test(hypothesis.seed(target.settings.seed)(machine), settings=settings)

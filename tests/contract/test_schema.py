@@ -1,0 +1,140 @@
+"""Clause group 1: schema conformance (schemathesis, from contracts/openapi.yaml) and auth.
+
+Positive cases hit real data: the project id is the target's and sample/block ids are mapped
+onto ones the listing holds, so the documented success bodies are what gets validated.
+Negative cases must get the failure envelope, in either convention (4xx, or 200 with
+success false). Auth goes through a schema-wide auth provider, never per-call headers: a
+per-call header would put the key back on negative cases that drop it (a false ST201).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+import schemathesis
+from schemathesis import GenerationMode
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.specs.openapi.checks import (
+    content_type_conformance,
+    negative_data_rejection,
+    positive_data_acceptance,
+    response_schema_conformance,
+    status_code_conformance,
+)
+
+from eicontract import contracts
+from eicontract.client import curl_command
+from eicontract.oracles.envelope import check_failure, check_success_envelope
+from eicontract.plugin import Target, current_settings, expect_no_violations
+from eicontract.violations import Violation
+
+_SETTINGS = current_settings()
+
+
+def _really_negative(case: Any) -> bool:
+    """Schemathesis marks which parts it mutated; a 'negative' case with none is valid on the wire."""
+    components = getattr(case.meta, "components", None) or {}
+    return any(info.mode == GenerationMode.NEGATIVE for info in components.values())
+
+
+def _load(mode: GenerationMode) -> Any:
+    config = schemathesis.Config.from_dict({"seed": _SETTINGS.seed})
+    schema = schemathesis.openapi.from_dict(contracts.bundled_openapi(), config=config)
+    schema.config.generation.update(modes=[mode], max_examples=_SETTINGS.profile.schema_examples,
+                                    database="none")
+    # the examples phase sends the documented (valid) examples: meaningless in negative mode
+    phases = ["coverage", "fuzzing"] if _SETTINGS.profile.name == "thorough" else ["fuzzing"]
+    if mode == GenerationMode.POSITIVE:
+        phases.insert(0, "examples")
+    schema.config.phases.update(phases=phases)
+
+    @schema.auth()
+    class ApiKey:
+        def get(self, case: Any, ctx: Any) -> str:
+            return _SETTINGS.api_key
+
+        def set(self, case: Any, data: str, ctx: Any) -> None:
+            case.headers = {**(case.headers or {}), "x-api-key": data}
+
+    return schema
+
+
+POSITIVE = _load(GenerationMode.POSITIVE)
+NEGATIVE = _load(GenerationMode.NEGATIVE)
+
+
+def _envelope_violations(response: Any, *, negative: bool) -> list[Violation]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    status = response.status_code
+    if negative:
+        return check_failure(body, status, clause_id="SCHEMA-NEGATIVE")
+    if 200 <= status < 300 and isinstance(body, dict) and body.get("success") is True:
+        return check_success_envelope(body)
+    if status >= 400 or (isinstance(body, dict) and body.get("success") is False):
+        return [v for v in check_failure(body, status) if v.clause == "ENVELOPE-ERROR"]
+    return []
+
+
+def _checks(negative: bool, error_style: str) -> list[Any]:
+    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    if error_style == "http":  # with failures as HTTP 200, status-based acceptance checks don't apply
+        checks.append(negative_data_rejection if negative else positive_data_acceptance)
+    return checks
+
+
+def _reproduce(case: Any, target: Target) -> str:
+    """The case as a curl command, with the key as $EI_API_KEY (schemathesis' own masks it as [Filtered])."""
+    kwargs = case.as_transport_kwargs(base_url=target.url)
+    url = str(httpx.URL(kwargs["url"], params=kwargs.get("params") or {}))
+    sent = (kwargs.get("headers") or {}).get("x-api-key")
+    sent_key = "missing" if sent is None else ("valid" if sent == target.settings.api_key else "wrong")
+    return curl_command(str(kwargs["method"]).upper(), target.client.redactor.text(url), sent_key)
+
+
+def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
+    style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
+    violations: list[Violation] = []
+    response = None
+    try:
+        response = case.call_and_validate(base_url=target.url, checks=_checks(negative, style))
+    except FailureGroup as group:
+        violations = [Violation(clause, f"{f.title}: {f.message}") for f in group.exceptions]
+    except AssertionError as failure:  # a single failed check
+        violations = [Violation(clause, str(failure))]
+    if response is not None:
+        violations += _envelope_violations(response, negative=negative)
+    if violations:
+        repro = _reproduce(case, target)
+        violations = [Violation(v.clause, f"{v.message}\nreproduce: {repro}", {**v.evidence, "reproduce": repro})
+                      for v in violations]
+    expect_no_violations(violations)
+
+
+def _use_real_ids(case: Any, target: Target, ids: dict[str, list[int]]) -> None:
+    params = case.path_parameters or {}
+    if "projectId" in params:
+        params["projectId"] = target.settings.project_id
+    for name, known in ids.items():
+        if name in params and known:
+            params[name] = known[abs(hash(str(params[name]))) % len(known)]
+
+
+@pytest.mark.clause("SCHEMA-RESPONSE", "ENVELOPE-ERROR")
+@POSITIVE.parametrize()
+def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Any) -> None:
+    _use_real_ids(case, target, {"sampleId": dataset.classify_ids, "blockId": sorted(dataset.blocks)})
+    _call(case, target, negative=False, clause="SCHEMA-RESPONSE")
+
+
+@pytest.mark.clause("SCHEMA-NEGATIVE")
+@NEGATIVE.parametrize()
+def test_negative_data_gets_the_failure_envelope(case: Any, target: Target) -> None:
+    if not _really_negative(case):
+        return  # nothing invalid was sent: no claim to check (hypothesis still counts the example)
+    _call(case, target, negative=True, clause="SCHEMA-NEGATIVE")

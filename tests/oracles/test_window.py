@@ -1,0 +1,190 @@
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from eicontract.oracles.window import (
+    READING_NO_WINDOW,
+    READING_PADDED,
+    check_anomaly,
+    check_probabilities,
+    check_result_windows,
+    check_window_count,
+    expected_window_counts,
+)
+from tests.oracles.factories import classification, classify_body, clause_ids
+
+
+# --- the window count ---------------------------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("total", "window", "increase", "expected"),
+    [
+        (1000, 300, 100, (8,)),
+        (1000, 1000, 100, (1,)),
+        (1099, 1000, 100, (1,)),
+        (1100, 1000, 100, (2,)),
+        (1000, 700, 0.1, (3001,)),  # 300 / 0.1 is 2999.9999999999995 in floats
+        (0.9, 0.6, 0.1, (4,)),
+        (999, 1000, 100, (0, 1)),
+        (0, 1000, 100, (0, 1)),
+    ],
+)
+def test_expected_window_counts(total: float, window: float, increase: float,
+                                expected: tuple[int, ...]) -> None:
+    assert expected_window_counts(total, window, increase) == expected
+
+
+@given(total=st.integers(0, 5000), window=st.integers(1, 2000), increase=st.integers(1, 500))
+def test_window_count_matches_brute_force(total: int, window: int, increase: int) -> None:
+    starts = [s for s in range(0, total + 1, increase) if s + window <= total]
+    allowed = expected_window_counts(total, window, increase)
+    assert allowed == ((len(starts),) if total >= window else (0, 1))
+
+
+@pytest.mark.parametrize("args", [(1000, 0, 100), (1000, 300, 0), (-1, 300, 100),
+                                  (None, 300, 100), (True, 300, 100)])
+def test_expected_window_counts_rejects_nonsense(args: tuple[object, ...]) -> None:
+    with pytest.raises(ValueError):
+        expected_window_counts(*args)  # type: ignore[arg-type]
+
+
+def test_count_ok() -> None:
+    assert check_window_count(classify_body()) == ([], [])
+
+
+def test_count_wrong() -> None:
+    body = classify_body()
+    body["classifications"][0]["result"].append({"idle": 0.5, "wave": 0.5})
+    [violation] = check_window_count(body).violations
+    assert violation.clause == "WINDOW-COUNT" and "expected 8" in violation.message
+
+
+@pytest.mark.parametrize("windows,reading", [(0, READING_NO_WINDOW), (1, READING_PADDED)])
+def test_short_sample_accepts_both_readings(windows: int, reading: str) -> None:
+    body = classify_body(total_ms=200, window_ms=300,
+                         classifications=[classification(windows=windows)])
+    findings = check_window_count(body)
+    assert findings.violations == []
+    assert [o.reading for o in findings.observations] == [reading]
+    assert findings.observations[0].topic == "window:short-sample"
+
+
+def test_short_sample_with_two_windows() -> None:
+    body = classify_body(total_ms=200, window_ms=300, classifications=[classification(windows=2)])
+    body["classifications"][0]["expectedLabels"].pop()  # labels say one padded window
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-COUNT"}
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda b: b["sample"]["sample"].pop("totalLengthMs"),
+    lambda b: b.update(windowIncreaseMs=0),
+    lambda b: b.update(windowSizeMs="300"),
+    lambda b: b.update(classifications=None),
+    lambda b: b["classifications"][0].update(result={"idle": 1}),
+])
+def test_count_unknowable(mutate: object) -> None:
+    body = classify_body()
+    mutate(body)  # type: ignore[operator]
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-COUNT"}
+
+
+def test_result_count() -> None:
+    assert check_window_count(classify_body(classifications=[
+        classification(windows=8, resultCount=8)])).violations == []
+    # Structured outputs may make resultCount larger than the windows.
+    assert check_window_count(classify_body(classifications=[
+        classification(windows=8, resultCount=20, structuredResult=[])])).violations == []
+    for count in (7, 9, "8", None):
+        body = classify_body(classifications=[classification(windows=8, resultCount=count)])
+        assert clause_ids(check_window_count(body).violations) == {"WINDOW-COUNT"}
+
+
+# --- WINDOW-LABELS ------------------------------------------------------------------------
+
+def test_labels_wrong_count() -> None:
+    body = classify_body()
+    body["classifications"][0]["expectedLabels"].pop()
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-LABELS"}
+
+
+def test_labels_missing() -> None:
+    body = classify_body()
+    del body["classifications"][0]["expectedLabels"]
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-LABELS"}
+
+
+def test_short_sample_labels_follow_the_results_reading() -> None:
+    body = classify_body(total_ms=200, window_ms=300, classifications=[classification(windows=1)])
+    body["classifications"][0]["expectedLabels"] = []
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-LABELS"}
+
+
+# --- WINDOW-PROBS -------------------------------------------------------------------------
+
+def _with_result(block_type: str, result: list[object]) -> dict[str, object]:
+    return classify_body(total_ms=300, classifications=[
+        classification(block_type=block_type, windows=len(result), result=result)])
+
+
+@pytest.mark.parametrize("result", [
+    [{"idle": 0.2, "wave": 0.8}],
+    [{"idle": 0.2, "wave": 0.8005}],  # within 1e-3
+    [{"idle": 0.2, "wave": 0.8, "anomaly": -4.2}],  # "anomaly" is not a class
+    [{"anomaly": 3.0}],  # no class values at all
+    [{}],
+])
+def test_probabilities_ok(result: list[object]) -> None:
+    assert check_probabilities(_with_result("keras", result)) == []
+
+
+@pytest.mark.parametrize("result", [
+    [{"idle": 0.2, "wave": 0.7}],
+    [{"idle": -0.2, "wave": 1.2}],
+    [{"idle": "0.2", "wave": 0.8}],
+    [{"idle": None, "wave": 1.0}],
+    [0.5],
+])
+def test_probabilities_violations(result: list[object]) -> None:
+    violations = check_probabilities(_with_result("keras-transfer-image", result))
+    assert clause_ids(violations) == {"WINDOW-PROBS"}
+
+
+@pytest.mark.parametrize("block_type", ["anomaly", "anomaly-gmm", "keras-visual-anomaly",
+                                        "keras-anomaly", "keras-regression"])
+def test_probabilities_skip_scores(block_type: str) -> None:
+    assert check_probabilities(_with_result(block_type, [{"value": 17.5}])) == []
+
+
+def test_probabilities_skip_blocks_without_type() -> None:
+    body = _with_result("keras", [{"idle": 3.0}])
+    del body["classifications"][0]["learnBlock"]["type"]  # type: ignore[index]
+    assert check_probabilities(body) == []
+
+
+# --- WINDOW-ANOMALY -----------------------------------------------------------------------
+
+def test_anomaly_ok() -> None:
+    assert check_anomaly(_with_result("anomaly", [{"anomaly": -0.4}, {"anomaly": 2}])) == []
+    body = _with_result("anomaly-gmm", [{"idle": 1.0}, {"idle": 1.0}])
+    body["classifications"][0]["anomalyResult"] = [  # type: ignore[index]
+        {"meanScore": 0.1, "maxScore": 0.3}, {"meanScore": 0.2, "maxScore": 0.4}]
+    assert check_anomaly(body) == []
+    assert check_anomaly(_with_result("keras", [{"idle": 1.0}])) == []  # not an anomaly block
+
+
+@pytest.mark.parametrize("anomaly_result", [None, [{"meanScore": 0.1, "maxScore": 0.3}],
+                                            [{"meanScore": 0.1}, {"meanScore": 0.1}], "scores"])
+def test_anomaly_violations(anomaly_result: object) -> None:
+    body = _with_result("anomaly", [{"anomaly": -0.4}, {"idle": 1.0}])
+    if anomaly_result is not None:
+        body["classifications"][0]["anomalyResult"] = anomaly_result  # type: ignore[index]
+    assert clause_ids(check_anomaly(body)) == {"WINDOW-ANOMALY"}
+
+
+def test_all_window_checks_together() -> None:
+    assert check_result_windows(classify_body()) == ([], [])
+    body = classify_body()
+    body["classifications"][0]["result"][0] = {"idle": 0.9, "wave": 0.9}
+    assert clause_ids(check_result_windows(body).violations) == {"WINDOW-PROBS"}

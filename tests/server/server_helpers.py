@@ -1,0 +1,49 @@
+"""Helpers shared by the reference-server tests (a uniquely named module, not conftest)."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import httpx
+from eicontract.server import RunningServer
+
+PAGE = "/api/1/classify/all/result/page"
+CLASSIFIER = 3
+ANOMALY = 4
+JOB_SECONDS = 0.05
+
+
+def classify_path(block: int, sample: int, project: int = 1) -> str:
+    return f"/api/{project}/classify/anomaly-gmm/v2/{block}/{sample}"
+
+
+def status_path(job: int, project: int = 1) -> str:
+    return f"/api/{project}/jobs/{job}/status"
+
+
+def make_client(server: RunningServer, key: str | None = None) -> httpx.Client:
+    return httpx.Client(base_url=server.url, timeout=10.0,
+                        headers={"x-api-key": key or server.config.api_key})
+
+
+def wait_for_job(client: httpx.Client, job_id: int, deadline_s: float = 5.0) -> dict[str, Any]:
+    """Poll the job status until it is finished; fail at the deadline (no fixed sleeps)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        job: dict[str, Any] = client.get(status_path(job_id)).json()["job"]
+        if "finished" in job:
+            return job
+        if time.monotonic() > deadline:
+            raise AssertionError(f"job {job_id} not finished within {deadline_s} s: {job}")
+        time.sleep(0.01)
+
+
+def classify_result(client: httpx.Client, block: int, sample: int,
+                    **query: Any) -> dict[str, Any]:
+    """Classify, following a job to its end if one is started; return the result body."""
+    body: dict[str, Any] = client.post(classify_path(block, sample), params=query).json()
+    if "id" in body and "classifications" not in body:
+        wait_for_job(client, body["id"])
+        body = client.post(classify_path(block, sample), params=query).json()
+    return body
