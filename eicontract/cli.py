@@ -71,6 +71,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--error-style", choices=("http", "body"), help="embedded server's failure convention")
     p.add_argument("--server-fault", action="append", default=[], metavar="NAME",
                    help="embedded server: switch a fault on (repeatable)")
+    p.add_argument("--clause", action="append", default=[], metavar="ID",
+                   help="only the tests of this clause id (repeatable), e.g. PAGE-LIMIT")
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
     p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
@@ -125,6 +127,8 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
             argv += [f"--{flag.replace('_', '-')}", str(value)]
     for fault in args.server_fault:
         argv += ["--server-fault", fault]
+    for clause_id in args.clause:
+        argv += ["--clause", clause_id]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.workers:

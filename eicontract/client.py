@@ -64,10 +64,16 @@ def curl_command(method: str, url: str, sent_key: str = "valid") -> str:
 
 def _decode(response: httpx.Response, redactor: Redactor) -> tuple[Any, str, str]:
     try:
-        return redactor.data(response.json()), "", ""
+        body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        text = redactor.text(response.text[:_KEEP_TEXT])
+        text = redactor.text(response.text)[:_KEEP_TEXT]  # mask first: a cut must not split the key
         return None, text, f"body is not JSON: {exc}"
+    # Walking a large body costs more than the request, so only a body that may hold the key is
+    # walked: one where it appears as is, or one with escapes (\u0065, \/) that could spell it.
+    raw = response.text
+    if redactor.found_in(raw) or "\\u" in raw or "\\/" in raw:
+        return redactor.data(body), "", ""
+    return body, "", ""
 
 
 class ApiClient:

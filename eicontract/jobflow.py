@@ -15,6 +15,7 @@ from eicontract.client import ApiClient, Exchange
 from eicontract.oracles.jobs import classify_kind, next_poll_delay
 
 MAX_CALLS_AFTER_FINISH = 3
+FIRST_POLL_S = 0.05  # then doubling up to the oracle's cap: quick on fast servers, gentle on slow ones
 
 
 @dataclass
@@ -74,7 +75,7 @@ def classify_until_result(
         if job.get("finished") is not None:
             flow.finished = True
             break
-        delay = next_poll_delay(attempt, clock() - started, deadline)
+        delay = next_poll_delay(attempt, clock() - started, deadline, base=FIRST_POLL_S)
         if delay is None:
             break
         sleep(delay)

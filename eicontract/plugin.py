@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +17,7 @@ from typing import Any
 import hypothesis
 import pytest
 
+from eicontract.clauses import CLAUSES
 from eicontract.client import ApiClient, Exchange
 from eicontract.redact import Redactor
 from eicontract.settings import DEFAULT_SEED, PROFILE_TABLE, PROFILES, Settings
@@ -36,6 +37,7 @@ _OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "error_style": ("--error-style", None, "embedded server: http (default) or body"),
     "server_fault": ("--server-fault", None, "embedded server: switch a fault on (repeatable, comma-separated)"),
     "server_samples": ("--server-samples", None, "embedded server: number of samples (default 300)"),
+    "clause": ("--clause", None, "only the tests of these clause ids (repeatable, comma-separated)"),
     "request_timeout": ("--request-timeout", None, "seconds per request (default 10)"),
     "job_deadline": ("--job-deadline", None, "seconds a job may take to finish (default 30)"),
 }
@@ -48,7 +50,7 @@ RECORDER_KEY = pytest.StashKey["Recorder"]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
     for dest, (flag, env, help_text) in _OPTIONS.items():
-        action = "append" if dest == "server_fault" else "store"
+        action = "append" if dest in ("server_fault", "clause") else "store"
         group.addoption(flag, dest=f"ei_{dest}", action=action, default=None,
                         help=help_text + (f" [env {env}]" if env else ""))
         parser.addini(f"ei_{dest}", help_text, default=None)
@@ -83,8 +85,8 @@ def _choice(config: pytest.Config, dest: str, choices: tuple[str, ...], default:
     return value
 
 
-def _faults(config: pytest.Config) -> tuple[str, ...]:
-    raw = _raw(config, "server_fault") or []
+def _listed(config: pytest.Config, dest: str) -> tuple[str, ...]:
+    raw = _raw(config, dest) or []
     items = raw if isinstance(raw, list) else [raw]
     return tuple(name.strip() for item in items for name in str(item).split(",") if name.strip())
 
@@ -119,7 +121,7 @@ def build_settings(config: pytest.Config) -> Settings:
         report_dir=Path(str(_raw(config, "report_dir") or "reports")),
         strictness=_choice(config, "strictness", ("lenient", "strict"), "lenient"),
         error_style=_choice(config, "error_style", ("http", "body"), "http"),
-        server_faults=_faults(config),
+        server_faults=_listed(config, "server_fault"),
         server_samples=_number(config, "server_samples", int, 300),
         timeout=_number(config, "request_timeout", float, 10.0),
         job_deadline=_number(config, "job_deadline", float, 30.0 if target else 5.0),
@@ -182,6 +184,19 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--clause: keep only the tests that check one of the named clauses."""
+    wanted = set(_listed(config, "clause"))
+    if not wanted:
+        return
+    unknown = wanted - set(CLAUSES)
+    if unknown:
+        raise pytest.UsageError(f"unknown clause ids: {', '.join(sorted(unknown))}; see eicontract/clauses.py")
+    keep = [item for item in items if wanted & set(_item_clauses(item))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
 def _item_clauses(item: pytest.Item) -> list[str]:
     return [c for mark in item.iter_markers("clause") for c in mark.args]
 
@@ -217,14 +232,31 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         client.history.clear()
 
 
+def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
+    """The key never reaches JUnit, the terminal or any report. The longrepr keeps its shape
+    (a skip's (path, line, reason) tuple, a traceback object) unless the key is in it."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        path, line, reason = longrepr
+        report.longrepr = (path, line, redactor.text(str(reason)))
+    elif longrepr is not None and redactor.found_in(str(longrepr)):
+        report.longrepr = redactor.text(str(longrepr))
+    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if _CURRENT:
+        _redact_report(report, Redactor(_CURRENT[0].api_key))
+
+
 @pytest.hookimpl(wrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
     report: pytest.TestReport = yield
     recorder: Recorder = item.config.stash[RECORDER_KEY]
-    # The key never reaches JUnit, the terminal or any report: redact the failure text itself.
-    if report.longrepr is not None:
-        report.longrepr = recorder.redactor.text(str(report.longrepr))
-    report.sections = [(title, recorder.redactor.text(body)) for title, body in report.sections]
+    _redact_report(report, recorder.redactor)
     clauses = _item_clauses(item)
     if not clauses or report.when not in ("setup", "call"):
         return report
@@ -295,7 +327,7 @@ def expect_no_violations(violations: list[Violation]) -> None:
         raise ContractViolation(violations)
 
 
-@dataclass
+@dataclass(repr=False)
 class Target:
     """The server under test, as the contract tests see it."""
 
@@ -304,12 +336,19 @@ class Target:
     url: str
     embedded: bool
 
+    def __repr__(self) -> str:
+        return f"Target({self.url})"
+
+
+EMBEDDED_JOB_SECONDS = 0.1  # real background jobs, kept short so the quick gate stays quick
+
 
 def _start_embedded(settings: Settings) -> Any:
     from eicontract.server import ServerConfig, start_in_thread
 
     config = ServerConfig(seed=settings.seed, samples=settings.server_samples, api_key=settings.api_key,
-                          faults=frozenset(settings.server_faults), error_style=settings.error_style)
+                          faults=frozenset(settings.server_faults), error_style=settings.error_style,
+                          job_seconds=EMBEDDED_JOB_SECONDS)
     return start_in_thread(config)
 
 

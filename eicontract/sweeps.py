@@ -43,11 +43,12 @@ def sweep(
     for _ in range(max_pages):
         exchange = client.page(project_id, {**(filters or {}), "limit": page_size, "offset": offset})
         exchanges.append(exchange)
+        if isinstance(exchange.body, dict) and exchange.body.get("success") is False:
+            error = exchange.body.get("error")
+            return Sweep(reads, exchanges, False, f"page at offset {offset} failed: {exchange.summary()}: {error}")
         results = page_results(exchange.body) if exchange.ok_json else None
         if exchange.status is None or results is None or (exchange.status >= 400):
             return Sweep(reads, exchanges, False, f"page at offset {offset} failed: {exchange.summary()}")
-        if isinstance(exchange.body, dict) and exchange.body.get("success") is False:
-            return Sweep(reads, exchanges, False, f"page at offset {offset} failed: {exchange.body.get('error')}")
         reads.append(PageRead(page_size, offset, exchange.body))
         if not results:
             return Sweep(reads, exchanges, True)

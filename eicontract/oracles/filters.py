@@ -299,7 +299,9 @@ def _parse_meta_item(entry: object) -> _MetaItem:
 
 def _meta_item_match(metadata: Mapping[str, Any], item: _MetaItem, neq_loose: bool) -> bool:
     present = item.key in metadata
-    listed = present and item.values is not None and metadata[item.key] in item.values
+    # Metadata values are strings; any other value (even an unhashable one) is never listed.
+    value = metadata.get(item.key)
+    listed = item.values is not None and isinstance(value, str) and value in item.values
     if item.op == "eq":
         return present and (item.values is None or listed)
     if item.values is None:
@@ -325,29 +327,25 @@ def _meta_match(
 
 def _metadata_readings(query: _MetaQuery) -> tuple[Reading, ...]:
     """One reading per combination of the ambiguities this query exercises."""
-    dimensions: list[list[tuple[str, bool]]] = []
-    flags: list[str] = []
+    dimensions: list[tuple[str, tuple[str, str]]] = []  # (flag, (name when off, name when on))
     if any(i.op == "neq" and i.values is not None for i in query.items):
-        flags.append("neq_loose")
-        dimensions.append([("neq: key present and value not listed", False),
-                           ("neq: key absent or value not listed", True)])
+        dimensions.append(("neq_loose", ("neq: key present and value not listed",
+                                         "neq: key absent or value not listed")))
     if query.combinator == "or":
         # The client's text: "samples with metadata keys not present in the filters are included".
-        flags.append("or_extra")
-        dimensions.append([("or: matching items only", False),
-                           ("or: also samples with a metadata key no item names", True)])
+        dimensions.append(("or_extra", ("or: matching items only",
+                                        "or: also samples with a metadata key no item names")))
     if query.combinator == "and" and query.no_metadata and query.items:
-        flags.append("nometa_anded")
-        dimensions.append([("no_metadata: ORed with the ANDed items", False),
-                           ("no_metadata: ANDed with the items", True)])
+        dimensions.append(("nometa_anded", ("no_metadata: ORed with the ANDed items",
+                                            "no_metadata: ANDed with the items")))
     readings = []
-    for choice in product(*dimensions):
-        settings = {"neq_loose": False, "or_extra": False, "nometa_anded": False}
-        settings.update({flag: on for flag, (_, on) in zip(flags, choice, strict=True)})
-        name = "; ".join(text for text, _ in choice) or "documented"
+    for switches in product((False, True), repeat=len(dimensions)):
+        on = {flag for (flag, _), switch in zip(dimensions, switches, strict=True) if switch}
+        name = "; ".join(names[switch] for (_, names), switch
+                         in zip(dimensions, switches, strict=True)) or "documented"
         readings.append(Reading(name, partial(
-            _meta_match, query=query, neq_loose=settings["neq_loose"],
-            or_extra=settings["or_extra"], nometa_anded=settings["nometa_anded"])))
+            _meta_match, query=query, neq_loose="neq_loose" in on, or_extra="or_extra" in on,
+            nometa_anded="nometa_anded" in on)))
     return tuple(readings)
 
 
@@ -453,8 +451,9 @@ def index_samples(items: Iterable[object]) -> dict[int, Sample]:
 
 # --- soundness, completeness, observations -------------------------------------------------
 
-def _query_text(filters: Mapping[str, str]) -> str:
-    return clip(" & ".join(f"{k}={v}" for k, v in filters.items()), 160).strip("'\"")
+def _query_text(filters: Mapping[str, str], limit: int = 160) -> str:
+    text = " & ".join(f"{k}={v}" for k, v in filters.items()) or "(no filter)"
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
 def _evidence(by_id: Mapping[int, Sample], ids: Iterable[int], fields: Iterable[str]) -> list[Any]:
@@ -654,7 +653,7 @@ def _looks_unfiltered(body: object, unfiltered_count: int, limit: int | None) ->
 # --- candidate values -----------------------------------------------------------------------
 
 def _number_text(value: float) -> str:
-    return str(int(value)) if value == int(value) and abs(value) < 2**53 else repr(value)
+    return str(int(value)) if abs(value) < 2**53 and float(value).is_integer() else repr(value)
 
 
 def _neighbours(values: Iterable[float]) -> list[float]:
@@ -662,8 +661,9 @@ def _neighbours(values: Iterable[float]) -> list[float]:
     ordered = sorted(set(values))
     if not ordered:
         return []
-    mids = [(a + b) / 2 for a, b in pairwise(ordered)]
-    return sorted({*ordered, *mids, ordered[0] - 1, ordered[-1] + 1})
+    mids = [a / 2 + b / 2 for a, b in pairwise(ordered)]  # halves first: no overflow
+    return sorted(v for v in {*ordered, *mids, ordered[0] - 1, ordered[-1] + 1}
+                  if math.isfinite(v))
 
 
 def _integer_candidates(values: Iterable[float]) -> list[str]:

@@ -196,7 +196,8 @@ def check_anomaly(body: object) -> list[Violation]:
     in each result window or as one anomalyResult entry per window with meanScore/maxScore."""
     out: list[Violation] = []
     for index, classification in enumerate(_classifications(body)):
-        if get_path(classification, "learnBlock", "type") not in SCORED_ANOMALY_TYPES:
+        block_type = get_path(classification, "learnBlock", "type")
+        if not isinstance(block_type, str) or block_type not in SCORED_ANOMALY_TYPES:
             continue
         result = get_path(classification, "result")
         if not isinstance(result, list):

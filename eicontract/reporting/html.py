@@ -14,7 +14,7 @@ h1{margin:0 0 .3rem}.meta{color:#555;margin-bottom:1.2rem}
 table{border-collapse:collapse;margin:.5rem 0 1.5rem;width:100%}
 td,th{border:1px solid #d0d7de;padding:.3rem .5rem;text-align:left;vertical-align:top}
 th{background:#f6f8fa}.s-passed{background:#dafbe1}.s-failed{background:#ffebe9;font-weight:600}
-.s-not.run{background:#f6f8fa;color:#777}
+.s-not-run{background:#f6f8fa;color:#777}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .failure{border-left:4px solid #cf222e;padding-left:1rem;margin-bottom:1.5rem}
 """
@@ -31,7 +31,7 @@ def _matrix(clauses: dict[str, Any]) -> str:
         link = f'<a href="#{escape(clause_id)}">{escape(clause_id)}</a>' if c["failed"] else escape(clause_id)
         rows.append(
             f'<tr><td>{escape(c["group"])}</td><td>{link}</td>'
-            f'<td class="s-{status.replace(" ", ".")}">{escape(status)}</td>'
+            f'<td class="s-{status.replace(" ", "-")}">{escape(status)}</td>'
             f'<td>{c["passed"]}</td><td>{c["failed"]}</td><td>{escape(c["summary"])}</td></tr>'
         )
     head = "<tr><th>group</th><th>clause</th><th>status</th><th>passed</th><th>failed</th><th>rule</th></tr>"
@@ -64,7 +64,8 @@ def _observations(observations: dict[str, dict[str, dict[str, Any]]]) -> str:
         for topic, readings in observations.items()
         for reading, seen in readings.items()
     )
-    head = "<tr><th>where the documents are ambiguous</th><th>reading the server follows</th><th>times</th><th>example</th></tr>"
+    head = ("<tr><th>where the documents are ambiguous</th><th>reading the server follows</th>"
+            "<th>times</th><th>example</th></tr>")
     return f"<table>{head}{rows}</table>"
 
 

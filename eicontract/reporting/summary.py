@@ -52,7 +52,8 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
         "clauses": clauses,
         "observations": {
-            topic: {reading: {"count": count, "example": detail} for reading, (count, detail) in sorted(readings.items())}
+            topic: {reading: {"count": count, "example": detail}
+                    for reading, (count, detail) in sorted(readings.items())}
             for topic, readings in sorted(recorder.observations.items())
         },
         "notes": recorder.notes,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from eicontract.server.faults import validate_fault_names
 
@@ -19,7 +19,7 @@ class ServerConfig:
     seed: int = 1
     samples: int = 300
     api_key: str = DEFAULT_API_KEY
-    faults: frozenset[str] = field(default_factory=frozenset)
+    faults: frozenset[str] = frozenset()
     error_style: str = "http"  # "http" | "body"
     job_seconds: float = 0.3  # how long a background classify job runs
     job_threshold_ms: float = 8000  # samples longer than this (ms) start a job when not cached

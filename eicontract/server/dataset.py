@@ -223,7 +223,8 @@ def _added_dates(rng: random.Random, count: int) -> list[datetime]:
     current = BASE_ADDED
     while len(dates) < count:
         dates.extend([current] * rng.choice(TIE_GROUPS))
-        current += timedelta(minutes=rng.randint(1, 90), milliseconds=rng.choice((0, 125, 500, 999)))
+        current += timedelta(minutes=rng.randint(1, 90),
+                             milliseconds=rng.choice((0, 125, 500, 999)))
     return dates[:count]
 
 

@@ -30,7 +30,8 @@ class Fault:
 
 _CATALOGUE = (
     Fault("schema-drop-required", "SCHEMA-RESPONSE", "classify results lack `windowSizeMs`"),
-    Fault("negative-500", "SCHEMA-NEGATIVE", "invalid JSON in `metadata` answers 500"),
+    Fault("negative-500", "SCHEMA-NEGATIVE",
+          "malformed `metadata` (not JSON, or JSON of the wrong shape) answers 500"),
     Fault("error-empty", "ENVELOPE-ERROR", "failure bodies carry `error: \"\"`"),
     Fault("auth-ignored", "AUTH-REJECT", "the API key is not checked"),
     Fault("job-and-result", "JOB-EXCLUSIVE", "result replies also carry the job `id`"),
@@ -120,10 +121,13 @@ class FaultSet:
         """What a negative limit/offset becomes; None = reject it (the contract)."""
         return 0 if "negative-limit-accepted" in self else None
 
-    def ignores_bad_metadata_json(self, message: str) -> bool:
-        """For metadata that is not JSON at all: False = 400 (the contract), True = ignore it."""
+    def on_malformed_metadata(self, message: str) -> None:
+        """Called for any malformed metadata (not JSON, or JSON of the wrong shape)."""
         if "negative-500" in self:
             raise MetadataParserCrash(message)
+
+    def ignores_unparsable_metadata(self) -> bool:
+        """For metadata that is not JSON at all: False = 400 (the contract), True = ignore it."""
         return "malformed-metadata-ignored" in self
 
     # -- the page ---------------------------------------------------------------------
@@ -160,7 +164,8 @@ class FaultSet:
                                   all_ids: Sequence[int]) -> int | None:
         if "foreign-predictions" not in self:
             return None
-        return next((i for i in all_ids if i not in set(page_ids)), None)
+        on_page = set(page_ids)
+        return next((i for i in all_ids if i not in on_page), None)
 
     # -- classify results (both endpoints unless noted) ----------------------------------
 

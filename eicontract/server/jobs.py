@@ -99,13 +99,13 @@ class JobRegistry:
         return job
 
     def job_id_for_result(self, key: CacheKey) -> int:
-        """The job that produced a cached result, or a new already-finished job record."""
-        if key in self._producer:
-            return self._producer[key]
-        job = self._new_job(key)
-        job.started = job.finished = job.created
-        job.successful = True
-        return job.id
+        """The job that produced a cached result, else one already-finished job per key."""
+        if key not in self._producer:
+            job = self._new_job(key)
+            job.started = job.finished = job.created
+            job.successful = True
+            self._producer[key] = job.id
+        return self._producer[key]
 
     def _new_job(self, key: CacheKey) -> Job:
         job = Job(id=self._next_id, key=key.job_key, created=datetime.now(UTC))

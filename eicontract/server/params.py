@@ -5,18 +5,20 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from starlette.datastructures import QueryParams
 from starlette.requests import Request
 
 from eicontract.server.classify import DEFAULT_VARIANT, VARIANTS
-from eicontract.server.errors import bad_request
+from eicontract.server.errors import ApiError, bad_request
 from eicontract.server.faults import FaultSet
 from eicontract.server.store import (
     DEFAULT_CATEGORY,
+    Combinator,
     MetadataFilter,
     MetadataItem,
     PageFilters,
@@ -31,8 +33,8 @@ _HUGE_DIGITS = 40  # longer integers are read as +-10**40 (Python refuses to par
 _INT = re.compile(r"-?\d+", re.ASCII)
 _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 # RFC 3339 / ISO 8601 date-time with a mandatory zone: Z or +-HH:MM.
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:\d{2})",
-                   re.ASCII)
+_DATE = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
 _BOOLEANS = {"true": True, "false": False}
 _SIGNATURES: dict[str, bool | None] = {"both": None, "valid": True, "invalid": False}
 
@@ -55,8 +57,7 @@ class DuplicateKeyError(ValueError):
 
 
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    keys = [k for k, _ in pairs]
-    repeated = sorted({k for k in keys if keys.count(k) > 1})
+    repeated = sorted(k for k, n in Counter(k for k, _ in pairs).items() if n > 1)
     if repeated:
         raise DuplicateKeyError(f"duplicate key(s) {', '.join(map(repr, repeated))} in an object")
     return dict(pairs)
@@ -69,9 +70,25 @@ def _no_constants(name: str) -> Any:
 def strict_json(text: str) -> Any:
     """json.loads that also rejects duplicate object keys and NaN/Infinity."""
     try:
-        return json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        value = json.loads(text, object_pairs_hook=_no_duplicates, parse_constant=_no_constants)
+        json.dumps(value, ensure_ascii=False).encode()  # "\\ud800" parses but is not text
     except RecursionError:
         raise ValueError("JSON is nested too deeply") from None
+    except UnicodeEncodeError:
+        raise ValueError("JSON contains an unpaired surrogate escape") from None
+    return value
+
+
+def _date(name: str, text: str, leap: bool) -> datetime:
+    """RFC 3339 allows lowercase t/z and a leap second (:60), which fromisoformat does not."""
+    normal = text.upper()
+    if leap:
+        normal = normal[:17] + "59" + normal[19:]
+    try:
+        parsed = datetime.fromisoformat(normal)
+        return parsed + timedelta(seconds=1) if leap else parsed
+    except (ValueError, OverflowError):
+        raise bad_request(f"{name} is not a valid date-time: {text!r}") from None
 
 
 class QueryReader:
@@ -120,14 +137,12 @@ class QueryReader:
         text = self.text(name)
         if text is None:
             return None
-        if not _DATE.fullmatch(text):
+        match = _DATE.fullmatch(text)
+        if not match:
             hint = " (a '+' in a URL query means a space: encode it as %2B)" if " " in text else ""
             raise bad_request(f"{name} must be an ISO 8601 date-time with a zone "
                               f"(e.g. 2025-01-31T12:00:00.000Z), got {text!r}{hint}")
-        try:
-            return datetime.fromisoformat(text)
-        except ValueError:
-            raise bad_request(f"{name} is not a valid date-time: {text!r}") from None
+        return _date(name, text, leap=match.group(1) == "60")
 
     def json_value(self, name: str) -> tuple[str, Any] | None:
         """(raw text, parsed value); raises 400 for JSON that does not parse or repeats keys."""
@@ -191,15 +206,20 @@ def metadata(q: QueryReader, faults: FaultSet) -> MetadataFilter | None:
     if text is None:
         return None
     try:
-        value = strict_json(text)
-    except json.JSONDecodeError as exc:  # not JSON at all: the one case faults may mishandle
+        return metadata_filter(strict_json(text))
+    except json.JSONDecodeError as exc:  # not JSON at all
         message = f"metadata is not valid JSON: {exc}"
-        if faults.ignores_bad_metadata_json(message):
+        faults.on_malformed_metadata(message)
+        if faults.ignores_unparsable_metadata():
             return None
         raise bad_request(message) from None
-    except ValueError as exc:  # duplicate keys, NaN
-        raise bad_request(f"metadata is not valid JSON: {exc}") from None
-    return metadata_filter(value)
+    except ValueError as exc:  # duplicate keys, NaN, unpaired surrogates
+        message = f"metadata is not valid JSON: {exc}"
+        faults.on_malformed_metadata(message)
+        raise bad_request(message) from None
+    except ApiError as exc:  # JSON of the wrong shape
+        faults.on_malformed_metadata(exc.message)
+        raise
 
 
 def metadata_filter(value: Any) -> MetadataFilter:
@@ -207,32 +227,32 @@ def metadata_filter(value: Any) -> MetadataFilter:
     if not isinstance(value, list):
         raise bad_request("metadata must be a JSON array of filter objects")
     items: list[MetadataItem] = []
-    combinators: list[str] = []
+    combinator: Combinator = "or"
     for position, raw in enumerate(value):
         where = f"metadata item {position}"
         if not isinstance(raw, dict):
             raise bad_request(f"{where} must be an object")
         if set(raw) == {"no_metadata"}:
-            items.extend(_no_metadata(raw["no_metadata"], where))
+            items.append(_no_metadata(raw["no_metadata"], where))
         elif set(raw) == {"filters_combinator"}:
-            combinators.append(_combinator(raw["filters_combinator"], where))
+            combinator = _combinator(raw["filters_combinator"], where)  # the last one wins
         else:
             items.append(_key_item(raw, where))
-    if len(combinators) > 1:
-        raise bad_request("metadata gives filters_combinator more than once")
-    return MetadataFilter(tuple(items), "and" if combinators == ["and"] else "or")
+    return MetadataFilter(tuple(items), combinator)
 
 
-def _no_metadata(flag: Any, where: str) -> list[MetadataItem]:
-    if not isinstance(flag, bool):
-        raise bad_request(f"{where}: no_metadata must be true or false")
-    return [MetadataItem("none")] if flag else []  # false adds no condition
+def _no_metadata(flag: Any, where: str) -> MetadataItem:
+    if flag is not True:  # the documented form is exactly {"no_metadata": true}
+        raise bad_request(f"{where}: no_metadata must be true")
+    return MetadataItem("none")
 
 
-def _combinator(value: Any, where: str) -> str:
-    if value not in ("and", "or"):
-        raise bad_request(f'{where}: filters_combinator must be "and" or "or"')
-    return str(value)
+def _combinator(value: Any, where: str) -> Combinator:
+    if value == "and":
+        return "and"
+    if value == "or":
+        return "or"
+    raise bad_request(f'{where}: filters_combinator must be "and" or "or"')
 
 
 def _key_item(raw: dict[str, Any], where: str) -> MetadataItem:

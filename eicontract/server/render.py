@@ -22,11 +22,11 @@ TRUNCATED_SEGMENTS = 2
 # The payload carries only the first readings; totalPayloadLength still counts them all.
 PAYLOAD_ROWS = 4
 
-_SENSORS: dict[str, list[dict[str, str]]] = {
-    "chart": [{"name": f"acc{axis}", "units": "m/s2"} for axis in "XYZ"],
-    "table": [{"name": f"acc{axis}", "units": "m/s2"} for axis in "XYZ"],
-    "image": [{"name": "image", "units": "rgba"}],
-    "video": [{"name": "video", "units": "rgba"}],
+_AXES: dict[str, tuple[tuple[str, str], ...]] = {  # (name, SenML units) per chart type
+    "chart": (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")),
+    "table": (("accX", "m/s2"), ("accY", "m/s2"), ("accZ", "m/s2")),
+    "image": (("image", "rgba"),),
+    "video": (("video", "rgba"),),
 }
 DEVICE_TYPE = "DISCO-L475VG-IOT01A"
 
@@ -37,8 +37,10 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def sensors(sample: SampleRecord) -> list[dict[str, str]]:
-    return [dict(s) for s in _SENSORS[sample.chart_type]]
+def sensors(sample: SampleRecord) -> list[JSON]:
+    """Sensor axes; `index` (required by the newest client) numbers them within the sample."""
+    return [{"index": i, "name": name, "units": units}
+            for i, (name, units) in enumerate(_AXES[sample.chart_type])]
 
 
 def device_name(sample: SampleRecord) -> str:
@@ -110,7 +112,7 @@ def sample_json(sample: SampleRecord, truncate: bool = False) -> JSON:
 
 
 def payload_json(sample: SampleRecord) -> JSON:
-    axes = len(_SENSORS[sample.chart_type])
+    axes = len(_AXES[sample.chart_type])
     rows = min(PAYLOAD_ROWS, sample.values_count)
     values = [[round(9.81 * math.sin(sample.id * 0.7 + row * 1.3 + axis), 3)
                for axis in range(axes)] for row in range(rows)]
@@ -121,6 +123,8 @@ def payload_json(sample: SampleRecord) -> JSON:
         "values": values,
         "cropStart": 0,
         "cropEnd": sample.values_count,
+        "intervalMs": sample.interval_ms,
+        "frequencyHz": sample.frequency,
     }
 
 

@@ -6,6 +6,8 @@ port 0 and there is no window in which another process could take it.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
 import threading
 from collections.abc import Callable
@@ -21,16 +23,37 @@ STOP_DEADLINE_S = 5.0
 
 
 class _Server(uvicorn.Server):
-    """uvicorn.Server that reports when it is actually serving."""
+    """uvicorn.Server that reports when it is serving and can be woken up to stop at once."""
 
     def __init__(self, config: uvicorn.Config, on_ready: Callable[[], None]) -> None:
         super().__init__(config)
         self._on_ready = on_ready
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake = asyncio.Event()
 
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        self._loop = asyncio.get_running_loop()
         await super().startup(sockets)
         if self.started:
             self._on_ready()
+
+    async def main_loop(self) -> None:
+        # uvicorn's own loop polls should_exit every 0.1 s; waiting on an event instead makes
+        # stop() prompt, which matters to suites that start a server per fault.
+        counter = 0
+        should_exit = await self.on_tick(counter)
+        while not should_exit:
+            counter = (counter + 1) % 864_000
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), 0.1)
+            should_exit = await self.on_tick(counter)
+
+    def request_stop(self) -> None:
+        """Thread-safe: ask the server to exit now."""
+        self.should_exit = True
+        if self._loop is not None and not self._loop.is_closed():
+            with contextlib.suppress(RuntimeError):  # the loop may close meanwhile
+                self._loop.call_soon_threadsafe(self._wake.set)
 
 
 def _bind(host: str, port: int) -> socket.socket:
@@ -61,7 +84,7 @@ def _uvicorn_config(config: ServerConfig, log_level: str) -> uvicorn.Config:
 class RunningServer:
     """A server serving in a daemon thread; stop() it or use it as a context manager."""
 
-    def __init__(self, config: ServerConfig, port: int, server: uvicorn.Server,
+    def __init__(self, config: ServerConfig, port: int, server: _Server,
                  thread: threading.Thread) -> None:
         self.config = config
         self.port = port
@@ -70,7 +93,7 @@ class RunningServer:
         self._thread = thread
 
     def stop(self, timeout: float = STOP_DEADLINE_S) -> None:
-        self._server.should_exit = True
+        self._server.request_stop()
         self._thread.join(timeout)
 
     def __enter__(self) -> RunningServer:
@@ -101,7 +124,7 @@ def start_in_thread(config: ServerConfig, timeout: float = STARTUP_DEADLINE_S) -
     thread = threading.Thread(target=run, name=f"eicontract-server-{port}", daemon=True)
     thread.start()
     if not ready.wait(timeout) or not server.started:
-        server.should_exit = True
+        server.request_stop()
         thread.join(STOP_DEADLINE_S)
         raise RuntimeError(f"reference server did not start on {_url(config.host, port)} "
                            f"within {timeout} s")
@@ -112,12 +135,16 @@ def serve_forever(config: ServerConfig) -> None:
     """Serve in the foreground until interrupted (for `eicontract serve`)."""
     sock = _bind(config.host, config.port)
     url = _url(config.host, sock.getsockname()[1])
-    key_note = f" (api key: {DEFAULT_API_KEY})" if config.api_key == DEFAULT_API_KEY else ""
+    # Name the key, never print it (a configured key may be a real one).
+    which = "the default" if config.api_key == DEFAULT_API_KEY else "the configured"
+    key_note = f" (project 1; x-api-key: {which} key)"
 
     def announce() -> None:
         print(f"eicontract reference server: {url}{key_note}", flush=True)
 
     try:
         _Server(_uvicorn_config(config, "info"), on_ready=announce).run(sockets=[sock])
+    except KeyboardInterrupt:  # uvicorn re-raises the Ctrl-C it handled; the shutdown was clean
+        pass
     finally:
         sock.close()

@@ -68,8 +68,8 @@ class PagePlan:
     limit: int = 100
     offset: int = 0
     combinator: Combinator = "and"  # between different filters
-    max_id_op: str = "<"
-    min_label_op: str = ">="
+    max_id_op: Literal["<", "<="] = "<"  # operators come from code (faults), never from input
+    min_label_op: Literal[">=", ">"] = ">="
     descending: bool = False
     filter_after_paging: bool = False
 

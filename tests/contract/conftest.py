@@ -26,7 +26,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.contract)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, repr=False)
 class Dataset:
     """The target's unfiltered listing, as the reference for every oracle."""
 
@@ -34,6 +34,9 @@ class Dataset:
     samples: list[dict[str, Any]]  # the `sample` objects, in listing order
     blocks: dict[int, str]  # learn block id -> type (only --block-id's when given)
     classify_ids: list[int]  # samples to classify (only --sample-id when given)
+
+    def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example: keep it short
+        return f"Dataset({len(self.samples)} samples, blocks {sorted(self.blocks)})"
 
     @property
     def ids(self) -> list[int]:

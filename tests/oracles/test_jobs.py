@@ -71,7 +71,7 @@ def test_subject_violations(body: object) -> None:
 def test_status_id() -> None:
     assert check_status_id({"success": True, "job": job(9)}, 9) == []
     for body in ({"success": True, "job": job(10)}, {"success": True}, FAILURE, None,
-                 {"job": job("9")}):
+                 {"job": {**job(), "id": "9"}}):
         assert clause_ids(check_status_id(body, 9)) == {"JOB-STATUS-ID"}
 
 

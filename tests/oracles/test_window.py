@@ -15,7 +15,6 @@ from eicontract.oracles.window import (
 )
 from tests.oracles.factories import classification, classify_body, clause_ids
 
-
 # --- the window count ---------------------------------------------------------------------
 
 @pytest.mark.parametrize(

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from server_helpers import JOB_SECONDS, make_client
 
 from eicontract.server import RunningServer, ServerConfig, start_in_thread
+from tests.server.server_helpers import JOB_SECONDS, make_client
 
 
 @pytest.fixture(scope="module")

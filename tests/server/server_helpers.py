@@ -6,6 +6,7 @@ import time
 from typing import Any
 
 import httpx
+
 from eicontract.server import RunningServer
 
 PAGE = "/api/1/classify/all/result/page"

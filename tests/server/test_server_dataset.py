@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import Counter
 
@@ -50,7 +51,7 @@ def test_ids_ascend_with_gaps(samples: tuple[SampleRecord, ...]) -> None:
     assert ids == sorted(set(ids))
     assert ids != list(range(ids[0], ids[0] + len(ids)))
     assert ids[0] != 1
-    assert any(b - a > 1 for a, b in zip(ids, ids[1:], strict=False))
+    assert any(b - a > 1 for a, b in itertools.pairwise(ids))
 
 
 def test_labels_class_and_numeric_with_repeats(samples: tuple[SampleRecord, ...]) -> None:
@@ -124,7 +125,7 @@ def test_multi_label_segments(samples: tuple[SampleRecord, ...]) -> None:
         assert s.label == s.segments[0].label
         assert s.segments[0].start_index == 0
         assert s.segments[-1].end_index == s.values_count - 1
-        for a, b in zip(s.segments, s.segments[1:], strict=False):
+        for a, b in itertools.pairwise(s.segments):
             assert b.start_index == a.end_index + 1  # contiguous, end inclusive
             assert a.label != b.label
 

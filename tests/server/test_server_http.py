@@ -4,17 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+import re
+import select
+import signal
+import subprocess
+import sys
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
-from server_helpers import ANOMALY, CLASSIFIER, PAGE, classify_path, make_client, status_path
 
 from eicontract.server import RunningServer, ServerConfig, start_in_thread
 from eicontract.server.classify import window_count
 from eicontract.server.dataset import SampleRecord, generate
 from eicontract.server.params import DEFAULT_LIMIT
+from tests.server.server_helpers import (
+    ANOMALY,
+    CLASSIFIER,
+    PAGE,
+    classify_path,
+    make_client,
+    status_path,
+)
 
 DATA = generate(seed=1, count=300)
 TESTING = [s for s in DATA.samples if s.category == "testing"]
@@ -76,8 +88,32 @@ def test_startup_is_fast_and_stop_frees_the_port() -> None:
         httpx.get(running.url + PAGE, timeout=1.0)
 
 
+def test_serve_forever_announces_its_url_and_stops_on_sigint() -> None:
+    code = ("from eicontract.server import ServerConfig, serve_forever; "
+            "serve_forever(ServerConfig(samples=20))")
+    proc = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout is not None
+        ready, _, _ = select.select([proc.stdout], [], [], 20)
+        assert ready, "no announcement within 20 s"
+        line = proc.stdout.readline()
+        url = re.search(r"(http://127\.0\.0\.1:\d+/v1)", line)
+        assert url and "default key" in line, line
+        assert "ei_reference_local_key" not in line  # keys are named, never printed
+        reply = httpx.get(url.group(1) + PAGE, params={"limit": 1},
+                          headers={"x-api-key": "ei_reference_local_key"})
+        assert reply.status_code == 200
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=10) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_unknown_fault_name_lists_valid_ones() -> None:
-    with pytest.raises(ValueError, match="valid faults: .*auth-ignored"):
+    with pytest.raises(ValueError, match=r"valid faults: .*auth-ignored"):
         ServerConfig(faults=frozenset({"no-such-fault"}))
 
 
@@ -237,7 +273,8 @@ FILTER_CASES: list[tuple[dict[str, Any], Callable[[SampleRecord], bool]]] = [
     ({"minLabel": "1.25", "maxLabel": "7.5"},
      lambda s: s.numeric_label is not None and 1.25 <= s.numeric_label < 7.5),
     ({"search": f"{MID_ID}"}, lambda s: s.id == MID_ID or str(MID_ID) in s.filename.lower()),
-    ({"search": "wave ABC"}, lambda s: "wave" in s.filename.lower() and "abc" in s.filename.lower()),
+    ({"search": "wave ABC"},
+     lambda s: "wave" in s.filename.lower() and "abc" in s.filename.lower()),
     ({"dataType": "image"}, lambda s: s.chart_type == "image"),
     ({"minId": MID_ID}, lambda s: s.id >= MID_ID),
     ({"maxId": MID_ID}, lambda s: s.id < MID_ID),

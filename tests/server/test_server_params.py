@@ -62,7 +62,8 @@ def test_bad_booleans(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["2025-01-01T00:00:00Z", "2025-01-01T00:00:00.123Z",
                                   "2025-01-01T00:00Z", "2025-01-01T01:00:00+01:00",
-                                  "2025-01-01T00:00:00.123456789-05:00"])
+                                  "2025-01-01T00:00:00.123456789-05:00", "2025-01-01t00:00:00z",
+                                  "2016-12-31T23:59:60Z", "0001-01-01T00:00:00+01:00"])
 def test_dates(text: str) -> None:
     parsed = reader(minDate=text).date("minDate")
     assert parsed is not None and parsed.utcoffset() is not None
@@ -70,9 +71,15 @@ def test_dates(text: str) -> None:
 
 @pytest.mark.parametrize("text", ["2025-01-01", "2025-01-01T00:00:00", "yesterday",
                                   "2025-13-01T00:00:00Z", "2025-01-01 00:00:00Z",
-                                  "2025-W01-1T00:00Z", "1735689600"])
+                                  "2025-W01-1T00:00Z", "1735689600", "9999-12-31T23:59:60Z",
+                                  "2025-01-01T00:00:00+25:00"])
 def test_bad_dates(text: str) -> None:
     rejected(reader(minDate=text).date, "minDate")
+
+
+def test_leap_second_is_the_next_second() -> None:
+    leap = reader(minDate="2016-12-31T23:59:60Z").date("minDate")
+    assert leap == reader(minDate="2017-01-01T00:00:00Z").date("minDate")
 
 
 def test_plus_turned_space_gets_a_hint() -> None:
@@ -120,8 +127,12 @@ def test_metadata_shapes() -> None:
         (MetadataItem("neq", "k"),))
     assert parse_metadata('[{"no_metadata": true}, {"filters_combinator": "and"}]') == (
         MetadataFilter((MetadataItem("none"),), "and"))
-    assert parse_metadata('[{"no_metadata": false}]') == MetadataFilter(())
     assert parse_metadata("[]") == MetadataFilter(())
+    # schema-valid repetition: the last combinator wins
+    assert parse_metadata('[{"filters_combinator": "or"}, {"filters_combinator": "or"}]') == (
+        MetadataFilter(()))
+    assert parse_metadata('[{"filters_combinator": "or"}, {"filters_combinator": "and"}]') == (
+        MetadataFilter((), "and"))
 
 
 @pytest.mark.parametrize("text", [
@@ -138,7 +149,9 @@ def test_metadata_shapes() -> None:
     '[{"no_metadata": "yes"}]',
     '[{"no_metadata": true, "key": "a"}]',
     '[{"filters_combinator": "xor"}]',
-    '[{"filters_combinator": "and"}, {"filters_combinator": "or"}]',
+    '[{"no_metadata": false}]',
+    '["\\ud800"]',
+    '[{"key": "\\udfff", "op": "eq"}]',
     '["site"]',
     "[NaN]",
     "[" * 100_000,
@@ -148,11 +161,14 @@ def test_bad_metadata(text: str) -> None:
     assert "metadata" in rejected(parse_metadata, text)
 
 
-def test_metadata_fault_hooks_only_touch_invalid_json() -> None:
-    assert parse_metadata("[{bad", FaultSet({"malformed-metadata-ignored"})) is None
-    with pytest.raises(MetadataParserCrash):
-        parse_metadata("[{bad", FaultSet({"negative-500"}))
-    rejected(parse_metadata, '[{"key": "a", "op": "like"}]', FaultSet({"negative-500"}))
+def test_metadata_fault_hooks() -> None:
+    ignoring = FaultSet({"malformed-metadata-ignored"})
+    assert parse_metadata("[{bad", ignoring) is None
+    rejected(parse_metadata, '[{"key": "a", "op": "like"}]', ignoring)  # only non-JSON is ignored
+    for text in ("[{bad", '[{"key": "a", "op": "like"}]', '[{"a": 1, "a": 2}]'):
+        with pytest.raises(MetadataParserCrash):
+            parse_metadata(text, FaultSet({"negative-500"}))
+    assert parse_metadata('[{"key": "a", "op": "eq"}]', FaultSet({"negative-500"}))
 
 
 def test_variant() -> None:

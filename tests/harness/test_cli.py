@@ -1,0 +1,161 @@
+"""eicontract.cli: the pytest command line a run builds, `faults`, and the loopback-only `serve`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from collections.abc import Sequence
+
+import pytest
+
+from eicontract import cli
+from eicontract.clauses import CLAUSES
+from eicontract.server import FAULTS
+
+SECRET = "ei_" + "cL1sEcret" * 5
+
+
+def run_args(*argv: str) -> argparse.Namespace:
+    return cli.parser().parse_args(["run", *argv])
+
+
+def flag_value(argv: Sequence[str], flag: str) -> list[str]:
+    """Every value given to `flag` (as `flag value`) on a command line."""
+    return [argv[i + 1] for i, word in enumerate(argv[:-1]) if word == flag]
+
+
+# --- run: the pytest command line --------------------------------------------------------------------
+
+
+def test_run_arguments_carry_every_option_as_a_plugin_flag() -> None:
+    args = run_args("--target", "https://studio.example/v1", "--project-id", "12", "--sample-id", "5",
+                    "--block-id", "7", "--profile", "thorough", "--seed", "42", "--strictness", "strict",
+                    "--error-style", "body", "--clause", "PAGE-LIMIT", "--clause", "FILTER-SOUND",
+                    "--server-fault", "page-overlap", "--server-fault", "negative-500", "--report-dir", "out/r")
+    argv = cli.pytest_arguments(args)
+    assert flag_value(argv, "--target") == ["https://studio.example/v1"]
+    assert flag_value(argv, "--project-id") == ["12"]
+    assert flag_value(argv, "--sample-id") == ["5"]
+    assert flag_value(argv, "--block-id") == ["7"]
+    assert flag_value(argv, "--profile") == ["thorough"]
+    assert flag_value(argv, "--seed") == ["42"]
+    assert flag_value(argv, "--strictness") == ["strict"]
+    assert flag_value(argv, "--error-style") == ["body"]
+    assert flag_value(argv, "--clause") == ["PAGE-LIMIT", "FILTER-SOUND"]
+    assert flag_value(argv, "--server-fault") == ["page-overlap", "negative-500"]
+    assert flag_value(argv, "--report-dir") == ["out/r"]
+    assert "--junitxml=out/r/junit.xml" in argv
+    assert flag_value(argv, "-m") == ["contract"]
+
+
+def test_run_arguments_point_at_the_contract_suite_of_this_repository() -> None:
+    argv = cli.pytest_arguments(run_args())
+    root = cli.repo_root()
+    assert argv[0] == str(root / "tests" / "contract")
+    assert flag_value(argv, "--rootdir") == [str(root)]
+    assert flag_value(argv, "-c") == [str(root / "pyproject.toml")]
+
+
+def test_unset_options_are_left_to_the_plugin_defaults() -> None:
+    argv = cli.pytest_arguments(run_args())
+    for flag in ("--target", "--project-id", "--sample-id", "--block-id", "--profile", "--seed", "--strictness",
+                 "--error-style", "--clause", "--server-fault", "-k", "-n"):
+        assert flag not in argv, flag
+
+
+def test_the_key_never_goes_on_the_pytest_command_line() -> None:
+    args = run_args("--target", "https://studio.example/v1", "--api-key", SECRET, "--project-id", "1")
+    argv = cli.pytest_arguments(args)
+    assert "--api-key" not in argv
+    assert not any(SECRET in word for word in argv)
+
+
+def test_keyword_workers_and_arguments_after_the_separator_are_passed_on() -> None:
+    argv = cli.pytest_arguments(run_args("-k", "paging and not slow", "-n", "2", "--", "-x", "--tb=short"))
+    assert flag_value(argv, "-k") == ["paging and not slow"]
+    assert flag_value(argv, "-n") == ["2"]
+    assert argv[-2:] == ["-x", "--tb=short"]
+    assert "--" not in argv
+
+
+def test_cmd_run_hands_the_key_over_in_the_environment_only(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.delenv("EI_API_KEY", raising=False)  # cmd_run sets it; monkeypatch removes it again
+    seen_argv: list[str] = []
+    seen_env: list[str | None] = []
+
+    def fake_main(argv: list[str]) -> int:
+        seen_argv.extend(argv)
+        seen_env.append(os.environ.get("EI_API_KEY"))
+        return 0
+
+    monkeypatch.setattr(pytest, "main", fake_main)
+    code = cli.main(["run", "--target", "https://studio.example/v1", "--project-id", "1", "--api-key", SECRET])
+    assert code == cli.EXIT_OK
+    assert seen_env == [SECRET]
+    assert seen_argv and not any(SECRET in word for word in seen_argv)
+    err = capsys.readouterr().err
+    assert "EI_API_KEY" in err and SECRET not in err
+
+
+@pytest.mark.parametrize(
+    ("pytest_code", "gate_code"),
+    [(0, cli.EXIT_OK), (1, cli.EXIT_VIOLATION), (2, cli.EXIT_HARNESS), (3, cli.EXIT_HARNESS), (4, cli.EXIT_HARNESS),
+     (5, cli.EXIT_HARNESS)],
+)
+def test_cmd_run_maps_pytest_exit_codes_onto_the_gates(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], pytest_code: int, gate_code: int
+) -> None:
+    monkeypatch.setattr(pytest, "main", lambda argv: pytest_code)
+    assert cli.main(["run"]) == gate_code
+    out, err = capsys.readouterr()
+    if gate_code == cli.EXIT_HARNESS:
+        assert "could not run" in err
+    else:
+        assert "reports in reports/" in out
+
+
+# --- faults -------------------------------------------------------------------------------------------
+
+
+def test_faults_json_lists_name_clause_and_description(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["faults", "--json"]) == cli.EXIT_OK
+    rows = json.loads(capsys.readouterr().out)
+    assert isinstance(rows, list) and rows
+    assert all(set(row) == {"name", "clause", "description"} for row in rows)
+    assert [row["name"] for row in rows] == list(FAULTS)
+    assert all(row["clause"] in CLAUSES for row in rows)
+    assert all(row["description"] for row in rows)
+
+
+def test_faults_without_json_prints_one_line_per_fault(capsys: pytest.CaptureFixture[str]) -> None:
+    assert cli.main(["faults"]) == cli.EXIT_OK
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == len(FAULTS)
+    assert all(line.split()[0] in FAULTS for line in lines)
+
+
+# --- serve: loopback only -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("host", ["0.0.0.0", "::", "192.168.1.10", "example.com"])
+def test_serve_refuses_a_host_that_is_not_loopback(host: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["serve", "--host", host])
+    assert exit_info.value.code == 2
+    assert "loopback" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2", "::1", "localhost"])
+def test_serve_accepts_a_loopback_host(host: str) -> None:
+    args = cli.parser().parse_args(["serve", "--host", host, "--port", "0"])
+    assert args.host == host
+
+
+def test_an_unknown_command_is_an_argparse_error(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        cli.main(["deploy"])
+    assert exit_info.value.code == 2
+    assert "invalid choice" in capsys.readouterr().err

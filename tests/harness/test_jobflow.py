@@ -1,0 +1,198 @@
+"""eicontract.jobflow: classify until there is a result, bounded by a deadline, on a fake clock."""
+
+from __future__ import annotations
+
+import math
+import re
+from typing import Any
+
+import httpx
+import pytest
+
+from eicontract.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.oracles.jobs import POLL_BASE_S, POLL_CAP_S
+from tests.harness.helpers import FakeClock, make_client
+
+JOB_ID = 4711
+RESULT = {"success": True, "sampleId": 3, "classifications": [{"learnBlockId": 2, "result": []}]}
+
+
+class JobServer:
+    """classify answers a job until the job finished (or a result at once); status answers the job.
+
+    finish_after: the status read (1-based) that first shows the job finished; None = never.
+    """
+
+    def __init__(self, *, finish_after: int | None = 3, direct_result: bool = False,
+                 results_after_finish: bool = True) -> None:
+        self.finish_after = finish_after
+        self.direct_result = direct_result
+        self.results_after_finish = results_after_finish
+        self.status_reads = 0
+        self.classify_calls = 0
+        self.status_reply: httpx.Response | Exception | None = None  # overrides the normal status
+
+    @property
+    def finished(self) -> bool:
+        return self.finish_after is not None and self.status_reads >= self.finish_after
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.classify_calls += 1
+            if self.direct_result or (self.finished and self.results_after_finish):
+                return httpx.Response(200, json=RESULT)
+            return httpx.Response(200, json={"success": True, "id": JOB_ID})
+        match = re.fullmatch(r"/v1/api/1/jobs/(\d+)/status", request.url.path)
+        assert match and int(match[1]) == JOB_ID, request.url
+        self.status_reads += 1
+        if isinstance(self.status_reply, Exception):
+            raise self.status_reply
+        if self.status_reply is not None:
+            return self.status_reply
+        job = {"id": JOB_ID, "created": "2026-01-01T00:00:00Z", "started": "2026-01-01T00:00:00Z",
+               "finished": "2026-01-01T00:00:01Z" if self.finished else None,
+               "finishedSuccessful": True if self.finished else None}
+        return httpx.Response(200, json={"success": True, "job": job})
+
+
+def run(server: JobServer, clock: FakeClock, **options: Any) -> Flow:
+    with make_client(server) as client:
+        return classify_until_result(client, 1, 2, 3, clock=clock, sleep=clock.sleep, **options)
+
+
+def test_a_job_that_finishes_after_n_polls_gives_the_result_on_the_next_call() -> None:
+    server, clock = JobServer(finish_after=4), FakeClock()
+    flow = run(server, clock, deadline=30.0)
+    assert flow.job_id == JOB_ID
+    assert flow.finished
+    assert len(flow.statuses) == 4
+    assert len(flow.after_finish) == 1
+    assert flow.result is flow.after_finish[0]
+    assert flow.result.body == RESULT
+    assert server.classify_calls == 2
+
+
+def test_polls_back_off_and_the_flow_time_is_the_time_slept() -> None:
+    server, clock = JobServer(finish_after=4), FakeClock()
+    flow = run(server, clock, deadline=30.0)
+    assert len(clock.sleeps) == 3
+    assert 0 < clock.sleeps[0] <= POLL_BASE_S
+    assert clock.sleeps[1:] == [clock.sleeps[0] * 2, clock.sleeps[0] * 4]
+    assert flow.elapsed == pytest.approx(sum(clock.sleeps))
+
+
+def test_a_job_finished_at_the_first_status_read_needs_no_sleep() -> None:
+    server, clock = JobServer(finish_after=1), FakeClock()
+    flow = run(server, clock)
+    assert flow.finished
+    assert clock.sleeps == []
+    assert len(flow.statuses) == 1
+    assert flow.result is not None
+
+
+@pytest.mark.parametrize("deadline", [1.0, 7.0, 30.0])
+def test_a_job_that_never_finishes_stops_at_the_deadline(deadline: float) -> None:
+    server, clock = JobServer(finish_after=None), FakeClock()
+    flow = run(server, clock, deadline=deadline)
+    assert not flow.finished
+    assert flow.result is None
+    assert flow.after_finish == []
+    assert flow.elapsed <= deadline + 1e-9
+    assert flow.elapsed == pytest.approx(deadline)  # it does use the time it was given
+    assert all(0 < s <= POLL_CAP_S for s in clock.sleeps)
+    assert len(flow.statuses) == len(clock.sleeps) + 1
+    # exponential backoff up to the cap, then capped waits: the number of polls is logarithmic + linear
+    doublings = math.ceil(math.log2(POLL_CAP_S / clock.sleeps[0]))
+    assert len(flow.statuses) <= doublings + math.ceil(deadline / POLL_CAP_S) + 3
+    assert server.classify_calls == 1
+
+
+def test_a_job_known_to_be_dead_gets_one_status_read_and_no_wait() -> None:
+    server, clock = JobServer(finish_after=None), FakeClock()
+    asked: list[int] = []
+
+    def known_dead(job_id: int) -> bool:
+        asked.append(job_id)
+        return True
+
+    flow = run(server, clock, deadline=30.0, known_dead=known_dead)
+    assert asked == [JOB_ID]
+    assert server.status_reads == 1
+    assert len(flow.statuses) == 1
+    assert clock.sleeps == []
+    assert not flow.finished
+
+
+def test_known_dead_is_not_consulted_for_a_job_that_then_polls_normally() -> None:
+    server, clock = JobServer(finish_after=2), FakeClock()
+    flow = run(server, clock, known_dead=lambda job_id: False)
+    assert flow.finished
+    assert len(flow.statuses) == 2
+
+
+def test_a_direct_result_makes_no_status_call() -> None:
+    server, clock = JobServer(direct_result=True), FakeClock()
+    flow = run(server, clock, known_dead=lambda job_id: pytest.fail("known_dead asked for a direct result"))
+    assert server.status_reads == 0
+    assert flow.job_id is None
+    assert flow.statuses == []
+    assert flow.result is flow.first
+    assert clock.sleeps == []
+
+
+def test_a_reply_that_is_neither_result_nor_job_ends_the_flow_at_once() -> None:
+    def handler(request: httpx.Request) -> httpx.Response:
+        assert request.method == "POST", "no status call for an invalid classify reply"
+        return httpx.Response(200, json={"success": True})
+
+    clock = FakeClock()
+    with make_client(handler) as client:
+        flow = classify_until_result(client, 1, 2, 3, clock=clock, sleep=clock.sleep)
+    assert flow.job_id is None
+    assert flow.result is None
+    assert flow.statuses == []
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        httpx.Response(500, text="Internal Server Error"),
+        httpx.Response(404, json={"success": False, "error": "No job with this ID"}),
+        httpx.Response(200, json={"success": True}),
+        httpx.ConnectError("Connection refused"),
+    ],
+    ids=["500-text", "404-envelope", "no-job-object", "no-answer"],
+)
+def test_a_failing_status_endpoint_stops_polling(failure: httpx.Response | Exception) -> None:
+    server, clock = JobServer(finish_after=None), FakeClock()
+    server.status_reply = failure
+    flow = run(server, clock, deadline=30.0)
+    assert server.status_reads == 1
+    assert len(flow.statuses) == 1
+    assert clock.sleeps == []
+    assert not flow.finished
+    assert flow.after_finish == []
+
+
+def test_after_a_finish_classify_is_retried_a_bounded_number_of_times() -> None:
+    server, clock = JobServer(finish_after=1, results_after_finish=False), FakeClock()
+    flow = run(server, clock)
+    assert flow.finished
+    assert len(flow.after_finish) == MAX_CALLS_AFTER_FINISH
+    assert flow.result is None
+    assert server.classify_calls == 1 + MAX_CALLS_AFTER_FINISH
+
+
+def test_variant_and_truncate_go_on_every_classify_call() -> None:
+    seen: list[dict[str, str]] = []
+    server = JobServer(finish_after=1)
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            seen.append(dict(request.url.params))
+        return server(request)
+
+    clock = FakeClock()
+    with make_client(handler) as client:
+        classify_until_result(client, 1, 2, 3, variant="int8", truncate=True, clock=clock, sleep=clock.sleep)
+    assert seen == [{"variant": "int8", "truncateStructuredLabels": "true"}] * 2

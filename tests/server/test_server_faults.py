@@ -1,0 +1,353 @@
+"""Every fault is wired: with it, the server visibly breaks its clause; without it, it doesn't."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import pytest
+
+from eicontract.clauses import CLAUSES
+from eicontract.server import FAULTS, ServerConfig, start_in_thread
+from eicontract.server.classify import window_count
+from eicontract.server.dataset import SampleRecord, generate
+from eicontract.server.faults import FaultSet
+from tests.server.server_helpers import (
+    ANOMALY,
+    CLASSIFIER,
+    PAGE,
+    classify_path,
+    make_client,
+    status_path,
+    wait_for_job,
+)
+
+DATA = generate(seed=1, count=300)
+TESTING = [s for s in DATA.samples if s.category == "testing"]
+DIRECT = next(s for s in TESTING if s.frequency == 100 and 2000 <= s.total_length_ms <= 8000)
+RESAMPLED = next(s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000)
+MULTI = next(s for s in TESTING if s.is_multi_label and s.frequency == 100
+             and s.total_length_ms <= 8000)
+WINDOWS = window_count(DIRECT.total_length_ms, 1000, 250)
+
+Check = Callable[[httpx.Client, httpx.Client], None]  # (faulty, clean)
+CHECKS: dict[str, Check] = {}
+
+
+def check(name: str) -> Callable[[Check], Check]:
+    def register(fn: Check) -> Check:
+        CHECKS[name] = fn
+        return fn
+    return register
+
+
+def json_of(reply: httpx.Response) -> dict[str, Any]:
+    body: dict[str, Any] = reply.json()
+    return body
+
+
+def classify(c: httpx.Client, sample: SampleRecord = DIRECT, block: int = CLASSIFIER,
+             **query: Any) -> dict[str, Any]:
+    return json_of(c.post(classify_path(block, sample.id), params=query))
+
+
+def page(c: httpx.Client, **query: Any) -> dict[str, Any]:
+    return json_of(c.get(PAGE, params=query))
+
+
+def ids(c: httpx.Client, **query: Any) -> list[int]:
+    return [r["sampleId"] for r in page(c, **query)["result"]]
+
+
+# Each started_job() call uses a sample no server has classified yet (the cache would answer).
+_FRESH = iter([s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000][1:])
+
+
+def started_job(c: httpx.Client, sample: SampleRecord | None = None) -> int:
+    body = classify(c, sample or next(_FRESH))
+    assert set(body) == {"success", "id"}
+    return int(body["id"])
+
+
+# -- schema and envelope ----------------------------------------------------------------
+
+@check("schema-drop-required")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert "windowSizeMs" in classify(clean)
+    assert "windowSizeMs" not in classify(bad)
+
+
+@check("negative-500")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(PAGE, params={"metadata": "[{bad"}).status_code == 400
+    for malformed in ("[{bad", '{"key": "site", "op": "eq"}'):
+        reply = bad.get(PAGE, params={"metadata": malformed})
+        assert reply.status_code == 500 and reply.json()["success"] is False
+    assert bad.get(PAGE, params={"labels": "[bad"}).status_code == 400
+
+
+@check("error-empty")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(status_path(999_999)).json()["error"]
+    reply = bad.get(status_path(999_999))
+    assert reply.status_code == 404 and reply.json() == {"success": False, "error": ""}
+
+
+@check("auth-ignored")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(PAGE, headers={"x-api-key": "wrong"}).status_code == 401
+    reply = bad.get(PAGE, params={"limit": 1}, headers={"x-api-key": "wrong"})
+    assert reply.status_code == 200 and reply.json()["result"]
+
+
+# -- jobs -------------------------------------------------------------------------------
+
+@check("job-and-result")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert "id" not in classify(clean)
+    body = classify(bad)
+    assert "classifications" in body and isinstance(body["id"], int)
+    assert classify(bad)["id"] == body["id"]  # stable: only JOB-EXCLUSIVE breaks
+    job_id = started_job(bad, RESAMPLED)
+    wait_for_job(bad, job_id)
+    after = classify(bad, RESAMPLED)
+    assert "classifications" in after and after["id"] == job_id
+
+
+@check("result-wrong-sample")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert classify(clean)["sample"]["sample"]["id"] == DIRECT.id
+    following = DATA.ids[DATA.ids.index(DIRECT.id) + 1]
+    assert classify(bad)["sample"]["sample"]["id"] == following
+
+
+@check("status-wrong-id")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    job_id = started_job(clean)
+    assert clean.get(status_path(job_id)).json()["job"]["id"] == job_id
+    job_id = started_job(bad)
+    assert bad.get(status_path(job_id)).json()["job"]["id"] == job_id + 1
+
+
+@check("status-time-backwards")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    job = wait_for_job(clean, started_job(clean))
+    assert job["started"] <= job["finished"]
+    job = wait_for_job(bad, started_job(bad))
+    assert job["started"] > job["finished"]
+
+
+@check("job-never-finishes")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    wait_for_job(clean, started_job(clean))
+    job_id = started_job(bad, RESAMPLED)
+    deadline = time.monotonic() + 0.4  # 8x the job time; the poll must never see "finished"
+    while time.monotonic() < deadline:
+        job = bad.get(status_path(job_id)).json()["job"]
+        assert "finished" not in job
+        assert classify(bad, RESAMPLED) == {"success": True, "id": job_id}
+        time.sleep(0.02)
+    assert "started" in job
+
+
+@check("results-nondeterministic")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert classify(clean) == classify(clean)
+    first, second = classify(bad), classify(bad)
+    assert first["classifications"] != second["classifications"]
+    for probs in first["classifications"][0]["result"]:
+        assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-5)
+    assert page(bad, limit=3) == page(bad, limit=3)  # only classify varies
+
+
+@check("unknown-job-success")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(status_path(999_999)).status_code == 404
+    reply = bad.get(status_path(999_999))
+    assert reply.status_code == 200 and reply.json()["success"] is True
+
+
+# -- windows ----------------------------------------------------------------------------
+
+def classifier_doc(c: httpx.Client, block: int = CLASSIFIER) -> dict[str, Any]:
+    doc: dict[str, Any] = classify(c, block=block)["classifications"][0]
+    return doc
+
+
+@check("window-off-by-one")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert len(classifier_doc(clean)["result"]) == WINDOWS
+    doc = classifier_doc(bad)
+    assert len(doc["result"]) == doc["resultCount"] == WINDOWS + 1
+    assert len(doc["expectedLabels"]) == WINDOWS
+
+
+@check("labels-short")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert len(classifier_doc(clean)["expectedLabels"]) == WINDOWS
+    doc = classifier_doc(bad)
+    assert len(doc["expectedLabels"]) == WINDOWS - 1 and len(doc["result"]) == WINDOWS
+
+
+@check("probs-unnormalised")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    for probs in classifier_doc(clean)["result"]:
+        assert math.isclose(sum(probs.values()), 1.0, abs_tol=1e-6)
+    for probs in classifier_doc(bad)["result"]:
+        assert math.isclose(sum(probs.values()), 1.2, abs_tol=1e-4)
+
+
+@check("anomaly-missing")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert all("anomaly" in r for r in classifier_doc(clean, ANOMALY)["result"])
+    assert not any("anomaly" in r for r in classifier_doc(bad, ANOMALY)["result"])
+
+
+# -- paging -----------------------------------------------------------------------------
+
+@check("limit-plus-one")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert len(ids(clean, limit=5)) == 5
+    assert len(ids(bad, limit=5)) == 6
+
+
+@check("page-duplicate")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert ids(clean, limit=5)[-1] not in ids(clean, limit=5, offset=5)
+    first, second = ids(bad, limit=5), ids(bad, limit=5, offset=5)
+    assert second[0] == first[-1] and len(second) == 5
+
+
+@check("page-skip")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    full = ids(clean, limit=20)
+    assert ids(clean, limit=5, offset=5) == full[5:10]
+    assert ids(bad, limit=5, offset=5) == full[6:11]
+    assert ids(bad, limit=5) == full[:5]
+
+
+@check("order-unstable")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert ids(clean, limit=5) == ids(clean, limit=5)
+    assert ids(bad, limit=5) != ids(bad, limit=5)
+
+
+@check("past-end-last-page")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert ids(clean, limit=10, offset=10_000) == []
+    last_page = (len(TESTING) - 1) // 10 * 10
+    assert ids(bad, limit=10, offset=10_000) == ids(clean, limit=10, offset=last_page)
+    assert ids(bad, limit=10, offset=10_000)
+
+
+@check("total-wrong")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    query = {"limit": 1, "dataType": "image"}
+    image_count = sum(s.chart_type == "image" for s in TESTING)
+    assert page(clean, **query)["totalCount"] == image_count
+    assert page(bad, **query)["totalCount"] == len(TESTING) + 1
+
+
+@check("foreign-predictions")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    def foreign(c: httpx.Client) -> set[int]:
+        body = page(c, limit=3, offset=3)
+        return {p["sampleId"] for p in body["predictions"]} - {
+            r["sampleId"] for r in body["result"]}
+    assert foreign(clean) == set()
+    assert len(foreign(bad)) == 1
+
+
+@check("negative-limit-accepted")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(PAGE, params={"limit": -1}).status_code == 400
+    assert bad.get(PAGE, params={"limit": -1}).status_code == 200
+    assert bad.get(PAGE, params={"offset": -1, "limit": 1}).status_code == 200
+
+
+# -- filters ----------------------------------------------------------------------------
+
+@check("maxid-inclusive")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    edge = TESTING[10].id
+    assert edge not in ids(clean, maxId=edge)
+    assert ids(bad, maxId=edge)[-1] == edge
+
+
+@check("minlabel-strict")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    labels_clean = {r["sample"]["label"] for r in page(clean, minLabel=3, limit=1000)["result"]}
+    labels_bad = {r["sample"]["label"] for r in page(bad, minLabel=3, limit=1000)["result"]}
+    assert "3" in labels_clean and "3" not in labels_bad
+
+
+@check("filters-ored")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    one = {"dataType": "image", "limit": 1000}
+    both = {**one, "signatureValidity": "invalid"}
+    assert ids(bad, **one) == ids(clean, **one)
+    union = set(ids(clean, **one)) | set(ids(clean, signatureValidity="invalid", limit=1000))
+    assert set(ids(bad, **both)) == union != set(ids(clean, **both))
+
+
+@check("filter-after-paging")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    query = {"dataType": "image", "limit": 10}
+    assert len(ids(clean, **query)) == 10
+    in_first_ten = set(ids(clean, limit=10)) & set(ids(clean, dataType="image", limit=1000))
+    assert set(ids(bad, **query)) == in_first_ten
+
+
+@check("malformed-metadata-ignored")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.get(PAGE, params={"metadata": "[{bad"}).status_code == 400
+    assert page(bad, metadata="[{bad", limit=1)["totalCount"] == len(TESTING)
+
+
+@check("truncate-wrong")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    full = classify(clean, MULTI)["sample"]["sample"]["structuredLabelsList"]
+    cut = classify(clean, MULTI, truncateStructuredLabels="true")
+    assert cut["sample"]["sample"]["structuredLabelsList"] == full[:2]
+    wrong = classify(bad, MULTI, truncateStructuredLabels="true")["sample"]["sample"]
+    assert wrong["structuredLabelsList"][:-1] == full[::-1]
+    assert len(wrong["structuredLabelsList"]) > len(full)
+    assert classify(bad, MULTI)["sample"]["sample"]["structuredLabelsList"] == full
+
+
+@check("variant-int8-rejected")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert clean.post(classify_path(CLASSIFIER, DIRECT.id), params={"variant": "int8"}
+                      ).status_code == 200
+    assert bad.post(classify_path(CLASSIFIER, DIRECT.id), params={"variant": "int8"}
+                    ).status_code == 400
+    assert bad.post(classify_path(CLASSIFIER, DIRECT.id), params={"variant": "akida"}
+                    ).status_code == 200
+
+
+# -- the catalogue itself ----------------------------------------------------------------
+
+def test_every_fault_has_a_check() -> None:
+    assert set(CHECKS) == set(FAULTS)
+
+
+def test_a_misspelt_fault_in_a_hook_is_an_error() -> None:
+    with pytest.raises(KeyError):
+        _ = "no-such-fault" in FaultSet()
+
+
+def test_faults_name_known_distinct_clauses() -> None:
+    clauses = [f.clause for f in FAULTS.values()]
+    assert set(clauses) <= set(CLAUSES)
+    assert len(clauses) == len(set(clauses))
+    assert all(name == f.name and f.description for name, f in FAULTS.items())
+
+
+@pytest.mark.parametrize("name", sorted(FAULTS))
+def test_fault_is_wired(name: str, client: httpx.Client) -> None:
+    with start_in_thread(ServerConfig(faults=frozenset({name}), job_seconds=0.05)) as running, \
+            make_client(running) as faulty:
+        CHECKS[name](faulty, client)

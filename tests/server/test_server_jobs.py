@@ -1,0 +1,131 @@
+"""Job versus result: background jobs, their status, and the cache they fill."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+
+from eicontract.server import RunningServer, ServerConfig, start_in_thread
+from eicontract.server.dataset import SampleRecord, generate
+from tests.server.server_helpers import (
+    ANOMALY,
+    CLASSIFIER,
+    classify_path,
+    make_client,
+    status_path,
+    wait_for_job,
+)
+
+JOB_SECONDS = 0.2
+DATA = generate(seed=1, count=300)
+
+
+def first(predicate: Any) -> SampleRecord:
+    return next(s for s in DATA.samples if predicate(s))
+
+
+RESAMPLED = first(lambda s: s.frequency != 100 and s.total_length_ms < 3000)
+LONG_NATIVE = first(lambda s: s.frequency == 100 and s.total_length_ms > 8000)
+AT_THRESHOLD = first(lambda s: s.frequency == 100 and s.total_length_ms == 8000)
+SHORT_NATIVE = first(lambda s: s.frequency == 100 and s.total_length_ms == 1000)
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[RunningServer]:
+    with start_in_thread(ServerConfig(job_seconds=JOB_SECONDS)) as running:
+        yield running
+
+
+def post(client: httpx.Client, block: int, sample: int, **query: Any) -> dict[str, Any]:
+    reply = client.post(classify_path(block, sample), params=query)
+    assert reply.status_code == 200
+    body: dict[str, Any] = reply.json()
+    assert body["success"] is True
+    return body
+
+
+def is_job(body: dict[str, Any]) -> bool:
+    return set(body) == {"success", "id"} and isinstance(body["id"], int)
+
+
+def when(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_resampled_sample_starts_a_job_then_gives_the_result(client: httpx.Client) -> None:
+    started = post(client, CLASSIFIER, RESAMPLED.id)
+    assert is_job(started)
+    assert post(client, CLASSIFIER, RESAMPLED.id) == started  # same job while it runs
+    job = wait_for_job(client, started["id"])
+    assert job["finishedSuccessful"] is True
+    result = post(client, CLASSIFIER, RESAMPLED.id)
+    assert "classifications" in result and "id" not in result
+    assert result["sample"]["sample"]["id"] == RESAMPLED.id
+    assert post(client, CLASSIFIER, RESAMPLED.id) == result  # cached: stable
+
+
+def test_long_sample_starts_a_job(client: httpx.Client) -> None:
+    assert is_job(post(client, ANOMALY, LONG_NATIVE.id))
+
+
+@pytest.mark.parametrize("sample", [AT_THRESHOLD, SHORT_NATIVE], ids=["at-threshold", "short"])
+def test_short_native_sample_gives_the_result_directly(client: httpx.Client,
+                                                       sample: SampleRecord) -> None:
+    assert "classifications" in post(client, CLASSIFIER, sample.id)
+
+
+def test_cache_key_covers_block_variant_and_truncation(client: httpx.Client) -> None:
+    sample = first(lambda s: s.frequency != 100 and s.is_multi_label)
+    ids = {
+        post(client, CLASSIFIER, sample.id)["id"],
+        post(client, ANOMALY, sample.id)["id"],
+        post(client, CLASSIFIER, sample.id, variant="int8")["id"],
+        post(client, CLASSIFIER, sample.id, truncateStructuredLabels="true")["id"],
+    }
+    assert len(ids) == 4
+    for job_id in ids:
+        wait_for_job(client, job_id)
+    cut = post(client, CLASSIFIER, sample.id, truncateStructuredLabels="true")
+    assert len(cut["sample"]["sample"]["structuredLabels"]) == 2
+
+
+def test_concurrent_calls_share_one_job(server: RunningServer) -> None:
+    sample = first(lambda s: s.frequency == 50)
+
+    def call(_: int) -> int:
+        with make_client(server) as c:
+            return int(post(c, ANOMALY, sample.id, variant="akida")["id"])
+
+    with ThreadPoolExecutor(8) as pool:
+        assert len(set(pool.map(call, range(8)))) == 1
+
+
+def test_job_status_moves_forward(client: httpx.Client) -> None:
+    sample = first(lambda s: s.frequency == 200)
+    job_id = post(client, ANOMALY, sample.id, variant="int8")["id"]
+    seen: list[dict[str, Any]] = []
+    seen.append(client.get(status_path(job_id)).json()["job"])
+    seen.append(wait_for_job(client, job_id))
+    seen.append(client.get(status_path(job_id)).json()["job"])
+    for job in seen:
+        assert job["id"] == job_id
+        assert job["key"] == f"classify-{sample.id}-{ANOMALY}-int8"
+        assert job["category"] == "Classify sample" and job["categoryKey"]
+        assert job["jobNotificationUids"] == []
+        times = [when(job[k]) for k in ("created", "started", "finished") if k in job]
+        assert times == sorted(times)
+    assert seen[0]["created"] == seen[-1]["created"]
+    assert seen[1] == seen[2]  # a finished job stays finished, unchanged
+    assert seen[2]["computeTime"] >= JOB_SECONDS * 0.5
+
+
+def test_job_threshold_is_configurable() -> None:
+    with start_in_thread(ServerConfig(job_threshold_ms=500, job_seconds=0.01)) as running, \
+            make_client(running) as c:
+        assert is_job(post(c, CLASSIFIER, SHORT_NATIVE.id))
+
