@@ -25,7 +25,7 @@ types: $(STAMP)
 	$(BIN)/mypy
 
 selftest: $(STAMP)
-	$(BIN)/pytest -p no:randomly $(PYTEST_ARGS)
+	$(BIN)/pytest --ignore=tests/contract -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/eicontract serve $(ARGS)

@@ -26,6 +26,7 @@ _CLAUSES = [
            "A failure is {success: false, error: <non-empty text>}; success: true never carries "
            "an error text."),
     Clause("AUTH-REJECT", "schema", "A missing or wrong API key is rejected and the body holds no data."),
+    Clause("SECRET-ECHO", "schema", "No reply, success or failure, carries the API key the request was sent with."),
     # 2. Job versus result
     Clause("JOB-EXCLUSIVE", "job", "Every classify reply is exactly one of: a result, or a job id."),
     Clause("JOB-SUBJECT", "job", "A classify result is about the requested sample and learn block."),

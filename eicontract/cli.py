@@ -107,9 +107,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"eicontract serve: {exc}", file=sys.stderr)
         return EXIT_HARNESS
-    shown = "the default key" if api_key == DEFAULT_API_KEY else "the key from EI_API_KEY/--api-key"
-    print(f"eicontract reference server: http://{args.host}:{args.port}/v1 (project 1, {shown})", flush=True)
-    serve_forever(config)
+    serve_forever(config)  # prints the real URL (the port may have been picked) once it serves
     return EXIT_OK
 
 

@@ -36,6 +36,7 @@ class Exchange:
     error: str = ""  # transport error or JSON decode problem
     elapsed: float = 0.0
     sent_key: str = field(default="valid", compare=False)  # valid | missing | wrong
+    key_echoed: bool = False  # the reply carried the key we sent (it is masked everywhere here)
 
     @property
     def ok_json(self) -> bool:
@@ -62,18 +63,21 @@ def curl_command(method: str, url: str, sent_key: str = "valid") -> str:
     return " ".join([*parts, shlex.quote(url)])
 
 
-def _decode(response: httpx.Response, redactor: Redactor) -> tuple[Any, str, str]:
+def _decode(response: httpx.Response, redactor: Redactor) -> tuple[Any, str, str, bool]:
+    """(body, text, error, key_echoed), with the key masked wherever it was."""
+    raw = response.text
+    echoed = redactor.found_in(raw)
     try:
         body = response.json()
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
-        text = redactor.text(response.text)[:_KEEP_TEXT]  # mask first: a cut must not split the key
-        return None, text, f"body is not JSON: {exc}"
+        text = redactor.text(raw)[:_KEEP_TEXT]  # mask first: a cut must not split the key
+        return None, text, f"body is not JSON: {exc}", echoed
     # Walking a large body costs more than the request, so only a body that may hold the key is
     # walked: one where it appears as is, or one with escapes (\u0065, \/) that could spell it.
-    raw = response.text
-    if redactor.found_in(raw) or "\\u" in raw or "\\/" in raw:
-        return redactor.data(body), "", ""
-    return body, "", ""
+    if echoed or "\\u" in raw or "\\/" in raw:
+        masked = redactor.data(body)
+        return masked, "", "", echoed or masked != body
+    return body, "", "", False
 
 
 class ApiClient:
@@ -153,8 +157,8 @@ class ApiClient:
                                 error=self.redactor.text(f"{type(exc).__name__}: {exc}"),
                                 elapsed=time.monotonic() - started, sent_key=key)
         else:
-            body, text, error = _decode(response, self.redactor)
+            body, text, error, echoed = _decode(response, self.redactor)
             exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
-                                elapsed=time.monotonic() - started, sent_key=key)
+                                elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed)
         self.history.append(exchange)
         return exchange

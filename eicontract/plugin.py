@@ -124,7 +124,7 @@ def build_settings(config: pytest.Config) -> Settings:
         server_faults=_listed(config, "server_fault"),
         server_samples=_number(config, "server_samples", int, 300),
         timeout=_number(config, "request_timeout", float, 10.0),
-        job_deadline=_number(config, "job_deadline", float, 30.0 if target else 5.0),
+        job_deadline=_number(config, "job_deadline", float, 30.0 if target else 2.0),
     )
 
 
@@ -179,7 +179,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.option.hypothesis_seed = settings.seed
     config.stash[RECORDER_KEY] = Recorder(settings, Redactor(settings.api_key))
     hypothesis.settings.register_profile(
-        "eicontract", database=None, deadline=None, print_blob=False, derandomize=False,
+        # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
+        "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
         max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck),
     )
 

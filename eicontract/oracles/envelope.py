@@ -126,3 +126,11 @@ def _data_keys(body: object) -> list[str]:
     if isinstance(body, list) and body:
         return [f"<array of {len(body)}>"]
     return []
+
+
+def check_key_not_echoed(key_echoed: bool, where: str) -> list[Violation]:
+    """SECRET-ECHO: the HTTP layer saw the sent key in a reply (it masks it before anyone sees it)."""
+    if not key_echoed:
+        return []
+    return [Violation("SECRET-ECHO", f"{where}: the reply carried the API key it was sent with "
+                      "(masked in every report)", {"where": where})]

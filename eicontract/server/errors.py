@@ -52,8 +52,8 @@ def wire_status(status: int, error_style: str) -> int:
 
 
 def failure_response(status: int, message: str, config: ServerConfig, faults: FaultSet,
-                     headers: Mapping[str, str] | None = None) -> JSONResponse:
-    body = {"success": False, "error": faults.error_text(message)}
+                     headers: Mapping[str, str] | None = None, presented_key: str = "") -> JSONResponse:
+    body = {"success": False, "error": faults.error_text(message, presented_key)}
     return JSONResponse(body, status_code=wire_status(status, config.error_style),
                         headers=dict(headers or {}))
 
@@ -61,7 +61,8 @@ def failure_response(status: int, message: str, config: ServerConfig, faults: Fa
 async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     ctx = request.app.state.ctx
-    return failure_response(exc.status, exc.message, ctx.config, ctx.faults)
+    presented = request.headers.get(API_KEY_HEADER, "")
+    return failure_response(exc.status, exc.message, ctx.config, ctx.faults, presented_key=presented)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

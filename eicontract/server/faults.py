@@ -34,6 +34,7 @@ _CATALOGUE = (
           "malformed `metadata` (not JSON, or JSON of the wrong shape) answers 500"),
     Fault("error-empty", "ENVELOPE-ERROR", "failure bodies carry `error: \"\"`"),
     Fault("auth-ignored", "AUTH-REJECT", "the API key is not checked"),
+    Fault("key-echoed", "SECRET-ECHO", "failure bodies quote the API key the request was sent with"),
     Fault("job-and-result", "JOB-EXCLUSIVE", "result replies also carry the job `id`"),
     Fault("result-wrong-sample", "JOB-SUBJECT",
           "the result's sample is another sample (the next id in the list)"),
@@ -111,7 +112,9 @@ class FaultSet:
     def checks_auth(self) -> bool:
         return "auth-ignored" not in self
 
-    def error_text(self, text: str) -> str:
+    def error_text(self, text: str, presented_key: str = "") -> str:
+        if "key-echoed" in self and presented_key:
+            text = f"{text} (request key {presented_key})"
         return "" if "error-empty" in self else text
 
     def rejects_variant(self, variant: str) -> bool:

@@ -12,7 +12,7 @@ from typing import Any
 import hypothesis
 import pytest
 from hypothesis import strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, rule, run_state_machine_as_test
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from eicontract.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
 from eicontract.oracles import jobs
@@ -48,13 +48,17 @@ def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
     deadline = target.settings.job_deadline
 
     class JobVersusResult(RuleBasedStateMachine):
+        """State: the first result seen per (sample, block, variant); `seen` lets a later step
+        ask for the same key again on purpose, so determinism is checked every run."""
+
+        seen = Bundle("seen")
+
         def __init__(self) -> None:
             super().__init__()
             self.results: dict[tuple[int, int, str], Any] = {}
 
-        @rule(sample=st.sampled_from(dataset.classify_ids), block=st.sampled_from(sorted(dataset.blocks)),
-              variant=st.sampled_from(VARIANTS))
-        def classify(self, sample: int, block: int, variant: str) -> None:
+        def _classify(self, key: tuple[int, int, str]) -> None:
+            sample, block, variant = key
             flow = classify_until_result(target.client, project, block, sample, variant=variant,
                                          deadline=deadline, known_dead=lambda job: (target.url, job) in _EXPIRED)
             if flow.job_id is not None and not flow.finished:
@@ -62,12 +66,22 @@ def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
             violations = _flow_violations(flow, sample, block, deadline)
             result = flow.result
             if result is not None:
-                key = (sample, block, variant)
                 if key in self.results:
                     violations += jobs.check_deterministic([self.results[key], result.body])
                 else:
                     self.results[key] = result.body
             expect_no_violations(violations)
+
+        @rule(target=seen, sample=st.sampled_from(dataset.classify_ids),
+              block=st.sampled_from(sorted(dataset.blocks)), variant=st.sampled_from(VARIANTS))
+        def classify(self, sample: int, block: int, variant: str) -> tuple[int, int, str]:
+            key = (sample, block, variant)
+            self._classify(key)
+            return key
+
+        @rule(key=seen)
+        def classify_again(self, key: tuple[int, int, str]) -> None:
+            self._classify(key)
 
         @rule(job_id=st.sampled_from(UNKNOWN_JOB_IDS))
         def unknown_job(self, job_id: int) -> None:

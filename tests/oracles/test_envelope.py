@@ -88,3 +88,11 @@ def test_auth_rejected_violations(body: object, status: int) -> None:
 def test_auth_leak_names_the_keys() -> None:
     [violation] = check_auth_rejected({"success": False, "error": "x", "result": []}, 401)
     assert violation.evidence["keys"] == ["result"]
+
+
+def test_a_reply_that_echoed_the_key_breaks_secret_echo() -> None:
+    from eicontract.oracles.envelope import check_key_not_echoed
+
+    assert check_key_not_echoed(False, "GET /page") == []
+    [violation] = check_key_not_echoed(True, "GET /page")
+    assert violation.clause == "SECRET-ECHO" and "GET /page" in violation.message

@@ -36,3 +36,25 @@ def test_a_fault_is_caught_on_its_clause(tmp_path: Path, fault: str) -> None:
     assert run.status(clause_id) == "failed", f"{fault} breaks {clause_id}: {run.failed_clauses()}\n{run.explain()}"
     failure = run.summary["clauses"][clause_id]["failures"][0]
     assert failure["violations"] or failure["detail"], "a failure must carry its evidence"
+
+
+SECRET = "ei_selftest_secret_" + "k3y9" * 10
+
+
+def test_the_key_never_reaches_an_artefact(tmp_path: Path) -> None:
+    """The server echoes the key in every failure body and breaks paging too, so the key flows
+    through failing properties, schemathesis, reproductions and hypothesis' examples."""
+    reports = tmp_path / "reports"
+    run = run_gate(reports, "--server-fault", "key-echoed", "--server-fault", "limit-plus-one",
+                   "--clause", "SECRET-ECHO", "--clause", "PAGE-LIMIT", "--clause", "SCHEMA-NEGATIVE",
+                   env={"EI_API_KEY": SECRET})
+    assert run.exit_code == 1, run.explain()
+    assert run.status("SECRET-ECHO") == "failed" and run.status("PAGE-LIMIT") == "failed"
+    artefacts = {p.name: p.read_text(errors="replace") for p in reports.iterdir() if p.is_file()}
+    assert {"junit.xml", "summary.json", "report.html"} <= set(artefacts)
+    artefacts.update(stdout=run.stdout, stderr=run.stderr)
+    for part in (SECRET, SECRET[:20], SECRET[-20:]):
+        leaks = [name for name, text in artefacts.items() if part in text]
+        assert not leaks, f"the key (or part of it) is in {leaks}"
+    # the key did flow through the run: the server's echo of it was seen and reported
+    assert "SECRET-ECHO" in artefacts["junit.xml"] and "request key" not in artefacts["summary.json"]
