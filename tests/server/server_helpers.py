@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 
 from eicontract.server import RunningServer
+from eicontract.server.dataset import generate
 
 PAGE = "/api/1/classify/all/result/page"
 CLASSIFIER = 3
@@ -48,3 +49,8 @@ def classify_result(client: httpx.Client, block: int, sample: int,
         wait_for_job(client, body["id"])
         body = client.post(classify_path(block, sample), params=query).json()
     return body
+
+# The default dataset (seed 1, 300 samples), as the server under test generates it, and the
+# "testing" samples the page listing shows by default.
+DATA = generate(seed=1, count=300)
+TESTING = [s for s in DATA.samples if s.category == "testing"]

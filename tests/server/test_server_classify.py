@@ -16,8 +16,8 @@ from eicontract.server.classify import (
     windows,
 )
 from eicontract.server.dataset import CLASS_LABELS, SampleRecord, generate
+from tests.server.server_helpers import DATA
 
-DATA = generate(seed=1, count=300)
 IMPULSE = DATA.impulse
 CLASSIFIER = IMPULSE.classifier
 ANOMALY = next(b for b in IMPULSE.learn_blocks if b.type == "anomaly-gmm")

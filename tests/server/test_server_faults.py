@@ -13,20 +13,20 @@ import pytest
 from eicontract.clauses import CLAUSES
 from eicontract.server import FAULTS, ServerConfig, start_in_thread
 from eicontract.server.classify import window_count
-from eicontract.server.dataset import SampleRecord, generate
+from eicontract.server.dataset import SampleRecord
 from eicontract.server.faults import FaultSet
 from tests.server.server_helpers import (
     ANOMALY,
     CLASSIFIER,
+    DATA,
     PAGE,
+    TESTING,
     classify_path,
     make_client,
     status_path,
     wait_for_job,
 )
 
-DATA = generate(seed=1, count=300)
-TESTING = [s for s in DATA.samples if s.category == "testing"]
 DIRECT = next(s for s in TESTING if s.frequency == 100 and 2000 <= s.total_length_ms <= 8000)
 RESAMPLED = next(s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000)
 MULTI = next(s for s in TESTING if s.is_multi_label and s.frequency == 100
@@ -94,6 +94,15 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert clean.get(status_path(999_999)).json()["error"]
     reply = bad.get(status_path(999_999))
     assert reply.status_code == 404 and reply.json() == {"success": False, "error": ""}
+
+
+@check("key-echoed")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    key = bad.headers["x-api-key"]
+    assert key not in clean.get(status_path(999_999)).text
+    reply = bad.get(status_path(999_999))
+    assert reply.status_code == 404 and key in reply.json()["error"]
+    assert key not in bad.get(PAGE, params={"limit": 1}).text  # only failures echo it
 
 
 @check("auth-ignored")

@@ -17,19 +17,19 @@ import pytest
 
 from eicontract.server import RunningServer, ServerConfig, start_in_thread
 from eicontract.server.classify import window_count
-from eicontract.server.dataset import SampleRecord, generate
+from eicontract.server.dataset import SampleRecord
 from eicontract.server.params import DEFAULT_LIMIT
 from tests.server.server_helpers import (
     ANOMALY,
     CLASSIFIER,
+    DATA,
     PAGE,
+    TESTING,
     classify_path,
     make_client,
     status_path,
 )
 
-DATA = generate(seed=1, count=300)
-TESTING = [s for s in DATA.samples if s.category == "testing"]
 DIRECT = [s for s in TESTING if s.frequency == 100 and s.total_length_ms <= 8000]
 
 
