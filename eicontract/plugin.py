@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import hypothesis
 import pytest
@@ -353,6 +353,12 @@ def _start_embedded(settings: Settings) -> Any:
     return start_in_thread(config)
 
 
+def _abort(recorder: Recorder, reason: str) -> NoReturn:
+    """End the run as 'the harness could not run' (exit 2); the reports still say why."""
+    recorder.notes.append(reason)
+    pytest.exit(f"eicontract: {reason}", returncode=2)
+
+
 @pytest.fixture(scope="session")
 def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
     server = None
@@ -360,7 +366,7 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         try:
             server = _start_embedded(ei_settings)
         except ValueError as exc:  # e.g. an unknown fault name
-            pytest.exit(f"eicontract: cannot start the reference server: {exc}", returncode=2)
+            _abort(ei_recorder, f"cannot start the reference server: {exc}")
         url = server.url
     else:
         assert ei_settings.target is not None
@@ -372,7 +378,7 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         client.close()
         if server is not None:
             server.stop()
-        pytest.exit(f"eicontract: target unreachable: {probe.error}", returncode=2)
+        _abort(ei_recorder, f"target unreachable: {probe.error}")
     try:
         yield Target(ei_settings, client, url, embedded=server is not None)
     finally:

@@ -82,17 +82,21 @@ def render_html(summary: dict[str, Any]) -> str:
     if summary.get("server_faults"):
         meta += f" · faults {escape(', '.join(summary['server_faults']))}"
     counts = summary["counts"]
+    rerun = (f"<p>Replay the failing clauses (same seed, same data; the key from $EI_API_KEY):</p>"
+             f"<pre>{escape(summary['rerun'])}</pre>") if failures else ""
+    notes = "".join(f"<p><strong>{escape(note)}</strong></p>" for note in summary.get("notes", []))
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eicontract report</title><style>{_CSS}</style></head>
 <body>
 <h1>eicontract contract report
  <span class="verdict {_verdict_class(summary['verdict'])}">{escape(summary['verdict'])}</span></h1>
 <div class="meta">{meta}</div>
+{notes}
 <p>{counts['passed']} clauses passed, {counts['failed']} failed, {counts['not run']} not run.</p>
 <h2>Clause matrix</h2>
 {_matrix(clauses)}
 <h2>Failures</h2>
-{''.join(failures) or '<p>None.</p>'}
+{rerun}{''.join(failures) or '<p>None.</p>'}
 <h2>Observed semantics</h2>
 {_observations(summary['observations'])}
 </body></html>

@@ -20,6 +20,20 @@ def _status(passed: int, failed: int) -> str:
     return "passed" if passed else "not run"
 
 
+def rerun_command(settings: Any, clause_ids: list[str]) -> str:
+    """The command that replays the same examples (same seed, profile, target) for these clauses."""
+    parts = ["eicontract run", f"--seed {settings.seed}", f"--profile {settings.profile.name}"]
+    if settings.target:
+        parts.append(f"--target {settings.target} --project-id {settings.project_id}")
+    else:
+        parts.append(f"--error-style {settings.error_style}")
+        parts += [f"--server-fault {fault}" for fault in settings.server_faults]
+    if settings.strictness != "lenient":
+        parts.append(f"--strictness {settings.strictness}")
+    parts += [f"--clause {clause_id}" for clause_id in clause_ids]
+    return " ".join(parts)
+
+
 def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
     settings = recorder.settings
     clauses: dict[str, Any] = {}
@@ -51,6 +65,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "duration_s": round(time.time() - recorder.started, 3),
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
         "clauses": clauses,
+        "rerun": rerun_command(settings, [cid for cid, c in clauses.items() if c["status"] == "failed"]),
         "observations": {
             topic: {reading: {"count": count, "example": detail}
                     for reading, (count, detail) in sorted(readings.items())}

@@ -77,8 +77,8 @@ def test_two_filters_give_the_intersection(target: Target, dataset: Any, run_pro
         b = _draw_filter(data, dataset.samples, exclude=a[0])
         (ra, va), (rb, vb) = _filtered(target, dataset, dict([a])), _filtered(target, dataset, dict([b]))
         rab, vab = _filtered(target, dataset, dict([a, b]))
-        complete = [v for v in va + vb + vab]
-        expect_no_violations(complete or filters.check_composition(ra.ids, rb.ids, rab.ids))
+        unanswered = va + vb + vab  # without three complete listings there is nothing to compose
+        expect_no_violations(unanswered or filters.check_composition(ra.ids, rb.ids, rab.ids))
 
     run_property(prop)
 

@@ -45,7 +45,8 @@ def _first_url(process: subprocess.Popen[bytes]) -> str:
 @pytest.fixture
 def served() -> Iterator[str]:
     process = subprocess.Popen([sys.executable, "-m", "eicontract.cli", "serve", "--port", "0", "--samples", "60"],
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                               env={k: v for k, v in os.environ.items() if not k.startswith("EI_")})
     try:
         yield _first_url(process)
     finally:
