@@ -18,6 +18,8 @@ import schemathesis
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
+from schemathesis.core.parameters import ParameterLocation
+from schemathesis.generation.meta import CoveragePhaseData, CoverageScenario
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     negative_data_rejection,
@@ -35,10 +37,33 @@ from eicontract.violations import Violation
 _SETTINGS = current_settings()
 
 
+def _unknown_query_parameter(mutation: Any) -> bool:
+    return (mutation.parameter_location == ParameterLocation.QUERY and mutation.parameter is None
+            and set(mutation.keywords) == {"additionalProperties"})
+
+
+def _claims_nothing(case: Any) -> bool:
+    """Negative cases the contract does not forbid: unknown query parameters, or a repeated one.
+    The documents never say a server must reject them, and real APIs ignore them."""
+    data = getattr(getattr(case.meta, "phase", None), "data", None)
+    if isinstance(data, CoveragePhaseData):
+        if data.scenario == CoverageScenario.DUPLICATE_PARAMETER:
+            return True
+        if data.scenario == CoverageScenario.OBJECT_UNEXPECTED_PROPERTIES and data.parameter is None:
+            return True
+    mutations = getattr(data, "mutations", ()) or ()
+    if mutations:
+        return all(_unknown_query_parameter(m) for m in mutations)
+    description = str(getattr(data, "description", "") or "")
+    return (getattr(data, "parameter", None) is None and "additionalProperties" in description
+            and getattr(data, "parameter_location", None) in (None, ParameterLocation.QUERY))
+
+
 def _really_negative(case: Any) -> bool:
     """Schemathesis marks which parts it mutated; a 'negative' case with none is valid on the wire."""
     components = getattr(case.meta, "components", None) or {}
-    return any(info.mode == GenerationMode.NEGATIVE for info in components.values())
+    mutated = any(info.mode == GenerationMode.NEGATIVE for info in components.values())
+    return mutated and not _claims_nothing(case)
 
 
 def _load(mode: GenerationMode) -> Any:
