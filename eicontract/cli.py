@@ -51,6 +51,8 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
                    help="switch a fault on (repeatable); see `eicontract faults`")
     p.add_argument("--error-style", choices=("http", "body"), default="http",
                    help="http: 400/401/404 with the envelope; body: HTTP 200 with success false")
+    p.add_argument("--variant", action="append", default=[], metavar="NAME",
+                   help="a legal variant: behaviour a correct server may have (repeatable)")
     p.add_argument("--job-seconds", type=float, default=0.3, help="how long a classify job runs")
     p.add_argument("--job-threshold-ms", type=float, default=8000,
                    help="samples longer than this start a job when not cached")
@@ -71,11 +73,22 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--error-style", choices=("http", "body"), help="embedded server's failure convention")
     p.add_argument("--server-fault", action="append", default=[], metavar="NAME",
                    help="embedded server: switch a fault on (repeatable)")
+    p.add_argument("--server-variant", action="append", default=[], metavar="NAME",
+                   help="embedded server: a legal variant (repeatable)")
+    p.add_argument("--no-shrink", action="store_true", help="report failures without shrinking them (faster)")
     p.add_argument("--clause", action="append", default=[], metavar="ID",
                    help="only the tests of this clause id (repeatable), e.g. PAGE-LIMIT")
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
     p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
+
+
+def _add_mutants(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("mutants", help="the kill matrix: the quick gate against every fault and legal variant")
+    p.add_argument("--workers", type=int, default=2, help="gate runs at once (default 2: one per core)")
+    p.add_argument("--report-dir", default="reports", help="kill-matrix.json/.html go here (default reports/)")
+    p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these faults/variants")
+    p.add_argument("--seed", type=int, help=f"vary the fixed seed (default {DEFAULT_SEED})")
 
 
 def _add_faults(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -89,6 +102,7 @@ def parser() -> argparse.ArgumentParser:
     _add_serve(sub)
     _add_run(sub)
     _add_faults(sub)
+    _add_mutants(sub)
     return top
 
 
@@ -101,9 +115,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print("eicontract: warning: a key on the command line is visible to other users; "
               "prefer EI_API_KEY", file=sys.stderr)
     try:
+        extra = {"variants": frozenset(args.variant)} if args.variant else {}
         config = ServerConfig(host=args.host, port=args.port, seed=args.seed, samples=args.samples,
                               api_key=api_key, faults=frozenset(args.fault), error_style=args.error_style,
-                              job_seconds=args.job_seconds, job_threshold_ms=args.job_threshold_ms)
+                              job_seconds=args.job_seconds, job_threshold_ms=args.job_threshold_ms, **extra)
     except ValueError as exc:
         print(f"eicontract serve: {exc}", file=sys.stderr)
         return EXIT_HARNESS
@@ -125,8 +140,12 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
             argv += [f"--{flag.replace('_', '-')}", str(value)]
     for fault in args.server_fault:
         argv += ["--server-fault", fault]
+    for variant in args.server_variant:
+        argv += ["--server-variant", variant]
     for clause_id in args.clause:
         argv += ["--clause", clause_id]
+    if args.no_shrink:
+        argv.append("--no-shrink")
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.workers:
@@ -164,9 +183,42 @@ def cmd_faults(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_mutants(args: argparse.Namespace) -> int:
+    import time
+
+    from eicontract import mutants
+    from eicontract.reporting import KILL_MATRIX_FILE
+    from eicontract.reporting.html import render_kill_matrix_page
+
+    chosen = [m for m in mutants.catalogue() if not args.only or m.name in args.only]
+    unknown = set(args.only) - {m.name for m in chosen}
+    if unknown or not chosen:
+        print(f"eicontract mutants: unknown names {sorted(unknown)}; see `eicontract faults`", file=sys.stderr)
+        return EXIT_HARNESS
+    report_dir = Path(args.report_dir)
+    extra = ["--seed", str(args.seed)] if args.seed is not None else []
+    started = time.monotonic()
+
+    def progress(row: mutants.Row) -> None:
+        print(f"  {row.name}: {'ok' if row.ok else 'NOT OK'} ({row.duration_s} s)", flush=True)
+
+    print(f"eicontract mutants: {len(chosen)} gate runs on {args.workers} workers", flush=True)
+    rows = mutants.run_matrix(chosen, report_dir / "mutants", args.workers, extra, progress)
+    command = "eicontract mutants " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutants"] else "eicontract mutants"
+    document = mutants.matrix_document(rows, time.monotonic() - started, command.strip())
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / KILL_MATRIX_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (report_dir / "kill-matrix.html").write_text(render_kill_matrix_page(document), encoding="utf-8")
+    print(mutants.format_table(rows))
+    print(f"{document['caught']}/{document['faults']} faults caught, {len(document['false_alarms'])} false alarms "
+          f"in {document['legal_variants']} legal variants; median time to catch "
+          f"{document['median_time_to_catch_s']} s; {document['wall_s']} s in all")
+    return EXIT_OK if document["verdict"] == "pass" else EXIT_VIOLATION
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults}
+    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants}
     return commands[args.command](args)
 
 

@@ -36,6 +36,8 @@ _OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "strictness": ("--strictness", None, "lenient (default) or strict: strict fails on unknown response fields"),
     "error_style": ("--error-style", None, "embedded server: http (default) or body"),
     "server_fault": ("--server-fault", None, "embedded server: switch a fault on (repeatable, comma-separated)"),
+    "server_variant": ("--server-variant", None, "embedded server: a legal variant (repeatable, comma-separated)"),
+    "no_shrink": ("--no-shrink", None, "report failures without shrinking them (faster; for the kill matrix)"),
     "server_samples": ("--server-samples", None, "embedded server: number of samples (default 300)"),
     "clause": ("--clause", None, "only the tests of these clause ids (repeatable, comma-separated)"),
     "request_timeout": ("--request-timeout", None, "seconds per request (default 10)"),
@@ -50,9 +52,10 @@ RECORDER_KEY = pytest.StashKey["Recorder"]()
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
     for dest, (flag, env, help_text) in _OPTIONS.items():
-        action = "append" if dest in ("server_fault", "clause") else "store"
-        group.addoption(flag, dest=f"ei_{dest}", action=action, default=None,
-                        help=help_text + (f" [env {env}]" if env else ""))
+        action = "append" if dest in ("server_fault", "server_variant", "clause") else "store"
+        kwargs: dict[str, Any] = {"action": "store_true"} if dest == "no_shrink" else {"action": action}
+        group.addoption(flag, dest=f"ei_{dest}", default=None, help=help_text + (f" [env {env}]" if env else ""),
+                        **kwargs)
         parser.addini(f"ei_{dest}", help_text, default=None)
 
 
@@ -122,6 +125,8 @@ def build_settings(config: pytest.Config) -> Settings:
         strictness=_choice(config, "strictness", ("lenient", "strict"), "lenient"),
         error_style=_choice(config, "error_style", ("http", "body"), "http"),
         server_faults=_listed(config, "server_fault"),
+        server_variants=_listed(config, "server_variant"),
+        shrink=not _raw(config, "no_shrink"),
         server_samples=_number(config, "server_samples", int, 300),
         timeout=_number(config, "request_timeout", float, 10.0),
         job_deadline=_number(config, "job_deadline", float, 30.0 if target else 2.0),
@@ -136,6 +141,7 @@ class ClauseOutcome:
     passed: int = 0
     failed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
+    first_failed_s: float | None = None  # seconds into the run: the kill matrix's "time to catch"
 
 
 @dataclass
@@ -178,10 +184,11 @@ def pytest_configure(config: pytest.Config) -> None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
     config.stash[RECORDER_KEY] = Recorder(settings, Redactor(settings.api_key))
+    phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
         # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
         "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
-        max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck),
+        max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
     )
 
 
@@ -277,6 +284,8 @@ def pytest_runtest_makereport(
     for clause_id in failed:
         outcome = recorder.outcome(clause_id)
         outcome.failed += 1
+        if outcome.first_failed_s is None:
+            outcome.first_failed_s = round(time.time() - recorder.started, 3)
         outcome.failures.append(record)
     for clause_id in set(clauses) - failed:
         recorder.outcome(clause_id).passed += 1
@@ -347,9 +356,10 @@ EMBEDDED_JOB_SECONDS = 0.1  # real background jobs, kept short so the quick gate
 def _start_embedded(settings: Settings) -> Any:
     from eicontract.server import ServerConfig, start_in_thread
 
+    extra: dict[str, Any] = {"variants": frozenset(settings.server_variants)} if settings.server_variants else {}
     config = ServerConfig(seed=settings.seed, samples=settings.server_samples, api_key=settings.api_key,
                           faults=frozenset(settings.server_faults), error_style=settings.error_style,
-                          job_seconds=EMBEDDED_JOB_SECONDS)
+                          job_seconds=EMBEDDED_JOB_SECONDS, **extra)
     return start_in_thread(config)
 
 

@@ -41,10 +41,12 @@ class Settings:
     # embedded reference server only
     error_style: str = "http"
     server_faults: tuple[str, ...] = ()
+    server_variants: tuple[str, ...] = ()  # legal variants: behaviours a correct server may have
     server_samples: int = 300
     # time bounds (seconds): per request, and for a job to finish
     timeout: float = 10.0
     job_deadline: float = 30.0
+    shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 
     @property
     def embedded(self) -> bool:

@@ -18,6 +18,7 @@ if TYPE_CHECKING:
 
 SUMMARY_FILE = "summary.json"
 HTML_FILE = "report.html"
+KILL_MATRIX_FILE = "kill-matrix.json"  # written by `eicontract mutants`; shown as a section when present
 
 
 def write_reports(recorder: Recorder, exitstatus: int) -> list[Path]:
@@ -27,5 +28,7 @@ def write_reports(recorder: Recorder, exitstatus: int) -> list[Path]:
     summary_path = folder / SUMMARY_FILE
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     html_path = folder / HTML_FILE
-    html_path.write_text(recorder.redactor.text(render_html(summary)), encoding="utf-8")
+    matrix_path = folder / KILL_MATRIX_FILE
+    matrix = json.loads(matrix_path.read_text(encoding="utf-8")) if matrix_path.is_file() else None
+    html_path.write_text(recorder.redactor.text(render_html(summary, matrix)), encoding="utf-8")
     return [summary_path, html_path]

@@ -69,7 +69,36 @@ def _observations(observations: dict[str, dict[str, dict[str, Any]]]) -> str:
     return f"<table>{head}{rows}</table>"
 
 
-def render_html(summary: dict[str, Any]) -> str:
+def render_kill_matrix(matrix: dict[str, Any]) -> str:
+    """The kill-matrix section: every fault with the clause it breaks and what caught it, and
+    every legal variant with whether the gate (wrongly) flagged it."""
+    rows = []
+    for r in matrix["rows"]:
+        if r["kind"] == "fault":
+            verdict = "caught" if r["ok"] else "MISSED"
+        else:
+            verdict = "passes" if r["ok"] else "FALSE ALARM"
+        catch = "-" if r["time_to_catch_s"] is None else f"{r['time_to_catch_s']:.1f}"
+        rows.append(f'<tr><td>{escape(r["name"])}</td><td>{escape(r["kind"])}</td><td>{escape(r["clause"] or "-")}</td>'
+                    f'<td class="s-{"passed" if r["ok"] else "failed"}">{verdict}</td><td>{catch}</td>'
+                    f'<td>{escape(", ".join(r["caught_by"]) or "-")}</td><td>{escape(r["description"])}</td></tr>')
+    head = ("<tr><th>server</th><th>kind</th><th>breaks</th><th>verdict</th><th>time to catch (s)</th>"
+            "<th>clauses that caught it</th><th>what it does</th></tr>")
+    median = matrix.get("median_time_to_catch_s")
+    return (f"<h2>Kill matrix</h2><p>{matrix['caught']} of {matrix['faults']} faults caught; "
+            f"{len(matrix['false_alarms'])} of {matrix['legal_variants']} legal variants flagged; "
+            f"median time to catch {median} s; wall time {matrix['wall_s']} s.</p>"
+            f"<pre>{escape(matrix['command'])}</pre><table>{head}{''.join(rows)}</table>")
+
+
+def render_kill_matrix_page(matrix: dict[str, Any]) -> str:
+    return (f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>eicontract kill matrix</title>'
+            f"<style>{_CSS}</style></head><body><h1>eicontract kill matrix "
+            f'<span class="verdict {_verdict_class(matrix["verdict"])}">{escape(matrix["verdict"])}</span></h1>'
+            f"{render_kill_matrix(matrix)}</body></html>\n")
+
+
+def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = None) -> str:
     clauses = summary["clauses"]
     failures = [
         _failure(clause_id, record)
@@ -99,5 +128,6 @@ def render_html(summary: dict[str, Any]) -> str:
 {rerun}{''.join(failures) or '<p>None.</p>'}
 <h2>Observed semantics</h2>
 {_observations(summary['observations'])}
+{render_kill_matrix(kill_matrix) if kill_matrix else ''}
 </body></html>
 """

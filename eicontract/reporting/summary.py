@@ -28,6 +28,7 @@ def rerun_command(settings: Any, clause_ids: list[str]) -> str:
     else:
         parts.append(f"--error-style {settings.error_style}")
         parts += [f"--server-fault {fault}" for fault in settings.server_faults]
+        parts += [f"--server-variant {variant}" for variant in settings.server_variants]
     if settings.strictness != "lenient":
         parts.append(f"--strictness {settings.strictness}")
     parts += [f"--clause {clause_id}" for clause_id in clause_ids]
@@ -46,6 +47,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
             "summary": clause.summary,
             "passed": passed,
             "failed": failed,
+            "first_failed_s": outcome.first_failed_s if outcome else None,
             "failures": outcome.failures if outcome else [],
         }
     statuses = [c["status"] for c in clauses.values()]
@@ -61,6 +63,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "strictness": settings.strictness,
         "error_style": settings.error_style if settings.embedded else None,
         "server_faults": list(settings.server_faults),
+        "server_variants": list(settings.server_variants),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(recorder.started)),
         "duration_s": round(time.time() - recorder.started, 3),
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
