@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: contract test lint types selftest serve clean
+.PHONY: contract test lint types selftest serve mutants anchor clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,7 +19,7 @@ contract: $(STAMP)
 test: lint types selftest
 
 lint: $(STAMP)
-	$(BIN)/ruff check eicontract tests conftest.py
+	$(BIN)/ruff check eicontract tests scripts conftest.py
 
 types: $(STAMP)
 	$(BIN)/mypy
@@ -29,6 +29,14 @@ selftest: $(STAMP)
 
 serve: $(STAMP)
 	$(BIN)/eicontract serve $(ARGS)
+
+# the kill matrix: the quick gate against every fault and legal variant (also part of `make test`)
+mutants: $(STAMP)
+	$(BIN)/eicontract mutants $(ARGS)
+
+# the plain schemathesis CLI against every fault, for docs/KILL-MATRIX.md
+anchor: $(STAMP)
+	$(BIN)/python scripts/anchor_comparison.py $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.xml reports/*.html

@@ -1,7 +1,8 @@
 """Reading a whole listing page by page: the recorded input of the paging and filter oracles.
 
 A sweep steps the offset by the number of results each page returned (a server may return
-fewer than `limit` on any page) and stops at the first empty page, an error, or the bound.
+fewer than `limit` on any page) and stops at the first empty page, an error, the bound, or a page
+that makes no progress (every sample on it already listed: a listing that never ends).
 """
 
 from __future__ import annotations
@@ -39,6 +40,7 @@ def sweep(
 ) -> Sweep:
     reads: list[PageRead] = []
     exchanges: list[Exchange] = []
+    seen: set[int] = set()
     offset = 0
     for _ in range(max_pages):
         exchange = client.page(project_id, {**(filters or {}), "limit": page_size, "offset": offset})
@@ -52,5 +54,10 @@ def sweep(
         reads.append(PageRead(page_size, offset, exchange.body))
         if not results:
             return Sweep(reads, exchanges, True)
+        ids = page_ids(exchange.body)
+        if ids and seen.issuperset(ids):
+            return Sweep(reads, exchanges, False, f"the page at offset {offset} only repeats samples already "
+                                                  "listed: the listing never ends")
+        seen.update(ids)
         offset += len(results)
     return Sweep(reads, exchanges, False, f"no empty page within {max_pages} pages of {page_size}")

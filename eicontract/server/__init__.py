@@ -8,11 +8,14 @@ from eicontract.server.app import build_app
 from eicontract.server.config import DEFAULT_API_KEY, ServerConfig
 from eicontract.server.faults import FAULTS, Fault
 from eicontract.server.runner import RunningServer, serve_forever, start_in_thread
+from eicontract.server.variants import LEGAL_VARIANTS, LegalVariant
 
 __all__ = [
     "DEFAULT_API_KEY",
     "FAULTS",
+    "LEGAL_VARIANTS",
     "Fault",
+    "LegalVariant",
     "RunningServer",
     "ServerConfig",
     "build_app",

@@ -30,6 +30,7 @@ from eicontract.server.jobs import CacheKey, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
 from eicontract.server.store import PagePlan, Store
+from eicontract.server.variants import VariantSet
 
 API_ROOT = "/v1"
 
@@ -42,6 +43,7 @@ class AppContext:
     jobs: JobRegistry
     faults: FaultSet
     memo: ClassificationMemo
+    variants: VariantSet
 
 
 def _ctx(request: Request) -> AppContext:
@@ -70,17 +72,29 @@ def _sample(ctx: AppContext, sample_id: int) -> SampleRecord:
     return sample
 
 
-# -- the sample object, with the truncation fault hook ------------------------------------
+# -- reply objects: the variant and fault hooks every reply goes through --------------------
+
+def _ok(ctx: AppContext, body: JSON, kind: str) -> JSONResponse:
+    """Every successful reply leaves here: variants first, then faults."""
+    ctx.variants.extra_fields(body, kind, top_level=True)
+    return JSONResponse(ctx.faults.success_reply(body))
+
 
 def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
-    doc = sample_json(sample, truncate)
-    _truncation_faults(ctx, doc, sample, truncate)
-    return doc
+    return _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate, on_page=True)
 
 
-def _truncation_faults(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool) -> None:
+def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool,
+                  on_page: bool) -> JSON:
     if truncate and sample.is_multi_label:
         ctx.faults.truncated_labels(doc, segments_json(sample, truncate=False))
+    ctx.faults.sample(doc, on_page)
+    return ctx.variants.extra_fields(doc, "sample")
+
+
+def _classification(ctx: AppContext, doc: JSON, stable: bool = False) -> JSON:
+    """A (shared, clean) classification as it goes out: a faulted copy with the extras."""
+    return ctx.variants.extra_fields(ctx.faults.classification(doc, stable), "classification")
 
 
 # -- classify -----------------------------------------------------------------------------
@@ -94,13 +108,14 @@ async def classify_endpoint(request: Request) -> JSONResponse:
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
-    body = ctx.jobs.cached(key)
+    body = ctx.jobs.cached(key) if ctx.faults.serves_cached_results() else None
     if body is None:
-        if needs_job(sample, ctx.dataset.impulse, ctx.config.job_threshold_ms):
+        if ctx.variants.always_job() or needs_job(sample, ctx.dataset.impulse,
+                                                   ctx.config.job_threshold_ms):
             job = ctx.jobs.running(key) or ctx.jobs.start(key, partial(_compute, ctx, key))
-            return JSONResponse({"success": True, "id": job.id})
+            return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
-    return JSONResponse(_classify_reply(ctx, key, body))
+    return _ok(ctx, _classify_reply(ctx, key, body), "classify-result")
 
 
 def _compute(ctx: AppContext, key: CacheKey) -> JSON:
@@ -114,8 +129,9 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     subject = _sample(ctx, ctx.faults.result_subject(key.sample_id, ctx.dataset.ids))
     if subject.id != key.sample_id:
         body["sample"] = raw_sample_json(subject, key.truncate)
-    _truncation_faults(ctx, body["sample"]["sample"], subject, key.truncate)
-    body["classifications"] = [ctx.faults.classification(c) for c in body["classifications"]]
+    _sample_hooks(ctx, body["sample"]["sample"], subject, key.truncate, on_page=False)
+    ctx.variants.extra_fields(body["sample"], "raw-sample-data")
+    body["classifications"] = [_classification(ctx, c) for c in body["classifications"]]
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 
@@ -131,10 +147,10 @@ async def job_status_endpoint(request: Request) -> JSONResponse:
         made_up = ctx.faults.unknown_job(job_id, iso(datetime.now(UTC)))
         if made_up is None:
             raise not_found(f"job {job_id} not found in project {PROJECT_ID}")
-        return JSONResponse({"success": True, "job": made_up})
+        return _ok(ctx, {"success": True, "job": made_up}, "job-status")
     doc = job.to_json()
     ctx.faults.job_status(doc, job.finished, iso)
-    return JSONResponse({"success": True, "job": doc})
+    return _ok(ctx, {"success": True, "job": ctx.variants.extra_fields(doc, "job")}, "job-status")
 
 
 # -- the classify result page -------------------------------------------------------------
@@ -151,17 +167,15 @@ async def page_endpoint(request: Request) -> JSONResponse:
     if impulse_id is not None and impulse_id != ctx.dataset.impulse.id:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
-    plan = ctx.faults.page_plan(PagePlan(filters, limit, offset))
+    plan = ctx.faults.page_plan(ctx.variants.page_plan(PagePlan(filters, limit, offset)))
     total = ctx.store.count(plan)
     samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
     results, predictions = _page_items(ctx, samples, variant, truncate)
-    return JSONResponse({
-        "success": True,
-        "result": results,
-        "predictions": predictions,
-        "totalCount": ctx.faults.total_count(
-            total, partial(ctx.store.count_unfiltered, filters.category)),
-    })
+    body: JSON = {"success": True, "result": results, "predictions": predictions}
+    if ctx.variants.has_total_count():
+        body["totalCount"] = ctx.faults.total_count(
+            total, partial(ctx.store.count_unfiltered, filters.category))
+    return _ok(ctx, body, "page")
 
 
 def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
@@ -173,13 +187,15 @@ def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
     for sample in samples:
         docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
         predictions.extend(ctx.memo.predictions(sample, variant))
-        results.append({"sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
-                        "classifications": [ctx.faults.classification(d, stable=True)
-                                            for d in docs]})
+        results.append(ctx.variants.extra_fields({
+            "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
+            "classifications": [_classification(ctx, d, stable=True) for d in docs]},
+            "model-result"))
     foreign = ctx.faults.foreign_prediction_sample([s.id for s in samples], ctx.dataset.ids)
     if foreign is not None:
         predictions.append(ctx.memo.predictions(_sample(ctx, foreign), variant)[0])
-    return results, predictions
+    # copies: the memo's prediction objects are shared
+    return results, [ctx.variants.extra_fields(dict(p), "prediction") for p in predictions]
 
 
 ROUTES = [
@@ -192,8 +208,13 @@ ROUTES = [
 ]
 
 
+def _job_registry(config: ServerConfig, faults: FaultSet, variants: VariantSet) -> JobRegistry:
+    seconds = faults.job_seconds(variants.job_seconds(config.job_seconds))
+    return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start())
+
+
 def build_app(config: ServerConfig) -> Starlette:
-    faults = FaultSet(config.faults)
+    faults, variants = FaultSet(config.faults), VariantSet(config.variants)
     dataset = generate(config.seed, config.samples)
     app = Starlette(
         routes=ROUTES,
@@ -201,6 +222,6 @@ def build_app(config: ServerConfig) -> Starlette:
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
     )
     app.state.ctx = AppContext(config, dataset, Store(dataset),
-                               JobRegistry(config.job_seconds, faults.jobs_finish()), faults,
-                               ClassificationMemo(dataset.impulse))
+                               _job_registry(config, faults, variants), faults,
+                               ClassificationMemo(dataset.impulse), variants)
     return app

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from eicontract.server.faults import validate_fault_names
+from eicontract.server.variants import validate_variant_names
 
 # Documented default for local use only: the server binds to 127.0.0.1 and serves synthetic data.
 DEFAULT_API_KEY = "ei_reference_local_key"
@@ -23,10 +24,12 @@ class ServerConfig:
     error_style: str = "http"  # "http" | "body"
     job_seconds: float = 0.3  # how long a background classify job runs
     job_threshold_ms: float = 8000  # samples longer than this (ms) start a job when not cached
+    variants: frozenset[str] = frozenset()  # legal variants (LEGAL_VARIANTS): still the contract
 
     def __post_init__(self) -> None:
         # Fail at construction, not at the first request: a typo in a fault name is a usage error.
         object.__setattr__(self, "faults", validate_fault_names(self.faults))
+        object.__setattr__(self, "variants", validate_variant_names(self.variants))
         if self.error_style not in ERROR_STYLES:
             raise ValueError(f"error_style must be one of {ERROR_STYLES}, not {self.error_style!r}")
         if not 0 <= self.port <= 65535:

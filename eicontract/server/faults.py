@@ -16,9 +16,11 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at import time
-    from eicontract.server.store import PagePlan
+    from eicontract.server.store import MetadataFilter, PageFilters, PagePlan
 
 JSON = dict[str, Any]
+
+NEW_CHART_TYPE = "hologram"  # enum-new-value: a chartType the documents do not list
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,11 +76,52 @@ _CATALOGUE = (
     Fault("truncate-wrong", "LABELS-TRUNCATE",
           "truncateStructuredLabels=true returns the labels reversed plus a made-up one"),
     Fault("variant-int8-rejected", "VARIANT", "variant=int8 answers 400"),
+    Fault("success-with-error", "ENVELOPE-ERROR",
+          "successful replies carry an `error` text next to `success: true`"),
+    Fault("wrong-type", "SCHEMA-RESPONSE", "page results' `sample.id` is a string (\"123\")"),
+    Fault("enum-new-value", "SCHEMA-RESPONSE",
+          f"samples' `chartType` is a new value {NEW_CHART_TYPE!r} (classify and page)"),
+    Fault("finished-too-early", "JOB-COMPLETES",
+          "job status says finished at once; classify answers the job until the real task ends"),
+    Fault("rejob-forever", "JOB-COMPLETES",
+          "after a job finishes, every re-call starts a new job, never the result"),
+    Fault("limit-ignored", "PAGE-LIMIT", "limit is ignored: pages hold the default page size"),
+    Fault("minid-ignored", "FILTER-SOUND", "minId is ignored (other filters still apply)"),
+    Fault("maxid-ignored", "FILTER-SOUND", "maxId is ignored (other filters still apply)"),
+    Fault("minlabel-ignored", "FILTER-SOUND", "minLabel is ignored (other filters still apply)"),
+    Fault("maxlabel-ignored", "FILTER-SOUND", "maxLabel is ignored (other filters still apply)"),
+    Fault("signature-ignored", "FILTER-SOUND",
+          "signatureValidity is ignored (other filters still apply)"),
+    Fault("datatype-ignored", "FILTER-SOUND", "dataType is ignored (other filters still apply)"),
+    Fault("metadata-anded", "FILTER-COMPLETE",
+          "metadata items are ANDed when no filters_combinator is given"),
+    Fault("no-metadata-ignored", "FILTER-COMPLETE",
+          "samples without metadata drop out of every filtered listing (an inner join on the "
+          "metadata table), so `{\"no_metadata\": true}` matches nothing"),
+    Fault("neq-as-eq", "FILTER-SOUND", "metadata `op: \"neq\"` items are applied as `eq`"),
+    Fault("labels-first-only", "FILTER-COMPLETE", "the labels filter uses only its first label"),
+    Fault("date-bounds-swapped", "FILTER-SOUND",
+          "maxDate is applied as a lower bound (`added > maxDate`); minDate stays right"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
 
 MADE_UP_LABEL = "made-up-label"
+SUCCESS_ERROR_TEXT = "partial failure: some windows could not be classified"
+# finished-too-early: the real task runs this many job_seconds, and at least FLOOR seconds, so
+# every re-call the gate makes after the (false) finish still finds the job running, also while
+# hypothesis shrinks and replays the failing example (3 s was seen to end mid-shrink: "flaky").
+EARLY_FINISH_FACTOR = 20
+EARLY_FINISH_FLOOR_S = 30.0
+# The page filters each "<name>-ignored" fault drops (PageFilters field names).
+_IGNORED_FILTERS = {
+    "minid-ignored": "min_id",
+    "maxid-ignored": "max_id",
+    "minlabel-ignored": "min_label",
+    "maxlabel-ignored": "max_label",
+    "signature-ignored": "signature_valid",
+    "datatype-ignored": "data_type",
+}
 
 
 def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
@@ -88,6 +131,11 @@ def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
         raise ValueError(f"unknown fault(s): {', '.join(unknown)}; "
                          f"valid faults: {', '.join(sorted(FAULTS))}")
     return chosen
+
+
+def _later(a: datetime | None, b: datetime | None) -> datetime | None:
+    """The later of two optional instants (None = not given)."""
+    return max((d for d in (a, b) if d is not None), default=None)
 
 
 class MetadataParserCrash(RuntimeError):
@@ -133,10 +181,22 @@ class FaultSet:
         """For metadata that is not JSON at all: False = 400 (the contract), True = ignore it."""
         return "malformed-metadata-ignored" in self
 
+    def ignores_limit(self) -> bool:
+        """True: a (valid) limit is read, then replaced by the default page size."""
+        return "limit-ignored" in self
+
+    def success_reply(self, body: JSON) -> JSON:
+        """Every successful reply (result, job, page, job status) passes here, in place."""
+        if "success-with-error" in self:
+            body["error"] = SUCCESS_ERROR_TEXT
+        return body
+
     # -- the page ---------------------------------------------------------------------
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
-        changes: dict[str, Any] = {}
+        changes: dict[str, Any] = {"filters": self._filters(plan.filters)}
+        if "no-metadata-ignored" in self:
+            changes["metadata_drops_empty"] = True
         if "maxid-inclusive" in self:
             changes["max_id_op"] = "<="
         if "minlabel-strict" in self:
@@ -154,6 +214,32 @@ class FaultSet:
         if "page-duplicate" in self and plan.offset > 0:
             changes["offset"] = plan.offset - 1
         return replace(plan, **changes)
+
+    def _filters(self, filters: PageFilters) -> PageFilters:
+        """The filter faults that change what was asked for (not how SQL reads it)."""
+        changes: dict[str, Any] = {field: None for fault, field in _IGNORED_FILTERS.items()
+                                   if fault in self}
+        if "date-bounds-swapped" in self:
+            # Only maxDate flips: a flipped minDate would also drop every sample for a minDate
+            # before the data, and the gate's shrinker reports that as FILTER-COMPLETE instead.
+            changes.update(min_date=_later(filters.min_date, filters.max_date), max_date=None)
+        if "enum-new-value" in self and filters.data_type is not None:
+            # every sample reads as the new type, and dataType follows what the replies say
+            # (else the gate's dataType draws would break FILTER-COMPLETE too)
+            changes["data_type"] = None if filters.data_type == NEW_CHART_TYPE else ""
+        if "labels-first-only" in self and filters.labels:
+            changes["labels"] = filters.labels[:1]
+        if filters.metadata is not None:
+            changes["metadata"] = self._metadata(filters.metadata)
+        return replace(filters, **changes)
+
+    def _metadata(self, metadata: MetadataFilter) -> MetadataFilter:
+        if "neq-as-eq" in self:
+            items = tuple(replace(i, op="eq") if i.op == "neq" else i for i in metadata.items)
+            metadata = replace(metadata, items=items)
+        if "metadata-anded" in self and metadata.combinator is None:
+            metadata = replace(metadata, combinator="and")
+        return metadata
 
     def past_end_plan(self, plan: PagePlan, total: int) -> PagePlan:
         if "past-end-last-page" in self and plan.offset >= total > 0 and plan.limit > 0:
@@ -217,6 +303,14 @@ class FaultSet:
             sample_doc["structuredLabels"] = wrong
             sample_doc["structuredLabelsList"] = [s["label"] for s in wrong]
 
+    def sample(self, doc: JSON, on_page: bool) -> JSON:
+        """A Sample object (classify's RawSampleData.sample, or a page result's), in place."""
+        if "enum-new-value" in self:
+            doc["chartType"] = NEW_CHART_TYPE
+        if "wrong-type" in self and on_page:
+            doc["id"] = str(doc["id"])
+        return doc
+
     def classify_reply(self, body: JSON, job_id: Callable[[], int]) -> None:
         if "schema-drop-required" in self:
             body.pop("windowSizeMs", None)
@@ -227,6 +321,19 @@ class FaultSet:
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self
+
+    def reports_finish_at_start(self) -> bool:
+        return "finished-too-early" in self
+
+    def job_seconds(self, seconds: float) -> float:
+        """How long the real task runs before the result is cached."""
+        if "finished-too-early" in self:
+            return max(EARLY_FINISH_FACTOR * seconds, EARLY_FINISH_FLOOR_S)
+        return seconds
+
+    def serves_cached_results(self) -> bool:
+        """False: a cached result is never answered; a re-call starts a new job instead."""
+        return "rejob-forever" not in self
 
     def job_status(self, doc: JSON, finished: datetime | None, iso: Callable[[datetime], str]
                    ) -> None:

@@ -70,9 +70,11 @@ def _now(not_before: datetime) -> datetime:
 
 
 class JobRegistry:
-    def __init__(self, job_seconds: float, finishes: bool = True) -> None:
+    def __init__(self, job_seconds: float, finishes: bool = True,
+                 reports_early: bool = False) -> None:
         self._job_seconds = job_seconds
         self._finishes = finishes  # False only under the job-never-finishes fault
+        self._reports_early = reports_early  # True only under the finished-too-early fault
         self._jobs: dict[int, Job] = {}
         self._running: dict[CacheKey, Job] = {}
         self._results: dict[CacheKey, JSON] = {}
@@ -116,17 +118,23 @@ class JobRegistry:
     async def _run(self, job: Job, key: CacheKey, compute: Callable[[], JSON]) -> None:
         await asyncio.sleep(0)  # the reply with the job id goes out first
         job.started = _now(job.created)
+        if self._reports_early:  # the status runs ahead of the work; it never changes again
+            job.finished, job.successful = job.started, True
         if not self._finishes:
             return
         await asyncio.sleep(self._job_seconds)
+        successful = self._compute_into_cache(job, key, compute)
+        if job.finished is None:
+            job.successful = successful
+            job.finished = _now(job.started)
+        del self._running[key]
+
+    def _compute_into_cache(self, job: Job, key: CacheKey, compute: Callable[[], JSON]) -> bool:
         try:
             result = compute()
         except Exception:  # a failed job is reported, not raised into the loop
             log.exception("classify job %s failed", job.id)
-            job.successful = False
-        else:
-            self._results[key] = result
-            self._producer[key] = job.id
-            job.successful = True
-        job.finished = _now(job.started)
-        del self._running[key]
+            return False
+        self._results[key] = result
+        self._producer[key] = job.id
+        return True

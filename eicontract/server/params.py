@@ -170,6 +170,8 @@ def paging(q: QueryReader, faults: FaultSet) -> tuple[int, int]:
     """(limit, offset), clamped to [0, MAX_LIMIT] and [0, MAX_OFFSET]."""
     limit = _non_negative(q, "limit", DEFAULT_LIMIT, faults)
     offset = _non_negative(q, "offset", 0, faults)
+    if faults.ignores_limit():  # validated above, then dropped: only PAGE-LIMIT breaks
+        limit = DEFAULT_LIMIT
     return min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
 
 
@@ -227,7 +229,7 @@ def metadata_filter(value: Any) -> MetadataFilter:
     if not isinstance(value, list):
         raise bad_request("metadata must be a JSON array of filter objects")
     items: list[MetadataItem] = []
-    combinator: Combinator = "or"
+    combinator: Combinator | None = None  # not given
     for position, raw in enumerate(value):
         where = f"metadata item {position}"
         if not isinstance(raw, dict):

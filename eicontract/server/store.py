@@ -34,7 +34,9 @@ class MetadataItem:
 @dataclass(frozen=True, slots=True)
 class MetadataFilter:
     items: tuple[MetadataItem, ...]
-    combinator: Combinator = "or"  # the seed: items are ORed; newer clients may ask for "and"
+    # None = not given: the seed's default, items are ORed; newer clients may ask for "and".
+    # Kept apart from an explicit "or" because the fault metadata-anded acts only on None.
+    combinator: Combinator | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +74,8 @@ class PagePlan:
     min_label_op: Literal[">=", ">"] = ">="
     descending: bool = False
     filter_after_paging: bool = False
+    inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
+    metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
 
 
 Condition = tuple[str, list[object]]
@@ -175,6 +179,8 @@ def _where(plan: PagePlan) -> Condition:
         return "", []
     joiner = " AND " if plan.combinator == "and" else " OR "
     sql = joiner.join(f"({c})" for c, _ in conditions)
+    if plan.metadata_drops_empty:  # as if the filtered query inner-joined the metadata table
+        sql = f"{_HAS_METADATA} AND ({sql})"
     return f" AND ({sql})", [p for _, params in conditions for p in params]
 
 
@@ -186,8 +192,9 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
         out.append((f"s.label IN ({_marks(f.labels)})", list(f.labels)))
     if f.filename is not None:  # instr, not LIKE: '%' and '_' in the query are literal
         out.append(("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
-    out.extend(_range("s.total_length_ms", f.min_length, f.max_length))
-    out.extend(_range("s.frequency", f.min_frequency, f.max_frequency))
+    inclusive = plan.inclusive_bounds
+    out.extend(_range("s.total_length_ms", f.min_length, f.max_length, inclusive))
+    out.extend(_range("s.frequency", f.min_frequency, f.max_frequency, inclusive))
     if f.signature_valid is not None:
         out.append(("s.signature_valid = ?", [int(f.signature_valid)]))
     if f.min_label is not None:
@@ -205,7 +212,7 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
         out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
     if f.metadata is not None and f.metadata.items:
         out.append(_metadata(f.metadata))
-    out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date)))
+    out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date), inclusive))
     return out
 
 
@@ -217,13 +224,16 @@ def _us(moment: datetime | None) -> int | None:
     return None if moment is None else epoch_us(moment)
 
 
-def _range(column: str, low: float | None, high: float | None) -> list[Condition]:
-    """Both ends strict: minX means "more than X", maxX means "less than X"."""
+def _range(column: str, low: float | None, high: float | None,
+           inclusive: bool = False) -> list[Condition]:
+    """Both ends strict: minX means "more than X", maxX means "less than X" (the contract
+    allows either reading; inclusive=True is the legal variant inclusive-bounds)."""
+    above, below = (">=", "<=") if inclusive else (">", "<")
     out: list[Condition] = []
     if low is not None:
-        out.append((f"{column} > ?", [_bindable(low)]))
+        out.append((f"{column} {above} ?", [_bindable(low)]))
     if high is not None:
-        out.append((f"{column} < ?", [_bindable(high)]))
+        out.append((f"{column} {below} ?", [_bindable(high)]))
     return out
 
 
@@ -239,11 +249,12 @@ def _search(tokens: Sequence[str]) -> Condition:
 
 
 _HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key = ?"
+_HAS_METADATA = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)"
 
 
 def _metadata_item(item: MetadataItem) -> Condition:
     if item.op == "none":
-        return "NOT EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)", []
+        return f"NOT {_HAS_METADATA}", []
     if not item.values:  # eq: has the key at all; neq: lacks it
         sql = f"{_HAS_KEY})"
         return (sql if item.op == "eq" else f"NOT {sql}"), [item.key]
@@ -254,6 +265,6 @@ def _metadata_item(item: MetadataItem) -> Condition:
 
 def _metadata(metadata: MetadataFilter) -> Condition:
     conditions = [_metadata_item(i) for i in metadata.items]
-    joiner = " OR " if metadata.combinator == "or" else " AND "
+    joiner = " AND " if metadata.combinator == "and" else " OR "
     return (joiner.join(f"({c})" for c, _ in conditions),
             [p for _, params in conditions for p in params])

@@ -65,7 +65,8 @@ def dataset(target: Target) -> Dataset:
     blocks = _blocks(listing.results)
     if target.settings.block_id is not None:
         blocks = {target.settings.block_id: blocks.get(target.settings.block_id, "unknown")}
-    classify_ids = [s["id"] for s in samples if isinstance(s.get("id"), int)]
+    # the listing's own sampleIds: a sample object with a mistyped id must not leave nothing to classify
+    classify_ids = [i for i in listing.ids if isinstance(i, int)]
     if target.settings.sample_id is not None:
         classify_ids = [target.settings.sample_id]
     if not blocks:

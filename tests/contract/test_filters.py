@@ -56,17 +56,20 @@ def _draw_filter(data: st.DataObject, samples: list[dict[str, Any]], exclude: st
 
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("name", filters.FILTER_NAMES)
 def test_one_filter_is_sound_and_complete(target: Target, dataset: Any, run_property: Callable[..., None],
-                                          observe: Callable[[list[Observation]], None]) -> None:
-    @given(data=st.data())
-    def prop(data: st.DataObject) -> None:
-        name, value = _draw_filter(data, dataset.samples)
+                                          observe: Callable[[list[Observation]], None], name: str) -> None:
+    """Every filter, every run: drawing the filter name too would leave some filters undrawn at a seed."""
+    candidates = filters.candidate_values(dataset.samples, name)
+
+    @given(value=st.sampled_from(candidates))
+    def prop(value: str) -> None:
         result, violations = _filtered(target, dataset, {name: value})
         findings = filters.check_filter(dataset.listing.results, result.results, {name: value})
         observe(findings.observations)
         expect_no_violations(violations + findings.violations)
 
-    run_property(prop, examples=target.settings.profile.examples * 2)
+    run_property(prop, examples=max(8, target.settings.profile.examples // 2))
 
 
 @pytest.mark.clause("FILTER-COMPOSE")

@@ -155,3 +155,17 @@ def test_the_page_bound_stops_an_endless_listing_incomplete() -> None:
     assert len(result.reads) == 3
     assert result.ids == list(range(15))
     assert result.problem == "no empty page within 3 pages of 5"
+
+
+def test_a_listing_that_never_ends_stops_at_the_first_page_without_progress() -> None:
+    """A server that answers an offset past the end with the last page never sends the empty page."""
+    ids = [1, 2, 3, 4, 5]
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        offset, limit = int(request.url.params["offset"]), int(request.url.params["limit"])
+        start = offset if offset < len(ids) else len(ids) - limit  # past the end: the last page again
+        return httpx.Response(200, json=page_body(ids[start:start + limit]))
+
+    result = sweep(make_client(handler), 1, page_size=2, max_pages=1000)
+    assert not result.complete and "never ends" in result.problem
+    assert len(result.exchanges) <= 5

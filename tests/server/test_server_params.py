@@ -128,9 +128,10 @@ def test_metadata_shapes() -> None:
     assert parse_metadata('[{"no_metadata": true}, {"filters_combinator": "and"}]') == (
         MetadataFilter((MetadataItem("none"),), "and"))
     assert parse_metadata("[]") == MetadataFilter(())
+    assert MetadataFilter(()).combinator is None  # not given: ORed, but not an explicit "or"
     # schema-valid repetition: the last combinator wins
     assert parse_metadata('[{"filters_combinator": "or"}, {"filters_combinator": "or"}]') == (
-        MetadataFilter(()))
+        MetadataFilter((), "or"))
     assert parse_metadata('[{"filters_combinator": "or"}, {"filters_combinator": "and"}]') == (
         MetadataFilter((), "and"))
 

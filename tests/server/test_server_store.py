@@ -178,3 +178,18 @@ def test_plan_knobs_used_by_faults(store: Store) -> None:
 
 def test_unfiltered_count(store: Store) -> None:
     assert store.count_unfiltered("testing") == sum(s.category == "testing" for s in DATA.samples)
+
+
+
+def test_plan_knobs_used_by_variants_and_new_faults(store: Store) -> None:
+    at_least = PagePlan(PageFilters(min_length=1000), 10_000, 0)
+    exactly = {s.id for s in DATA.samples if s.category == "testing" and s.total_length_ms == 1000}
+    assert exactly
+    assert set(store.page_ids(replace(at_least, inclusive_bounds=True))) == (
+        set(store.page_ids(at_least)) | exactly)
+    images = PagePlan(PageFilters(data_type="image"), 10_000, 0)
+    with_metadata = {s.id for s in DATA.samples if s.metadata}
+    joined = store.page_ids(replace(images, metadata_drops_empty=True))
+    assert joined == [i for i in store.page_ids(images) if i in with_metadata] != store.page_ids(images)
+    unfiltered = PagePlan(limit=10_000, metadata_drops_empty=True)
+    assert store.page_ids(unfiltered) == listing(store, PageFilters())  # no filter, no join
