@@ -55,7 +55,7 @@ class Row:
 
 def catalogue() -> list[Mutant]:
     """Every fault and legal variant the reference server knows, plus the body error style."""
-    from eicontract.server import FAULTS
+    from eicontract.server import FAULTS, LEGAL_VARIANTS
 
     mutants = [Mutant(f.name, "fault", f.clause, f.description, ("--server-fault", f.name))
                for f in FAULTS.values()]
@@ -63,10 +63,6 @@ def catalogue() -> list[Mutant]:
     mutants.append(Mutant("error-style-body", "legal", None,
                           "failures as HTTP 200 with success false (the published-spec convention)",
                           ("--error-style", "body")))
-    try:
-        from eicontract.server import LEGAL_VARIANTS  # type: ignore[attr-defined]
-    except ImportError:
-        return mutants
     mutants += [Mutant(v.name, "legal", None, v.description, ("--server-variant", v.name))
                 for v in LEGAL_VARIANTS.values()]
     return mutants
