@@ -4,7 +4,9 @@ flags no server that keeps the contract; and the key reaches no artefact."""
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -24,13 +26,21 @@ MATRIX_TIMEOUT_S = 40 * 60  # bounded: the whole matrix, on two workers
 
 @pytest.fixture(scope="module")
 def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    """One run of the kill matrix, exactly as a user runs it."""
-    folder = tmp_path_factory.mktemp("matrix")
-    done = subprocess.run([sys.executable, "-m", "eicontract.cli", "mutants", "--report-dir", str(folder)],
-                          capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S, check=False,
-                          cwd=Path(__file__).resolve().parents[2])
+    """One run of the kill matrix, exactly as a user runs it; once per session even under xdist:
+    the first worker runs it under a lock in the session's shared temp folder, the others read it."""
+    shared = tmp_path_factory.getbasetemp().parent if os.environ.get("PYTEST_XDIST_WORKER") else \
+        tmp_path_factory.getbasetemp()
+    folder = shared / "kill-matrix"
+    with (shared / "kill-matrix.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not (folder / "run.json").is_file():
+            done = subprocess.run([sys.executable, "-m", "eicontract.cli", "mutants", "--report-dir", str(folder)],
+                                  capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S, check=False,
+                                  cwd=Path(__file__).resolve().parents[2])
+            (folder / "run.json").write_text(json.dumps({"stdout": done.stdout, "exit": done.returncode}))
+    run = json.loads((folder / "run.json").read_text())
     document: dict[str, Any] = json.loads((folder / "kill-matrix.json").read_text())
-    document["_stdout"], document["_exit"], document["_folder"] = done.stdout, done.returncode, folder
+    document["_stdout"], document["_exit"], document["_folder"] = run["stdout"], run["exit"], folder
     return document
 
 
