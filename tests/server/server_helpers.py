@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -54,3 +55,19 @@ def classify_result(client: httpx.Client, block: int, sample: int,
 # "testing" samples the page listing shows by default.
 DATA = generate(seed=1, count=300)
 TESTING = [s for s in DATA.samples if s.category == "testing"]
+
+
+Check = Callable[[httpx.Client, httpx.Client], None]  # (server under a fault or variant, clean server)
+
+
+def check_registry() -> tuple[dict[str, Check], Callable[[str], Callable[[Check], Check]]]:
+    """A name -> check table and the decorator that fills it (one per test module)."""
+    checks: dict[str, Check] = {}
+
+    def check(name: str) -> Callable[[Check], Check]:
+        def register(fn: Check) -> Check:
+            checks[name] = fn
+            return fn
+        return register
+
+    return checks, check

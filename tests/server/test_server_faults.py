@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -23,6 +22,8 @@ from tests.server.server_helpers import (
     DATA,
     PAGE,
     TESTING,
+    Check,
+    check_registry,
     classify_path,
     make_client,
     status_path,
@@ -35,15 +36,7 @@ MULTI = next(s for s in TESTING if s.is_multi_label and s.frequency == 100
              and s.total_length_ms <= 8000)
 WINDOWS = window_count(DIRECT.total_length_ms, 1000, 250)
 
-Check = Callable[[httpx.Client, httpx.Client], None]  # (faulty, clean)
-CHECKS: dict[str, Check] = {}
-
-
-def check(name: str) -> Callable[[Check], Check]:
-    def register(fn: Check) -> Check:
-        CHECKS[name] = fn
-        return fn
-    return register
+CHECKS, check = check_registry()
 
 
 def json_of(reply: httpx.Response) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from tests.server.server_helpers import (
     CLASSIFIER,
     PAGE,
     TESTING,
+    check_registry,
     classify_path,
     make_client,
     status_path,
@@ -28,15 +29,7 @@ DIRECT = next(s for s in TESTING if s.frequency == 100 and s.total_length_ms <= 
 RESAMPLED = next(s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000)
 FULL_LISTING = [s.id for s in TESTING]
 
-Check = Callable[[httpx.Client, httpx.Client], None]  # (variant, clean)
-CHECKS: dict[str, Check] = {}
-
-
-def check(name: str) -> Callable[[Check], Check]:
-    def register(fn: Check) -> Check:
-        CHECKS[name] = fn
-        return fn
-    return register
+CHECKS, check = check_registry()
 
 
 def body_of(reply: httpx.Response) -> dict[str, Any]:
