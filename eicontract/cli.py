@@ -76,6 +76,16 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--server-variant", action="append", default=[], metavar="NAME",
                    help="embedded server: a legal variant (repeatable)")
     p.add_argument("--no-shrink", action="store_true", help="report failures without shrinking them (faster)")
+    safety = p.add_argument_group("live-target safety (see docs/SAFETY.md)")
+    safety.add_argument("--max-requests", help="request budget of the run [env EI_MAX_REQUESTS; default: "
+                                               "the profile's, quick 3000]")
+    safety.add_argument("--rps", help="requests per second at most [env EI_RPS; default 10 for a live target, "
+                                      "unpaced for the embedded server; 0 = unpaced]")
+    safety.add_argument("--run-deadline", help="seconds the whole run may take (default: quick 900, thorough 7200)")
+    safety.add_argument("--request-timeout", help="seconds to wait for an answer (default 10)")
+    safety.add_argument("--connect-timeout", help="seconds to wait for a connection (default 5)")
+    safety.add_argument("--job-deadline", help="seconds a job may take to finish (default 30 live, 2 embedded)")
+    p.add_argument("--record", metavar="DIR", help="save the target's JSON answers in DIR for `eicontract drift`")
     p.add_argument("--clause", action="append", default=[], metavar="ID",
                    help="only the tests of this clause id (repeatable), e.g. PAGE-LIMIT")
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
@@ -91,6 +101,19 @@ def _add_mutants(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--seed", type=int, help=f"vary the fixed seed (default {DEFAULT_SEED})")
 
 
+def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from eicontract import drift
+
+    drift.add_arguments(sub.add_parser("drift", help="compare contracts/ with another OpenAPI document or "
+                                                     "with recorded responses"))
+
+
+def cmd_drift(args: argparse.Namespace) -> int:
+    from eicontract import drift
+
+    return drift.main(args)
+
+
 def _add_faults(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("faults", help="list the reference server's faults and the clause each breaks")
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, clause, description}")
@@ -103,6 +126,7 @@ def parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_faults(sub)
     _add_mutants(sub)
+    _add_drift(sub)
     return top
 
 
@@ -134,7 +158,9 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
             "-p", "no:cacheprovider", "-q", "--no-header", "-m", "contract",
             f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2",
             "--report-dir", str(report_dir)]
-    for flag in ("target", "project_id", "sample_id", "block_id", "profile", "seed", "strictness", "error_style"):
+    for flag in ("target", "project_id", "sample_id", "block_id", "profile", "seed", "strictness", "error_style",
+                 "max_requests", "rps", "run_deadline", "request_timeout", "connect_timeout", "job_deadline",
+                 "record"):
         value = getattr(args, flag)
         if value is not None:
             argv += [f"--{flag.replace('_', '-')}", str(value)]
@@ -218,7 +244,8 @@ def cmd_mutants(args: argparse.Namespace) -> int:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants}
+    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants,
+                "drift": cmd_drift}
     return commands[args.command](args)
 
 

@@ -18,6 +18,8 @@ from urllib.parse import urlencode
 
 import httpx
 
+from eicontract.guard import Guard
+from eicontract.recording import Recording
 from eicontract.redact import KEY_PLACEHOLDER, Redactor
 
 API_KEY_HEADER = "x-api-key"
@@ -89,14 +91,19 @@ class ApiClient:
         api_key: str,
         *,
         timeout: float = 10.0,
+        connect_timeout: float | None = None,
         transport: httpx.BaseTransport | None = None,
         history: int = 20,
+        guard: Guard | None = None,
+        recording: Recording | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
         self.redactor = Redactor(api_key)
+        self.guard = guard or Guard()  # unlimited unless the run sets limits
+        self.recording = recording
         self._http = httpx.Client(
-            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            timeout=httpx.Timeout(timeout, connect=connect_timeout if connect_timeout else min(timeout, 5.0)),
             transport=transport,
             follow_redirects=False,
             headers={"accept": "application/json"},
@@ -142,23 +149,37 @@ class ApiClient:
 
     # -- the one place that talks HTTP ---------------------------------------------------
     def send(self, method: str, path: str, params: Mapping[str, str], *, key: str = "valid") -> Exchange:
-        """key: 'valid' sends the configured key, 'missing' none, 'wrong' a wrong one."""
+        """key: 'valid' sends the configured key, 'missing' none, 'wrong' a wrong one.
+
+        Every attempt passes the guard (operation, budget, pace, deadline); a 429 is retried as
+        the guard says; RunStopped from the guard ends the run and is not caught here."""
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
         headers = {}
         if key == "valid":
             headers[API_KEY_HEADER] = self._key
         elif key == "wrong":
             headers[API_KEY_HEADER] = "ei_wrong_" + "0" * 24
-        started = time.monotonic()
-        try:
-            response = self._http.request(method, url, headers=headers)
-        except httpx.HTTPError as exc:
-            exchange = Exchange(method, self.redactor.text(url), None, None,
-                                error=self.redactor.text(f"{type(exc).__name__}: {exc}"),
-                                elapsed=time.monotonic() - started, sent_key=key)
-        else:
-            body, text, error, echoed = _decode(response, self.redactor)
-            exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
-                                elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed)
+        operation_id = self.guard.admit(method, path)
+        attempt = 0
+        while True:
+            started = time.monotonic()
+            try:
+                response = self._http.request(method, url, headers=headers)
+            except httpx.HTTPError as exc:
+                error = self.redactor.text(f"{type(exc).__name__}: {exc}")
+                self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
+                                             elapsed=time.monotonic() - started, sent_key=key))
+                self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
+                return self.history[-1]
+            self.guard.answered()
+            if not self.guard.wait_before_retry(response.status_code, response.headers.get("retry-after"), attempt):
+                break
+            attempt += 1
+            self.guard.admit(method, path)
+        body, text, error, echoed = _decode(response, self.redactor)
+        exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
+                            elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed)
         self.history.append(exchange)
+        if self.recording is not None and key == "valid":
+            self.recording.add(operation_id, method, path, params, response.status_code, body)
         return exchange

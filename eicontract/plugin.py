@@ -7,6 +7,7 @@ environment variable (EI_API_URL, EI_API_KEY, EI_PROJECT_ID).
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 from collections.abc import Callable, Generator, Iterator
@@ -19,6 +20,9 @@ import pytest
 
 from eicontract.clauses import CLAUSES
 from eicontract.client import ApiClient, Exchange
+from eicontract.guard import Guard, Limits, RunStopped
+from eicontract.probe import unusable
+from eicontract.recording import Recording
 from eicontract.redact import Redactor
 from eicontract.settings import DEFAULT_SEED, PROFILE_TABLE, PROFILES, Settings
 from eicontract.violations import ContractViolation, Observation, Violation
@@ -40,7 +44,12 @@ _OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "no_shrink": ("--no-shrink", None, "report failures without shrinking them (faster; for the kill matrix)"),
     "server_samples": ("--server-samples", None, "embedded server: number of samples (default 300)"),
     "clause": ("--clause", None, "only the tests of these clause ids (repeatable, comma-separated)"),
-    "request_timeout": ("--request-timeout", None, "seconds per request (default 10)"),
+    "request_timeout": ("--request-timeout", None, "seconds to wait for an answer (default 10)"),
+    "connect_timeout": ("--connect-timeout", None, "seconds to wait for a connection (default 5)"),
+    "max_requests": ("--max-requests", "EI_MAX_REQUESTS", "request budget of the run (default: the profile's)"),
+    "rps": ("--rps", "EI_RPS", "requests per second at most (default 10 for a live target, 0 = unpaced)"),
+    "run_deadline": ("--run-deadline", None, "seconds the whole run may take (default: the profile's)"),
+    "record": ("--record", None, "save the target's JSON answers in this folder, for `eicontract drift`"),
     "job_deadline": ("--job-deadline", None, "seconds a job may take to finish (default 30)"),
 }
 
@@ -79,6 +88,20 @@ def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], defaul
         return kind(str(value))
     except ValueError:
         raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be a number, not {value!r}") from None
+
+
+def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float) -> Any:
+    value = _number(config, dest, kind, default)
+    if value is not None and value <= 0:
+        raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be above 0, not {value}")
+    return value
+
+
+def _pace(config: pytest.Config) -> float | None:
+    value = _number(config, "rps", float, None)
+    if value is not None and value < 0:
+        raise pytest.UsageError(f"--rps must be 0 (unpaced) or above, not {value}")
+    return value
 
 
 def _choice(config: pytest.Config, dest: str, choices: tuple[str, ...], default: str) -> str:
@@ -128,7 +151,12 @@ def build_settings(config: pytest.Config) -> Settings:
         server_variants=_listed(config, "server_variant"),
         shrink=not _raw(config, "no_shrink"),
         server_samples=_number(config, "server_samples", int, 300),
-        timeout=_number(config, "request_timeout", float, 10.0),
+        timeout=_positive(config, "request_timeout", 10.0),
+        connect_timeout=_positive(config, "connect_timeout", 5.0),
+        run_deadline=_positive(config, "run_deadline", None),
+        max_requests=_positive(config, "max_requests", None, int),
+        rps=_pace(config),
+        record_dir=Path(str(_raw(config, "record"))) if _raw(config, "record") else None,
         job_deadline=_number(config, "job_deadline", float, 30.0 if target else 2.0),
     )
 
@@ -157,6 +185,8 @@ class Recorder:
     notes: list[str] = field(default_factory=list)
     target_url: str = ""
     client: ApiClient | None = None
+    guard: Guard = field(default_factory=Guard)
+    recording: Recording | None = None
 
     def outcome(self, clause_id: str) -> ClauseOutcome:
         return self.clauses.setdefault(clause_id, ClauseOutcome())
@@ -183,13 +213,25 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
-    config.stash[RECORDER_KEY] = Recorder(settings, Redactor(settings.api_key))
+    recorder = Recorder(settings, Redactor(settings.api_key), guard=Guard(_limits(settings)))
+    if settings.record_dir is not None:
+        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
+    config.stash[RECORDER_KEY] = recorder
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
         # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
         "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
         max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
     )
+
+
+def _limits(settings: Settings) -> Limits:
+    """The run's limits; under pytest-xdist each worker process gets its share of budget and pace."""
+    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
+    pace = settings.pace
+    return Limits(max_requests=-(-settings.request_budget // workers), rps=pace / workers if pace else None,
+                  deadline_s=settings.deadline)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -231,13 +273,6 @@ def _failure_record(recorder: Recorder, item: pytest.Item, report: pytest.TestRe
         "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
         "detail": text[-4000:],
     }
-
-
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Each test's reproduction commands are its own exchanges only."""
-    client = item.config.stash[RECORDER_KEY].client
-    if client is not None:
-        client.history.clear()
 
 
 def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
@@ -292,11 +327,49 @@ def pytest_runtest_makereport(
     return report
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    client = item.config.stash[RECORDER_KEY].client
+    if client is not None:
+        client.history.clear()  # each test's reproduction commands are its own exchanges only
+    return (yield from _stop_on_limit(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _stop_on_limit(item))
+
+
+def _stop_on_limit(item: pytest.Item) -> Generator[None, None, None]:
+    """A guard limit (budget, deadline, a target that stopped answering) ends the run: exit 2."""
+    try:
+        return (yield)
+    except BaseException as exc:
+        stop = _run_stopped(exc)
+        if stop is None:
+            raise
+        _abort(item.config.stash[RECORDER_KEY], f"run stopped in {item.nodeid}: {stop}")
+
+
+def _run_stopped(exc: BaseException | None) -> RunStopped | None:
+    """RunStopped, also when a library replaced it while unwinding: hypothesis raises
+    FlakyStrategyDefinition from a `finally` when a stopped state machine drew less than before."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, RunStopped):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Runs on normal ends, failures and Ctrl-C alike: the reports are always written."""
     recorder: Recorder | None = session.config.stash.get(RECORDER_KEY, None)
     if recorder is None:
         return
+    if recorder.recording is not None:
+        recorder.recording.close(recorder.target_url, recorder.settings.project_id)
     if not any(_item_clauses(item) for item in session.items):
         return  # not a contract run (e.g. the project's own tests): nothing to report
     from eicontract.reporting import write_reports
@@ -346,6 +419,15 @@ class Target:
     url: str
     embedded: bool
 
+    @functools.cached_property
+    def session(self) -> Any:
+        """One requests session for schemathesis' `case.call`, under the same guard as `client`."""
+        from eicontract.guarded_session import guarded_session
+
+        return guarded_session(self.client.guard, self.url, api_key=self.settings.api_key,
+                               timeout=(self.settings.connect_timeout, self.settings.timeout),
+                               recording=self.client.recording)
+
     def __repr__(self) -> str:
         return f"Target({self.url})"
 
@@ -381,14 +463,20 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
     else:
         assert ei_settings.target is not None
         url = ei_settings.target
-    client = ApiClient(url, ei_settings.api_key, timeout=ei_settings.timeout)
+    client = ApiClient(url, ei_settings.api_key, timeout=ei_settings.timeout,
+                       connect_timeout=ei_settings.connect_timeout, guard=ei_recorder.guard,
+                       recording=ei_recorder.recording)
     ei_recorder.client, ei_recorder.target_url = client, url
-    probe = client.page(ei_settings.project_id, {"limit": 1})
-    if probe.status is None:
+    try:
+        probe = client.page(ei_settings.project_id, {"limit": 1})
+    except RunStopped as stop:
+        probe = Exchange("GET", url, None, None, error=str(stop))
+    problem = unusable(probe)  # unreachable, 5xx, not JSON, key refused: nothing can be judged
+    if problem is not None:
         client.close()
         if server is not None:
             server.stop()
-        _abort(ei_recorder, f"target unreachable: {probe.error}")
+        _abort(ei_recorder, problem)
     try:
         yield Target(ei_settings, client, url, embedded=server is not None)
     finally:

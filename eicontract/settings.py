@@ -8,23 +8,33 @@ from pathlib import Path
 
 PROFILES = ("quick", "thorough")
 DEFAULT_SEED = 20261122
+# Request budgets. The quick gate sent 1,370 to 1,431 requests at seeds 1, 2 and the default
+# (embedded server, see docs/SAFETY.md): its budget leaves room for retries and larger listings.
+QUICK_BUDGET = 3000
+THOROUGH_BUDGET = 1000000
 
 
 @dataclass(frozen=True, slots=True)
 class Profile:
-    """How hard to look: hypothesis examples per property and state-machine steps."""
+    """How hard to look (hypothesis examples per property, state-machine steps), and what that may
+    cost a live target: the default request budget and run deadline."""
 
     name: str
     examples: int
     schema_examples: int
     machine_steps: int
     machine_runs: int
+    max_requests: int
+    run_deadline_s: float
 
 
 PROFILE_TABLE = {
-    "quick": Profile("quick", examples=25, schema_examples=15, machine_steps=12, machine_runs=4),
-    "thorough": Profile("thorough", examples=300, schema_examples=150, machine_steps=40, machine_runs=30),
+    "quick": Profile("quick", examples=25, schema_examples=15, machine_steps=12, machine_runs=4,
+                     max_requests=QUICK_BUDGET, run_deadline_s=900),
+    "thorough": Profile("thorough", examples=300, schema_examples=150, machine_steps=40, machine_runs=30,
+                        max_requests=THOROUGH_BUDGET, run_deadline_s=7200),
 }
+LIVE_RPS = 10.0  # the default pace against a live target; the embedded server is not paced
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,11 +53,32 @@ class Settings:
     server_faults: tuple[str, ...] = ()
     server_variants: tuple[str, ...] = ()  # legal variants: behaviours a correct server may have
     server_samples: int = 300
-    # time bounds (seconds): per request, and for a job to finish
+    # time bounds (seconds): per request (read, connect), for a job to finish, for the whole run
     timeout: float = 10.0
+    connect_timeout: float = 5.0
     job_deadline: float = 30.0
+    run_deadline: float | None = None  # None: the profile's
+    # live-target safety: None means the default (the profile's budget; LIVE_RPS for a live target)
+    max_requests: int | None = None
+    rps: float | None = None
+    record_dir: Path | None = None  # `--record DIR`: keep the answers for `eicontract drift`
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 
     @property
     def embedded(self) -> bool:
         return self.target is None
+
+    @property
+    def request_budget(self) -> int:
+        return self.max_requests if self.max_requests is not None else self.profile.max_requests
+
+    @property
+    def pace(self) -> float | None:
+        """Requests per second, or None for no pacing (0 on the command line also means none)."""
+        if self.rps is not None:
+            return self.rps or None
+        return None if self.embedded else LIVE_RPS
+
+    @property
+    def deadline(self) -> float:
+        return self.run_deadline if self.run_deadline is not None else self.profile.run_deadline_s

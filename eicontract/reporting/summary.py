@@ -74,5 +74,13 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
                     for reading, (count, detail) in sorted(readings.items())}
             for topic, readings in sorted(recorder.observations.items())
         },
+        "requests": _traffic(recorder),
         "notes": recorder.notes,
     }
+
+
+def _traffic(recorder: Recorder) -> dict[str, Any]:
+    """What the run cost the target (this process's share under pytest-xdist)."""
+    guard = recorder.guard
+    return {"sent": guard.sent, "budget": guard.limits.max_requests, "rps": guard.limits.rps,
+            "run_deadline_s": guard.limits.deadline_s, "retried_429": guard.retried_429}

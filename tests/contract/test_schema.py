@@ -30,6 +30,7 @@ from schemathesis.specs.openapi.checks import (
 
 from eicontract import contracts
 from eicontract.client import curl_command
+from eicontract.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
 from eicontract.plugin import Target, current_settings, expect_no_violations
 from eicontract.violations import Violation
@@ -124,10 +125,12 @@ def _reproduce(case: Any, target: Target) -> str:
 
 
 def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
+    if operation_of(case.method, case.formatted_path) is None:
+        return  # a probe of an undocumented method or path: never sent, a live API gets only the contract's calls
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
     try:
-        response = case.call(base_url=target.url)
+        response = case.call(base_url=target.url, session=target.session)
     except Exception as exc:  # a transport failure (reset, timeout): evidence, not a crash
         response = None
         violations.append(Violation(clause, f"no answer: {type(exc).__name__}: {exc}"))

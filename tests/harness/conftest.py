@@ -22,7 +22,7 @@ from eicontract import plugin
 
 _PRELOADED = (eicontract.reporting, eicontract.server.config)
 
-EI_ENV = ("EI_API_URL", "EI_API_KEY", "EI_PROJECT_ID", "EI_PROFILE")
+EI_ENV = ("EI_API_URL", "EI_API_KEY", "EI_PROJECT_ID", "EI_PROFILE", "EI_MAX_REQUESTS", "EI_RPS")
 
 
 def pytest_configure(config: pytest.Config) -> None:

@@ -1,0 +1,133 @@
+"""The plugin's live-target safety: limits from options, and a guard stop as a clean exit 2.
+
+In-process pytester runs, as in test_plugin.py; the stop is raised by the test file itself (the
+guard's own behaviour is proven in test_guard.py; here: what the run does with it).
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from eicontract.settings import LIVE_RPS, PROFILE_TABLE
+from tests.harness.test_plugin import Gate
+
+pytestmark = pytest.mark.usefixtures("keep_plugin_globals")
+
+STOPPING_TESTS = """
+import pytest
+from hypothesis import given, strategies as st
+
+from eicontract.guard import RunStopped
+from eicontract.plugin import expect_no_violations
+
+
+@pytest.mark.clause("PAGE-LIMIT")
+def test_first_holds():
+    expect_no_violations([])
+
+
+@pytest.mark.clause("PAGE-DISJOINT")
+def test_budget_runs_out_inside_a_property():
+    @given(st.integers())
+    def prop(n):
+        try:
+            raise RunStopped("the request budget of 3 is spent")
+        except Exception:  # glue that catches everything must not swallow the stop
+            pass
+
+    prop()
+
+
+@pytest.mark.clause("PAGE-STABLE")
+def test_never_reached():
+    expect_no_violations([])
+"""
+
+STOP_IN_SETUP = """
+import pytest
+
+from eicontract.guard import RunStopped
+from eicontract.plugin import expect_no_violations
+
+
+@pytest.fixture
+def listing():
+    raise RunStopped("the target stopped answering: 5 requests in a row got no HTTP answer")
+
+
+@pytest.mark.clause("PAGE-LIMIT")
+def test_needs_the_listing(listing):
+    expect_no_violations([])
+"""
+
+
+@pytest.fixture
+def gate(pytester: pytest.Pytester, clean_env: pytest.MonkeyPatch) -> Gate:
+    # the outer run may be an xdist worker: its worker count would split the inner run's limits
+    for name in ("PYTEST_XDIST_WORKER_COUNT", "PYTEST_XDIST_WORKER"):
+        clean_env.delenv(name, raising=False)
+    return Gate(pytester)
+
+
+def test_a_guard_stop_ends_the_run_with_exit_2_and_writes_the_reports(gate: Gate) -> None:
+    result = gate.run(source=STOPPING_TESTS)
+    assert result.ret == 2
+    summary = gate.summary()
+    assert summary["exit_status"] == 2 and summary["verdict"] == "interrupted"
+    assert any("budget of 3 is spent" in note and "test_budget_runs_out" in note for note in summary["notes"])
+    assert summary["clauses"]["PAGE-LIMIT"]["status"] == "passed"
+    assert summary["clauses"]["PAGE-STABLE"]["status"] == "not run"  # the run stopped before it
+    assert summary["clauses"]["PAGE-DISJOINT"]["status"] != "failed"  # a stop is not a violation
+    output = result.stdout.str() + result.stderr.str()
+    assert "Traceback" not in output and "budget of 3 is spent" in output
+
+
+def test_a_guard_stop_in_a_fixture_ends_the_run_too(gate: Gate) -> None:
+    result = gate.run(source=STOP_IN_SETUP)
+    assert result.ret == 2
+    assert any("stopped answering" in note for note in gate.summary()["notes"])
+
+
+def test_the_limits_default_to_the_profile_and_no_pace_for_the_embedded_server(gate: Gate) -> None:
+    gate.run("-k", "first", source=STOPPING_TESTS)
+    quick = PROFILE_TABLE["quick"]
+    assert gate.summary()["requests"] == {"sent": 0, "budget": quick.max_requests, "rps": None,
+                                          "run_deadline_s": quick.run_deadline_s, "retried_429": 0}
+
+
+def test_a_live_target_is_paced_by_default(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
+    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", source=STOPPING_TESTS)
+    assert gate.summary()["requests"]["rps"] == LIVE_RPS
+
+
+def test_xdist_workers_share_budget_and_pace(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    gate.run("-k", "first", "--max-requests", "41", "--rps", "3", source=STOPPING_TESTS)
+    requests = gate.summary()["requests"]
+    assert (requests["budget"], requests["rps"]) == (21, 1.5)  # each worker: its half, rounded up
+
+
+def test_flags_set_the_limits(gate: Gate) -> None:
+    gate.run("-k", "first", "--max-requests", "40", "--rps", "2.5", "--run-deadline", "30",
+             source=STOPPING_TESTS)
+    requests = gate.summary()["requests"]
+    assert (requests["budget"], requests["rps"], requests["run_deadline_s"]) == (40, 2.5, 30)
+
+
+def test_the_environment_sets_budget_and_pace(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("EI_MAX_REQUESTS", "77")
+    clean_env.setenv("EI_RPS", "0")  # 0: unpaced, even for a live target
+    clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
+    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", source=STOPPING_TESTS)
+    requests = gate.summary()["requests"]
+    assert (requests["budget"], requests["rps"]) == (77, None)
+
+
+@pytest.mark.parametrize(("flag", "value"), [("--max-requests", "0"), ("--max-requests", "many"),
+                                             ("--rps", "-1"), ("--run-deadline", "0"),
+                                             ("--request-timeout", "-5"), ("--connect-timeout", "0")])
+def test_a_bad_limit_is_a_usage_error(gate: Gate, flag: str, value: str) -> None:
+    result = gate.run(flag, value, source=STOPPING_TESTS)
+    assert result.ret == pytest.ExitCode.USAGE_ERROR
+    assert flag in result.stderr.str()
