@@ -84,14 +84,16 @@ SECRET = "ei_selftest_secret_" + "k3y9" * 10
 def test_the_key_never_reaches_an_artefact(tmp_path: Path) -> None:
     """The server echoes the key in every failure body and breaks paging too, so the key flows
     through failing properties, schemathesis, reproductions and hypothesis' examples."""
-    reports = tmp_path / "reports"
-    run = run_gate(reports, "--server-fault", "key-echoed", "--server-fault", "limit-plus-one",
-                   "--clause", "SECRET-ECHO", "--clause", "PAGE-LIMIT", "--clause", "SCHEMA-NEGATIVE",
+    reports, recorded = tmp_path / "reports", tmp_path / "recorded"
+    run = run_gate(reports, "--record", str(recorded), "--server-fault", "key-echoed",
+                   "--server-fault", "limit-plus-one", "--clause", "SECRET-ECHO", "--clause", "PAGE-LIMIT",
+                   "--clause", "SCHEMA-NEGATIVE",
                    env={"EI_API_KEY": SECRET})
     assert run.exit_code == 1, run.explain()
     assert run.status("SECRET-ECHO") == "failed" and run.status("PAGE-LIMIT") == "failed"
-    artefacts = {p.name: p.read_text(errors="replace") for p in reports.iterdir() if p.is_file()}
-    assert {"junit.xml", "summary.json", "report.html"} <= set(artefacts)
+    files = [p for folder in (reports, recorded) for p in folder.iterdir() if p.is_file()]
+    artefacts = {p.name: p.read_text(errors="replace") for p in files}
+    assert {"junit.xml", "summary.json", "report.html", "exchanges.jsonl", "manifest.json"} <= set(artefacts)
     artefacts.update(stdout=run.stdout, stderr=run.stderr)
     for part in (SECRET, SECRET[:20], SECRET[-20:]):
         leaks = [name for name, text in artefacts.items() if part in text]
