@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: contract test lint types selftest serve mutants anchor clean
+.PHONY: contract test lint types selftest serve mutants anchor bench load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -37,6 +37,15 @@ mutants: $(STAMP)
 # the plain schemathesis CLI against every fault, for docs/KILL-MATRIX.md
 anchor: $(STAMP)
 	$(BIN)/python scripts/anchor_comparison.py $(ARGS)
+
+# measurements for docs/PERFORMANCE.md and reports/bench.json (includes the kill matrix: ~15 min);
+# e.g. make bench ARGS="--skip kill_matrix" or ARGS="--only checked,schemathesis"
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py $(ARGS)
+
+# the reference server under bounded loopback load, then the schemathesis negative phase (reports/load.json)
+load: $(STAMP)
+	$(BIN)/python scripts/load.py --doc docs/PERFORMANCE.md $(ARGS)
 
 clean:
 	rm -rf $(VENV) reports/*.json reports/*.xml reports/*.html

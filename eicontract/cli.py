@@ -12,6 +12,7 @@ import ipaddress
 import json
 import os
 import sys
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -186,13 +187,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.api_key:
         print("eicontract: warning: --api-key is visible in the process list; prefer EI_API_KEY", file=sys.stderr)
         os.environ["EI_API_KEY"] = args.api_key
+    started = time.time()
     code = int(pytest.main(pytest_arguments(args)))
     if code in (EXIT_OK, EXIT_VIOLATION):
         print(f"eicontract: {'every clause holds' if code == EXIT_OK else 'contract violated'}; "
               f"reports in {args.report_dir}/")
         return code
-    print(f"eicontract: the harness could not run ({_PYTEST_REASONS.get(code, f'pytest exit {code}')}; "
-          "see the lines above)", file=sys.stderr)
+    from eicontract.reporting import run_notes
+
+    reason = "; ".join(run_notes(Path(args.report_dir), started)) or _PYTEST_REASONS.get(code, f"pytest exit {code}")
+    print(f"eicontract: the harness could not run ({reason}; see the lines above)", file=sys.stderr)
     return EXIT_HARNESS
 
 

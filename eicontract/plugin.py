@@ -345,10 +345,22 @@ def _stop_on_limit(item: pytest.Item) -> Generator[None, None, None]:
     try:
         return (yield)
     except BaseException as exc:
-        stop = _run_stopped(exc)
+        recorder: Recorder = item.config.stash[RECORDER_KEY]
+        stop = _run_stopped(exc) or (_target_silent(recorder) if isinstance(exc, Exception) else None)
         if stop is None:
             raise
-        _abort(item.config.stash[RECORDER_KEY], f"run stopped in {item.nodeid}: {stop}")
+        _abort(recorder, f"run stopped in {item.nodeid}: {stop}")
+
+
+def _target_silent(recorder: Recorder) -> str | None:
+    """A test that failed while its last request got no HTTP answer judged nothing: no answer is
+    evidence about the target's availability, never about a clause (and hypothesis, replaying
+    against a target that died mid-test, reports a confusing Flaky error instead)."""
+    count = recorder.guard.unanswered_in_a_row
+    if not count:
+        return None
+    last = next((e.error for e in reversed(_recent_exchanges(recorder, 20)) if e.status is None), "")
+    return f"the target stopped answering: the last {count} request(s) got no HTTP answer ({last})"
 
 
 def _run_stopped(exc: BaseException | None) -> RunStopped | None:

@@ -21,6 +21,19 @@ HTML_FILE = "report.html"
 KILL_MATRIX_FILE = "kill-matrix.json"  # written by `eicontract mutants`; shown as a section when present
 
 
+def run_notes(folder: Path, since: float) -> list[str]:
+    """The notes (why a run stopped) of the summary written in `folder` at or after `since`
+    (a time.time()); [] when this run wrote none, so a stale summary is never quoted."""
+    path = folder / SUMMARY_FILE
+    try:
+        if path.stat().st_mtime < since - 1.0:  # a second of slack for coarse file times
+            return []
+        notes = json.loads(path.read_text(encoding="utf-8")).get("notes") or []
+    except (OSError, ValueError, AttributeError):
+        return []
+    return [str(note) for note in notes]
+
+
 def write_reports(recorder: Recorder, exitstatus: int) -> list[Path]:
     folder = recorder.settings.report_dir
     folder.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ th{background:#f6f8fa}.s-passed{background:#dafbe1}.s-failed{background:#ffebe9;
 .s-not-run{background:#f6f8fa;color:#777}
 pre{background:#f6f8fa;padding:.6rem;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 .failure{border-left:4px solid #cf222e;padding-left:1rem;margin-bottom:1.5rem}
+.notes{border:1px solid #9a6700;background:#fff8c5;padding:.4rem 1rem;margin-bottom:1rem}
 """
 
 
@@ -98,6 +99,17 @@ def render_kill_matrix_page(matrix: dict[str, Any]) -> str:
             f"{render_kill_matrix(matrix)}</body></html>\n")
 
 
+def _notes(summary: dict[str, Any]) -> str:
+    """Why a run stopped early (exit 2), first and plain: the clause matrix alone would only say 'not run'."""
+    notes = summary.get("notes") or []
+    if not notes:
+        return ""
+    head = ("The run stopped before it could judge every clause (exit 2); clauses it did not reach are "
+            "'not run'." if summary.get("exit_status") == 2 else "Notes on this run:")
+    items = "".join(f"<li><strong>{escape(note)}</strong></li>" for note in notes)
+    return f'<div class="notes"><p>{escape(head)}</p><ul>{items}</ul></div>'
+
+
 def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = None) -> str:
     clauses = summary["clauses"]
     failures = [
@@ -113,7 +125,7 @@ def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = No
     counts = summary["counts"]
     rerun = (f"<p>Replay the failing clauses (same seed, same data; the key from $EI_API_KEY):</p>"
              f"<pre>{escape(summary['rerun'])}</pre>") if failures else ""
-    notes = "".join(f"<p><strong>{escape(note)}</strong></p>" for note in summary.get("notes", []))
+    notes = _notes(summary)
     return f"""<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>eicontract report</title><style>{_CSS}</style></head>
 <body>

@@ -2,18 +2,21 @@
 
 Fixtures: `target` (eicontract.plugin) is the server under test; `dataset` is its full listing,
 read once per session, from which every property draws its sample ids, blocks and filter values.
+A listing with nothing to draw from ends the run (exit 2, with the reason) rather than failing
+every clause: no clause can be judged without it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import hypothesis
 import pytest
 
-from eicontract.plugin import Target
+from eicontract.plugin import Recorder, Target
+from eicontract.probe import unusable
 from eicontract.settings import Settings
 from eicontract.sweeps import Sweep, sweep
 
@@ -56,12 +59,24 @@ def _blocks(results: list[Any]) -> dict[int, str]:
     return blocks
 
 
+def _cannot_test(recorder: Recorder, reason: str) -> NoReturn:
+    """Nothing to draw from: the run cannot judge any clause (exit 2, the reports say why)."""
+    recorder.notes.append(reason)
+    pytest.exit(f"eicontract: {reason}", returncode=2)
+
+
+def _unusable_listing(listing: Sweep) -> str:
+    first = unusable(listing.exchanges[0]) if listing.exchanges else None
+    return first or listing.problem or "it is empty"
+
+
 @pytest.fixture(scope="session")
-def dataset(target: Target) -> Dataset:
+def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
     listing = sweep(target.client, target.settings.project_id, page_size=100, max_pages=200)
     samples = [r["sample"] for r in listing.results if isinstance(r, dict) and isinstance(r.get("sample"), dict)]
     if not samples:
-        pytest.fail(f"the target's listing is unusable, nothing to draw from: {listing.problem or 'it is empty'}")
+        _cannot_test(ei_recorder, f"the target's listing is unusable, nothing to draw from: "
+                                  f"{_unusable_listing(listing)}")
     blocks = _blocks(listing.results)
     if target.settings.block_id is not None:
         blocks = {target.settings.block_id: blocks.get(target.settings.block_id, "unknown")}
@@ -70,7 +85,9 @@ def dataset(target: Target) -> Dataset:
     if target.settings.sample_id is not None:
         classify_ids = [target.settings.sample_id]
     if not blocks:
-        pytest.fail("the target's listing names no learn block; pass --block-id")
+        _cannot_test(ei_recorder, "the target's listing names no learn block; pass --block-id")
+    if not classify_ids:
+        _cannot_test(ei_recorder, "the target's listing names no sample id to classify; pass --sample-id")
     return Dataset(listing, samples, blocks, classify_ids)
 
 
