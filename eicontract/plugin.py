@@ -210,6 +210,10 @@ def pytest_configure(config: pytest.Config) -> None:
     settings = build_settings(config)
     config.stash[SETTINGS_KEY] = settings
     _CURRENT[:] = [settings]
+    if config.getoption("ei_api_key"):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
+            stacklevel=2)
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed

@@ -131,3 +131,12 @@ def test_a_bad_limit_is_a_usage_error(gate: Gate, flag: str, value: str) -> None
     result = gate.run(flag, value, source=STOPPING_TESTS)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
     assert flag in result.stderr.str()
+
+
+def test_a_key_on_the_command_line_is_warned_about_without_showing_it(gate: Gate) -> None:
+    key = "ei_" + "CmdLineKey" * 4
+    result = gate.run("-k", "first", "--api-key", key, source=STOPPING_TESTS)
+    assert result.ret == 0
+    output = result.stdout.str() + result.stderr.str()
+    assert "visible to other users" in output and "prefer EI_API_KEY" in output
+    assert key not in output
