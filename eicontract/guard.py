@@ -96,6 +96,12 @@ class Guard:
         self.sent = 0
         self.unanswered_in_a_row = 0
         self.retried_429 = 0
+        self.stopped = ""  # why the run stopped: once set, every later request is refused too
+
+    def _stop(self, reason: str) -> RunStopped:
+        """Remember the stop (a glue that catches it must not get more requests out) and raise."""
+        self.stopped = self.stopped or reason
+        raise RunStopped(reason)
 
     # -- before a request ----------------------------------------------------------------
     def admit(self, method: str, path: str) -> str:
@@ -103,11 +109,13 @@ class Guard:
         operation_id = operation_of(method, path)
         if operation_id is None:
             raise UndocumentedOperation(f"{method} {path} is not one of the three documented operations")
+        if self.stopped:
+            raise RunStopped(self.stopped)
         with self._lock:
             self._check_deadline()
             budget = self.limits.max_requests
             if budget is not None and self.sent >= budget:
-                raise RunStopped(f"the request budget of {budget} is spent (raise --max-requests to check more)")
+                self._stop(f"the request budget of {budget} is spent (raise --max-requests to check more)")
             self.sent += 1
             wait = self._take_slot()
         if wait > 0:
@@ -125,7 +133,7 @@ class Guard:
     def _check_deadline(self) -> None:
         deadline = self.limits.deadline_s
         if deadline is not None and self._clock() - self._started >= deadline:
-            raise RunStopped(f"the run deadline of {deadline:g} s passed (raise --run-deadline to check more)")
+            self._stop(f"the run deadline of {deadline:g} s passed (raise --run-deadline to check more)")
 
     def remaining_s(self) -> float | None:
         if self.limits.deadline_s is None:
@@ -143,8 +151,8 @@ class Guard:
             self.unanswered_in_a_row += 1
             count = self.unanswered_in_a_row
         if count >= self.limits.max_unanswered:
-            raise RunStopped(f"the target stopped answering: {count} requests in a row got no HTTP answer "
-                             f"(last: {error})")
+            self._stop(f"the target stopped answering: {count} requests in a row got no HTTP answer "
+                       f"(last: {error})")
 
     def wait_before_retry(self, status: int, retry_after: str | None, attempt: int) -> bool:
         """After an answer: True (having waited) when it was a 429 to retry; False for any other status.
@@ -153,14 +161,13 @@ class Guard:
         if status != 429:
             return False
         if attempt >= self.limits.retries_429:
-            raise RunStopped(f"the target kept answering 429 Too Many Requests after {attempt} retries "
-                             "(lower --rps)")
+            self._stop(f"the target kept answering 429 Too Many Requests after {attempt} retries (lower --rps)")
         delay = retry_after_seconds(retry_after)
         if delay is None:
             delay = float(2 ** attempt)  # no usable Retry-After: back off 1, 2, 4 s
         remaining = self.remaining_s()
         if delay > self.limits.max_retry_wait_s or (remaining is not None and delay > remaining):
-            raise RunStopped(f"the target asked to wait {delay:g} s (Retry-After), longer than the run allows")
+            self._stop(f"the target asked to wait {delay:g} s (Retry-After), longer than the run allows")
         with self._lock:
             self.retried_429 += 1
         self._sleep(delay)

@@ -29,8 +29,7 @@ class GuardedAdapter(HTTPAdapter):
         method, url = str(request.method), str(request.url)
         path = path_under(self.root_url, url)
         operation_id = self.guard.admit(method, path)
-        if kwargs.get("timeout") is None:
-            kwargs["timeout"] = self.timeout  # a hung target costs one timeout, never the run
+        kwargs["timeout"] = self.timeout  # the run's, not schemathesis' own 10 s: a hang costs --request-timeout
         attempt = 0
         while True:
             try:

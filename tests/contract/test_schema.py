@@ -130,7 +130,7 @@ def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
     try:
-        response = case.call(base_url=target.url, session=target.session)
+        response = case.call(base_url=target.url, session=target.session)  # the session sets the run's timeouts
     except Exception as exc:  # a transport failure (reset, timeout): evidence, not a crash
         response = None
         violations.append(Violation(clause, f"no answer: {type(exc).__name__}: {exc}"))

@@ -196,6 +196,22 @@ def test_the_session_stops_at_the_budget_and_refuses_undocumented_calls(loopback
     assert len(_Handler.seen) == 1
 
 
+def test_the_session_uses_the_runs_timeouts_whatever_the_caller_passes(loopback: str) -> None:
+    _Handler.replies = [(200, {}, b"{}")]
+    seen: list[object] = []
+
+    class Spy(requests.adapters.HTTPAdapter):
+        def send(self, request: requests.PreparedRequest, *args: object, **kwargs: object) -> requests.Response:
+            seen.append(kwargs.get("timeout"))
+            return super().send(request, *args, **kwargs)  # type: ignore[arg-type]
+
+    session = _session(loopback, Guard())
+    adapter = session.get_adapter(loopback)
+    adapter.__class__ = type("SpiedAdapter", (type(adapter), Spy), {})
+    session.get(loopback + PAGE, timeout=10)  # schemathesis passes its own 10 s
+    assert seen == [(2.0, 2.0)]
+
+
 def test_the_session_breaker_counts_refused_connections() -> None:
     guard = Guard(Limits(max_unanswered=2))
     session = _session("http://127.0.0.1:9/v1", guard)  # port 9 (discard): nothing listens there

@@ -185,3 +185,12 @@ def test_run_stopped_is_not_an_exception() -> None:
     """So that `except Exception` in glue, hypothesis or schemathesis never swallows a stop."""
     assert not issubclass(RunStopped, Exception)
     assert issubclass(UndocumentedOperation, ValueError)
+
+
+def test_a_stop_is_sticky_so_no_glue_can_send_past_it() -> None:
+    g, _ = guard(max_unanswered=1, max_requests=100)
+    with pytest.raises(RunStopped):
+        g.unanswered("ConnectError")
+    with pytest.raises(RunStopped, match="stopped answering"):  # even when a caller swallowed the first
+        g.admit("GET", PAGE)
+    assert g.sent == 0

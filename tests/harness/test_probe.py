@@ -1,0 +1,60 @@
+"""eicontract.probe.unusable: which first answers make a target untestable (exit 2), and which
+leave the judging to the oracles."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eicontract.client import Exchange
+from eicontract.probe import unusable
+from eicontract.reporting import SUMMARY_FILE, run_notes
+
+URL = "http://127.0.0.1:1/v1/api/1/classify/all/result/page?limit=1"
+
+
+def _reply(status: int | None, body: Any = None, text: str = "", error: str = "") -> Exchange:
+    return Exchange("GET", URL, status, body, text, error)
+
+
+@pytest.mark.parametrize(("exchange", "words"), [
+    (_reply(None, error="ConnectError: [Errno 111] Connection refused"), ["unreachable", "refused"]),
+    (_reply(503, {"success": False, "error": "Service Unavailable"}), ["HTTP 503", "Service Unavailable"]),
+    (_reply(502, text="<html><h1>502 Bad Gateway</h1></html>"), ["HTTP 502", "Bad Gateway"]),
+    (_reply(200, text="<!doctype html><p>Welcome</p>", error="body is not JSON"), ["not JSON", "API root"]),
+    (_reply(200, text='{"success": true, "resu', error="body is not JSON"), ["not JSON", '"success": true']),
+    (_reply(200, [1, 2]), ["not an object", "list"]),
+    (_reply(401, {"success": False, "error": "Unauthorized"}), ["rejects the API key", "401"]),
+    (_reply(404, text="Not Found", error="body is not JSON"), ["not found", "--project-id"]),
+    (_reply(200, {"success": False, "error": "project is suspended"}), ["refuses the listing", "suspended"]),
+    (_reply(400, {"success": False, "error": "bad limit"}), ["refuses the listing", "HTTP 400"]),
+])
+def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[str]) -> None:
+    reason = unusable(exchange)
+    assert reason is not None and all(word in reason for word in words), reason
+
+
+@pytest.mark.parametrize("body", [
+    {"success": True, "result": [], "predictions": []},
+    {"success": True, "result": "not a list"},  # broken, but a clause judges that (SCHEMA-RESPONSE)
+    {"result": []},  # no success field: the same
+])
+def test_a_json_object_that_is_no_failure_is_left_to_the_oracles(body: dict[str, Any]) -> None:
+    assert unusable(_reply(200, body)) is None
+
+
+def test_a_long_body_is_quoted_short() -> None:
+    reason = unusable(_reply(200, text="<html>" + "x" * 500, error="body is not JSON"))
+    assert reason is not None and "x" * 61 not in reason and "..." in reason
+
+
+def test_run_notes_reads_only_this_runs_summary(tmp_path: Path) -> None:
+    assert run_notes(tmp_path, time.time()) == []  # no summary at all
+    (tmp_path / SUMMARY_FILE).write_text('{"notes": ["the target stopped answering"]}')
+    assert run_notes(tmp_path, time.time() - 5) == ["the target stopped answering"]
+    assert run_notes(tmp_path, time.time() + 60) == []  # written before this run began: stale
+    (tmp_path / SUMMARY_FILE).write_text("{not json")
+    assert run_notes(tmp_path, time.time() - 5) == []
