@@ -15,6 +15,8 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from eicontract.server.switches import Switches, validate_names
+
 if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at import time
     from eicontract.server.store import MetadataFilter, PageFilters, PagePlan
 
@@ -125,12 +127,7 @@ _IGNORED_FILTERS = {
 
 
 def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
-    chosen = frozenset(names)
-    unknown = sorted(chosen - FAULTS.keys())
-    if unknown:
-        raise ValueError(f"unknown fault(s): {', '.join(unknown)}; "
-                         f"valid faults: {', '.join(sorted(FAULTS))}")
-    return chosen
+    return validate_names(names, FAULTS, "fault")
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -142,18 +139,15 @@ class MetadataParserCrash(RuntimeError):
     """Raised on purpose (fault negative-500) so the catch-all answers 500."""
 
 
-class FaultSet:
+class FaultSet(Switches):
     """The active faults and one hook method per place in the app where a fault acts."""
 
+    CATALOGUE, KIND = FAULTS, "fault"
+
     def __init__(self, names: Iterable[str] = ()) -> None:
-        self.names = validate_fault_names(names)
+        super().__init__(names)
         self._page_requests = itertools.count()
         self._noise = random.Random()  # unseeded on purpose: results-nondeterministic
-
-    def __contains__(self, name: object) -> bool:
-        if name not in FAULTS:  # a typo in a hook would silently disable a fault
-            raise KeyError(f"unknown fault {name!r}")
-        return name in self.names
 
     # -- requests and the envelope ------------------------------------------------------
 

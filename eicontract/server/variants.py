@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from eicontract.server.switches import Switches, validate_names
+
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
     from eicontract.server.store import PagePlan
 
@@ -42,25 +44,17 @@ LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
 
 
 def validate_variant_names(names: Iterable[str]) -> frozenset[str]:
-    chosen = frozenset(names)
-    unknown = sorted(chosen - LEGAL_VARIANTS.keys())
-    if unknown:
-        raise ValueError(f"unknown variant(s): {', '.join(unknown)}; "
-                         f"valid variants: {', '.join(sorted(LEGAL_VARIANTS))}")
-    return chosen
+    return validate_names(names, LEGAL_VARIANTS, "variant")
 
 
-class VariantSet:
+class VariantSet(Switches):
     """The active legal variants and one hook method per place in the app where one acts."""
 
-    def __init__(self, names: Iterable[str] = ()) -> None:
-        self.names = validate_variant_names(names)
-        self._replies = itertools.count(1)
+    CATALOGUE, KIND = LEGAL_VARIANTS, "variant"
 
-    def __contains__(self, name: object) -> bool:
-        if name not in LEGAL_VARIANTS:  # a typo in a hook would silently disable a variant
-            raise KeyError(f"unknown variant {name!r}")
-        return name in self.names
+    def __init__(self, names: Iterable[str] = ()) -> None:
+        super().__init__(names)
+        self._replies = itertools.count(1)
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
         return replace(plan, descending=plan.descending or "order-desc" in self,
