@@ -9,6 +9,10 @@ Two strictness levels:
   fields the documents don't show;
 - strict: every object schema that lists its properties is closed (`additionalProperties:
   false`), for drift hunting.
+
+Two validators per schema and strictness, with the same verdicts: a compiled one
+(jsonschema_rs, ~100x faster on page bodies) answers "valid or not"; only for an invalid body
+does the pure-Python one (jsonschema) run, for its well-chosen error messages.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import jsonschema_rs
 import yaml
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
@@ -91,6 +96,26 @@ _FORMATS = jsonschema.FormatChecker(formats=())
 _FORMATS.checks("date-time")(_is_datetime)
 
 
+def _formats_used(node: Any) -> set[str]:
+    if isinstance(node, list):
+        return set().union(*map(_formats_used, node)) if node else set()
+    if not isinstance(node, dict):
+        return set()
+    found = {node["format"]} if isinstance(node.get("format"), str) else set()
+    return found.union(*map(_formats_used, node.values())) if node else found
+
+
+def _fast_formats() -> dict[str, Any]:
+    """The compiled validator's format checks: ours for date-time, and every other format the
+    schemas use accepted, as the pure-Python validator (which checks only date-time) does."""
+    used = _formats_used(list(raw_schemas().values()))
+    return {name: (_is_datetime if name == "date-time" else _any_value) for name in used}
+
+
+def _any_value(_value: object) -> bool:
+    return True
+
+
 @dataclass(frozen=True, slots=True)
 class SchemaError:
     """One place where a body breaks its schema."""
@@ -114,6 +139,31 @@ def validator(name: str, strictness: Strictness = Strictness.LENIENT) -> jsonsch
     return jsonschema.Draft202012Validator(schema, registry=reg, format_checker=_FORMATS)
 
 
+@cache
+def fast_validator(name: str, strictness: Strictness = Strictness.LENIENT) -> Any:
+    """The compiled (jsonschema_rs) validator for schema file `name`: a yes/no answer."""
+    file_name = name if name.endswith(".schema.json") else f"{name}.schema.json"
+    schemas = raw_schemas()
+    if file_name not in schemas:
+        raise KeyError(f"no schema {file_name!r} in {contracts_dir() / 'schemas'}")
+    closed = {n: close_objects(s) if strictness is Strictness.STRICT else s for n, s in schemas.items()}
+    registry_rs = jsonschema_rs.Registry([(SCHEMA_BASE + n, s) for n, s in closed.items()])
+    return jsonschema_rs.validator_for(closed[file_name], registry=registry_rs, formats=_fast_formats(),
+                                       validate_formats=True)
+
+
+def conforms(body: Any, name: str, strictness: Strictness = Strictness.LENIENT) -> bool:
+    """Whether `body` conforms to schema `name`, by the compiled validator.
+
+    It is at least as strict as the pure-Python one (it also rejects NaN and Infinity, which
+    are not JSON); where it says no, validate() asks the pure-Python one, so verdicts agree.
+    A body the compiled validator cannot take (e.g. a non-JSON Python value) counts as no."""
+    try:
+        return bool(fast_validator(name, strictness).is_valid(body))
+    except Exception:  # whatever the fast path cannot take, the slow one judges
+        return False
+
+
 def _best_errors(errors: Iterator[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
     """Descend into anyOf/oneOf so the message names the real field, not 'not valid under any'."""
     found: list[jsonschema.ValidationError] = []
@@ -128,6 +178,13 @@ def _best_errors(errors: Iterator[jsonschema.ValidationError]) -> list[jsonschem
 
 def validate(body: Any, name: str, strictness: Strictness = Strictness.LENIENT) -> list[SchemaError]:
     """Every schema error of `body` against schema `name`; empty when it conforms."""
+    if conforms(body, name, strictness):
+        return []
+    return validate_slow(body, name, strictness)
+
+
+def validate_slow(body: Any, name: str, strictness: Strictness = Strictness.LENIENT) -> list[SchemaError]:
+    """validate() by the pure-Python validator alone (the reference for the fast path)."""
     errors = _best_errors(validator(name, strictness).iter_errors(body))
     return [
         SchemaError(

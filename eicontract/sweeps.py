@@ -3,12 +3,16 @@
 A sweep steps the offset by the number of results each page returned (a server may return
 fewer than `limit` on any page) and stops at the first empty page, an error, the bound, or a page
 that makes no progress (every sample on it already listed: a listing that never ends).
+
+A 100k-sample listing kept whole costs gigabytes. For large listings, check each page as it
+arrives (`on_page`) and keep only what the sweep oracles need (`keep=paging.slim_page`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
 
 from eicontract.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
@@ -20,14 +24,22 @@ class Sweep:
     exchanges: list[Exchange]
     complete: bool  # ended on an empty page (not on an error or the bound)
     problem: str = ""
+    # Computed once: properties read them in loops, and a 100k listing is slow to rebuild.
+    ids: list[int] = field(init=False, repr=False, compare=False)
+    results: list[object] = field(init=False, repr=False, compare=False)
 
-    @property
-    def ids(self) -> list[int]:
-        return [i for read in self.reads for i in page_ids(read.body)]
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "ids", [i for read in self.reads for i in page_ids(read.body)])
+        object.__setattr__(self, "results",
+                           [r for read in self.reads for r in (page_results(read.body) or [])])
 
-    @property
-    def results(self) -> list[object]:
-        return [r for read in self.reads for r in (page_results(read.body) or [])]
+
+def _forget_body(client: ApiClient, whole: Exchange, kept: Exchange) -> None:
+    """The client's recent-exchange history holds the whole page too (20 pages of 1000
+    results are over a gigabyte): put the kept one in its place."""
+    history = client.history
+    if history and history[-1] is whole:
+        history[-1] = kept
 
 
 def sweep(
@@ -37,7 +49,12 @@ def sweep(
     *,
     page_size: int = 100,
     max_pages: int = 1000,
+    on_page: Callable[[PageRead], None] | None = None,
+    keep: Callable[[Any], Any] | None = None,
 ) -> Sweep:
+    """on_page: called with each listing page as it arrives, whole (to check it there);
+    keep: what of each such page's body the sweep keeps (default: all of it), in its reads
+    and exchanges. Failed pages are kept whole."""
     reads: list[PageRead] = []
     exchanges: list[Exchange] = []
     seen: set[int] = set()
@@ -51,7 +68,14 @@ def sweep(
         results = page_results(exchange.body) if exchange.ok_json else None
         if exchange.status is None or results is None or (exchange.status >= 400):
             return Sweep(reads, exchanges, False, f"page at offset {offset} failed: {exchange.summary()}")
-        reads.append(PageRead(page_size, offset, exchange.body))
+        read = PageRead(page_size, offset, exchange.body)
+        if on_page is not None:
+            on_page(read)
+        if keep is not None:
+            kept = keep(exchange.body)
+            read, exchanges[-1] = replace(read, body=kept), replace(exchange, body=kept)
+            _forget_body(client, exchange, exchanges[-1])
+        reads.append(read)
         if not results:
             return Sweep(reads, exchanges, True)
         ids = page_ids(exchange.body)

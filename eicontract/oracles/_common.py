@@ -28,6 +28,11 @@ def is_int(value: object) -> TypeGuard[int]:
 
 def is_number(value: object) -> TypeGuard[int | float]:
     """A finite JSON number."""
+    # exact types first: this runs once per sample in the filter checks
+    if type(value) is int:
+        return True
+    if type(value) is float:
+        return math.isfinite(value)
     if isinstance(value, bool) or not isinstance(value, int | float):
         return False
     return math.isfinite(value)

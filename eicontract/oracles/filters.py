@@ -44,6 +44,12 @@ from eicontract.violations import Observation, Violation
 Sample = Mapping[str, Any]
 Predicate = Callable[[Sample], bool]
 
+# The sample fields the readings and the evidence look at: all a listing needs to keep for
+# check_filter and candidate_values (see paging.slim_page).
+SAMPLE_FIELDS = (
+    "id", "filename", "totalLengthMs", "frequency", "signatureValidate", "label",
+    "structuredLabelsList", "chartType", "metadata", "added",
+)
 FILTER_NAMES = (
     "labels", "filename", "minLength", "maxLength", "minFrequency", "maxFrequency",
     "signatureValidity", "minLabel", "maxLabel", "search", "dataType", "minId", "maxId",
@@ -56,10 +62,15 @@ NO_SUCH = "zz-no-such-value"
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One way to read a filter: a name for reports and a predicate over a sample."""
+    """One way to read a filter: a name for reports and a predicate over a sample.
+
+    A bound reading also gives its parts: predicate(s) == test(key(s)). The readings of one
+    filter share `key`, so a check computes it (e.g. parses a date) once per sample."""
 
     name: str
     predicate: Predicate
+    key: Callable[[Sample], Any] | None = None
+    test: Callable[[Any], bool] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +188,18 @@ def _compare(sample: Sample, get: Callable[[Sample], Any], op: str, bound: Any) 
     return seen is not None and _OPERATORS[op](seen, bound)
 
 
+def _bounded(seen: Any, op: str, bound: Any) -> bool:
+    return seen is not None and _OPERATORS[op](seen, bound)
+
+
 def _bound_readings(
     get: Callable[[Sample], Any], bound: Any, ops: Sequence[str]
 ) -> tuple[Reading, ...]:
     """One reading per operator: ('>', '>=') for "longer than", ('>=',) when explicit."""
     names = {">": "strict (>)", ">=": "inclusive (>=)", "<": "strict (<)", "<=": "inclusive (<=)"}
     return tuple(Reading(names[op] if len(ops) > 1 else f"documented ({op})",
-                         partial(_compare, get=get, op=op, bound=bound)) for op in ops)
+                         partial(_compare, get=get, op=op, bound=bound),
+                         key=get, test=partial(_bounded, op=op, bound=bound)) for op in ops)
 
 
 def _filename_readings(value: str) -> tuple[Reading, ...]:
@@ -422,6 +438,12 @@ def _sample_of(item: object) -> Sample | None:
 
 
 def _id_of(item: object) -> int | None:
+    if type(item) is dict:  # the common case first: a decoded ModelResult or sample
+        nested = item.get("sample")
+        found_sample = nested if type(nested) is dict else item
+        for candidate in (found_sample.get("id"), item.get("sampleId")):
+            if type(candidate) is int:
+                return candidate
     if is_int(item):
         return item
     if not _is_mapping(item):
@@ -471,25 +493,33 @@ def _short(value: object) -> object:
     return clip(value, 60)
 
 
-def _matching(by_id: Mapping[int, Sample], reading: Reading) -> frozenset[int]:
-    return frozenset(i for i, sample in by_id.items() if reading.predicate(sample))
+def _matching(by_id: Mapping[int, Sample], f: ParsedFilter) -> list[frozenset[int]]:
+    """The ids each reading of ``f`` selects, one pass per reading (a shared key once)."""
+    key = f.readings[0].key
+    if key is None or any(r.key is not key or r.test is None for r in f.readings):
+        return [frozenset(i for i, sample in by_id.items() if r.predicate(sample))
+                for r in f.readings]
+    keyed = [(i, k) for i, k in zip(by_id, map(key, by_id.values()), strict=True) if k is not None]
+    return [frozenset(i for i, k in keyed if r.test(k)) for r in f.readings if r.test is not None]
 
 
 def check_filter(
-    unfiltered: Sequence[object], returned: Sequence[object], filters: Mapping[str, str]
+    unfiltered: Sequence[object] | Mapping[int, Sample], returned: Sequence[object],
+    filters: Mapping[str, str],
 ) -> Findings:
     """Judge one filtered listing (``returned``) against the unfiltered listing.
 
-    ``unfiltered`` and ``returned`` hold samples or ModelResults (``returned`` may hold
-    ids); ``filters`` maps wire names to wire values, all of them filters. Read the two
-    listings with the same non-filter parameters (category, impulseId). Raises ValueError
-    for a filter the oracle cannot evaluate (see parse_filter)."""
+    ``unfiltered`` holds samples or ModelResults, or is index_samples() of them (build it
+    once when checking many filters against one listing); ``returned`` holds samples,
+    ModelResults or ids. ``filters`` maps wire names to wire values, all of them filters.
+    Read the two listings with the same non-filter parameters (category, impulseId). Raises
+    ValueError for a filter the oracle cannot evaluate (see parse_filter)."""
     parsed = [parse_filter(name, value) for name, value in filters.items()]
-    by_id = index_samples(unfiltered)
+    by_id = unfiltered if isinstance(unfiltered, Mapping) else index_samples(unfiltered)
     query = _query_text(filters)
     returned_ids = set(ids_of(returned))
     known = frozenset(returned_ids & by_id.keys())
-    matches = {f.wire_name: [_matching(by_id, r) for r in f.readings] for f in parsed}
+    matches = {f.wire_name: _matching(by_id, f) for f in parsed}
     violations = _foreign_violations(returned, returned_ids - known, query)
     for f in parsed:
         violations += _soundness(f, matches[f.wire_name], known, by_id)

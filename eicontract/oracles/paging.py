@@ -23,6 +23,7 @@ from eicontract.oracles._common import (
     type_name,
 )
 from eicontract.oracles.envelope import check_failure
+from eicontract.oracles.filters import SAMPLE_FIELDS
 from eicontract.violations import Observation, Violation
 
 # Window ends are computed in floats by servers: allow this much slack in ms.
@@ -55,6 +56,30 @@ def _entry_id(entry: object) -> int | None:
 def page_ids(body: object) -> list[int]:
     """The sample ids on a page, in order; entries without an integer id are skipped."""
     return [i for i in map(_entry_id, page_results(body) or []) if i is not None]
+
+
+def slim_page(body: object) -> object:
+    """A page body cut down to what the sweep oracles (check_sweep, check_total,
+    compare_sweeps) and the filter oracle read: success, totalCount, error and, per result,
+    sampleId and the SAMPLE_FIELDS of its sample. A 100k-sample listing kept whole costs
+    gigabytes; slimmed, about a hundred megabytes. Anything that is not the expected shape is
+    kept as it is, so the oracles still see it."""
+    if not isinstance(body, dict):
+        return body
+    slim = {k: body[k] for k in ("success", "totalCount", "error") if k in body}
+    results = body.get("result")
+    slim["result"] = [_slim_entry(e) for e in results] if isinstance(results, list) else results
+    return slim
+
+
+def _slim_entry(entry: object) -> object:
+    if not isinstance(entry, dict):
+        return entry
+    slim = {k: entry[k] for k in ("sampleId", "sample") if k in entry}
+    sample = slim.get("sample")
+    if isinstance(sample, dict):
+        slim["sample"] = {k: sample[k] for k in SAMPLE_FIELDS if k in sample}
+    return slim
 
 
 def _where(read: PageRead) -> str:

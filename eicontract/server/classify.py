@@ -8,7 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import math
+import struct
+from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
+from typing import NamedTuple
 
 from eicontract.server.dataset import CLASS_LABELS, Impulse, LearnBlock, SampleRecord
 from eicontract.server.render import (
@@ -44,23 +49,25 @@ def window_count(total_length_ms: float, window_size_ms: float, window_increase_
 
 
 def windows(sample: SampleRecord, impulse: Impulse) -> list[Window]:
-    count = window_count(sample.total_length_ms, impulse.window_size_ms,
-                         impulse.window_increase_ms)
-    return [_window(sample, impulse, i) for i in range(count)]
-
-
-def _window(sample: SampleRecord, impulse: Impulse, index: int) -> Window:
-    start_ms = index * impulse.window_increase_ms
-    nominal_end = start_ms + impulse.window_size_ms
-    start = math.floor(start_ms / sample.interval_ms + 1e-9)
-    end = min(sample.values_count, math.ceil(nominal_end / sample.interval_ms - 1e-9)) - 1
-    end = max(start, end)
-    return Window(index, float(start_ms), min(float(nominal_end), sample.total_length_ms),
-                  start, end, expected_label(sample, (start + end) // 2))
+    interval, total = sample.interval_ms, sample.total_length_ms
+    size, step = impulse.window_size_ms, impulse.window_increase_ms
+    count = window_count(total, size, step)
+    values, floor, ceil = sample.values_count, math.floor, math.ceil
+    out: list[Window] = []
+    for index in range(count):
+        start_ms = index * step
+        nominal_end = start_ms + size
+        start = floor(start_ms / interval + 1e-9)
+        end = max(start, min(values, ceil(nominal_end / interval - 1e-9)) - 1)
+        out.append(Window(index, float(start_ms), min(float(nominal_end), total), start, end,
+                          expected_label(sample, (start + end) // 2)))
+    return out
 
 
 def expected_label(sample: SampleRecord, value_index: int) -> str:
     """The segment covering a value index (multi-label samples), else the sample's label."""
+    if not sample.segments:
+        return sample.label
     for segment in sample.segments:
         if segment.start_index <= value_index <= segment.end_index:
             return segment.label
@@ -68,20 +75,37 @@ def expected_label(sample: SampleRecord, value_index: int) -> str:
 
 
 def _unit_values(*parts: object, count: int) -> list[float]:
-    """`count` numbers in [0, 1) from a stable hash of parts."""
-    digest = hashlib.blake2b(":".join(map(str, parts)).encode(), digest_size=2 * count).digest()
-    return [int.from_bytes(digest[2 * k:2 * k + 2], "big") / 65536 for k in range(count)]
+    """`count` numbers in [0, 1) from a stable hash of parts (big-endian 16-bit steps)."""
+    return _units(":".join(map(str, parts)), count)
+
+
+def _units(key: str, count: int) -> list[float]:
+    """_unit_values of parts already joined with ':' (the hot paths format the key once)."""
+    digest = hashlib.blake2b(key.encode(), digest_size=2 * count).digest()
+    return [v / 65536 for v in _unpacker(count)(digest)]
+
+
+@cache
+def _unpacker(count: int) -> Callable[[bytes], tuple[int, ...]]:
+    return struct.Struct(f">{count}H").unpack
+
+
+_LABEL_INDEX = {label: k for k, label in enumerate(CLASS_LABELS)}
 
 
 def class_probabilities(sample: SampleRecord, window: Window, block: LearnBlock,
                         variant: str) -> dict[str, float]:
     """One probability per class label, each in [0, 1], summing to 1 (the last absorbs rounding)."""
-    weights = [u ** 3 for u in _unit_values(sample.id, window.index, block.id,
-                                            count=len(CLASS_LABELS))]
-    if window.label in CLASS_LABELS:  # the model is mostly right: favour the expected class
-        weights[CLASS_LABELS.index(window.label)] += 1.2
+    return _probabilities(f"{sample.id}:{window.index}:{block.id}", window.label, variant)
+
+
+def _probabilities(key: str, label: str, variant: str) -> dict[str, float]:
+    """class_probabilities for the hash key 'sample:window:block'."""
+    weights = [u ** 3 for u in _units(key, len(CLASS_LABELS))]
+    if label in _LABEL_INDEX:  # the model is mostly right: favour the expected class
+        weights[_LABEL_INDEX[label]] += 1.2
     if variant != DEFAULT_VARIANT:
-        jitter = _unit_values(sample.id, window.index, block.id, variant, count=len(weights))
+        jitter = _units(f"{key}:{variant}", len(weights))
         weights = [max(0.0, w + _VARIANT_JITTER * (2 * j - 1)) for w, j in zip(weights, jitter,
                                                                                  strict=True)]
     total = sum(weights) or 1.0
@@ -90,20 +114,32 @@ def class_probabilities(sample: SampleRecord, window: Window, block: LearnBlock,
 
 def _quantised(probabilities: list[float], step: float) -> dict[str, float]:
     # Rounding the others down keeps the remainder for the last label non-negative.
-    head = [round(math.floor(p / step) * step, 8) for p in probabilities[:-1]]
+    floor = math.floor
+    head = [_multiple(floor(p / step), step, 8) for p in probabilities[:-1]]
     last = max(0.0, round(1.0 - sum(head), 8))
     return dict(zip(CLASS_LABELS, [*head, last], strict=True))
 
 
 def anomaly_score(sample: SampleRecord, window: Window, block: LearnBlock, variant: str) -> float:
     """A GMM-like score in [-1.5, 2.5): negative is 'normal'."""
-    (u,) = _unit_values(sample.id, window.index, block.id, count=1)
+    return _anomaly(f"{sample.id}:{window.index}:{block.id}", variant)
+
+
+def _anomaly(key: str, variant: str) -> float:
+    """anomaly_score for the hash key 'sample:window:block'."""
+    (u,) = _units(key, 1)
     score = -1.5 + 4.0 * u
     if variant != DEFAULT_VARIANT:
-        (j,) = _unit_values(sample.id, window.index, block.id, variant, count=1)
+        (j,) = _units(f"{key}:{variant}", 1)
         score += 0.05 * (2 * j - 1)
     step = _STEP[variant]
-    return round(round(score / step) * step, 6)
+    return _multiple(round(score / step), step, 6)
+
+
+@cache
+def _multiple(count: int, step: float, digits: int) -> float:
+    """round(count * step, digits), kept: round() to digits is slow, and the counts repeat."""
+    return round(count * step, digits)
 
 
 def prediction(probabilities: dict[str, float]) -> str:
@@ -112,13 +148,15 @@ def prediction(probabilities: dict[str, float]) -> str:
 
 
 def classification_json(sample: SampleRecord, block: LearnBlock, impulse: Impulse,
-                        variant: str) -> JSON:
-    wins = windows(sample, impulse)
+                        variant: str, wins: list[Window] | None = None) -> JSON:
+    """wins: the sample's windows when the caller has them already."""
+    wins = windows(sample, impulse) if wins is None else wins
     doc: JSON = {"learnBlock": learn_block_json(block, impulse)}
+    keys = [f"{sample.id}:{w.index}:{block.id}" for w in wins]
     if block.type == "keras":
-        doc["result"] = [class_probabilities(sample, w, block, variant) for w in wins]
+        doc["result"] = [_probabilities(k, w.label, variant) for k, w in zip(keys, wins, strict=True)]
     else:
-        scores = [anomaly_score(sample, w, block, variant) for w in wins]
+        scores = [_anomaly(k, variant) for k in keys]
         doc["result"] = [{"anomaly": s} for s in scores]
         doc["anomalyResult"] = [{"meanScore": s, "maxScore": _max_score(sample, w, s)}
                                 for w, s in zip(wins, scores, strict=True)]
@@ -137,7 +175,7 @@ def classification_json(sample: SampleRecord, block: LearnBlock, impulse: Impuls
 
 
 def _max_score(sample: SampleRecord, window: Window, mean: float) -> float:
-    (u,) = _unit_values(sample.id, window.index, "max", count=1)
+    (u,) = _units(f"{sample.id}:{window.index}:max", 1)
     return round(mean + 0.5 * u, 4)
 
 
@@ -155,24 +193,24 @@ def result_body(sample: SampleRecord, block: LearnBlock, impulse: Impulse, varia
 
 
 def predictions_json(sample: SampleRecord, impulse: Impulse, variant: str,
-                     classifier_result: list[dict[str, float]] | None = None) -> list[JSON]:
+                     classifier_result: list[dict[str, float]] | None = None,
+                     wins: list[Window] | None = None) -> list[JSON]:
     """One ModelPrediction per window of the classifier block.
 
-    classifier_result: the classifier's (clean) per-window probabilities when the caller has
-    them already, to avoid computing them twice.
+    classifier_result, wins: the classifier's (clean) per-window probabilities and the
+    sample's windows when the caller has them already, to avoid computing them twice.
     """
-    wins = windows(sample, impulse)
+    wins = windows(sample, impulse) if wins is None else wins
     if classifier_result is None:
         classifier_result = [class_probabilities(sample, w, impulse.classifier, variant)
                              for w in wins]
-    return [{
-        "sampleId": sample.id,
-        "startMs": w.start_ms,
-        "endMs": w.end_ms,
-        "label": w.label,
-        "prediction": prediction(probs),
-        "predictionCorrect": prediction(probs) == w.label,
-    } for w, probs in zip(wins, classifier_result, strict=True)]
+    out: list[JSON] = []
+    for w, probs in zip(wins, classifier_result, strict=True):
+        predicted = prediction(probs)
+        out.append({"sampleId": sample.id, "startMs": w.start_ms, "endMs": w.end_ms,
+                    "label": w.label, "prediction": predicted,
+                    "predictionCorrect": predicted == w.label})
+    return out
 
 
 def needs_job(sample: SampleRecord, impulse: Impulse, job_threshold_ms: float) -> bool:
@@ -181,27 +219,53 @@ def needs_job(sample: SampleRecord, impulse: Impulse, job_threshold_ms: float) -
             or not math.isclose(sample.frequency, impulse.frequency_hz))
 
 
-class ClassificationMemo:
-    """Clean page classifications and predictions, computed once per (sample, block, variant).
+# Samples whose page classifications the memo keeps: enough for the largest page read twice in
+# a row (limit 1000), small enough that a 100k-sample listing does not pin gigabytes.
+MEMO_SAMPLES = 2048
 
-    The results are deterministic, so memoising them is invisible to clients; it keeps large
-    pages cheap. Returned objects are shared: callers must not mutate them.
+
+class _Entry(NamedTuple):
+    docs: dict[int, JSON]  # learn block id -> classification
+    predictions: list[JSON]
+
+
+class ClassificationMemo:
+    """Clean page classifications and predictions of the most recently listed samples.
+
+    The results are deterministic, so memoising them is invisible to clients; it keeps pages
+    that are read again (stability checks, filtered sweeps) cheap. Computed once per
+    (sample, variant), with the windows shared by every block. Least recently used entries go
+    first, so memory stays bounded however large the dataset. Returned objects are shared:
+    callers must not mutate them.
     """
 
-    def __init__(self, impulse: Impulse) -> None:
+    def __init__(self, impulse: Impulse, capacity: int = MEMO_SAMPLES) -> None:
         self._impulse = impulse
-        self._docs: dict[tuple[int, int, str], JSON] = {}
-        self._predictions: dict[tuple[int, str], list[JSON]] = {}
+        self._capacity = capacity
+        self._entries: OrderedDict[tuple[int, str], _Entry] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _entry(self, sample: SampleRecord, variant: str) -> _Entry:
+        key = (sample.id, variant)
+        entry = self._entries.get(key)
+        if entry is not None:
+            self._entries.move_to_end(key)
+            return entry
+        impulse = self._impulse
+        wins = windows(sample, impulse)
+        docs = {b.id: classification_json(sample, b, impulse, variant, wins)
+                for b in impulse.learn_blocks}
+        entry = _Entry(docs, predictions_json(sample, impulse, variant,
+                                              docs[impulse.classifier.id]["result"], wins))
+        self._entries[key] = entry
+        if len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+        return entry
 
     def classification(self, sample: SampleRecord, block: LearnBlock, variant: str) -> JSON:
-        key = (sample.id, block.id, variant)
-        if key not in self._docs:
-            self._docs[key] = classification_json(sample, block, self._impulse, variant)
-        return self._docs[key]
+        return self._entry(sample, variant).docs[block.id]
 
     def predictions(self, sample: SampleRecord, variant: str) -> list[JSON]:
-        key = (sample.id, variant)
-        if key not in self._predictions:
-            result = self.classification(sample, self._impulse.classifier, variant)["result"]
-            self._predictions[key] = predictions_json(sample, self._impulse, variant, result)
-        return self._predictions[key]
+        return self._entry(sample, variant).predictions

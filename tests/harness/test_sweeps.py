@@ -169,3 +169,19 @@ def test_a_listing_that_never_ends_stops_at_the_first_page_without_progress() ->
     result = sweep(make_client(handler), 1, page_size=2, max_pages=1000)
     assert not result.complete and "never ends" in result.problem
     assert len(result.exchanges) <= 5
+
+
+def test_on_page_sees_whole_pages_and_keep_decides_what_is_kept() -> None:
+    """A large listing is checked page by page and kept slim: in the reads, the exchanges and
+    the client's history alike."""
+    seen: list[Any] = []
+    with make_client(Listing(10)) as client:
+        result = sweep(client, 1, page_size=4, on_page=lambda read: seen.append(read.body),
+                       keep=lambda body: {"result": [{"sampleId": r["sampleId"]} for r in body["result"]]})
+        history = list(client.history)
+    assert [len(body["result"]) for body in seen] == [4, 4, 2, 0]
+    assert all("classifications" in r for body in seen for r in body["result"])  # whole pages
+    assert result.complete and result.ids == list(range(10))
+    assert all(set(r) == {"sampleId"} for read in result.reads for r in read.body["result"])
+    assert [e.body for e in result.exchanges] == [read.body for read in result.reads]
+    assert [e.body for e in history] == [read.body for read in result.reads]

@@ -14,8 +14,10 @@ from eicontract.oracles.filters import (
     check_filter,
     check_filter_paging,
     check_malformed,
+    index_samples,
     parse_filter,
 )
+from eicontract.oracles.paging import slim_page
 from tests.oracles.factories import FAILURE, clause_ids, model_result, page_body, sample
 
 LISTING = [
@@ -341,6 +343,28 @@ def test_mutants_are_caught(case: tuple[Any, ...], data: st.DataObject) -> None:
         dropped = data.draw(st.sampled_from(inter))
         rest = [s for s in answer if s is not dropped]
         assert clause_ids(check_filter(samples, rest, query)[0]) == {"FILTER-COMPLETE"}
+
+
+@settings(max_examples=100, suppress_health_check=[HealthCheck.too_slow])
+@given(scenario(filters=2), st.data())
+def test_an_index_or_a_slim_listing_gives_the_same_findings(case: tuple[Any, ...], data: st.DataObject) -> None:
+    """check_filter on index_samples() (built once for many checks) and on slimmed pages
+    (paging.slim_page) judges exactly as on the whole listing, right answers and mutants alike."""
+    samples, query, parsed, _, answer = case
+    returned = data.draw(st.sampled_from([answer, answer[1:], [*answer, *samples[:1]]]), label="returned")
+    whole = check_filter(samples, returned, query)
+    slim = slim_page(page_body(samples))
+    assert isinstance(slim, dict)
+    assert check_filter(index_samples(samples), returned, query) == whole
+    assert check_filter(slim["result"], returned, query) == whole
+    slim_samples = [r["sample"] for r in slim["result"]]
+    assert all(candidate_values(slim_samples, w) == candidate_values(samples, w) for w in query)
+    for f in parsed:  # a reading's key and test say what its predicate says
+        for reading in f.readings:
+            if reading.key is not None and reading.test is not None:
+                for smp in samples:
+                    key = reading.key(smp)
+                    assert reading.predicate(smp) == (key is not None and reading.test(key))
 
 
 def test_a_100k_listing_is_judged_correctly() -> None:

@@ -18,6 +18,8 @@ from eicontract.oracles.paging import (
     check_total,
     compare_sweeps,
     page_ids,
+    page_results,
+    slim_page,
     sweep_ids,
 )
 from tests.oracles.factories import FAILURE, clause_ids, page_body, sample
@@ -275,3 +277,26 @@ def test_bad_param() -> None:
     assert clause_ids(check_bad_param(page_body([]), 200, "limit=-1")) == {"PAGE-PARAMS"}
     assert clause_ids(check_bad_param(FAILURE, 500)) == {"PAGE-PARAMS"}
     assert clause_ids(check_bad_param({"success": False}, 400)) == {"ENVELOPE-ERROR"}
+
+
+def test_a_slim_page_keeps_what_the_sweep_oracles_read() -> None:
+    samples = listing(7)
+    bodies = [page_body(samples[i:i + 3], predictions=predictions_for(samples[i:i + 3]), totalCount=8)
+              for i in (0, 3, 6, 9)]
+    whole = [PageRead(3, i * 3, b) for i, b in enumerate(bodies)]
+    slim = [PageRead(r.limit, r.offset, slim_page(r.body)) for r in whole]
+    assert sweep_ids(slim) == sweep_ids(whole) == [s["id"] for s in samples]
+    assert check_sweep(slim, 3) == check_sweep(whole, 3)
+    assert check_total(slim, 7) == check_total(whole, 7) and check_total(whole, 7).violations
+    first = slim[0].body
+    assert set(first) == {"success", "result", "totalCount"}
+    assert set(first["result"][0]) == {"sampleId", "sample"}
+    assert "classifications" in whole[0].body["result"][0]
+
+
+@pytest.mark.parametrize("body", [None, [], "text", {"success": False, "error": "x"},
+                                  {"result": "not a list"}, {"result": [1, None, {"sampleId": 3}]}])
+def test_a_slim_page_keeps_unexpected_shapes_as_they_are(body: Any) -> None:
+    slim = slim_page(body)
+    assert page_results(slim) == page_results(body)
+    assert page_ids(slim) == page_ids(body)

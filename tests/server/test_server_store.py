@@ -193,3 +193,25 @@ def test_plan_knobs_used_by_variants_and_new_faults(store: Store) -> None:
     assert joined == [i for i in store.page_ids(images) if i in with_metadata] != store.page_ids(images)
     unfiltered = PagePlan(limit=10_000, metadata_drops_empty=True)
     assert store.page_ids(unfiltered) == listing(store, PageFilters())  # no filter, no join
+
+
+@pytest.mark.parametrize("descending", [False, True])
+@pytest.mark.parametrize("filters", [PageFilters(), PageFilters(max_length=5000),
+                                     PageFilters(labels=("idle", "wave"), min_id=SOME_ID),
+                                     PageFilters(category="training")])
+def test_sliced_pages_equal_sql_limit_offset(store: Store, filters: PageFilters, descending: bool) -> None:
+    """Pages are slices of a kept listing; they must be exactly SQL's LIMIT/OFFSET pages."""
+    total = store.count(PagePlan(filters))
+    for limit in (0, 1, 7, 100, 10_000):
+        for offset in (0, 1, 5, total - 3, total - 1, total, total + 5, 2**62):
+            plan = PagePlan(filters, limit, max(0, offset), descending=descending)
+            assert store.page_ids(plan) == store._page_sql(plan), (limit, offset)
+
+
+def test_listings_kept_are_bounded_and_still_right(store: Store) -> None:
+    from eicontract.server.store import LISTINGS_KEPT
+
+    plans = [PagePlan(PageFilters(max_id=SOME_ID + k), 10_000) for k in range(LISTINGS_KEPT + 5)]
+    first = [store.page_ids(p) for p in plans]
+    assert len(store._listings) == LISTINGS_KEPT
+    assert [store.page_ids(p) for p in plans] == first == [store._page_sql(p) for p in plans]
