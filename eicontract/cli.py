@@ -85,6 +85,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     safety.add_argument("--run-deadline", help="seconds the whole run may take (default: quick 900, thorough 7200)")
     safety.add_argument("--request-timeout", help="seconds to wait for an answer (default 10)")
     safety.add_argument("--connect-timeout", help="seconds to wait for a connection (default 5)")
+    safety.add_argument("--max-listing", help="samples the listing may hold (default 20000): discovery reads "
+                                              "it whole; a longer one ends the run (exit 2)")
     safety.add_argument("--job-deadline", help="seconds a job may take to finish (default 30 live, 2 embedded)")
     p.add_argument("--record", metavar="DIR", help="save the target's JSON answers in DIR for `eicontract drift`")
     p.add_argument("--clause", action="append", default=[], metavar="ID",
@@ -161,7 +163,7 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
             "--report-dir", str(report_dir)]
     for flag in ("target", "project_id", "sample_id", "block_id", "profile", "seed", "strictness", "error_style",
                  "max_requests", "rps", "run_deadline", "request_timeout", "connect_timeout", "job_deadline",
-                 "record"):
+                 "max_listing", "record"):
         value = getattr(args, flag)
         if value is not None:
             argv += [f"--{flag.replace('_', '-')}", str(value)]

@@ -49,6 +49,8 @@ _OPTIONS: dict[str, tuple[str, str | None, str]] = {
     "max_requests": ("--max-requests", "EI_MAX_REQUESTS", "request budget of the run (default: the profile's)"),
     "rps": ("--rps", "EI_RPS", "requests per second at most (default 10 for a live target, 0 = unpaced)"),
     "run_deadline": ("--run-deadline", None, "seconds the whole run may take (default: the profile's)"),
+    "max_listing": ("--max-listing", None, "samples the listing may hold (default 20000); discovery reads "
+                                           "it whole, in pages of 100"),
     "record": ("--record", None, "save the target's JSON answers in this folder, for `eicontract drift`"),
     "job_deadline": ("--job-deadline", None, "seconds a job may take to finish (default 30)"),
 }
@@ -157,6 +159,7 @@ def build_settings(config: pytest.Config) -> Settings:
         max_requests=_positive(config, "max_requests", None, int),
         rps=_pace(config),
         record_dir=Path(str(_raw(config, "record"))) if _raw(config, "record") else None,
+        max_listing=_positive(config, "max_listing", 20_000, int),
         job_deadline=_number(config, "job_deadline", float, 30.0 if target else 2.0),
     )
 

@@ -63,6 +63,7 @@ class Settings:
     max_requests: int | None = None
     rps: float | None = None
     record_dir: Path | None = None  # `--record DIR`: keep the answers for `eicontract drift`
+    max_listing: int = 20_000  # samples discovery reads; a longer listing cannot be checked whole
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 
     @property

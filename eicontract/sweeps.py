@@ -24,6 +24,7 @@ class Sweep:
     exchanges: list[Exchange]
     complete: bool  # ended on an empty page (not on an error or the bound)
     problem: str = ""
+    bounded: bool = False  # ended on the bound: the listing is longer than the sweep may read
     # Computed once: properties read them in loops, and a 100k listing is slow to rebuild.
     ids: list[int] = field(init=False, repr=False, compare=False)
     results: list[object] = field(init=False, repr=False, compare=False)
@@ -84,4 +85,4 @@ def sweep(
                                                   "listed: the listing never ends")
         seen.update(ids)
         offset += len(results)
-    return Sweep(reads, exchanges, False, f"no empty page within {max_pages} pages of {page_size}")
+    return Sweep(reads, exchanges, False, f"no empty page within {max_pages} pages of {page_size}", bounded=True)

@@ -72,7 +72,11 @@ def _unusable_listing(listing: Sweep) -> str:
 
 @pytest.fixture(scope="session")
 def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
-    listing = sweep(target.client, target.settings.project_id, page_size=100, max_pages=200)
+    listing = sweep(target.client, target.settings.project_id, page_size=100,
+                    max_pages=-(-target.settings.max_listing // 100))
+    if listing.bounded:  # paging and filter oracles compare against the whole listing: no guessing
+        _cannot_test(ei_recorder, f"the listing holds more than {target.settings.max_listing} samples; raise "
+                                  "--max-listing to check it (each filtered sweep then costs more requests)")
     samples = [r["sample"] for r in listing.results if isinstance(r, dict) and isinstance(r.get("sample"), dict)]
     if not samples:
         _cannot_test(ei_recorder, f"the target's listing is unusable, nothing to draw from: "

@@ -51,7 +51,7 @@ def test_run_arguments_carry_every_option_as_a_plugin_flag() -> None:
 
 def test_run_arguments_carry_the_safety_limits_and_the_recording_folder() -> None:
     limits = {"--max-requests": "500", "--rps": "2", "--run-deadline": "120", "--request-timeout": "3",
-              "--connect-timeout": "1.5", "--job-deadline": "60", "--record": "rec/night"}
+              "--connect-timeout": "1.5", "--job-deadline": "60", "--max-listing": "5000", "--record": "rec/night"}
     argv = cli.pytest_arguments(run_args(*[word for pair in limits.items() for word in pair]))
     for flag, value in limits.items():
         assert flag_value(argv, flag) == [value]

@@ -155,6 +155,13 @@ def test_the_page_bound_stops_an_endless_listing_incomplete() -> None:
     assert len(result.reads) == 3
     assert result.ids == list(range(15))
     assert result.problem == "no empty page within 3 pages of 5"
+    assert result.bounded  # longer than the sweep may read: not evidence of an endless listing
+
+
+def test_only_the_bound_marks_a_sweep_bounded() -> None:
+    with make_client(Listing(7)) as client:
+        done = sweep(client, 1, page_size=5, max_pages=3)
+    assert done.complete and not done.bounded
 
 
 def test_a_listing_that_never_ends_stops_at_the_first_page_without_progress() -> None:

@@ -45,6 +45,12 @@ def test_a_passed_run_deadline_ends_the_run_cleanly(tmp_path: Path) -> None:
     _assert_clean_stop(run, "run deadline of 2 s passed")
 
 
+def test_a_listing_longer_than_max_listing_ends_the_run_cleanly(tmp_path: Path) -> None:
+    """Paging and filter oracles compare against the whole listing: a cut one would give false reds."""
+    run = run_gate(tmp_path, "--max-listing", "150", "--no-shrink")  # the embedded server lists 300
+    _assert_clean_stop(run, "more than 150 samples")
+
+
 def test_record_keeps_the_answers_of_every_operation_without_the_key(tmp_path: Path) -> None:
     recorded = tmp_path / "recorded"
     run = run_gate(tmp_path / "reports", "--record", str(recorded), "--clause", "JOB-STATUS-ID",
