@@ -45,8 +45,10 @@ def check_exclusive(body: object) -> list[Violation]:
 
 
 def _describe_reply(body: object) -> str:
+    if body is None:
+        return "a body that is not JSON"  # the client decodes nothing from HTML or half a body
     if not isinstance(body, Mapping):
-        return f"a {type(body).__name__} body"
+        return f"a JSON {type(body).__name__}, not an object"
     classifications = body.get("classifications")
     job_id = body.get("id")
     if "classifications" in body and is_int(job_id):

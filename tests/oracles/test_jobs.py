@@ -46,6 +46,12 @@ def test_exclusive_violations(body: object) -> None:
     assert clause_ids(check_exclusive(body)) == {"JOB-EXCLUSIVE"}
 
 
+@pytest.mark.parametrize(("body", "said"), [(None, "a body that is not JSON"), ([1], "a JSON list, not an object"),
+                                            ("job", "a JSON str, not an object")])
+def test_exclusive_says_what_came_instead_of_an_object(body: object, said: str) -> None:
+    assert said in check_exclusive(body)[0].message
+
+
 # --- JOB-SUBJECT ---------------------------------------------------------------------------
 
 def test_subject_ok() -> None:
