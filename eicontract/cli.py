@@ -78,8 +78,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
                    help="embedded server: a legal variant (repeatable)")
     p.add_argument("--no-shrink", action="store_true", help="report failures without shrinking them (faster)")
     safety = p.add_argument_group("live-target safety (see docs/SAFETY.md)")
-    safety.add_argument("--max-requests", help="request budget of the run [env EI_MAX_REQUESTS; default: "
-                                               "the profile's, quick 3000]")
+    safety.add_argument("--max-requests", help="request budget of the run [env EI_MAX_REQUESTS; default for a "
+                                               "live target: the profile's, quick 3000]")
     safety.add_argument("--rps", help="requests per second at most [env EI_RPS; default 10 for a live target, "
                                       "unpaced for the embedded server; 0 = unpaced]")
     safety.add_argument("--run-deadline", help="seconds the whole run may take (default: quick 900, thorough 7200)")

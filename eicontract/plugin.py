@@ -220,9 +220,13 @@ def pytest_configure(config: pytest.Config) -> None:
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
-    recorder = Recorder(settings, Redactor(settings.api_key), guard=Guard(_limits(settings)))
+    # an xdist worker knows it is one from its config (never from the environment, which a
+    # subprocess started by a test run under xdist inherits)
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    recorder = Recorder(settings, Redactor(settings.api_key),
+                        guard=Guard(limits_for(settings, int(workerinput.get("workercount", 1)))))
     if settings.record_dir is not None:
-        worker = os.environ.get("PYTEST_XDIST_WORKER", "")
+        worker = str(workerinput.get("workerid", ""))
         recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
     config.stash[RECORDER_KEY] = recorder
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
@@ -233,12 +237,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-def _limits(settings: Settings) -> Limits:
-    """The run's limits; under pytest-xdist each worker process gets its share of budget and pace."""
-    workers = max(1, int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1") or 1))
-    pace = settings.pace
-    return Limits(max_requests=-(-settings.request_budget // workers), rps=pace / workers if pace else None,
-                  deadline_s=settings.deadline)
+def limits_for(settings: Settings, workers: int = 1) -> Limits:
+    """The run's limits; under pytest-xdist each of `workers` processes gets its share of budget and pace."""
+    workers = max(1, workers)
+    budget, pace = settings.request_budget, settings.pace
+    return Limits(max_requests=-(-budget // workers) if budget is not None else None,
+                  rps=pace / workers if pace else None, deadline_s=settings.deadline)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -71,8 +71,12 @@ class Settings:
         return self.target is None
 
     @property
-    def request_budget(self) -> int:
-        return self.max_requests if self.max_requests is not None else self.profile.max_requests
+    def request_budget(self) -> int | None:
+        """The run's budget: the profile's for a live target; the embedded server is ours to load,
+        so it has none unless one is asked for."""
+        if self.max_requests is not None:
+            return self.max_requests
+        return None if self.embedded else self.profile.max_requests
 
     @property
     def pace(self) -> float | None:

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from eicontract.settings import LIVE_RPS, PROFILE_TABLE
+from eicontract.plugin import limits_for
+from eicontract.settings import LIVE_RPS, PROFILE_TABLE, Settings
 from tests.harness.test_plugin import Gate
 
 pytestmark = pytest.mark.usefixtures("keep_plugin_globals")
@@ -88,24 +89,35 @@ def test_a_guard_stop_in_a_fixture_ends_the_run_too(gate: Gate) -> None:
     assert any("stopped answering" in note for note in gate.summary()["notes"])
 
 
-def test_the_limits_default_to_the_profile_and_no_pace_for_the_embedded_server(gate: Gate) -> None:
+def test_the_embedded_server_has_no_budget_and_no_pace_by_default(gate: Gate) -> None:
     gate.run("-k", "first", source=STOPPING_TESTS)
     quick = PROFILE_TABLE["quick"]
-    assert gate.summary()["requests"] == {"sent": 0, "budget": quick.max_requests, "rps": None,
+    assert gate.summary()["requests"] == {"sent": 0, "budget": None, "rps": None,
                                           "run_deadline_s": quick.run_deadline_s, "retried_429": 0}
 
 
-def test_a_live_target_is_paced_by_default(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("profile", ["quick", "thorough"])
+def test_a_live_target_gets_the_profiles_budget_and_is_paced(gate: Gate, clean_env: pytest.MonkeyPatch,
+                                                             profile: str) -> None:
     clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
-    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", source=STOPPING_TESTS)
-    assert gate.summary()["requests"]["rps"] == LIVE_RPS
-
-
-def test_xdist_workers_share_budget_and_pace(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
-    clean_env.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    gate.run("-k", "first", "--max-requests", "41", "--rps", "3", source=STOPPING_TESTS)
+    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", "--profile", profile,
+             source=STOPPING_TESTS)
     requests = gate.summary()["requests"]
-    assert (requests["budget"], requests["rps"]) == (21, 1.5)  # each worker: its half, rounded up
+    assert (requests["budget"], requests["rps"]) == (PROFILE_TABLE[profile].max_requests, LIVE_RPS)
+
+
+def test_xdist_workers_share_budget_and_pace() -> None:
+    settings = Settings(target="http://127.0.0.1:9/v1", api_key="k", project_id=1, max_requests=41, rps=3)
+    assert (limits_for(settings, 2).max_requests, limits_for(settings, 2).rps) == (21, 1.5)  # halves, rounded up
+    assert (limits_for(settings).max_requests, limits_for(settings).rps) == (41, 3)
+
+
+def test_the_environment_of_an_outer_xdist_run_does_not_split_the_limits(gate: Gate,
+                                                                       clean_env: pytest.MonkeyPatch) -> None:
+    """A gate started as a subprocess by a test under xdist inherits PYTEST_XDIST_WORKER_COUNT."""
+    clean_env.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
+    gate.run("-k", "first", "--max-requests", "41", source=STOPPING_TESTS)
+    assert gate.summary()["requests"]["budget"] == 41
 
 
 def test_flags_set_the_limits(gate: Gate) -> None:
