@@ -159,23 +159,17 @@ class ApiClient:
             headers[API_KEY_HEADER] = self._key
         elif key == "wrong":
             headers[API_KEY_HEADER] = "ei_wrong_" + "0" * 24
-        operation_id = self.guard.admit(method, path)
-        attempt = 0
-        while True:
-            started = time.monotonic()
-            try:
-                response = self._http.request(method, url, headers=headers)
-            except httpx.HTTPError as exc:
-                error = self.redactor.text(f"{type(exc).__name__}: {exc}")
-                self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
-                                             elapsed=time.monotonic() - started, sent_key=key))
-                self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
-                return self.history[-1]
-            self.guard.answered()
-            if not self.guard.wait_before_retry(response.status_code, response.headers.get("retry-after"), attempt):
-                break
-            attempt += 1
-            self.guard.admit(method, path)
+        started = time.monotonic()
+        try:
+            operation_id, response = self.guard.exchange(
+                method, path, lambda: self._http.request(method, url, headers=headers),
+                lambda r: (r.status_code, r.headers.get("retry-after")))
+        except httpx.HTTPError as exc:
+            error = self.redactor.text(f"{type(exc).__name__}: {exc}")
+            self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
+                                         elapsed=time.monotonic() - started, sent_key=key))
+            self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
+            return self.history[-1]
         body, text, error, echoed = _decode(response, self.redactor)
         exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
                             elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed)

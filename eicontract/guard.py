@@ -24,7 +24,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TypeVar
 from urllib.parse import urlsplit
+
+Answer = TypeVar("Answer")
 
 # (method, path pattern under the API root, operationId): the whole of what the gate may call
 OPERATIONS: tuple[tuple[str, re.Pattern[str], str], ...] = (
@@ -153,6 +156,24 @@ class Guard:
         if count >= self.limits.max_unanswered:
             self._stop(f"the target stopped answering: {count} requests in a row got no HTTP answer "
                        f"(last: {error})")
+
+    def exchange(self, method: str, path: str, send: Callable[[], Answer],
+                 status_of: Callable[[Answer], tuple[int, str | None]]) -> tuple[str, Answer]:
+        """One request as the guard allows it: admit, send, retry 429s as told. Returns the
+        operationId and the last answer. A transport error propagates: the caller keeps its
+        evidence, then reports it to `unanswered` (which may stop the run).
+
+        status_of: the answer's status and Retry-After header."""
+        operation_id = self.admit(method, path)
+        attempt = 0
+        while True:
+            answer = send()
+            self.answered()
+            status, retry_after = status_of(answer)
+            if not self.wait_before_retry(status, retry_after, attempt):
+                return operation_id, answer
+            attempt += 1
+            self.admit(method, path)
 
     def wait_before_retry(self, status: int, retry_after: str | None, attempt: int) -> bool:
         """After an answer: True (having waited) when it was a 429 to retry; False for any other status.

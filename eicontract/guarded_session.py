@@ -28,20 +28,14 @@ class GuardedAdapter(HTTPAdapter):
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method, url = str(request.method), str(request.url)
         path = path_under(self.root_url, url)
-        operation_id = self.guard.admit(method, path)
         kwargs["timeout"] = self.timeout  # the run's, not schemathesis' own 10 s: a hang costs --request-timeout
-        attempt = 0
-        while True:
-            try:
-                response = super().send(request, *args, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                self.guard.unanswered(type(exc).__name__)
-                raise
-            self.guard.answered()
-            if not self.guard.wait_before_retry(response.status_code, response.headers.get("retry-after"), attempt):
-                break
-            attempt += 1
-            self.guard.admit(method, path)
+        try:
+            operation_id, response = self.guard.exchange(
+                method, path, lambda: super(GuardedAdapter, self).send(request, *args, **kwargs),
+                lambda r: (r.status_code, r.headers.get("retry-after")))
+        except (requests.ConnectionError, requests.Timeout) as exc:
+            self.guard.unanswered(type(exc).__name__)
+            raise
         if self.recording is not None and request.headers.get("x-api-key") == self._key:
             self._record(operation_id, method, url, path, response)
         return response

@@ -92,17 +92,13 @@ def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], defaul
         raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be a number, not {value!r}") from None
 
 
-def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float) -> Any:
+def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float, *,
+              zero_means: str = "") -> Any:
+    """A number above 0; with zero_means (e.g. "unpaced"), 0 is allowed too."""
     value = _number(config, dest, kind, default)
-    if value is not None and value <= 0:
-        raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be above 0, not {value}")
-    return value
-
-
-def _pace(config: pytest.Config) -> float | None:
-    value = _number(config, "rps", float, None)
-    if value is not None and value < 0:
-        raise pytest.UsageError(f"--rps must be 0 (unpaced) or above, not {value}")
+    if value is not None and (value < 0 or (value == 0 and not zero_means)):
+        allowed = f"0 ({zero_means}) or above" if zero_means else "above 0"
+        raise pytest.UsageError(f"{_OPTIONS[dest][0]} must be {allowed}, not {value}")
     return value
 
 
@@ -157,7 +153,7 @@ def build_settings(config: pytest.Config) -> Settings:
         connect_timeout=_positive(config, "connect_timeout", 5.0),
         run_deadline=_positive(config, "run_deadline", None),
         max_requests=_positive(config, "max_requests", None, int),
-        rps=_pace(config),
+        rps=_positive(config, "rps", None, zero_means="unpaced"),
         record_dir=Path(str(_raw(config, "record"))) if _raw(config, "record") else None,
         max_listing=_positive(config, "max_listing", 20_000, int),
         job_deadline=_number(config, "job_deadline", float, 30.0 if target else 2.0),
