@@ -35,6 +35,12 @@ _NUMBER = re.compile(r"-?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?", re.ASCII)
 # RFC 3339 / ISO 8601 date-time with a mandatory zone: Z or +-HH:MM.
 _DATE = re.compile(
     r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}(?::(\d{2})(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})", re.ASCII)
+# The official Python client (edgeimpulse-api) does not URL-encode query values, so the '+' of a
+# '+HH:MM' zone arrives as a space. A single space and HH:MM right after the seconds (and their
+# fraction) can only be that '+', and is read as one; nothing looser (no zone-less form, no
+# space before Z, a '-' zone or anywhere else: those stay 400s).
+_UNENCODED_PLUS = re.compile(
+    r"(\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?) (\d{2}:\d{2})", re.ASCII)
 _BOOLEANS = {"true": True, "false": False}
 _SIGNATURES: dict[str, bool | None] = {"both": None, "valid": True, "invalid": False}
 
@@ -79,8 +85,10 @@ def strict_json(text: str) -> Any:
     return value
 
 
-def _date(name: str, text: str, leap: bool) -> datetime:
-    """RFC 3339 allows lowercase t/z and a leap second (:60), which fromisoformat does not."""
+def _date(name: str, text: str, leap: bool, shown: str) -> datetime:
+    """RFC 3339 allows lowercase t/z and a leap second (:60), which fromisoformat does not.
+
+    shown: the value as it was sent (for the error message)."""
     normal = text.upper()
     if leap:
         normal = normal[:17] + "59" + normal[19:]
@@ -88,7 +96,7 @@ def _date(name: str, text: str, leap: bool) -> datetime:
         parsed = datetime.fromisoformat(normal)
         return parsed + timedelta(seconds=1) if leap else parsed
     except (ValueError, OverflowError):
-        raise bad_request(f"{name} is not a valid date-time: {text!r}") from None
+        raise bad_request(f"{name} is not a valid date-time: {shown!r}") from None
 
 
 class QueryReader:
@@ -137,12 +145,13 @@ class QueryReader:
         text = self.text(name)
         if text is None:
             return None
-        match = _DATE.fullmatch(text)
+        unencoded = _UNENCODED_PLUS.fullmatch(text)
+        match = _DATE.fullmatch(f"{unencoded[1]}+{unencoded[2]}" if unencoded else text)
         if not match:
             hint = " (a '+' in a URL query means a space: encode it as %2B)" if " " in text else ""
             raise bad_request(f"{name} must be an ISO 8601 date-time with a zone "
                               f"(e.g. 2025-01-31T12:00:00.000Z), got {text!r}{hint}")
-        return _date(name, text, leap=match.group(1) == "60")
+        return _date(name, match.group(0), leap=match.group(1) == "60", shown=text)
 
     def json_value(self, name: str) -> tuple[str, Any] | None:
         """(raw text, parsed value); raises 400 for JSON that does not parse or repeats keys."""

@@ -82,8 +82,30 @@ def test_leap_second_is_the_next_second() -> None:
     assert leap == reader(minDate="2017-01-01T00:00:00Z").date("minDate")
 
 
-def test_plus_turned_space_gets_a_hint() -> None:
-    message = rejected(reader(maxDate="2025-01-01T00:00:00 00:00").date, "maxDate")
+@pytest.mark.parametrize(("sent", "meant"), [
+    ("2025-01-01T00:00:00 00:00", "2025-01-01T00:00:00+00:00"),
+    ("2025-01-01T08:00:00.125000 02:00", "2025-01-01T08:00:00.125+02:00"),
+    ("2016-12-31T23:59:60 00:00", "2017-01-01T00:00:00Z"),
+])
+def test_plus_turned_space_after_the_seconds_is_a_plus(sent: str, meant: str) -> None:
+    # the official Python client does not URL-encode: its "+00:00" arrives as " 00:00"
+    assert reader(minDate=sent).date("minDate") == reader(minDate=meant).date("minDate")
+
+
+@pytest.mark.parametrize("text", [
+    "2025-01-01T00:00 00:00",  # no seconds: not the client's isoformat()
+    "2025-01-01T00:00:00  00:00", "2025-01-01T00:00:00\t00:00", "2025-01-01T00:00:00 0000",
+    "2025-01-01T00:00:00 00", "2025-01-01T00:00:00 Z", "2025-01-01T00:00:00 00:00Z",
+    "2025-01-01T00:00:00 -01:00", "2025-01-01 00:00:00 00:00", " 2025-01-01T00:00:00 00:00",
+    "2025-01-01T00:00:00 00:00 ", "2025-01-01T00:00:00 25:00", "2025-01-01T00:00:00. 00:00",
+])
+def test_other_spaces_in_dates_are_rejected(text: str) -> None:
+    message = rejected(reader(maxDate=text).date, "maxDate")
+    assert repr(text) in message  # quoted as sent, not as read
+
+
+def test_other_spaces_in_dates_get_a_hint() -> None:
+    message = rejected(reader(maxDate="2025-01-01T00:00 00:00").date, "maxDate")
     assert "%2B" in message
 
 
