@@ -1,0 +1,167 @@
+"""The reference server at scale: startup, page latency and pages/s with concurrent clients.
+
+    PYTHONPATH=scripts .venv/bin/python -m bench.server_scale [--samples 100000] [--clients 16]
+
+Loopback only, bounded in requests and time. The server runs in its own process
+(bench.serverproc, the reference server's own app behind a request counter); the clients are
+plain http.client connections (no JSON decoding, no checks), so what is measured is the server.
+
+1. startup: from starting the server process to its first answer (imports, dataset, store);
+2. cold pages: limit 100 at seeded random offsets, one client, nothing rendered yet (first touch);
+3. warm-up: one sweep of the whole listing at limit 1000 (renders every sample once);
+4. warm pages: limit 100 (and 1000) at seeded random offsets, one client;
+5. concurrency: `--clients` processes, one keep-alive connection each, `--pages` pages of 100 at
+   seeded random offsets, all started together; pages/s = pages / wall time (server-counted).
+
+Prints one JSON line (and a short table on stderr). No figure here is asserted anywhere.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import random
+import sys
+import time
+from collections.abc import Sequence
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from bench.serverproc import ServerProcess
+
+PAGE = "/v1/api/1/classify/all/result/page"
+
+
+class Client:
+    """One keep-alive loopback connection reading pages; raises on anything but a 200."""
+
+    def __init__(self, url: str, api_key: str) -> None:
+        parts = urlsplit(url)
+        self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
+        self.headers = {"x-api-key": api_key}
+        self.conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+
+    def get(self, **query: Any) -> bytes:
+        self.conn.request("GET", f"{PAGE}?{urlencode(query)}", headers=self.headers)
+        reply = self.conn.getresponse()
+        body = reply.read()
+        if reply.status != 200:
+            raise RuntimeError(f"page {query} answered {reply.status}: {body[:200]!r}")
+        return body
+
+    def timed(self, **query: Any) -> tuple[float, int]:
+        started = time.perf_counter()
+        body = self.get(**query)
+        return time.perf_counter() - started, len(body)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+def percentile(values: Sequence[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
+
+
+def latencies(client: Client, total: int, limit: int, count: int, rng: random.Random
+              ) -> dict[str, float]:
+    seconds, sizes = [], []
+    for _ in range(count):
+        took, size = client.timed(limit=limit, offset=rng.randrange(max(1, total - limit)))
+        seconds.append(took)
+        sizes.append(size)
+    return {"n": count, "p50_ms": round(1000 * percentile(seconds, 0.5), 2),
+            "p99_ms": round(1000 * percentile(seconds, 0.99), 2),
+            "mean_kb": round(sum(sizes) / len(sizes) / 1024, 1)}
+
+
+def _client_worker(args: tuple[str, str, int, int, int, int, Any]) -> tuple[float, float, int]:
+    url, api_key, total, pages, limit, seed, barrier = args
+    client = Client(url, api_key)
+    client.get(limit=1)  # connect before the start line
+    rng = random.Random(seed)
+    offsets = [rng.randrange(max(1, total - limit)) for _ in range(pages)]
+    barrier.wait()
+    started = time.monotonic()
+    for offset in offsets:
+        client.get(limit=limit, offset=offset)
+    ended = time.monotonic()
+    client.close()
+    return started, ended, pages
+
+
+def concurrency(server: ServerProcess, total: int, clients: int, pages: int, limit: int,
+                seed: int) -> dict[str, Any]:
+    ctx = multiprocessing.get_context("fork")
+    barrier = ctx.Manager().Barrier(clients)
+    server.reset()
+    jobs = [(server.url, server.api_key, total, pages, limit, seed + k, barrier)
+            for k in range(clients)]
+    with ctx.Pool(clients) as pool:
+        rows = pool.map(_client_worker, jobs)
+    stats = server.stats()
+    wall = max(r[1] for r in rows) - min(r[0] for r in rows)
+    served = stats["requests"] - clients  # the connect-first page of each client
+    return {"clients": clients, "pages": sum(r[2] for r in rows), "served": served,
+            "limit": limit, "wall_s": round(wall, 3), "pages_per_s": round(served / wall, 1),
+            "statuses": stats["statuses"]}
+
+
+def warm_up(client: Client, total: int, limit: int = 1000) -> dict[str, float]:
+    started = time.perf_counter()
+    pages = 0
+    for offset in range(0, total, limit):
+        client.get(limit=limit, offset=offset)
+        pages += 1
+    return {"pages": pages, "limit": limit, "seconds": round(time.perf_counter() - started, 2)}
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    rng = random.Random(args.seed)
+    started = time.perf_counter()
+    with ServerProcess(samples=args.samples, seed=args.seed) as server:
+        result: dict[str, Any] = {"samples": args.samples, "seed": args.seed,
+                                  "startup_s": round(time.perf_counter() - started, 2)}
+        client = Client(server.url, server.api_key)
+        first = json.loads(client.get(limit=1))
+        total = int(first["totalCount"])
+        result["listing"] = total
+        result["cold_100"] = latencies(client, total, 100, args.cold, rng)
+        if not args.no_warm_up:
+            result["warm_up"] = warm_up(client, total)
+        result["warm_100"] = latencies(client, total, 100, args.warm, rng)
+        result["warm_1000"] = latencies(client, total, 1000, max(1, args.warm // 4), rng)
+        client.close()
+        result["concurrent"] = concurrency(server, total, args.clients, args.pages, 100, args.seed)
+        result["server_peak_mb"] = server.peak_mb()
+    result["seconds"] = round(time.perf_counter() - started, 1)
+    return result
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    p.add_argument("--samples", type=int, default=100_000)
+    p.add_argument("--seed", type=int, default=20261122)
+    p.add_argument("--cold", type=int, default=40, help="cold pages of 100 (one client)")
+    p.add_argument("--warm", type=int, default=200, help="warm pages of 100 (one client)")
+    p.add_argument("--clients", type=int, default=16)
+    p.add_argument("--pages", type=int, default=40, help="pages of 100 per concurrent client")
+    p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up sweep")
+    args = p.parse_args(argv)
+    result = run(args)
+    print(json.dumps(result))
+    brief = {"startup_s": result["startup_s"],
+             "cold p50/p99 ms": (result["cold_100"]["p50_ms"], result["cold_100"]["p99_ms"]),
+             "warm p50/p99 ms": (result["warm_100"]["p50_ms"], result["warm_100"]["p99_ms"]),
+             "warm 1000 p50 ms": result["warm_1000"]["p50_ms"],
+             "pages/s": result["concurrent"]["pages_per_s"],
+             "peak MB": result["server_peak_mb"]}
+    for key, value in brief.items():
+        print(f"{key:>18}: {value}", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
