@@ -66,7 +66,7 @@ def _learn_block(ctx: AppContext, block_id: int) -> LearnBlock:
 
 
 def _sample(ctx: AppContext, sample_id: int) -> SampleRecord:
-    sample = ctx.dataset.sample(sample_id)
+    sample = ctx.dataset.sample(sample_id) or ctx.faults.made_up_sample(sample_id, ctx.dataset)
     if sample is None:
         raise not_found(f"sample {sample_id} not found in project {PROJECT_ID}")
     return sample
@@ -104,7 +104,7 @@ async def classify_endpoint(request: Request) -> JSONResponse:
     project_id, block_id, sample_id = (path_int(request, name)
                                        for name in ("projectId", "blockId", "sampleId"))
     q = QueryReader(request.query_params)
-    variant, truncate = params.variant(q, ctx.faults), params.truncate(q)
+    variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
@@ -160,7 +160,7 @@ async def page_endpoint(request: Request) -> JSONResponse:
     project_id = path_int(request, "projectId")
     q = QueryReader(request.query_params)
     limit, offset = params.paging(q, ctx.faults)
-    variant, truncate = params.variant(q, ctx.faults), params.truncate(q)
+    variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
     impulse_id = q.integer("impulseId")
     filters = params.page_filters(q, ctx.faults)
     _require_project(project_id)
@@ -186,7 +186,8 @@ def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
     predictions: list[JSON] = []
     for sample in samples:
         docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
-        predictions.extend(ctx.memo.predictions(sample, variant))
+        predictions.extend(ctx.faults.page_predictions(ctx.memo.predictions(sample, variant),
+                                                       sample, impulse))
         results.append(ctx.variants.extra_fields({
             "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
             "classifications": [_classification(ctx, d, stable=True) for d in docs]},

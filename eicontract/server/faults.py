@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at import time
+    from eicontract.server.dataset import Dataset, Impulse, SampleRecord
     from eicontract.server.store import MetadataFilter, PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -108,7 +109,29 @@ _CATALOGUE = (
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
 
+# Issue 10's symptoms, whose oracles are still being written: a server can be started with them
+# (`--fault`, `--server-fault`), but they are not in FAULTS, the catalogue that the kill matrix,
+# `eicontract faults` and the self-tests iterate. To enable one: move its line to _CATALOGUE.
+# Clause ids not yet in eicontract/clauses.py: CLASSIFY-UNKNOWN, LABELS-TRUNCATE-EFFECT.
+PENDING_FAULTS = (
+    Fault("filtered-total-unfiltered", "PAGE-TOTAL",
+          "totalCount counts the whole (unfiltered) category, also on filtered listings"),
+    Fault("filter-pair-ignored", "FILTER-COMPOSE",
+          "minLength is ignored when labels is given too (each alone is right)"),
+    Fault("window-past-end", "PAGE-PREDICTIONS",
+          "page predictions: the last window of a sample longer than the window starts one "
+          "increase late, so it ends past the sample (endMs stays clipped)"),
+    Fault("classify-unknown-sample", "CLASSIFY-UNKNOWN",
+          "classify of an unknown sample id answers success with a made-up result"),
+    Fault("limit-zero-all", "PAGE-LIMIT", "limit=0 is answered with the whole listing"),
+    Fault("truncate-ignored", "LABELS-TRUNCATE-EFFECT",
+          "truncateStructuredLabels is validated, then has no effect"),
+)
+# Every fault a server accepts: the catalogue and the pending ones.
+ACCEPTED_FAULTS: dict[str, Fault] = {**FAULTS, **{f.name: f for f in PENDING_FAULTS}}
+
 MADE_UP_LABEL = "made-up-label"
+UNLIMITED = 2**62  # limit-zero-all: a limit no listing reaches
 SUCCESS_ERROR_TEXT = "partial failure: some windows could not be classified"
 # finished-too-early: the real task runs this many job_seconds, and at least FLOOR seconds, so
 # every re-call the gate makes after the (false) finish still finds the job running, also while
@@ -127,7 +150,7 @@ _IGNORED_FILTERS = {
 
 
 def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
-    return validate_names(names, FAULTS, "fault")
+    return validate_names(names, ACCEPTED_FAULTS, "fault")
 
 
 def _later(a: datetime | None, b: datetime | None) -> datetime | None:
@@ -142,7 +165,7 @@ class MetadataParserCrash(RuntimeError):
 class FaultSet(Switches):
     """The active faults and one hook method per place in the app where a fault acts."""
 
-    CATALOGUE, KIND = FAULTS, "fault"
+    CATALOGUE, KIND = ACCEPTED_FAULTS, "fault"
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         super().__init__(names)
@@ -175,6 +198,10 @@ class FaultSet(Switches):
         """For metadata that is not JSON at all: False = 400 (the contract), True = ignore it."""
         return "malformed-metadata-ignored" in self
 
+    def truncate(self, asked: bool) -> bool:
+        """truncateStructuredLabels as it takes effect (validated before)."""
+        return asked and "truncate-ignored" not in self
+
     def ignores_limit(self) -> bool:
         """True: a (valid) limit is read, then replaced by the default page size."""
         return "limit-ignored" in self
@@ -203,6 +230,8 @@ class FaultSet(Switches):
             changes["descending"] = next(self._page_requests) % 2 == 1
         if "limit-plus-one" in self:
             changes["limit"] = plan.limit + 1
+        if "limit-zero-all" in self and plan.limit == 0:  # `if limit:` around the LIMIT clause
+            changes["limit"] = UNLIMITED
         if "page-skip" in self and plan.offset > 0:
             changes["offset"] = plan.offset + 1
         if "page-duplicate" in self and plan.offset > 0:
@@ -221,6 +250,8 @@ class FaultSet(Switches):
             # every sample reads as the new type, and dataType follows what the replies say
             # (else the gate's dataType draws would break FILTER-COMPLETE too)
             changes["data_type"] = None if filters.data_type == NEW_CHART_TYPE else ""
+        if "filter-pair-ignored" in self and filters.labels is not None:
+            changes["min_length"] = None
         if "labels-first-only" in self and filters.labels:
             changes["labels"] = filters.labels[:1]
         if filters.metadata is not None:
@@ -241,7 +272,22 @@ class FaultSet(Switches):
         return plan
 
     def total_count(self, filtered: int, unfiltered: Callable[[], int]) -> int:
+        if "filtered-total-unfiltered" in self:
+            return unfiltered()
         return unfiltered() + 1 if "total-wrong" in self else filtered
+
+    def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
+                         impulse: Impulse) -> list[JSON]:
+        """One page sample's predictions (shared objects: copy before changing one)."""
+        if "window-past-end" not in self:
+            return predictions
+        length, size = sample.total_length_ms, impulse.window_size_ms
+        if length <= size or not predictions:  # one zero-padded window starting at 0: keep it
+            return predictions
+        last = dict(predictions[-1])
+        last["startMs"] += impulse.window_increase_ms  # now startMs + size > length
+        last["endMs"] = min(last["startMs"] + size, length)
+        return [*predictions[:-1], last]
 
     def foreign_prediction_sample(self, page_ids: Sequence[int],
                                   all_ids: Sequence[int]) -> int | None:
@@ -251,6 +297,15 @@ class FaultSet(Switches):
         return next((i for i in all_ids if i not in on_page), None)
 
     # -- classify results (both endpoints unless noted) ----------------------------------
+
+    def made_up_sample(self, sample_id: int, dataset: Dataset) -> SampleRecord | None:
+        """For an unknown sample id: None (a 404, the contract), or a made-up sample of that id
+        (the shortest native-rate one, renamed, so classify answers a result at once)."""
+        if "classify-unknown-sample" not in self or dataset.sample(sample_id) is not None:
+            return None
+        rate = dataset.impulse.frequency_hz
+        native = [s for s in dataset.samples if s.frequency == rate] or list(dataset.samples)
+        return replace(min(native, key=lambda s: (s.total_length_ms, s.id)), id=sample_id)
 
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         """Which sample a classify result describes (classify endpoint)."""

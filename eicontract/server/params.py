@@ -171,8 +171,8 @@ def variant(q: QueryReader, faults: FaultSet) -> str:
     return value
 
 
-def truncate(q: QueryReader) -> bool:
-    return bool(q.boolean("truncateStructuredLabels"))
+def truncate(q: QueryReader, faults: FaultSet) -> bool:
+    return faults.truncate(bool(q.boolean("truncateStructuredLabels")))
 
 
 def paging(q: QueryReader, faults: FaultSet) -> tuple[int, int]:
