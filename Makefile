@@ -19,13 +19,13 @@ contract: $(STAMP)
 test: lint types selftest
 
 lint: $(STAMP)
-	$(BIN)/ruff check eicontract tests scripts conftest.py
+	$(BIN)/ruff check eicontract tests scripts
 
 types: $(STAMP)
 	$(BIN)/mypy
 
 selftest: $(STAMP)
-	$(BIN)/pytest --ignore=tests/contract -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(BIN)/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
 
 serve: $(STAMP)
 	$(BIN)/eicontract serve $(ARGS)

@@ -15,16 +15,16 @@ import sys
 import time
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from eicontract.settings import DEFAULT_SEED, PROFILES
+from eicontract.settings import DEFAULT_SEED
 
 EXIT_OK, EXIT_VIOLATION, EXIT_HARNESS = 0, 1, 2
 DEFAULT_PORT = 4810
 _PYTEST_REASONS = {2: "interrupted", 3: "internal error", 4: "usage error", 5: "no tests were collected"}
 
 
-def repo_root() -> Path:
-    return Path(__file__).resolve().parents[1]
+GATE_INI = Path(__file__).resolve().parent / "pytest" / "gate.ini"
 
 
 def _loopback(host: str) -> str:
@@ -60,37 +60,21 @@ def _add_serve(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
 
 
 def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """`run`'s flags are generated from the one option table (eicontract.pytest.options)."""
+    from eicontract.pytest.options import OPTIONS
+
     p = sub.add_parser("run", help="run the contract suite against a target and write reports")
-    p.add_argument("--target", help="API root, e.g. https://studio.edgeimpulse.com/v1 [env EI_API_URL]; "
-                                    "default: the embedded reference server")
-    p.add_argument("--api-key", help="API key; prefer the environment variable EI_API_KEY")
-    p.add_argument("--project-id", help="project id [env EI_PROJECT_ID]")
-    p.add_argument("--sample-id", help="a sample to classify (default: discovered)")
-    p.add_argument("--block-id", help="a learn block (default: discovered)")
-    p.add_argument("--profile", choices=PROFILES, help="quick (CI gate, default) or thorough (nightly)")
-    p.add_argument("--seed", type=int, help=f"vary the fixed seed (default {DEFAULT_SEED})")
-    p.add_argument("--report-dir", default="reports", help="where reports go (default reports/)")
-    p.add_argument("--strictness", choices=("lenient", "strict"), help="strict: unknown response fields fail")
-    p.add_argument("--error-style", choices=("http", "body"), help="embedded server's failure convention")
-    p.add_argument("--server-fault", action="append", default=[], metavar="NAME",
-                   help="embedded server: switch a fault on (repeatable)")
-    p.add_argument("--server-variant", action="append", default=[], metavar="NAME",
-                   help="embedded server: a legal variant (repeatable)")
-    p.add_argument("--no-shrink", action="store_true", help="report failures without shrinking them (faster)")
-    safety = p.add_argument_group("live-target safety (see docs/SAFETY.md)")
-    safety.add_argument("--max-requests", help="request budget of the run [env EI_MAX_REQUESTS; default for a "
-                                               "live target: the profile's, quick 3000]")
-    safety.add_argument("--rps", help="requests per second at most [env EI_RPS; default 10 for a live target, "
-                                      "unpaced for the embedded server; 0 = unpaced]")
-    safety.add_argument("--run-deadline", help="seconds the whole run may take (default: quick 900, thorough 7200)")
-    safety.add_argument("--request-timeout", help="seconds to wait for an answer (default 10)")
-    safety.add_argument("--connect-timeout", help="seconds to wait for a connection (default 5)")
-    safety.add_argument("--max-listing", help="samples the listing may hold (default 20000): discovery reads "
-                                              "it whole; a longer one ends the run (exit 2)")
-    safety.add_argument("--job-deadline", help="seconds a job may take to finish (default 30 live, 2 embedded)")
-    p.add_argument("--record", metavar="DIR", help="save the target's JSON answers in DIR for `eicontract drift`")
-    p.add_argument("--clause", action="append", default=[], metavar="ID",
-                   help="only the tests of this clause id (repeatable), e.g. PAGE-LIMIT")
+    groups = {"run": p, "safety": p.add_argument_group("live-target safety (see docs/SAFETY.md)"),
+              "embedded": p.add_argument_group("the embedded reference server")}
+    for option in OPTIONS:
+        kwargs: dict[str, Any] = {"help": option.full_help, "dest": option.dest}
+        if option.kind == "switch":
+            kwargs["action"] = "store_true"
+        elif option.kind == "list":
+            kwargs.update(action="append", default=[], metavar=option.metavar)
+        else:
+            kwargs.update(choices=option.choices, metavar=option.metavar)
+        groups[option.group].add_argument(option.flag, **kwargs)
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
     p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
@@ -122,6 +106,19 @@ def _add_faults(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> Non
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, clause, description}")
 
 
+def _add_openapi(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("openapi", help="print the bundled OpenAPI document (JSON), for schemathesis, Prism, oasdiff")
+    p.add_argument("--strict", action="store_true", help="every object closed: unknown response fields are errors")
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from eicontract.contract import Strictness, bundled_openapi
+
+    document = bundled_openapi(Strictness.STRICT if args.strict else Strictness.LENIENT)
+    print(json.dumps(document, indent=2))
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="eicontract", description=__doc__.splitlines()[0] if __doc__ else None)
     sub = top.add_subparsers(dest="command", required=True)
@@ -130,6 +127,7 @@ def parser() -> argparse.ArgumentParser:
     _add_faults(sub)
     _add_mutants(sub)
     _add_drift(sub)
+    _add_openapi(sub)
     return top
 
 
@@ -154,27 +152,28 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def pytest_arguments(args: argparse.Namespace) -> list[str]:
-    """The pytest command line for a run; the key never goes on it (it travels in EI_API_KEY)."""
-    root = repo_root()
-    report_dir = Path(args.report_dir)
-    argv = [str(root / "tests" / "contract"), "--rootdir", str(root), "-c", str(root / "pyproject.toml"),
-            "-p", "no:cacheprovider", "-q", "--no-header", "-m", "contract",
-            f"--junitxml={report_dir / 'junit.xml'}", "-o", "junit_family=xunit2",
-            "--report-dir", str(report_dir)]
-    for flag in ("target", "project_id", "sample_id", "block_id", "profile", "seed", "strictness", "error_style",
-                 "max_requests", "rps", "run_deadline", "request_timeout", "connect_timeout", "job_deadline",
-                 "max_listing", "record"):
-        value = getattr(args, flag)
-        if value is not None:
-            argv += [f"--{flag.replace('_', '-')}", str(value)]
-    for fault in args.server_fault:
-        argv += ["--server-fault", fault]
-    for variant in args.server_variant:
-        argv += ["--server-variant", variant]
-    for clause_id in args.clause:
-        argv += ["--clause", clause_id]
-    if args.no_shrink:
-        argv.append("--no-shrink")
+    """The pytest command line for a run, from the installed package alone (no checkout); the
+    key never goes on it (it travels in EI_API_KEY)."""
+    from eicontract.pytest.options import OPTIONS
+    from eicontract.pytest.plugin import SUITE_DIR
+
+    report_dir = Path(args.report_dir or "reports")
+    package_root = SUITE_DIR.parents[1]  # node ids read eicontract/suite/test_x.py::..., wherever installed
+    argv = [str(SUITE_DIR), "--rootdir", str(package_root), "-c", str(GATE_INI), "-q", "--no-header",
+            "-m", "contract", f"--junitxml={report_dir / 'junit.xml'}"]
+    for option in OPTIONS:
+        value = getattr(args, option.dest)
+        if option.dest == "api_key" or value in (None, False, []):
+            continue
+        if option.kind == "switch":
+            argv.append(option.flag)
+        elif option.kind == "list":
+            for item in value:
+                argv += [option.flag, str(item)]
+        else:
+            argv += [option.flag, str(value)]
+    if args.report_dir is None:
+        argv += ["--report-dir", str(report_dir)]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.workers:
@@ -193,11 +192,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     code = int(pytest.main(pytest_arguments(args)))
     if code in (EXIT_OK, EXIT_VIOLATION):
         print(f"eicontract: {'every clause holds' if code == EXIT_OK else 'contract violated'}; "
-              f"reports in {args.report_dir}/")
+              f"reports in {args.report_dir or 'reports'}/")
         return code
     from eicontract.reporting import run_notes
 
-    reason = "; ".join(run_notes(Path(args.report_dir), started)) or _PYTEST_REASONS.get(code, f"pytest exit {code}")
+    notes = run_notes(Path(args.report_dir or "reports"), started)
+    reason = "; ".join(notes) or _PYTEST_REASONS.get(code, f"pytest exit {code}")
     print(f"eicontract: the harness could not run ({reason}; see the lines above)", file=sys.stderr)
     return EXIT_HARNESS
 
@@ -248,11 +248,21 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     return EXIT_OK if document["verdict"] == "pass" else EXIT_VIOLATION
 
 
+COMMANDS = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants, "drift": cmd_drift,
+            "openapi": cmd_openapi}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    commands = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants,
-                "drift": cmd_drift}
-    return commands[args.command](args)
+    try:
+        code = COMMANDS[args.command](args)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader went away (`eicontract faults | head`): not an error of ours, and no traceback;
+        # stdout goes to /dev/null so that the interpreter's own final flush stays quiet
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK if args.command in ("faults", "openapi", "drift") else EXIT_HARNESS
+    return code
 
 
 if __name__ == "__main__":

@@ -3,8 +3,10 @@ flags and the environment); nothing below the pytest plugin reads the environmen
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 PROFILES = ("quick", "thorough")
 DEFAULT_SEED = 20261122
@@ -35,13 +37,19 @@ PROFILE_TABLE = {
     "thorough": Profile("thorough", examples=300, schema_examples=150, machine_steps=40, machine_runs=30,
                         max_requests=THOROUGH_BUDGET, run_deadline_s=7200),
 }
-LIVE_RPS = 10.0  # the default pace against a live target; the embedded server is not paced
+LIVE_RPS = 10.0  # the default pace against a remote target; loopback and the embedded server are unpaced
+DEFAULT_REQUEST_TIMEOUT = 10.0
+DEFAULT_CONNECT_TIMEOUT = 5.0
+LIVE_JOB_DEADLINE = 30.0  # seconds a job may take on a target
+EMBEDDED_JOB_DEADLINE = 2.0  # the embedded server's jobs run 0.1 s
+DEFAULT_SERVER_SAMPLES = 300
+DEFAULT_MAX_LISTING = 20_000
 
 
 @dataclass(frozen=True, slots=True)
 class Settings:
     target: str | None  # the API root (…/v1); None means: start the embedded reference server
-    api_key: str = field(repr=False)  # never printed: see eicontract.redact
+    api_key: str = field(repr=False)  # never printed: see eicontract.http.redact
     project_id: int
     sample_id: int | None = None
     block_id: int | None = None
@@ -53,22 +61,27 @@ class Settings:
     error_style: str = "http"
     server_faults: tuple[str, ...] = ()
     server_variants: tuple[str, ...] = ()  # legal variants: behaviours a correct server may have
-    server_samples: int = 300
+    server_samples: int = DEFAULT_SERVER_SAMPLES
     # time bounds (seconds): per request (read, connect), for a job to finish, for the whole run
-    timeout: float = 10.0
-    connect_timeout: float = 5.0
-    job_deadline: float = 30.0
+    timeout: float = DEFAULT_REQUEST_TIMEOUT
+    connect_timeout: float = DEFAULT_CONNECT_TIMEOUT
+    job_deadline: float = LIVE_JOB_DEADLINE
     run_deadline: float | None = None  # None: the profile's
     # live-target safety: None means the default (the profile's budget; LIVE_RPS for a live target)
     max_requests: int | None = None
     rps: float | None = None
     record_dir: Path | None = None  # `--record DIR`: keep the answers for `eicontract drift`
-    max_listing: int = 20_000  # samples discovery reads; a longer listing cannot be checked whole
+    max_listing: int = DEFAULT_MAX_LISTING  # samples discovery reads; a longer listing cannot be checked whole
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 
     @property
     def embedded(self) -> bool:
         return self.target is None
+
+    @property
+    def loopback(self) -> bool:
+        """A target on this machine (127.0.0.0/8, ::1, localhost) is the user's own server."""
+        return self.target is None or is_loopback_url(self.target)
 
     @property
     def request_budget(self) -> int | None:
@@ -80,11 +93,22 @@ class Settings:
 
     @property
     def pace(self) -> float | None:
-        """Requests per second, or None for no pacing (0 on the command line also means none)."""
+        """Requests per second, or None for no pacing (0 on the command line also means none); a
+        loopback target is unpaced unless asked: pacing protects other people's servers."""
         if self.rps is not None:
             return self.rps or None
-        return None if self.embedded else LIVE_RPS
+        return None if self.loopback else LIVE_RPS
 
     @property
     def deadline(self) -> float:
         return self.run_deadline if self.run_deadline is not None else self.profile.run_deadline_s
+
+
+def is_loopback_url(url: str) -> bool:
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

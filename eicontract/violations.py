@@ -44,3 +44,9 @@ class ContractViolation(AssertionError):
     def __init__(self, violations: list[Violation]) -> None:
         self.violations = violations
         super().__init__("\n".join(str(v) for v in violations))
+
+
+def expect_no_violations(violations: list[Violation]) -> None:
+    """The one way glue code fails a test: with the violations, for the reports."""
+    if violations:
+        raise ContractViolation(violations)

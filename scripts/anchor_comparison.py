@@ -3,7 +3,8 @@
     .venv/bin/python scripts/anchor_comparison.py [--workers 2] [--out reports/anchor-comparison.json]
 
 For each fault of the reference server it starts that server on loopback and runs exactly
-    schemathesis run contracts/openapi.yaml --url URL -H "x-api-key: $KEY" --seed 42 --generation-database none
+    eicontract openapi > openapi.json
+    schemathesis run openapi.json --url URL -H "x-api-key: $KEY" --seed 42 --generation-database none
 (the key, seed and database flags only make it reproducible). schemathesis passes the clean server,
 so a fault counts as caught when its exit status is 1. The JSON it writes sits beside the kill matrix
 (`eicontract mutants`) in docs/KILL-MATRIX.md.
@@ -20,16 +21,18 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+from eicontract.contract import contracts_dir
 from eicontract.server import FAULTS, ServerConfig, start_in_thread
 from eicontract.server.config import DEFAULT_API_KEY
 
 ROOT = Path(__file__).resolve().parents[1]
+OPENAPI = str(contracts_dir() / "openapi.yaml")  # the bundled contract, relative $refs intact
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 RUN_TIMEOUT_S = 900
 
 
 def command(url: str) -> list[str]:
-    return [SCHEMATHESIS, "run", "contracts/openapi.yaml", "--url", url, "-H", f"x-api-key: {DEFAULT_API_KEY}",
+    return [SCHEMATHESIS, "run", OPENAPI, "--url", url, "-H", f"x-api-key: {DEFAULT_API_KEY}",
             "--seed", "42", "--generation-database", "none"]
 
 

@@ -32,10 +32,12 @@ from bench.profiling import top_entries
 from bench.report import Figure, document, machine, now, splice, table
 from bench.serverproc import SCRIPTS, ServerProcess
 
-from eicontract.client import ApiClient
+from eicontract.contract import contracts_dir
+from eicontract.http.client import ApiClient
 from eicontract.settings import DEFAULT_SEED
 
 ROOT = Path(__file__).resolve().parents[1]
+OPENAPI = str(contracts_dir() / "openapi.yaml")  # the bundled contract, relative $refs intact
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 GATE_SAMPLES = 300  # the embedded server's default: the data the quick gate runs on
 SCALE_TIMEOUT_S = 900
@@ -134,7 +136,7 @@ def profile_checked(ctx: Context) -> None:
 # -- schemathesis on the same server --------------------------------------------------------
 
 def schemathesis_command(url: str, key: str, examples: int, *extra: str) -> list[str]:
-    return [SCHEMATHESIS, "run", "contracts/openapi.yaml", "--url", url, "-H", f"x-api-key: {key}",
+    return [SCHEMATHESIS, "run", OPENAPI, "--url", url, "-H", f"x-api-key: {key}",
             "--seed", "42", "--generation-database", "none", "-w", "1", "-n", str(examples), *extra]
 
 

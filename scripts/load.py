@@ -5,7 +5,7 @@
 
 N clients (threads, each its own connection) run paging sweeps, judged by the paging oracles
 against a reference listing read first, and classify -> job -> classify flows
-(eicontract.jobflow), all at once against one server process (scripts/bench/serverproc.py). Then
+(eicontract.drive.jobflow), all at once against one server process (scripts/bench/serverproc.py). Then
 the schemathesis negative phase runs against the same server, which counts its 5xx answers.
 Writes a JSON summary (--out). Exit 0: no errors, no inconsistent sweeps, every job finished,
 no 5xx; 1 otherwise; 2 when the load could not run. `--fault` proves it can fail.
@@ -28,13 +28,15 @@ from typing import Any
 from bench.report import machine, now, splice
 from bench.serverproc import ServerProcess
 
-from eicontract.client import ApiClient, Exchange
-from eicontract.jobflow import Flow, classify_until_result
+from eicontract.contract import contracts_dir
+from eicontract.drive.jobflow import Flow, classify_until_result
+from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles import paging
-from eicontract.sweeps import Sweep, sweep
 from eicontract.violations import Violation
 
 ROOT = Path(__file__).resolve().parents[1]
+OPENAPI = str(contracts_dir() / "openapi.yaml")  # the bundled contract, relative $refs intact
 SCHEMATHESIS = str(Path(sys.executable).with_name("schemathesis"))
 PROJECT_ID = 1
 PAGE_SIZES = (100, 37, 10, 250)
@@ -154,7 +156,7 @@ def client_run(url: str, key: str, reference: Reference, index: int, sweeps: int
 
 def negative_phase(server: ServerProcess, examples: int) -> dict[str, Any]:
     """schemathesis, negative data only, checking for server errors; the server counts the 5xx."""
-    command = [SCHEMATHESIS, "run", "contracts/openapi.yaml", "--url", server.url, "-H",
+    command = [SCHEMATHESIS, "run", OPENAPI, "--url", server.url, "-H",
                f"x-api-key: {server.api_key}", "-m", "negative", "--checks", "not_a_server_error",
                "--seed", "42", "--generation-database", "none", "-w", "1", "-n", str(examples)]
     server.reset()

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import yaml
 
-from eicontract import contracts
+from eicontract import contract
 from eicontract.drift.compare import Change, compare_documents
 from eicontract.drift.model import DocumentError
 from eicontract.drift.report import Report, known_keys, render_text
@@ -77,7 +77,7 @@ def load_document(source: str, transport: httpx.BaseTransport | None = None) -> 
 
 
 def build_report(args: argparse.Namespace, transport: httpx.BaseTransport | None = None) -> Report:
-    ours = contracts.bundled_openapi()
+    ours = contract.bundled_openapi()
     changes: list[Change] = []
     manifest: dict[str, Any] = {}
     try:

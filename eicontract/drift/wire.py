@@ -27,8 +27,8 @@ from typing import Any
 
 from eicontract.drift.compare import Area, Change, Kind, branch_label, covers, describe_types, join_path
 from eicontract.drift.model import Node, Operation, json_type, operations
-from eicontract.recording import EXCHANGES_GLOB
-from eicontract.recording import MANIFEST as MANIFEST_FILE
+from eicontract.http.recording import EXCHANGES_GLOB
+from eicontract.http.recording import MANIFEST as MANIFEST_FILE
 
 
 class RecordingError(ValueError):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eicontract.contracts import Strictness, validate
+from eicontract.contract import Strictness, validate
 from eicontract.violations import Violation
 
 MAX_ERRORS = 5  # the first few errors say enough; the rest are usually the same one repeated

@@ -14,7 +14,7 @@ from eicontract.reporting.html import render_html
 from eicontract.reporting.summary import build_summary
 
 if TYPE_CHECKING:
-    from eicontract.plugin import Recorder
+    from eicontract.reporting.record import Recorder
 
 SUMMARY_FILE = "summary.json"
 HTML_FILE = "report.html"

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from eicontract.clauses import CLAUSES
 
 if TYPE_CHECKING:
-    from eicontract.plugin import Recorder
+    from eicontract.reporting.record import Recorder
 
 # pytest exit statuses -> the gate's verdict
 _VERDICTS = {0: "pass", 1: "fail", 2: "interrupted", 3: "harness error", 4: "usage error", 5: "no tests ran"}

@@ -22,11 +22,11 @@ import time
 from typing import Any
 
 from bench.profiling import top_entries
-from eicontract.client import ApiClient
+from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.http.client import ApiClient
 from eicontract.oracles import filters, paging
 from eicontract.oracles.paging import PageRead
 from eicontract.oracles.schema import check_schema
-from eicontract.sweeps import Sweep, sweep
 
 PROJECT_ID = 1
 
@@ -42,7 +42,7 @@ class PageChecks:
 
 
 def streaming() -> bool:
-    """Whether sweep() can check pages as they arrive and keep them slim (eicontract.sweeps)."""
+    """Whether sweep() can check pages as they arrive and keep them slim (eicontract.drive.sweeps)."""
     return hasattr(paging, "slim_page") and "keep" in inspect.signature(sweep).parameters
 
 

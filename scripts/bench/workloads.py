@@ -14,10 +14,10 @@ from typing import Any
 
 import httpx
 
-from eicontract.client import API_KEY_HEADER, ApiClient
+from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.http.client import API_KEY_HEADER, ApiClient
 from eicontract.oracles import filters, paging
 from eicontract.oracles.schema import check_schema
-from eicontract.sweeps import Sweep, sweep
 from eicontract.violations import Violation
 
 PROJECT_ID = 1

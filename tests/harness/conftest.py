@@ -18,7 +18,7 @@ from hypothesis.errors import InvalidArgument
 # the plugin imports eicontract.reporting at session end and build_settings imports the server config.
 import eicontract.reporting
 import eicontract.server.config
-from eicontract import plugin
+from eicontract.pytest import hooks as plugin
 
 _PRELOADED = (eicontract.reporting, eicontract.server.config)
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 import httpx
 
-from eicontract.client import ApiClient
+from eicontract.http.client import ApiClient
 
 BASE = "http://127.0.0.1:4810/v1"
 KEY = "ei_" + "5ecret9Q" * 6  # long enough to be redacted, unlike anything else in a reply

@@ -6,11 +6,14 @@ import argparse
 import json
 import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import pytest
 
+import eicontract
 from eicontract import cli
 from eicontract.clauses import CLAUSES
+from eicontract.pytest.options import OPTIONS
 from eicontract.server import FAULTS
 
 SECRET = "ei_" + "cL1sEcret" * 5
@@ -57,12 +60,24 @@ def test_run_arguments_carry_the_safety_limits_and_the_recording_folder() -> Non
         assert flag_value(argv, flag) == [value]
 
 
-def test_run_arguments_point_at_the_contract_suite_of_this_repository() -> None:
+def test_run_arguments_point_at_the_suite_inside_the_package_not_at_a_checkout() -> None:
     argv = cli.pytest_arguments(run_args())
-    root = cli.repo_root()
-    assert argv[0] == str(root / "tests" / "contract")
-    assert flag_value(argv, "--rootdir") == [str(root)]
-    assert flag_value(argv, "-c") == [str(root / "pyproject.toml")]
+    package = Path(eicontract.__file__).resolve().parent
+    assert argv[0] == str(package / "suite")
+    assert flag_value(argv, "--rootdir") == [str(package.parent)]
+    assert flag_value(argv, "-c") == [str(package / "pytest" / "gate.ini")]
+    assert (package / "pytest" / "gate.ini").is_file()
+    assert not any("pyproject.toml" in word or "/tests/" in word for word in argv)
+
+
+def test_run_flags_are_the_option_table_and_nothing_else() -> None:
+    """One declaration: every plugin option is a `run` flag with the same help, and vice versa."""
+    run = next(a for a in cli.parser()._subparsers._group_actions[0].choices.values()  # type: ignore[union-attr]
+               if a.prog.endswith(" run"))
+    flags = {s: a for a in run._actions for s in a.option_strings if s.startswith("--")}
+    assert {o.flag for o in OPTIONS} == set(flags) - {"--help"}
+    for option in OPTIONS:
+        assert flags[option.flag].help == option.full_help
 
 
 def test_unset_options_are_left_to_the_plugin_defaults() -> None:

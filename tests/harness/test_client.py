@@ -1,21 +1,21 @@
-"""eicontract.client: requests on the wire, Exchanges that never raise, the key kept out of evidence."""
+"""eicontract.http.client: requests on the wire, Exchanges that never raise, the key kept out of evidence."""
 
 from __future__ import annotations
 
 import json
 import re
 import shlex
-from pathlib import Path
 
 import httpx
 import pytest
 import yaml
 
-from eicontract.client import API_KEY_HEADER, ApiClient, Exchange, curl_command
-from eicontract.redact import KEY_PLACEHOLDER, MASK
+from eicontract import contract
+from eicontract.http.client import API_KEY_HEADER, ApiClient, Exchange, curl_command
+from eicontract.http.redact import KEY_PLACEHOLDER, MASK
 from tests.harness.helpers import BASE, KEY, make_client, page_body
 
-OPENAPI = Path(__file__).resolve().parents[2] / "contracts" / "openapi.yaml"
+OPENAPI = contract.contracts_dir() / "openapi.yaml"
 
 
 class Recording:
@@ -47,7 +47,7 @@ def _assert_documented(request: httpx.Request) -> None:
     method = request.method.lower()
     path = request.url.path
     matches = [t for t, ops in _documented_paths().items() if method in ops and _openapi_pattern(t).match(path)]
-    assert matches, f"{request.method} {request.url.path} is not an operation of contracts/openapi.yaml"
+    assert matches, f"{request.method} {request.url.path} is not an operation of eicontract/contract/data/openapi.yaml"
 
 
 # --- the three operations on the wire ---------------------------------------------------------

@@ -1,6 +1,6 @@
 """The client under the run's guard: 429 retries, the budget, the breaker, and `--record`.
 
-The same guard also drives schemathesis' requests session (eicontract.guarded_session), tested
+The same guard also drives schemathesis' requests session (eicontract.http.session), tested
 here against a small loopback server, since requests has no MockTransport.
 """
 
@@ -16,11 +16,11 @@ import httpx
 import pytest
 import requests
 
-from eicontract.client import ApiClient
-from eicontract.guard import Guard, Limits, RunStopped, UndocumentedOperation
-from eicontract.guarded_session import guarded_session
-from eicontract.recording import MANIFEST, Recording
-from eicontract.redact import Redactor
+from eicontract.http.client import ApiClient
+from eicontract.http.guard import Guard, Limits, RunStopped, UndocumentedOperation
+from eicontract.http.recording import MANIFEST, Recording
+from eicontract.http.redact import Redactor
+from eicontract.http.session import guarded_session
 from tests.harness.helpers import BASE, KEY, FakeClock, page_body
 
 PAGE = "/api/1/classify/all/result/page"

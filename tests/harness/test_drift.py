@@ -15,19 +15,18 @@ from typing import Any
 import pytest
 import yaml
 
-from eicontract import cli, contracts
+from eicontract import cli, contract
 from eicontract.drift import command
 from eicontract.drift.compare import Area, Change, Kind, compare_documents
 from eicontract.drift.model import DocumentError, operations, to_node
 from eicontract.drift.report import Report, known_keys, render_text
 from eicontract.drift.wire import Exchange, RecordingError, compare_exchanges, load_exchanges
 
-EXCERPT = Path("/work/shared/reference/edge-impulse-openapi-excerpt.json")
+EXCERPT = Path(__file__).resolve().parents[1] / "data" / "edge-impulse-openapi-excerpt.json"
 RECORDED = Path(__file__).parent / "drift" / "recorded"
 PAGE_OP, CLASSIFY_OP, JOB_OP = ("GET /api/{projectId}/classify/all/result/page",
                                 "POST /api/{projectId}/classify/anomaly-gmm/v2/{blockId}/{sampleId}",
                                 "GET /api/{projectId}/jobs/{jobId}/status")
-needs_excerpt = pytest.mark.skipif(not EXCERPT.is_file(), reason="the vendor excerpt is not on this machine")
 
 
 # --- small synthetic documents ---------------------------------------------------------------------
@@ -100,7 +99,7 @@ def test_identical_documents_have_no_drift() -> None:
 
 
 def test_our_own_contract_against_itself_has_no_drift() -> None:
-    assert compare_documents(contracts.bundled_openapi(), contracts.bundled_openapi()) == []
+    assert compare_documents(contract.bundled_openapi(), contract.bundled_openapi()) == []
 
 
 # operations
@@ -350,7 +349,7 @@ def test_a_recursive_schema_stops_instead_of_looping() -> None:
 
 @pytest.fixture(scope="module")
 def excerpt_drift() -> list[Change]:
-    return compare_documents(contracts.bundled_openapi(), json.loads(EXCERPT.read_text(encoding="utf-8")))
+    return compare_documents(contract.bundled_openapi(), json.loads(EXCERPT.read_text(encoding="utf-8")))
 
 
 def _find(changes: list[Change], operation: str, area: Area, where: str) -> Change:
@@ -359,7 +358,6 @@ def _find(changes: list[Change], operation: str, area: Area, where: str) -> Chan
     return found[0]
 
 
-@needs_excerpt
 def test_excerpt_page_knows_only_limit_offset_variant_impulse_id(excerpt_drift: list[Change]) -> None:
     gone = {c.where for c in excerpt_drift
             if (c.operation, c.area, c.kind) == (PAGE_OP, Area.PARAMETER, Kind.REMOVED) and c.breaking}
@@ -370,13 +368,11 @@ def test_excerpt_page_knows_only_limit_offset_variant_impulse_id(excerpt_drift: 
     assert not [c for c in excerpt_drift if c.area == Area.PARAMETER and c.kind == Kind.ADDED]
 
 
-@needs_excerpt
 def test_excerpt_classify_lacks_truncate_structured_labels(excerpt_drift: list[Change]) -> None:
     change = _find(excerpt_drift, CLASSIFY_OP, Area.PARAMETER, "query truncateStructuredLabels")
     assert (change.kind, change.breaking) == (Kind.REMOVED, True)
 
 
-@needs_excerpt
 def test_excerpt_declares_only_200(excerpt_drift: list[Change]) -> None:
     for operation in (PAGE_OP, CLASSIFY_OP, JOB_OP):
         statuses = {c.where for c in excerpt_drift if c.operation == operation and c.area == Area.RESPONSE
@@ -387,7 +383,6 @@ def test_excerpt_declares_only_200(excerpt_drift: list[Change]) -> None:
         assert (envelope.kind, envelope.breaking) == (Kind.REMOVED, False)
 
 
-@needs_excerpt
 def test_excerpt_requires_primary_version_without_defining_it(excerpt_drift: list[Change]) -> None:
     for operation, where in ((PAGE_OP, "200 <ClassifyJobResponsePage>.result[].classifications[]"),
                              (CLASSIFY_OP, "200 <ClassifySampleResponse>.classifications[]")):
@@ -395,7 +390,6 @@ def test_excerpt_requires_primary_version_without_defining_it(excerpt_drift: lis
         assert (change.before, change.after) == ("optional boolean", "required, never defined")
 
 
-@needs_excerpt
 def test_excerpt_lacks_the_fields_the_newer_client_and_the_seed_add(excerpt_drift: list[Change]) -> None:
     page = "200 <ClassifyJobResponsePage>"
     for where in (f"{page}.totalCount", f"{page}.result[].sample.datastreams", f"{page}.result[].sample.videoUrl",
@@ -405,7 +399,6 @@ def test_excerpt_lacks_the_fields_the_newer_client_and_the_seed_add(excerpt_drif
         assert (change.kind, change.breaking) == (Kind.REMOVED, False), where
 
 
-@needs_excerpt
 def test_excerpt_learn_block_type_has_fewer_values(excerpt_drift: list[Change]) -> None:
     change = _find(excerpt_drift, CLASSIFY_OP, Area.ENUM,
                    "200 <ClassifySampleResponse>.classifications[].learnBlock.type")
@@ -413,7 +406,6 @@ def test_excerpt_learn_block_type_has_fewer_values(excerpt_drift: list[Change]) 
         Kind.REMOVED, '["keras-anomaly", "keras-freeform", "vlm"]', False)
 
 
-@needs_excerpt
 def test_excerpt_breaking_drift_is_only_what_api_facts_names(excerpt_drift: list[Change]) -> None:
     """Parameters and statuses the excerpt lacks, and its `success: boolean` where ours is true."""
     for change in (c for c in excerpt_drift if c.breaking):
@@ -434,16 +426,16 @@ def classify_exchange(body: Any, status: int = 200) -> Exchange:
 
 
 def wire(*exchanges: Exchange) -> list[Change]:
-    return compare_exchanges(contracts.bundled_openapi(), exchanges)
+    return compare_exchanges(contract.bundled_openapi(), exchanges)
 
 
 def page_body() -> dict[str, Any]:
-    body: dict[str, Any] = copy.deepcopy(contracts.example("page.json"))
+    body: dict[str, Any] = copy.deepcopy(contract.example("page.json"))
     return body
 
 
 def test_documented_bodies_have_no_wire_drift() -> None:
-    assert wire(page_exchange(page_body()), classify_exchange(contracts.example("classify-result.json")),
+    assert wire(page_exchange(page_body()), classify_exchange(contract.example("classify-result.json")),
                 classify_exchange({"success": True, "id": 7}),
                 classify_exchange({"success": False, "error": "no such sample"}, 404),
                 Exchange(None, "GET", "/api/1/jobs/5/status", 200, {"success": False, "error": "no such job"})) == []
@@ -630,7 +622,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, s
 
 
 def write_contract_copy(path: Path, as_yaml: bool = False) -> Path:
-    ours = contracts.bundled_openapi()
+    ours = contract.bundled_openapi()
     path.write_text(yaml.safe_dump(ours) if as_yaml else json.dumps(ours), encoding="utf-8")
     return path
 
@@ -646,7 +638,6 @@ def test_cli_exits_0_without_drift(capsys: pytest.CaptureFixture[str], tmp_path:
     assert code == 0 and "0 differences, 0 breaking" in out
 
 
-@needs_excerpt
 def test_cli_exits_1_on_breaking_drift_and_writes_json(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     out_file = tmp_path / "reports" / "drift.json"
     code, out, _ = run_cli(capsys, "--against", str(EXCERPT), "--json", "--output", str(out_file))
@@ -658,7 +649,6 @@ def test_cli_exits_1_on_breaking_drift_and_writes_json(capsys: pytest.CaptureFix
         printed["changes"][0])
 
 
-@needs_excerpt
 def test_cli_baseline_accepts_known_drift(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     baseline = tmp_path / "baseline.json"
     assert run_cli(capsys, "--against", str(EXCERPT), "--output", str(baseline))[0] == 1
@@ -708,7 +698,7 @@ class _Handler(http.server.BaseHTTPRequestHandler):
         if self.path != "/openapi.json":
             self.send_error(404)
             return
-        payload = json.dumps(contracts.bundled_openapi()).encode()
+        payload = json.dumps(contract.bundled_openapi()).encode()
         self.send_response(200)
         self.send_header("content-type", "application/json")
         self.send_header("content-length", str(len(payload)))

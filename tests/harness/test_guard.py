@@ -1,4 +1,4 @@
-"""eicontract.guard: the three operations only, budget, pace, deadline, 429 and the breaker.
+"""eicontract.http.guard: the three operations only, budget, pace, deadline, 429 and the breaker.
 
 A fake clock and a fake sleep make every timing exact: nothing here waits for real.
 """
@@ -9,7 +9,7 @@ from email.utils import formatdate
 
 import pytest
 
-from eicontract.guard import (
+from eicontract.http.guard import (
     Guard,
     Limits,
     RunStopped,

@@ -1,4 +1,4 @@
-"""eicontract.jobflow: classify until there is a result, bounded by a deadline, on a fake clock."""
+"""eicontract.drive.jobflow: classify until there is a result, bounded by a deadline, on a fake clock."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eicontract.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
 from eicontract.oracles.jobs import POLL_BASE_S, POLL_CAP_S
 from tests.harness.helpers import FakeClock, make_client
 

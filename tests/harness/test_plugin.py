@@ -1,4 +1,4 @@
-"""eicontract.plugin through pytester: options -> Settings, --clause, clause outcomes, redaction.
+"""eicontract.pytest.hooks through pytester: options -> Settings, --clause, clause outcomes, redaction.
 
 Each run is an in-process pytester run of a tiny test file that uses only `@pytest.mark.clause`
 and `expect_no_violations` (never the `target` fixture, which starts a server). The run's Settings
@@ -15,7 +15,7 @@ from xml.etree import ElementTree
 import pytest
 
 from eicontract.clauses import CLAUSES
-from eicontract.redact import MASK
+from eicontract.http.redact import MASK
 from eicontract.server import FAULTS
 from eicontract.settings import DEFAULT_SEED
 
@@ -28,7 +28,7 @@ import os
 
 import pytest
 
-from eicontract.plugin import expect_no_violations
+from eicontract.violations import expect_no_violations
 from eicontract.violations import Violation
 
 
@@ -66,7 +66,7 @@ class Gate:
 
     def run(self, *args: str, source: str = CLAUSE_TESTS) -> pytest.RunResult:
         self.pytester.makepyfile(test_gate=source)
-        return self.pytester.runpytest("-p", "eicontract.plugin", "--report-dir", str(self.reports), *args)
+        return self.pytester.runpytest("--report-dir", str(self.reports), *args)
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.reports / "summary.json").read_text(encoding="utf-8"))
@@ -279,7 +279,7 @@ import os
 
 import pytest
 
-from eicontract.plugin import expect_no_violations
+from eicontract.violations import expect_no_violations
 from eicontract.violations import Violation
 
 

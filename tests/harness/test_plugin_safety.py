@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import pytest
 
-from eicontract.plugin import limits_for
+from eicontract.pytest.hooks import limits_for
 from eicontract.settings import LIVE_RPS, PROFILE_TABLE, Settings
 from tests.harness.test_plugin import Gate
 
@@ -18,8 +18,8 @@ STOPPING_TESTS = """
 import pytest
 from hypothesis import given, strategies as st
 
-from eicontract.guard import RunStopped
-from eicontract.plugin import expect_no_violations
+from eicontract.http.guard import RunStopped
+from eicontract.violations import expect_no_violations
 
 
 @pytest.mark.clause("PAGE-LIMIT")
@@ -47,8 +47,8 @@ def test_never_reached():
 STOP_IN_SETUP = """
 import pytest
 
-from eicontract.guard import RunStopped
-from eicontract.plugin import expect_no_violations
+from eicontract.http.guard import RunStopped
+from eicontract.violations import expect_no_violations
 
 
 @pytest.fixture
@@ -97,13 +97,27 @@ def test_the_embedded_server_has_no_budget_and_no_pace_by_default(gate: Gate) ->
 
 
 @pytest.mark.parametrize("profile", ["quick", "thorough"])
-def test_a_live_target_gets_the_profiles_budget_and_is_paced(gate: Gate, clean_env: pytest.MonkeyPatch,
-                                                             profile: str) -> None:
+def test_a_loopback_target_gets_the_profiles_budget_unpaced(gate: Gate, clean_env: pytest.MonkeyPatch,
+                                                            profile: str) -> None:
     clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
     gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", "--profile", profile,
              source=STOPPING_TESTS)
     requests = gate.summary()["requests"]
-    assert (requests["budget"], requests["rps"]) == (PROFILE_TABLE[profile].max_requests, LIVE_RPS)
+    assert (requests["budget"], requests["rps"]) == (PROFILE_TABLE[profile].max_requests, None)
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:4810/v1", "http://127.9.9.9/v1", "http://localhost:80/v1",
+                                 "http://[::1]:4810/v1", "http://LOCALHOST/v1"])
+def test_a_loopback_target_is_unpaced_unless_asked(url: str) -> None:
+    assert Settings(target=url, api_key="k", project_id=1).pace is None
+    assert Settings(target=url, api_key="k", project_id=1, rps=4).pace == 4
+
+
+@pytest.mark.parametrize("url", ["https://studio.edgeimpulse.com/v1", "http://10.0.0.1/v1", "http://128.0.0.1/v1",
+                                 "http://localhost.example/v1"])
+def test_every_other_host_keeps_the_live_pace(url: str) -> None:
+    settings = Settings(target=url, api_key="k", project_id=1)
+    assert (settings.pace, settings.request_budget) == (LIVE_RPS, PROFILE_TABLE["quick"].max_requests)
 
 
 def test_xdist_workers_share_budget_and_pace() -> None:

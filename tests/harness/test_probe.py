@@ -1,4 +1,4 @@
-"""eicontract.probe.unusable: which first answers make a target untestable (exit 2), and which
+"""eicontract.drive.probe.unusable: which first answers make a target untestable (exit 2), and which
 leave the judging to the oracles."""
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from eicontract.client import Exchange
-from eicontract.probe import unusable
+from eicontract.drive.probe import unusable
+from eicontract.http.client import Exchange
 from eicontract.reporting import SUMMARY_FILE, run_notes
 
 URL = "http://127.0.0.1:1/v1/api/1/classify/all/result/page?limit=1"

@@ -1,10 +1,10 @@
-"""eicontract.redact: every occurrence of every secret is masked, in text and nested data."""
+"""eicontract.http.redact: every occurrence of every secret is masked, in text and nested data."""
 
 from __future__ import annotations
 
 import pytest
 
-from eicontract.redact import MASK, Redactor
+from eicontract.http.redact import MASK, Redactor
 
 SECRET = "ei_0123456789abcdef"
 OTHER = "tok-ZYXWVUTSRQ"

@@ -12,11 +12,11 @@ from typing import Any
 import pytest
 
 from eicontract.clauses import CLAUSES
-from eicontract.client import curl_command
-from eicontract.plugin import Recorder
-from eicontract.redact import MASK, Redactor
+from eicontract.http.client import curl_command
+from eicontract.http.redact import MASK, Redactor
 from eicontract.reporting import HTML_FILE, SUMMARY_FILE, write_reports
 from eicontract.reporting.html import render_html
+from eicontract.reporting.record import Recorder
 from eicontract.reporting.summary import build_summary
 from eicontract.settings import PROFILE_TABLE, Settings
 from eicontract.violations import Observation

@@ -1,4 +1,4 @@
-"""eicontract.sweeps: read a listing page by page, stepping by what each page returned."""
+"""eicontract.drive.sweeps: read a listing page by page, stepping by what each page returned."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eicontract.sweeps import sweep
+from eicontract.drive.sweeps import sweep
 from tests.harness.helpers import make_client, page_body
 
 Reply = Callable[[int, int], httpx.Response]

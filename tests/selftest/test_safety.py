@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from eicontract.guard import operation_of, path_under
+from eicontract.http.guard import operation_of, path_under
 from eicontract.server import RunningServer, ServerConfig, start_in_thread
 from eicontract.server.chaos import ChaosConfig, ChaosProxy
 from eicontract.server.config import DEFAULT_API_KEY

@@ -11,7 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from eicontract.client import ApiClient, Exchange
+from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.jobs import classify_kind, next_poll_delay
 
 MAX_CALLS_AFTER_FINISH = 3

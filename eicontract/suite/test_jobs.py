@@ -14,10 +14,10 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
-from eicontract.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
 from eicontract.oracles import jobs
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.violations import Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)

@@ -12,11 +12,11 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 from openapi_spec_validator.readers import read_from_filename
 
-from eicontract import contracts
-from eicontract.contracts import Strictness
+from eicontract import contract
+from eicontract.contract import Strictness
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "reference"
-VENDOR_EXCERPT = SHARED / "edge-impulse-openapi-excerpt.json"
+DATA = Path(__file__).resolve().parents[1] / "data"  # vendored copies of shared/ (tests/data/README.md)
+VENDOR_EXCERPT = DATA / "edge-impulse-openapi-excerpt.json"
 
 # The page query parameters under their wire names, in the order of API-FACTS.md's table
 # (which lists the seed's descriptions in the seed's order, plus the client-only `category`).
@@ -46,14 +46,14 @@ def _parameters(doc: dict[str, Any], op: dict[str, Any]) -> dict[str, dict[str, 
 
 
 def test_openapi_file_passes_the_spec_validator() -> None:
-    spec, base_uri = read_from_filename(str(contracts.contracts_dir() / "openapi.yaml"))
+    spec, base_uri = read_from_filename(str(contract.contracts_dir() / "openapi.yaml"))
     assert spec["openapi"].startswith("3.1")
     validate_openapi(spec, base_uri=base_uri)
 
 
 @pytest.mark.parametrize("strictness", list(Strictness))
 def test_bundled_openapi_passes_the_spec_validator(strictness: Strictness) -> None:
-    validate_openapi(contracts.bundled_openapi(strictness))
+    validate_openapi(contract.bundled_openapi(strictness))
 
 
 def _refs(node: Any) -> list[str]:
@@ -73,7 +73,7 @@ def _resolve_pointer(doc: Any, pointer: str) -> Any:
 
 
 def test_every_ref_of_the_bundled_document_resolves() -> None:
-    doc = contracts.bundled_openapi()
+    doc = contract.bundled_openapi()
     refs = _refs(doc)
     assert len(refs) > 30
     for ref in refs:
@@ -82,22 +82,22 @@ def test_every_ref_of_the_bundled_document_resolves() -> None:
 
 
 def test_every_ref_of_every_schema_file_resolves() -> None:
-    registry = contracts.registry()
-    for name, schema in contracts.raw_schemas().items():
-        resolver = registry.resolver(base_uri=contracts.SCHEMA_BASE + name)
+    registry = contract.registry()
+    for name, schema in contract.raw_schemas().items():
+        resolver = registry.resolver(base_uri=contract.SCHEMA_BASE + name)
         for ref in _refs(schema):
             resolver.lookup(ref)  # raises Unresolvable
 
 
 def test_every_schema_file_is_a_valid_2020_12_schema_with_provenance() -> None:
-    for name, schema in contracts.raw_schemas().items():
+    for name, schema in contract.raw_schemas().items():
         jsonschema.Draft202012Validator.check_schema(schema)
         assert schema["$id"].endswith(name)
         assert schema["x-provenance"], f"{name} must say where it comes from"
 
 
 def test_page_parameters_use_every_wire_name_with_types() -> None:
-    doc = contracts.openapi_document()
+    doc = contract.openapi_document()
     params = _parameters(doc, _operation(doc, "getClassifyJobResultPage"))
     assert [n for n in params if n != "projectId"] == PAGE_WIRE_NAMES
     assert params["signatureValidity"]["schema"]["enum"] == ["both", "valid", "invalid"]
@@ -111,7 +111,7 @@ def test_page_parameters_use_every_wire_name_with_types() -> None:
 
 
 def test_classify_parameters_and_auth() -> None:
-    doc = contracts.openapi_document()
+    doc = contract.openapi_document()
     params = _parameters(doc, _operation(doc, "classifySampleByLearnBlockV2"))
     assert set(params) == {"projectId", "blockId", "sampleId", "variant", "truncateStructuredLabels"}
     assert doc["components"]["securitySchemes"]["ApiKeyAuthentication"] == {
@@ -122,7 +122,7 @@ def test_classify_parameters_and_auth() -> None:
 
 
 def test_every_operation_documents_the_failure_envelope() -> None:
-    doc = contracts.bundled_openapi()
+    doc = contract.bundled_openapi()
     for operation_id in ("classifySampleByLearnBlockV2", "getJobStatus", "getClassifyJobResultPage"):
         op = _operation(doc, operation_id)
         assert set(op["responses"]) == {"200", "400", "401", "404"}
@@ -134,17 +134,15 @@ def test_every_operation_documents_the_failure_envelope() -> None:
 @pytest.mark.parametrize("strictness", list(Strictness))
 @pytest.mark.parametrize("example", sorted(EXAMPLE_SCHEMAS))
 def test_documented_examples_validate(example: str, strictness: Strictness) -> None:
-    body = contracts.example(example)
-    assert contracts.validate(body, EXAMPLE_SCHEMAS[example], strictness) == []
+    body = contract.example(example)
+    assert contract.validate(body, EXAMPLE_SCHEMAS[example], strictness) == []
 
 
 def test_examples_are_the_seed_text_verbatim() -> None:
-    seeds = Path(__file__).resolve().parents[2].parent / "shared" / "seeds"
-    if not seeds.is_dir():
-        pytest.skip("shared/seeds is not beside this checkout")
+    seeds = DATA / "seeds"
     texts = "".join(p.read_text() for p in seeds.glob("*.txt"))
     for name in EXAMPLE_SCHEMAS:
-        raw = (contracts.contracts_dir() / "examples" / name).read_text().rstrip("\n")
+        raw = (contract.contracts_dir() / "examples" / name).read_text().rstrip("\n")
         assert raw in texts, name
 
 
@@ -157,22 +155,21 @@ def _vendor_errors(schema_name: str, body: Any) -> list[tuple[str, str]]:
     )
 
 
-@pytest.mark.skipif(not VENDOR_EXCERPT.is_file(), reason="shared/reference is not beside this checkout")
 def test_where_the_seed_examples_break_the_vendor_schemas() -> None:
     """The vendor excerpt requires ImpulseLearnBlock.primaryVersion (without even defining it);
     the seed examples don't carry it. That is the ONLY place they break the vendor's types."""
     missing = "'primaryVersion' is a required property"
-    assert _vendor_errors("ClassifySampleResponse", contracts.example("classify-result.json")) == [
+    assert _vendor_errors("ClassifySampleResponse", contract.example("classify-result.json")) == [
         ("classifications/0/learnBlock", missing)
     ]
-    assert _vendor_errors("ClassifyJobResponsePage", contracts.example("page.json")) == [
+    assert _vendor_errors("ClassifyJobResponsePage", contract.example("page.json")) == [
         ("result/0/classifications/0/learnBlock", missing)
     ]
 
 
 def test_where_the_seed_examples_break_the_semantic_contract() -> None:
     """Placeholders of the docs generator that a real reply must not copy."""
-    classify, page = contracts.example("classify-result.json"), contracts.example("page.json")
+    classify, page = contract.example("classify-result.json"), contract.example("page.json")
     # success: true together with an error text: the ENVELOPE-ERROR clause forbids this on the wire
     assert (classify["success"], classify["error"]) == (True, "text")
     assert (page["success"], page["error"]) == (True, "text")
@@ -181,7 +178,7 @@ def test_where_the_seed_examples_break_the_semantic_contract() -> None:
 
 
 def test_seed_metadata_examples_include_malformed_json() -> None:
-    items = contracts.example("metadata-filters.json")
+    items = contract.example("metadata-filters.json")
     assert len(items) == 5
     broken = []
     for text in items:
@@ -195,10 +192,10 @@ def test_seed_metadata_examples_include_malformed_json() -> None:
 
 
 def test_strict_rejects_unknown_properties_lenient_allows_them() -> None:
-    body = contracts.example("page.json")
+    body = contract.example("page.json")
     body["result"][0]["sample"]["brandNewField"] = 1
-    assert contracts.validate(body, "page", Strictness.LENIENT) == []
-    errors = contracts.validate(body, "page", Strictness.STRICT)
+    assert contract.validate(body, "page", Strictness.LENIENT) == []
+    errors = contract.validate(body, "page", Strictness.STRICT)
     assert [e.path for e in errors] == ["/result/0/sample"]
     assert "brandNewField" in errors[0].message
 
@@ -213,28 +210,28 @@ def test_strict_rejects_unknown_properties_lenient_allows_them() -> None:
     ],
 )
 def test_a_dropped_required_field_is_caught(schema: str, example: str, path: list[Any], field: str) -> None:
-    body = contracts.example(example)
+    body = contract.example(example)
     node = body
     for part in path:
         node = node[part]
     del node[field]
-    errors = contracts.validate(body, schema)
+    errors = contract.validate(body, schema)
     assert len(errors) == 1 and field in errors[0].message
 
 
 def test_wrong_types_bad_dates_and_enum_values_are_caught() -> None:
-    body = contracts.example("page.json")
+    body = contract.example("page.json")
     body["result"][0]["sample"]["added"] = "yesterday"
     body["result"][0]["sample"]["chartType"] = "hologram"
     body["predictions"][0]["startMs"] = "1"
-    paths = sorted(e.path for e in contracts.validate(body, "page"))
+    paths = sorted(e.path for e in contract.validate(body, "page"))
     assert paths == ["/predictions/0/startMs", "/result/0/sample/added", "/result/0/sample/chartType"]
 
 
 def test_the_response_unions_accept_jobs_and_failures_but_not_half_of_each() -> None:
-    assert contracts.validate({"success": True, "id": 7}, "classify-response") == []
-    assert contracts.validate({"success": False, "error": "no such sample"}, "classify-response") == []
-    assert contracts.validate({"success": False, "error": "nope"}, "page-response") == []
-    assert contracts.validate({"success": True}, "classify-response") != []
-    assert contracts.validate({"success": False, "error": ""}, "job-status-response") != []
-    assert contracts.validate({"success": True, "result": []}, "page-response") != []
+    assert contract.validate({"success": True, "id": 7}, "classify-response") == []
+    assert contract.validate({"success": False, "error": "no such sample"}, "classify-response") == []
+    assert contract.validate({"success": False, "error": "nope"}, "page-response") == []
+    assert contract.validate({"success": True}, "classify-response") != []
+    assert contract.validate({"success": False, "error": ""}, "job-status-response") != []
+    assert contract.validate({"success": True, "result": []}, "page-response") != []

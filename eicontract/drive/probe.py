@@ -8,7 +8,7 @@ Pure: an `Exchange` in, a reason (or None) out.
 
 from __future__ import annotations
 
-from eicontract.client import Exchange
+from eicontract.http.client import Exchange
 
 _SHOWN = 60  # characters of a non-JSON body quoted in the reason
 

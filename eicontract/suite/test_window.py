@@ -9,11 +9,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eicontract.jobflow import classify_until_result
+from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles.schema import check_schema
 from eicontract.oracles.window import check_result_windows
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.violations import Observation, Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Observation, Violation, expect_no_violations
 
 
 @pytest.mark.clause("WINDOW-COUNT", "WINDOW-LABELS", "WINDOW-PROBS", "WINDOW-ANOMALY", "SCHEMA-RESPONSE")

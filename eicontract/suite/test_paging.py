@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.sweeps import sweep
 from eicontract.oracles import paging
 from eicontract.oracles.schema import check_schema
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.sweeps import sweep
-from eicontract.violations import Observation, Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Observation, Violation, expect_no_violations
 
 BAD_NUMBERS = ("-1", "-100", "1.5", "abc", "", "1e3", "0x10", " 5")
 

@@ -14,8 +14,8 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 from requests.adapters import HTTPAdapter
 
-from eicontract.guard import Guard, path_under
-from eicontract.recording import Recording
+from eicontract.http.guard import Guard, path_under
+from eicontract.http.recording import Recording
 
 
 class GuardedAdapter(HTTPAdapter):

@@ -10,11 +10,11 @@ from typing import Any
 
 import pytest
 
-from eicontract.client import Exchange
+from eicontract.http.client import Exchange
 from eicontract.oracles.envelope import check_auth_rejected
 from eicontract.oracles.jobs import classify_kind
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.violations import Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Violation, expect_no_violations
 
 KEYS = ("missing", "wrong")
 

@@ -1,4 +1,4 @@
-"""Clause group 1: schema conformance (schemathesis, from contracts/openapi.yaml) and auth.
+"""Clause group 1: schema conformance (schemathesis, from eicontract/contract/data/openapi.yaml) and auth.
 
 Positive cases hit real data: the project id is the target's and sample/block ids are mapped
 onto ones the listing holds, so the documented success bodies are what gets validated.
@@ -28,12 +28,13 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from eicontract import contracts
-from eicontract.client import curl_command
-from eicontract.guard import operation_of
+from eicontract import contract
+from eicontract.http.client import curl_command
+from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
-from eicontract.plugin import Target, current_settings, expect_no_violations
-from eicontract.violations import Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.pytest.hooks import current_settings
+from eicontract.violations import Violation, expect_no_violations
 
 _SETTINGS = current_settings()
 
@@ -69,7 +70,7 @@ def _really_negative(case: Any) -> bool:
 
 def _load(mode: GenerationMode) -> Any:
     config = schemathesis.Config.from_dict({"seed": _SETTINGS.seed})
-    schema = schemathesis.openapi.from_dict(contracts.bundled_openapi(), config=config)
+    schema = schemathesis.openapi.from_dict(contract.bundled_openapi(), config=config)
     schema.config.generation.update(modes=[mode], max_examples=_SETTINGS.profile.schema_examples,
                                     database="none")
     # the examples phase sends the documented (valid) examples: meaningless in negative mode

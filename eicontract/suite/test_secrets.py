@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from eicontract.oracles.envelope import check_key_not_echoed
-from eicontract.plugin import Target, expect_no_violations
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import expect_no_violations
 
 UNKNOWN = 2**31 - 9
 

@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from eicontract import contracts
-from eicontract.contracts import Strictness
+from eicontract import contract
+from eicontract.contract import Strictness
 
 EXAMPLES = {"page.json": "page", "classify-result.json": "classify-result"}
 RESPONSES = {"page.json": "page-response", "classify-result.json": "classify-response"}
@@ -37,17 +37,17 @@ def _agree(body: Any, schema: str, strictness: Strictness) -> bool:
 
     The two validators agree exactly, except on NaN and Infinity (not JSON), which only the
     compiled one refuses: validate() then asks the pure-Python one, so its answer is unchanged."""
-    slow = contracts.validate_slow(body, schema, strictness)
-    fast = contracts.conforms(body, schema, strictness)
+    slow = contract.validate_slow(body, schema, strictness)
+    fast = contract.conforms(body, schema, strictness)
     assert not (fast and slow), f"compiled says valid, pure-Python says {slow}"
     if not _non_finite(body):
         assert fast == (slow == []), "compiled says invalid, pure-Python says valid"
-    assert contracts.validate(body, schema, strictness) == slow
+    assert contract.validate(body, schema, strictness) == slow
     return slow == []
 
 
 def _page() -> dict[str, Any]:
-    body = contracts.example("page.json")
+    body = contract.example("page.json")
     del body["error"]  # the documented example carries error: "text" next to success: true
     return dict(body)
 
@@ -89,8 +89,8 @@ DATES = [
 @pytest.mark.parametrize("strictness", BOTH)
 @pytest.mark.parametrize("example", sorted(EXAMPLES))
 def test_documented_examples_agree(example: str, strictness: Strictness) -> None:
-    _agree(contracts.example(example), EXAMPLES[example], strictness)
-    _agree(contracts.example(example), RESPONSES[example], strictness)
+    _agree(contract.example(example), EXAMPLES[example], strictness)
+    _agree(contract.example(example), RESPONSES[example], strictness)
 
 
 @pytest.mark.parametrize("strictness", BOTH)
@@ -149,16 +149,16 @@ def test_response_unions_agree(body: Any, strictness: Strictness) -> None:
 def test_a_value_the_compiled_validator_cannot_take_goes_to_the_slow_path() -> None:
     body = _page()
     body["result"][0]["sample"]["label"] = object()
-    assert contracts.conforms(body, "page") is False
-    assert [e.path for e in contracts.validate(body, "page")] == ["/result/0/sample/label"]
+    assert contract.conforms(body, "page") is False
+    assert [e.path for e in contract.validate(body, "page")] == ["/result/0/sample/label"]
 
 
 def test_a_conforming_body_never_reaches_the_slow_path(monkeypatch: pytest.MonkeyPatch) -> None:
     def refuse(*_: object) -> None:
         raise AssertionError("the slow path ran for a conforming body")
 
-    monkeypatch.setattr(contracts, "validate_slow", refuse)
-    assert contracts.validate(_page(), "page") == []
+    monkeypatch.setattr(contract, "validate_slow", refuse)
+    assert contract.validate(_page(), "page") == []
 
 
 JSON_LEAF = st.one_of(
@@ -185,7 +185,7 @@ def _paths(node: Any, prefix: tuple[Any, ...] = ()) -> list[tuple[Any, ...]]:
 @given(data=st.data(), example=st.sampled_from(sorted(EXAMPLES)), strictness=st.sampled_from(BOTH))
 def test_random_changes_agree(data: st.DataObject, example: str, strictness: Strictness) -> None:
     """One random leaf or subtree replaced, removed or added, anywhere in an example."""
-    body = contracts.example(example)
+    body = contract.example(example)
     path = data.draw(st.sampled_from(_paths(body)[1:]), label="path")
     node = body
     for part in path[:-1]:

@@ -14,7 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from eicontract.client import ApiClient, Exchange
+from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
 
 

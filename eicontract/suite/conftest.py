@@ -1,6 +1,6 @@
 """The contract suite: every test here is glue between an oracle and the target.
 
-Fixtures: `target` (eicontract.plugin) is the server under test; `dataset` is its full listing,
+Fixtures: `target` (eicontract.pytest.hooks) is the server under test; `dataset` is its full listing,
 read once per session, from which every property draws its sample ids, blocks and filter values.
 A listing with nothing to draw from ends the run (exit 2, with the reason) rather than failing
 every clause: no clause can be judged without it.
@@ -10,22 +10,32 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, NoReturn
 
 import hypothesis
 import pytest
 
-from eicontract.plugin import Recorder, Target
-from eicontract.probe import unusable
+from eicontract.drive.probe import unusable
+from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.pytest.fixtures import Target
+from eicontract.pytest.plugin import activate
+from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
-from eicontract.sweeps import Sweep, sweep
 
 ANOMALY_TYPES = {"anomaly", "anomaly-gmm", "keras-anomaly", "keras-visual-anomaly"}
 
 
+SUITE = Path(__file__).resolve().parent
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    activate(config)  # the suite collected by a path the plugin did not recognise: still the gate
+
+
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
-        if "tests/contract/" in item.nodeid.replace("\\", "/"):
+        if SUITE in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.contract)
 
 

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 
-from eicontract.jobflow import classify_until_result
+from eicontract.drive.jobflow import classify_until_result
+from eicontract.drive.sweeps import sweep
 from eicontract.oracles import options
 from eicontract.oracles.envelope import check_failure, check_success_envelope
 from eicontract.oracles.filters import index_samples
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.sweeps import sweep
-from eicontract.violations import Observation, Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Observation, Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_VARIANTS = ("int4", "float64")

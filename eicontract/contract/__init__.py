@@ -1,4 +1,5 @@
-"""The contract as data: load contracts/ (OpenAPI + JSON Schemas + examples) and validate bodies.
+"""The contract as data: load the bundled contract (OpenAPI, JSON Schemas, examples in
+`eicontract/contract/data/`, package data) and validate bodies.
 
 The JSON Schema files are the single source of truth. `openapi.yaml` points at them with
 relative `$ref`s; `bundled_openapi()` inlines them under `components/schemas` so that tools that
@@ -24,6 +25,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from functools import cache
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -42,12 +44,11 @@ class Strictness(StrEnum):
 
 
 def contracts_dir() -> Path:
-    """contracts/ beside the package (a source checkout or an editable install)."""
-    here = Path(__file__).resolve().parent
-    for candidate in (here / "_contracts", here.parent / "contracts"):
-        if (candidate / "openapi.yaml").is_file():
-            return candidate
-    raise FileNotFoundError(f"contracts/ not found next to {here}")
+    """The contract's data, shipped inside the package (wheel, editable install or checkout alike)."""
+    folder = Path(str(resources.files("eicontract.contract").joinpath("data")))
+    if not (folder / "openapi.yaml").is_file():
+        raise FileNotFoundError(f"the contract data is missing from the installed package ({folder})")
+    return folder
 
 
 def _read_json(path: Path) -> Any:

@@ -18,9 +18,9 @@ from urllib.parse import urlencode
 
 import httpx
 
-from eicontract.guard import Guard
-from eicontract.recording import Recording
-from eicontract.redact import KEY_PLACEHOLDER, Redactor
+from eicontract.http.guard import Guard
+from eicontract.http.recording import Recording
+from eicontract.http.redact import KEY_PLACEHOLDER, Redactor
 
 API_KEY_HEADER = "x-api-key"
 _KEEP_TEXT = 2000  # characters of a non-JSON body kept as evidence

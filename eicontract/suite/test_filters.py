@@ -13,11 +13,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.oracles import filters
 from eicontract.oracles.paging import page_ids
-from eicontract.plugin import Target, expect_no_violations
-from eicontract.sweeps import Sweep, sweep
-from eicontract.violations import Observation, Violation
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Observation, Violation, expect_no_violations
 
 # Values no reading can parse: a server must answer each with an error, never a listing.
 MALFORMED = [

@@ -18,7 +18,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from eicontract.redact import Redactor
+from eicontract.http.redact import Redactor
 
 EXCHANGES_GLOB = "exchanges*.jsonl"
 MANIFEST = "manifest.json"

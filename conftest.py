@@ -1,3 +1,0 @@
-"""Registers the eicontract pytest plugin for every run in this repository."""
-
-pytest_plugins = ["eicontract.plugin"]

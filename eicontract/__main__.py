@@ -1,0 +1,7 @@
+"""`python -m eicontract ...` is `eicontract ...`."""
+
+import sys
+
+from eicontract.cli import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""pytest glue: the option table, the lazy plugin (entry point), hooks, fixtures."""

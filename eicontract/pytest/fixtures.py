@@ -1,0 +1,110 @@
+"""The gate's fixtures: the run's settings and recorder, the server under test (`target`), and
+`observe` for legal readings. Registered with the hooks, only when a run asks for the gate.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from eicontract.drive.probe import unusable
+from eicontract.http.client import ApiClient, Exchange
+from eicontract.http.guard import RunStopped
+from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, abort
+from eicontract.reporting.record import Recorder
+from eicontract.settings import Settings
+from eicontract.violations import Observation
+
+
+@pytest.fixture(scope="session")
+def ei_settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[SETTINGS_KEY]
+
+
+@pytest.fixture(scope="session")
+def ei_recorder(pytestconfig: pytest.Config) -> Recorder:
+    return pytestconfig.stash[RECORDER_KEY]
+
+
+@pytest.fixture
+def observe(ei_recorder: Recorder) -> Callable[[list[Observation]], None]:
+    """Record observations (legal readings the server follows); they never fail a test."""
+
+    def record(observations: list[Observation]) -> None:
+        for observation in observations:
+            ei_recorder.observe(observation)
+
+    return record
+
+
+@dataclass(repr=False)
+class Target:
+    """The server under test, as the contract tests see it."""
+
+    settings: Settings
+    client: ApiClient
+    url: str
+    embedded: bool
+
+    @functools.cached_property
+    def session(self) -> Any:
+        """One requests session for schemathesis' `case.call`, under the same guard as `client`."""
+        from eicontract.http.session import guarded_session
+
+        return guarded_session(self.client.guard, self.url, api_key=self.settings.api_key,
+                               timeout=(self.settings.connect_timeout, self.settings.timeout),
+                               recording=self.client.recording)
+
+    def __repr__(self) -> str:
+        return f"Target({self.url})"
+
+
+EMBEDDED_JOB_SECONDS = 0.1  # real background jobs, kept short so the quick gate stays quick
+
+
+def _start_embedded(settings: Settings) -> Any:
+    from eicontract.server import ServerConfig, start_in_thread
+
+    extra: dict[str, Any] = {"variants": frozenset(settings.server_variants)} if settings.server_variants else {}
+    config = ServerConfig(seed=settings.seed, samples=settings.server_samples, api_key=settings.api_key,
+                          faults=frozenset(settings.server_faults), error_style=settings.error_style,
+                          job_seconds=EMBEDDED_JOB_SECONDS, **extra)
+    return start_in_thread(config)
+
+
+@pytest.fixture(scope="session")
+def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
+    server = None
+    if ei_settings.embedded:
+        try:
+            server = _start_embedded(ei_settings)
+        except ValueError as exc:  # e.g. an unknown fault name
+            abort(ei_recorder, f"cannot start the reference server: {exc}")
+        url = server.url
+    else:
+        assert ei_settings.target is not None
+        url = ei_settings.target
+    client = ApiClient(url, ei_settings.api_key, timeout=ei_settings.timeout,
+                       connect_timeout=ei_settings.connect_timeout, guard=ei_recorder.guard,
+                       recording=ei_recorder.recording)
+    ei_recorder.client, ei_recorder.target_url = client, url
+    try:
+        probe = client.page(ei_settings.project_id, {"limit": 1})
+    except RunStopped as stop:
+        probe = Exchange("GET", url, None, None, error=str(stop))
+    problem = unusable(probe)  # unreachable, 5xx, not JSON, key refused: nothing can be judged
+    if problem is not None:
+        client.close()
+        if server is not None:
+            server.stop()
+        abort(ei_recorder, problem)
+    try:
+        yield Target(ei_settings, client, url, embedded=server is not None)
+    finally:
+        client.close()
+        if server is not None:
+            server.stop()

@@ -1,0 +1,255 @@
+"""The gate's pytest hooks: options -> one Settings, clause bookkeeping, redaction, run stops,
+reports. Registered by `eicontract.pytest.plugin` only when a run asks for the gate, so someone
+else's pytest session never sees them.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Generator
+from typing import Any, NoReturn
+
+import hypothesis
+import pytest
+
+from eicontract.clauses import CLAUSES
+from eicontract.http.client import Exchange
+from eicontract.http.guard import Guard, Limits, RunStopped
+from eicontract.http.recording import Recording
+from eicontract.http.redact import Redactor
+from eicontract.pytest.options import build_settings, listed
+from eicontract.reporting.record import Recorder
+from eicontract.settings import Settings
+from eicontract.violations import ContractViolation, Violation
+
+SETTINGS_KEY = pytest.StashKey["Settings"]()
+_CURRENT: list[Settings] = []  # for code that runs at collection, before fixtures exist
+RECORDER_KEY = pytest.StashKey["Recorder"]()
+
+
+def current_settings() -> Settings:
+    """The run's Settings, for module-level code (schemathesis builds its tests at collection)."""
+    if not _CURRENT:
+        raise RuntimeError("eicontract settings are read before pytest_configure ran")
+    return _CURRENT[0]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "clause(*ids): the contract clauses a test checks")
+    config.addinivalue_line("markers", "contract: the contract suite itself (runs against a target)")
+    settings = build_settings(config)
+    config.stash[SETTINGS_KEY] = settings
+    _CURRENT[:] = [settings]
+    if config.getoption("ei_api_key"):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
+            stacklevel=2)
+    if config.getoption("hypothesis_seed", None) is None:
+        # one fixed seed for every property (the hypothesis plugin reads this option next)
+        config.option.hypothesis_seed = settings.seed
+    # an xdist worker knows it is one from its config (never from the environment, which a
+    # subprocess started by a test run under xdist inherits)
+    workerinput: dict[str, Any] = getattr(config, "workerinput", {})
+    recorder = Recorder(settings, Redactor(settings.api_key),
+                        guard=Guard(limits_for(settings, int(workerinput.get("workercount", 1)))))
+    if settings.record_dir is not None:
+        worker = str(workerinput.get("workerid", ""))
+        recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
+    config.stash[RECORDER_KEY] = recorder
+    phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
+    hypothesis.settings.register_profile(
+        # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
+        "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
+        max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
+    )
+
+
+def run_line(settings: Settings) -> str:
+    """The run's first line: what it talks to and the limits in force."""
+    where = "the embedded reference server" if settings.embedded else settings.target
+    kind = "" if settings.embedded else (" (loopback)" if settings.loopback else " (remote)")
+    pace = f"{settings.pace:g} requests/s" if settings.pace else "unpaced"
+    budget = f"{settings.request_budget} requests" if settings.request_budget is not None else "no request budget"
+    return (f"eicontract: {settings.profile.name} profile against {where}{kind}; {pace}, {budget}, "
+            f"run deadline {settings.deadline:g} s")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    if getattr(session.config, "workerinput", None) is not None:
+        return  # an xdist worker: the controller says it once
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(run_line(session.config.stash[SETTINGS_KEY]))
+
+
+def limits_for(settings: Settings, workers: int = 1) -> Limits:
+    """The run's limits; under pytest-xdist each of `workers` processes gets its share of budget and pace."""
+    workers = max(1, workers)
+    budget, pace = settings.request_budget, settings.pace
+    return Limits(max_requests=-(-budget // workers) if budget is not None else None,
+                  rps=pace / workers if pace else None, deadline_s=settings.deadline)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """--clause: keep only the tests that check one of the named clauses."""
+    wanted = set(listed(config, "clause"))
+    if not wanted:
+        return
+    unknown = wanted - set(CLAUSES)
+    if unknown:
+        raise pytest.UsageError(f"unknown clause ids: {', '.join(sorted(unknown))}; see eicontract/clauses.py")
+    keep = [item for item in items if wanted & set(_item_clauses(item))]
+    config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+    items[:] = keep
+
+
+def _item_clauses(item: pytest.Item) -> list[str]:
+    return [c for mark in item.iter_markers("clause") for c in mark.args]
+
+
+def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
+    if recorder.client is None:
+        return []
+    return list(recorder.client.history)[-limit:]
+
+
+def _failure_record(recorder: Recorder, item: pytest.Item, report: pytest.TestReport,
+                    violations: list[Violation]) -> dict[str, Any]:
+    text = recorder.redactor.text(str(report.longrepr))
+    example = ""
+    marker = "Falsifying example"
+    if marker in text:  # hypothesis' minimal example: the most useful lines of the traceback
+        example = text[text.index(marker):].split("\n\n")[0][:3000]
+    return {
+        "test": item.nodeid,
+        "violations": [{"clause": v.clause, "message": recorder.redactor.text(v.message),
+                        "evidence": recorder.redactor.data(v.evidence)} for v in violations],
+        "minimal_example": example,
+        "reproduce": [e.curl() for e in _recent_exchanges(recorder)],
+        "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
+        "detail": text[-4000:],
+    }
+
+
+def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
+    """The key never reaches JUnit, the terminal or any report. The longrepr keeps its shape
+    (a skip's (path, line, reason) tuple, a traceback object) unless the key is in it."""
+    longrepr = report.longrepr
+    if isinstance(longrepr, tuple) and len(longrepr) == 3:
+        path, line, reason = longrepr
+        report.longrepr = (path, line, redactor.text(str(reason)))
+    elif longrepr is not None and redactor.found_in(str(longrepr)):
+        report.longrepr = redactor.text(str(longrepr))
+    report.sections = [(title, redactor.text(body)) for title, body in report.sections]
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    if _CURRENT:
+        _redact_report(report, Redactor(_CURRENT[0].api_key))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report: pytest.TestReport = yield
+    recorder: Recorder = item.config.stash[RECORDER_KEY]
+    _redact_report(report, recorder.redactor)
+    clauses = _item_clauses(item)
+    if not clauses or report.when not in ("setup", "call"):
+        return report
+    if report.when == "setup" and report.passed:
+        return report
+    if report.skipped:
+        return report
+    violations: list[Violation] = []
+    if call.excinfo is not None and isinstance(call.excinfo.value, ContractViolation):
+        violations = call.excinfo.value.violations
+    if report.passed:
+        for clause_id in clauses:
+            recorder.outcome(clause_id).passed += 1
+        return report
+    failed = {v.clause for v in violations} or set(clauses)
+    record = _failure_record(recorder, item, report, violations)
+    for clause_id in failed:
+        outcome = recorder.outcome(clause_id)
+        outcome.failed += 1
+        if outcome.first_failed_s is None:
+            outcome.first_failed_s = round(time.time() - recorder.started, 3)
+        outcome.failures.append(record)
+    for clause_id in set(clauses) - failed:
+        recorder.outcome(clause_id).passed += 1
+    return report
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
+    client = item.config.stash[RECORDER_KEY].client
+    if client is not None:
+        client.history.clear()  # each test's reproduction commands are its own exchanges only
+    return (yield from _stop_on_limit(item))
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Generator[None, None, None]:
+    return (yield from _stop_on_limit(item))
+
+
+def _stop_on_limit(item: pytest.Item) -> Generator[None, None, None]:
+    """A guard limit (budget, deadline, a target that stopped answering) ends the run: exit 2."""
+    try:
+        return (yield)
+    except BaseException as exc:
+        recorder: Recorder = item.config.stash[RECORDER_KEY]
+        stop = _run_stopped(exc) or (_target_silent(recorder) if isinstance(exc, Exception) else None)
+        if stop is None:
+            raise
+        abort(recorder, f"run stopped in {item.nodeid}: {stop}")
+
+
+def _target_silent(recorder: Recorder) -> str | None:
+    """A test that failed while its last request got no HTTP answer judged nothing: no answer is
+    evidence about the target's availability, never about a clause (and hypothesis, replaying
+    against a target that died mid-test, reports a confusing Flaky error instead)."""
+    count = recorder.guard.unanswered_in_a_row
+    if not count:
+        return None
+    last = next((e.error for e in reversed(_recent_exchanges(recorder, 20)) if e.status is None), "")
+    return f"the target stopped answering: the last {count} request(s) got no HTTP answer ({last})"
+
+
+def _run_stopped(exc: BaseException | None) -> RunStopped | None:
+    """RunStopped, also when a library replaced it while unwinding: hypothesis raises
+    FlakyStrategyDefinition from a `finally` when a stopped state machine drew less than before."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, RunStopped):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Runs on normal ends, failures and Ctrl-C alike: the reports are always written."""
+    recorder: Recorder | None = session.config.stash.get(RECORDER_KEY, None)
+    if recorder is None:
+        return
+    if recorder.recording is not None:
+        recorder.recording.close(recorder.target_url, recorder.settings.project_id)
+    if not any(_item_clauses(item) for item in session.items):
+        return  # not a contract run (e.g. the project's own tests): nothing to report
+    from eicontract.reporting import write_reports
+
+    paths = write_reports(recorder, exitstatus=int(exitstatus))
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
+
+
+def abort(recorder: Recorder, reason: str) -> NoReturn:
+    """End the run as 'the harness could not run' (exit 2); the reports still say why."""
+    recorder.notes.append(reason)
+    pytest.exit(f"eicontract: {reason}", returncode=2)

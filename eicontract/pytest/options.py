@@ -1,0 +1,216 @@
+"""Every run option, declared once: the pytest options, their ini keys, and `eicontract run`'s
+flags are all generated from OPTIONS; `build_settings` turns their values into the one Settings.
+
+Precedence: flag, then environment variable, then ini key (`ei_<dest>`). This module imports
+no pytest at import time beyond its types, so the CLI can build its parser without pytest hooks.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from eicontract.settings import (
+    DEFAULT_CONNECT_TIMEOUT,
+    DEFAULT_MAX_LISTING,
+    DEFAULT_REQUEST_TIMEOUT,
+    DEFAULT_SEED,
+    DEFAULT_SERVER_SAMPLES,
+    EMBEDDED_JOB_DEADLINE,
+    LIVE_JOB_DEADLINE,
+    LIVE_RPS,
+    PROFILE_TABLE,
+    PROFILES,
+    Settings,
+)
+
+ERROR_STYLES = ("http", "body")
+STRICTNESS = ("lenient", "strict")
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """One run option. kind: "value" (one value), "list" (repeatable, comma-separated), "switch"."""
+
+    dest: str
+    flag: str
+    help: str
+    env: str | None = None
+    kind: str = "value"
+    choices: tuple[str, ...] | None = None
+    group: str = "run"  # run | safety | embedded: how `eicontract run --help` groups it
+    metavar: str | None = None
+
+    @property
+    def full_help(self) -> str:
+        return self.help + (f" [env {self.env}]" if self.env else "")
+
+
+_QUICK, _THOROUGH = PROFILE_TABLE["quick"], PROFILE_TABLE["thorough"]
+
+OPTIONS: tuple[Option, ...] = (
+    Option("target", "--target", "API root, e.g. https://studio.edgeimpulse.com/v1 (default: start the "
+           "embedded reference server)", env="EI_API_URL", metavar="URL"),
+    Option("api_key", "--api-key", "API key; prefer the environment variable", env="EI_API_KEY", metavar="KEY"),
+    Option("project_id", "--project-id", "project id (default 1 for the embedded server)", env="EI_PROJECT_ID",
+           metavar="N"),
+    Option("sample_id", "--sample-id", "a sample to classify (default: discovered from the listing)", metavar="N"),
+    Option("block_id", "--block-id", "a learn block (default: discovered from the listing)", metavar="N"),
+    Option("profile", "--profile", "quick (the CI gate, default) or thorough (nightly)", env="EI_PROFILE",
+           choices=PROFILES),
+    Option("seed", "--seed", f"seed for hypothesis and the embedded server's data (default {DEFAULT_SEED})",
+           metavar="N"),
+    Option("report_dir", "--report-dir", "where reports go (default reports/)", metavar="DIR"),
+    Option("strictness", "--strictness", "lenient (default) or strict: unknown response fields fail",
+           choices=STRICTNESS),
+    Option("clause", "--clause", "only the tests of these clause ids (repeatable, comma-separated), "
+           "e.g. PAGE-LIMIT", kind="list", metavar="ID"),
+    Option("no_shrink", "--no-shrink", "report failures without shrinking them (faster; the kill matrix)",
+           kind="switch"),
+    Option("record", "--record", "save the target's JSON answers in DIR, for `eicontract drift`", metavar="DIR"),
+    Option("max_requests", "--max-requests", f"request budget of the run (live target: the profile's, quick "
+           f"{_QUICK.max_requests}, thorough {_THOROUGH.max_requests}; embedded and loopback: none); spent: exit 2",
+           env="EI_MAX_REQUESTS", group="safety", metavar="N"),
+    Option("rps", "--rps", f"requests per second at most (default {LIVE_RPS:g} for a remote target; a loopback "
+           "target and the embedded server are unpaced; 0 = unpaced)", env="EI_RPS", group="safety", metavar="R"),
+    Option("run_deadline", "--run-deadline", f"seconds the whole run may take (default: quick "
+           f"{_QUICK.run_deadline_s:g}, thorough {_THOROUGH.run_deadline_s:g}); passed: exit 2", group="safety",
+           metavar="S"),
+    Option("request_timeout", "--request-timeout", f"seconds to wait for an answer (default "
+           f"{DEFAULT_REQUEST_TIMEOUT:g})", group="safety", metavar="S"),
+    Option("connect_timeout", "--connect-timeout", f"seconds to wait for a connection (default "
+           f"{DEFAULT_CONNECT_TIMEOUT:g})", group="safety", metavar="S"),
+    Option("job_deadline", "--job-deadline", f"seconds a job may take to finish (default {LIVE_JOB_DEADLINE:g} "
+           f"for a target, {EMBEDDED_JOB_DEADLINE:g} for the embedded server)", group="safety", metavar="S"),
+    Option("max_listing", "--max-listing", f"samples discovery may read (default {DEFAULT_MAX_LISTING}); a "
+           "longer listing ends the run (exit 2)", group="safety", metavar="N"),
+    Option("error_style", "--error-style", "embedded server: failures as http (4xx, default) or body (200 with "
+           "success false)", choices=ERROR_STYLES, group="embedded"),
+    Option("server_fault", "--server-fault", "embedded server: switch a fault on (repeatable, comma-separated; "
+           "see `eicontract faults`)", kind="list", group="embedded", metavar="NAME"),
+    Option("server_variant", "--server-variant", "embedded server: a legal variant (repeatable, comma-separated)",
+           kind="list", group="embedded", metavar="NAME"),
+    Option("server_samples", "--server-samples", f"embedded server: samples in project 1 (default "
+           f"{DEFAULT_SERVER_SAMPLES})", group="embedded", metavar="N"),
+)
+BY_DEST: Mapping[str, Option] = {o.dest: o for o in OPTIONS}
+
+
+def add_pytest_options(parser: pytest.Parser) -> None:
+    group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
+    for option in OPTIONS:
+        action = {"list": "append", "switch": "store_true"}.get(option.kind, "store")
+        group.addoption(option.flag, dest=f"ei_{option.dest}", default=None, action=action, help=option.full_help)
+        parser.addini(f"ei_{option.dest}", option.help, default=None)
+
+
+def given(config: pytest.Config) -> bool:
+    """Whether any eicontract option was set, by flag or ini key (the plugin stays inert otherwise)."""
+    return any(config.getoption(f"ei_{o.dest}") not in (None, []) or config.getini(f"ei_{o.dest}") not in
+               (None, "", []) for o in OPTIONS)
+
+
+# -- values -> Settings ---------------------------------------------------------------------
+
+
+def raw(config: pytest.Config, dest: str) -> Any:
+    """Flag, then environment, then ini: the first one set wins."""
+    value = config.getoption(f"ei_{dest}")
+    if value not in (None, []):
+        return value
+    env = BY_DEST[dest].env
+    if env and os.environ.get(env):
+        return os.environ[env]
+    ini = config.getini(f"ei_{dest}")
+    return ini if ini not in (None, "", []) else None
+
+
+def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], default: Any) -> Any:
+    value = raw(config, dest)
+    if value is None:
+        return default
+    try:
+        return kind(str(value))
+    except ValueError:
+        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be a number, not {value!r}") from None
+
+
+def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float, *,
+              zero_means: str = "") -> Any:
+    """A number above 0; with zero_means (e.g. "unpaced"), 0 is allowed too."""
+    value = _number(config, dest, kind, default)
+    if value is not None and (value < 0 or (value == 0 and not zero_means)):
+        allowed = f"0 ({zero_means}) or above" if zero_means else "above 0"
+        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be {allowed}, not {value}")
+    return value
+
+
+def _choice(config: pytest.Config, dest: str, default: str) -> str:
+    choices = BY_DEST[dest].choices or ()
+    value = str(raw(config, dest) or default)
+    if value not in choices:
+        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be one of {', '.join(choices)}, not {value!r}")
+    return value
+
+
+def listed(config: pytest.Config, dest: str) -> tuple[str, ...]:
+    value = raw(config, dest) or []
+    items = value if isinstance(value, list) else [value]
+    return tuple(name.strip() for item in items for name in str(item).split(",") if name.strip())
+
+
+def _target(config: pytest.Config) -> str | None:
+    target = raw(config, "target")
+    if target is None:
+        return None
+    target = str(target).rstrip("/")
+    if not target.startswith(("http://", "https://")):
+        raise pytest.UsageError(f"--target must be an http(s) URL of the API root, not {target!r}")
+    return target
+
+
+def build_settings(config: pytest.Config) -> Settings:
+    """The one place where options become Settings; bad values are usage errors."""
+    target = _target(config)
+    api_key = raw(config, "api_key")
+    if target is not None and not api_key:
+        raise pytest.UsageError("a live target needs an API key: set EI_API_KEY (or --api-key)")
+    if api_key is None:
+        from eicontract.server.config import DEFAULT_API_KEY  # the embedded server's documented key
+
+        api_key = DEFAULT_API_KEY
+    project_id = _number(config, "project_id", int, None)
+    if project_id is None:
+        if target is not None:
+            raise pytest.UsageError("a live target needs a project id: set EI_PROJECT_ID (or --project-id)")
+        project_id = 1
+    record = raw(config, "record")
+    return Settings(
+        target=target,
+        api_key=str(api_key),
+        project_id=project_id,
+        sample_id=_number(config, "sample_id", int, None),
+        block_id=_number(config, "block_id", int, None),
+        profile=PROFILE_TABLE[_choice(config, "profile", "quick")],
+        seed=_number(config, "seed", int, DEFAULT_SEED),
+        report_dir=Path(str(raw(config, "report_dir") or "reports")),
+        strictness=_choice(config, "strictness", "lenient"),
+        error_style=_choice(config, "error_style", "http"),
+        server_faults=listed(config, "server_fault"),
+        server_variants=listed(config, "server_variant"),
+        shrink=not raw(config, "no_shrink"),
+        server_samples=_positive(config, "server_samples", DEFAULT_SERVER_SAMPLES, int),
+        timeout=_positive(config, "request_timeout", DEFAULT_REQUEST_TIMEOUT),
+        connect_timeout=_positive(config, "connect_timeout", DEFAULT_CONNECT_TIMEOUT),
+        run_deadline=_positive(config, "run_deadline", None),
+        max_requests=_positive(config, "max_requests", None, int),
+        rps=_positive(config, "rps", None, zero_means="unpaced"),
+        record_dir=Path(str(record)) if record else None,
+        max_listing=_positive(config, "max_listing", DEFAULT_MAX_LISTING, int),
+        job_deadline=_positive(config, "job_deadline", LIVE_JOB_DEADLINE if target else EMBEDDED_JOB_DEADLINE),
+    )
