@@ -11,7 +11,7 @@ from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import JSONResponse
+from starlette.responses import Response
 from starlette.routing import Route
 
 from eicontract.server import params
@@ -26,6 +26,14 @@ from eicontract.server.errors import (
     not_found,
 )
 from eicontract.server.faults import FaultSet
+from eicontract.server.fragments import (
+    FragmentCache,
+    JSONBytes,
+    dumps,
+    encode_object,
+    json_array,
+    json_reply,
+)
 from eicontract.server.jobs import CacheKey, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
@@ -33,6 +41,8 @@ from eicontract.server.store import PagePlan, Store
 from eicontract.server.variants import VariantSet
 
 API_ROOT = "/v1"
+# The memo only feeds the page fragments (each rendered once), so it need not hold much.
+PAGE_MEMO_SAMPLES = 256
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,6 +54,7 @@ class AppContext:
     faults: FaultSet
     memo: ClassificationMemo
     variants: VariantSet
+    fragments: FragmentCache
 
 
 def _ctx(request: Request) -> AppContext:
@@ -74,10 +85,14 @@ def _sample(ctx: AppContext, sample_id: int) -> SampleRecord:
 
 # -- reply objects: the variant and fault hooks every reply goes through --------------------
 
-def _ok(ctx: AppContext, body: JSON, kind: str) -> JSONResponse:
+def _ok(ctx: AppContext, body: JSON, kind: str) -> Response:
     """Every successful reply leaves here: variants first, then faults."""
+    return json_reply(_top_level(ctx, body, kind))
+
+
+def _top_level(ctx: AppContext, body: JSON, kind: str) -> JSON:
     ctx.variants.extra_fields(body, kind, top_level=True)
-    return JSONResponse(ctx.faults.success_reply(body))
+    return ctx.faults.success_reply(body)
 
 
 def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
@@ -99,7 +114,7 @@ def _classification(ctx: AppContext, doc: JSON, stable: bool = False) -> JSON:
 
 # -- classify -----------------------------------------------------------------------------
 
-async def classify_endpoint(request: Request) -> JSONResponse:
+async def classify_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id, block_id, sample_id = (path_int(request, name)
                                        for name in ("projectId", "blockId", "sampleId"))
@@ -138,7 +153,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
 
 # -- job status ---------------------------------------------------------------------------
 
-async def job_status_endpoint(request: Request) -> JSONResponse:
+async def job_status_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id, job_id = path_int(request, "projectId"), path_int(request, "jobId")
     _require_project(project_id)
@@ -155,7 +170,7 @@ async def job_status_endpoint(request: Request) -> JSONResponse:
 
 # -- the classify result page -------------------------------------------------------------
 
-async def page_endpoint(request: Request) -> JSONResponse:
+async def page_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id = path_int(request, "projectId")
     q = QueryReader(request.query_params)
@@ -171,33 +186,44 @@ async def page_endpoint(request: Request) -> JSONResponse:
     total = ctx.store.count(plan)
     samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
     results, predictions = _page_items(ctx, samples, variant, truncate)
-    body: JSON = {"success": True, "result": results, "predictions": predictions}
+    # placeholders: the page-level hooks below only add keys; the items are spliced in as bytes
+    body: JSON = {"success": True, "result": [], "predictions": []}
+    spliced = {id(body["result"]): results, id(body["predictions"]): predictions}
     if ctx.variants.has_total_count():
         body["totalCount"] = ctx.faults.total_count(
             total, partial(ctx.store.count_unfiltered, filters.category))
-    return _ok(ctx, body, "page")
+    return JSONBytes(encode_object(_top_level(ctx, body, "page"), spliced))
 
 
 def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
-                truncate: bool) -> tuple[list[JSON], list[JSON]]:
-    """ModelResults and ModelPredictions (from the clean classifier output)."""
-    impulse = ctx.dataset.impulse
-    results: list[JSON] = []
-    predictions: list[JSON] = []
-    for sample in samples:
-        docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
-        predictions.extend(ctx.faults.page_predictions(ctx.memo.predictions(sample, variant),
-                                                       sample, impulse))
-        results.append(ctx.variants.extra_fields({
-            "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
-            "classifications": [_classification(ctx, d, stable=True) for d in docs]},
-            "model-result"))
+                truncate: bool) -> tuple[bytes, bytes]:
+    """ModelResults and ModelPredictions as two encoded JSON arrays, joined from each sample's
+    fragment (rendered once per sample, variant and truncate)."""
+    fragments = [ctx.fragments.get((s.id, variant, truncate and s.is_multi_label),
+                                   _render_item, ctx, s, variant, truncate) for s in samples]
+    predictions = [p for _, p in fragments]
     foreign = ctx.faults.foreign_prediction_sample([s.id for s in samples], ctx.dataset.ids)
     if foreign is not None:
-        predictions.append(ctx.memo.predictions(_sample(ctx, foreign), variant)[0])
-    # copies: the memo's prediction objects are shared
-    return results, [ctx.variants.extra_fields(dict(p), "prediction") for p in predictions]
+        first = ctx.memo.predictions(_sample(ctx, foreign), variant)[0]
+        predictions.append(dumps(ctx.variants.extra_fields(dict(first), "prediction")))
+    return json_array(r for r, _ in fragments), json_array(predictions)
 
+
+def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
+                 truncate: bool) -> tuple[bytes, bytes]:
+    """One sample's ModelResult and ModelPredictions (from the clean classifier output) through
+    every hook, encoded: (result, predictions joined by commas). Every hook here must depend only
+    on (sample, variant, truncate): the bytes are kept and served again."""
+    impulse = ctx.dataset.impulse
+    docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
+    result = ctx.variants.extra_fields({
+        "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
+        "classifications": [_classification(ctx, d, stable=True) for d in docs]},
+        "model-result")
+    shared = ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
+    # copies: the memo's prediction objects are shared
+    predictions = [ctx.variants.extra_fields(dict(p), "prediction") for p in shared]
+    return dumps(result), dumps(predictions)[1:-1]
 
 ROUTES = [
     Route(API_ROOT + "/api/{projectId}/classify/anomaly-gmm/v2/{blockId}/{sampleId}",
@@ -224,5 +250,6 @@ def build_app(config: ServerConfig) -> Starlette:
     )
     app.state.ctx = AppContext(config, dataset, Store(dataset),
                                _job_registry(config, faults, variants), faults,
-                               ClassificationMemo(dataset.impulse), variants)
+                               ClassificationMemo(dataset.impulse, PAGE_MEMO_SAMPLES), variants,
+                               FragmentCache())
     return app
