@@ -34,10 +34,11 @@ from eicontract.server.fragments import (
     json_array,
     json_reply,
 )
-from eicontract.server.jobs import CacheKey, JobRegistry
+from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
 from eicontract.server.store import PagePlan, Store
+from eicontract.server.variant_wire import wire_middleware
 from eicontract.server.variants import VariantSet
 
 API_ROOT = "/v1"
@@ -237,15 +238,17 @@ ROUTES = [
 
 def _job_registry(config: ServerConfig, faults: FaultSet, variants: VariantSet) -> JobRegistry:
     seconds = faults.job_seconds(variants.job_seconds(config.job_seconds))
-    return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start())
+    return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start(),
+                       first_id=variants.first_job_id(FIRST_JOB_ID))
 
 
 def build_app(config: ServerConfig) -> Starlette:
     faults, variants = FaultSet(config.faults), VariantSet(config.variants)
-    dataset = generate(config.seed, config.samples)
+    dataset = variants.dataset(generate(config.seed, config.samples))
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(GuardMiddleware, config=config, faults=faults)],
+        middleware=[*wire_middleware(variants),
+                    Middleware(GuardMiddleware, config=config, faults=faults)],
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
     )
     app.state.ctx = AppContext(config, dataset, Store(dataset),

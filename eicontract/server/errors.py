@@ -62,7 +62,8 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     ctx = request.app.state.ctx
     presented = request.headers.get(API_KEY_HEADER, "")
-    return failure_response(exc.status, exc.message, ctx.config, ctx.faults, presented_key=presented)
+    status = ctx.variants.unknown_id_status(exc.status)  # the legal variant unknown-400
+    return failure_response(status, exc.message, ctx.config, ctx.faults, presented_key=presented)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:

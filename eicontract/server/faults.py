@@ -300,8 +300,11 @@ class FaultSet(Switches):
 
     def made_up_sample(self, sample_id: int, dataset: Dataset) -> SampleRecord | None:
         """For an unknown sample id: None (a 404, the contract), or a made-up sample of that id
-        (the shortest native-rate one, renamed, so classify answers a result at once)."""
+        (the shortest native-rate one, renamed, so classify answers a result at once). Ids
+        outside 64 bits stay 404s: no JSON encoder has to write them."""
         if "classify-unknown-sample" not in self or dataset.sample(sample_id) is not None:
+            return None
+        if not -(2**63) <= sample_id < 2**63:
             return None
         rate = dataset.impulse.frequency_hz
         native = [s for s in dataset.samples if s.frequency == rate] or list(dataset.samples)

@@ -71,7 +71,7 @@ def _now(not_before: datetime) -> datetime:
 
 class JobRegistry:
     def __init__(self, job_seconds: float, finishes: bool = True,
-                 reports_early: bool = False) -> None:
+                 reports_early: bool = False, first_id: int = FIRST_JOB_ID) -> None:
         self._job_seconds = job_seconds
         self._finishes = finishes  # False only under the job-never-finishes fault
         self._reports_early = reports_early  # True only under the finished-too-early fault
@@ -80,7 +80,7 @@ class JobRegistry:
         self._results: dict[CacheKey, JSON] = {}
         self._producer: dict[CacheKey, int] = {}  # which job filled the cache entry
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
-        self._next_id = FIRST_JOB_ID
+        self._next_id = first_id
 
     def get(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)

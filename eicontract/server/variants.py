@@ -7,11 +7,15 @@ methods below, like the faults' FaultSet. Variants act first, faults after them.
 
 from __future__ import annotations
 
+import hashlib
 import itertools
+import json
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from eicontract.server.dataset import Dataset
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
@@ -20,6 +24,17 @@ if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free o
 JSON = dict[str, Any]
 
 SLOW_JOB_FACTOR = 5
+LIMIT_CAP = 50  # limit-cap: at most this many results a page, whatever limit asks
+THROTTLE_EVERY = 40  # throttle-429: every 40th request (counted from 1) is answered 429
+RETRY_AFTER_S = 0
+TRACE_FIELD = "xTrace"
+# big-ids: sample, learn block (and DSP block) and job ids are shifted by 2**40. Above 2**32,
+# so a client that keeps ids in 32 bits breaks; far below 2**53, so they stay exact where JSON
+# numbers are doubles (JavaScript, or any parser that reads numbers as floats): a correct
+# server may hand out such ids, and a gate in any language can still compare them.
+BIG_ID_BASE = 2**40
+# offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
+_RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re.ASCII)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,23 +57,140 @@ _CATALOGUE = (
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
 
+# Issue 10's new legal variants, waiting for the gate to pass them: a server can be started with
+# them (`--variant`, `--server-variant`), but they are not in LEGAL_VARIANTS, which the kill
+# matrix iterates. To enable one: move its line to _CATALOGUE.
+PENDING_VARIANTS = (
+    LegalVariant("trace-id", f"every JSON object of every reply, failure envelopes included, "
+                             f"carries a per-reply {TRACE_FIELD!r} string (maps excepted: "
+                             f"metadata, classifier result entries)"),
+    LegalVariant("limit-cap", f"pages hold at most {LIMIT_CAP} results whatever the limit; "
+                              f"totalCount and offset paging stay right"),
+    LegalVariant("gzip", "replies are gzip-encoded when the request accepts gzip"),
+    LegalVariant("throttle-429", f"every {THROTTLE_EVERY}th request is answered 429 with "
+                                 f"Retry-After: {RETRY_AFTER_S}, without doing the work"),
+    LegalVariant("offset-dates", "date-times as +00:00 without milliseconds (the data has "
+                                 "whole seconds)"),
+    LegalVariant("big-ids", "sample, learn block and job ids above 2**32 (2**40 + n)"),
+    LegalVariant("unknown-400", "unknown ids (project, block, sample, impulse, job) are 400, "
+                                "not 404, with the failure envelope"),
+    LegalVariant("connection-close", "every response says Connection: close (and the server "
+                                     "closes the connection)"),
+)
+# Every variant a server accepts: the catalogue and the pending ones.
+ACCEPTED_VARIANTS: dict[str, LegalVariant] = {**LEGAL_VARIANTS,
+                                              **{v.name: v for v in PENDING_VARIANTS}}
+_WIRE = ("trace-id", "throttle-429", "offset-dates", "connection-close")  # act on the wire
+
 
 def validate_variant_names(names: Iterable[str]) -> frozenset[str]:
-    return validate_names(names, LEGAL_VARIANTS, "variant")
+    return validate_names(names, ACCEPTED_VARIANTS, "variant")
+
+
+def _with_big_ids(data: Dataset) -> Dataset:
+    def big(ids: Iterable[int]) -> tuple[int, ...]:
+        return tuple(i + BIG_ID_BASE for i in ids)
+    impulse = data.impulse
+    blocks = tuple(replace(b, id=b.id + BIG_ID_BASE, dsp=big(b.dsp)) for b in impulse.learn_blocks)
+    return Dataset(data.seed, replace(impulse, dsp_block_id=impulse.dsp_block_id + BIG_ID_BASE,
+                                      learn_blocks=blocks),
+                   tuple(replace(s, id=s.id + BIG_ID_BASE) for s in data.samples))
+
+
+def _in_whole_seconds(data: Dataset) -> Dataset:
+    """The same data, its instants cut to the second: a server that keeps no milliseconds.
+    (Instants a minute or more apart stay apart; ties stay ties.)"""
+    return Dataset(data.seed, data.impulse, tuple(
+        replace(s, added=s.added.replace(microsecond=0), created=s.created.replace(microsecond=0))
+        for s in data.samples))
+
+
+def _traced(value: Any, trace: str) -> None:
+    """TRACE_FIELD on every object in value, in place; maps, whose keys are data, are left."""
+    if isinstance(value, list):
+        for item in value:
+            _traced(item, trace)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if key == "metadata" or (key == "result" and "learnBlock" in value):
+                continue  # a metadata key, or a class label of a classification's result
+            _traced(item, trace)
+        value[TRACE_FIELD] = trace
+
+
+def _offset_dates(value: Any) -> Any:
+    if isinstance(value, str):
+        rendered = _RENDERED_DATE.fullmatch(value)
+        return f"{rendered[1]}+00:00" if rendered else value
+    if isinstance(value, list):
+        return [_offset_dates(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _offset_dates(v) for k, v in value.items()}
+    return value
 
 
 class VariantSet(Switches):
     """The active legal variants and one hook method per place in the app where one acts."""
 
-    CATALOGUE, KIND = LEGAL_VARIANTS, "variant"
+    CATALOGUE, KIND = ACCEPTED_VARIANTS, "variant"
 
     def __init__(self, names: Iterable[str] = ()) -> None:
         super().__init__(names)
         self._replies = itertools.count(1)
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
+        limit = min(plan.limit, LIMIT_CAP) if "limit-cap" in self else plan.limit
         return replace(plan, descending=plan.descending or "order-desc" in self,
-                       inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self)
+                       inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self,
+                       limit=limit)
+
+    def dataset(self, data: Dataset) -> Dataset:
+        """The data this server holds (big-ids, offset-dates), from the generated data."""
+        if "big-ids" in self:
+            data = _with_big_ids(data)
+        if "offset-dates" in self:
+            data = _in_whole_seconds(data)
+        return data
+
+    def first_job_id(self, first: int) -> int:
+        return first + BIG_ID_BASE if "big-ids" in self else first
+
+    def unknown_id_status(self, status: int) -> int:
+        """The status of a failure (http error style): unknown-400 turns 404s for ids into 400."""
+        return 400 if status == 404 and "unknown-400" in self else status
+
+    # -- on the wire (variant_wire.py): every response, failures and 401s included ------------
+
+    def on_the_wire(self) -> bool:
+        return any(name in self for name in _WIRE)
+
+    def gzip(self) -> bool:
+        return "gzip" in self
+
+    def throttled(self, request_number: int) -> int | None:
+        """Retry-After seconds when this request (counted from 1) is answered 429, else None."""
+        if "throttle-429" in self and request_number % THROTTLE_EVERY == 0:
+            return RETRY_AFTER_S
+        return None
+
+    def closes_connections(self) -> bool:
+        return "connection-close" in self
+
+    def rewrites_bodies(self) -> bool:
+        return "trace-id" in self or "offset-dates" in self
+
+    def rewrite_body(self, body: bytes, request_number: int) -> bytes:
+        """A JSON reply as these variants send it (anything that is not JSON is left as it is)."""
+        try:
+            doc = json.loads(body)
+        except ValueError:
+            return body
+        if "offset-dates" in self:
+            doc = _offset_dates(doc)
+        if "trace-id" in self:
+            _traced(doc, hashlib.blake2b(f"trace:{request_number}".encode(),
+                                         digest_size=16).hexdigest())
+        return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
     def always_job(self) -> bool:
         return "always-job" in self

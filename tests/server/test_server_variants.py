@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import gzip
+import json
+import re
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -10,7 +14,16 @@ import pytest
 
 from eicontract.server import LEGAL_VARIANTS, LegalVariant, ServerConfig, start_in_thread
 from eicontract.server.render import iso
-from eicontract.server.variants import SLOW_JOB_FACTOR, VariantSet
+from eicontract.server.variants import (
+    ACCEPTED_VARIANTS,
+    BIG_ID_BASE,
+    LIMIT_CAP,
+    PENDING_VARIANTS,
+    SLOW_JOB_FACTOR,
+    THROTTLE_EVERY,
+    TRACE_FIELD,
+    VariantSet,
+)
 from tests.server.server_helpers import (
     CLASSIFIER,
     PAGE,
@@ -158,10 +171,229 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert classify(variant, RESAMPLED.id) == classify(clean, RESAMPLED.id)
 
 
+# -- pending variants (PENDING_VARIANTS: accepted, not yet in LEGAL_VARIANTS) ---------------
+
+def objects(value: Any, path: str = "$") -> Iterator[tuple[str, dict[str, Any]]]:
+    """Every JSON object in value with its path, except the maps trace-id leaves alone."""
+    if isinstance(value, list):
+        for n, item in enumerate(value):
+            yield from objects(item, f"{path}[{n}]")
+    elif isinstance(value, dict):
+        yield path, value
+        for key, item in value.items():
+            if key != "metadata" and not (key == "result" and "learnBlock" in value):
+                yield from objects(item, f"{path}.{key}")
+
+
+def without(value: Any, field: str) -> Any:
+    if isinstance(value, dict):
+        return {k: without(v, field) for k, v in value.items() if k != field}
+    if isinstance(value, list):
+        return [without(v, field) for v in value]
+    return value
+
+
+def traces(body: Any) -> set[str]:
+    """The one trace id of a reply: every object carries it (a string), the maps do not."""
+    found = {path: doc.get(TRACE_FIELD) for path, doc in objects(body)}
+    assert len(found) > 0 and all(isinstance(t, str) and t for t in found.values()), found
+    for path, doc in objects(body):
+        for key in ("metadata",):
+            assert TRACE_FIELD not in doc.get(key, {}), path
+        if "learnBlock" in doc:
+            assert all(TRACE_FIELD not in r for r in doc["result"]), path
+    return set(found.values())
+
+
+@check("trace-id")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    replies = [classify(variant), page(variant, limit=3, metadata='[{"key": "site", "op": "eq"}]'),
+               classify(variant, RESAMPLED.id)]
+    replies.append(body_of(variant.get(status_path(replies[-1]["id"]))))
+    seen: set[str] = set()
+    for body in replies:
+        (trace,) = traces(body)
+        seen.add(trace)
+    assert len(seen) == len(replies)  # one per reply
+    assert without(replies[0], TRACE_FIELD) == classify(clean)
+    assert without(replies[1], TRACE_FIELD) == page(clean, limit=3,
+                                                    metadata='[{"key": "site", "op": "eq"}]')
+    failures = [variant.get(status_path(999_999)), variant.get(PAGE, params={"limit": "x"}),
+                variant.get(PAGE, headers={"x-api-key": "wrong"}), variant.get("/nowhere"),
+                variant.delete(PAGE)]
+    assert [f.status_code for f in failures] == [404, 400, 401, 404, 405]
+    for failure in failures:  # the envelope, plus the trace id
+        body = failure.json()
+        assert set(body) == {"success", "error", TRACE_FIELD} and body["success"] is False
+        assert body["error"] and traces(body)
+
+
+@check("limit-cap")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    body = page(variant, limit=1000)
+    assert len(body["result"]) == LIMIT_CAP < len(TESTING) == body["totalCount"]
+    assert body == page(clean, limit=LIMIT_CAP)
+    assert page(variant, limit=10) == page(clean, limit=10)  # below the cap: as asked
+    for size in (7, 100, 10_000):  # offset paging by what came back reads the whole listing
+        assert sweep(variant, size) == FULL_LISTING
+    images = ids(clean, dataType="chart")
+    assert len(images) > LIMIT_CAP and sweep(variant, 1000, dataType="chart") == images
+    assert page(variant, dataType="chart", limit=1000)["totalCount"] == len(images)
+
+
+@check("gzip")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    assert "gzip" in variant.headers["accept-encoding"]  # httpx asks for it, and decodes it
+    for path, query in ((PAGE, {"limit": 3}), (status_path(999_999), {})):
+        reply = variant.get(path, params=query)
+        assert reply.headers["content-encoding"] == "gzip"
+        assert reply.json() == clean.get(path, params=query).json()
+    assert variant.get(PAGE, headers={"x-api-key": "no"}).headers["content-encoding"] == "gzip"
+    with variant.stream("GET", PAGE, params={"limit": 1}) as streamed:  # the bytes on the wire
+        wire = b"".join(streamed.iter_raw())
+    assert json.loads(gzip.decompress(wire)) == page(clean, limit=1)
+    identity = variant.get(PAGE, params={"limit": 3}, headers={"accept-encoding": "identity"})
+    assert "content-encoding" not in identity.headers and identity.json() == page(clean, limit=3)
+    assert classify(variant) == classify(clean)
+
+
+@check("throttle-429")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    def status() -> int:
+        return variant.get(PAGE, params={"limit": 1}).status_code
+
+    assert [status() for _ in range(THROTTLE_EVERY - 1)] == [200] * (THROTTLE_EVERY - 1)
+    throttled = variant.post(classify_path(CLASSIFIER, RESAMPLED.id))  # the 40th request
+    assert throttled.status_code == 429 and throttled.headers["retry-after"] in ("0", "1")
+    assert throttled.json()["success"] is False and throttled.json()["error"]
+    assert variant.get(status_path(1)).status_code == 404  # no job was started: no work done
+    started = classify(variant, RESAMPLED.id)  # asked again, it is done
+    assert is_job(started) and started["id"] == 1
+    later = [status() for _ in range(2 * THROTTLE_EVERY)]  # requests 43 .. 122
+    assert [n for n, code in enumerate(later, 43) if code != 200] == [80, 120]
+    assert {later[80 - 43], later[120 - 43]} == {429}
+
+
+DATE_TIME = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})")
+OFFSET_DATE = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\+00:00")
+
+
+def date_strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value] if DATE_TIME.fullmatch(value) else []
+    items = value.values() if isinstance(value, dict) else value if isinstance(value, list) else []
+    return [d for item in items for d in date_strings(item)]
+
+
+@check("offset-dates")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    listing = page(variant, limit=1000)
+    started = classify(variant, RESAMPLED.id)
+    job = wait_for_job(variant, started["id"])
+    replies = [listing, classify(variant), job, classify(variant, RESAMPLED.id)]
+    for body in replies:
+        dates = date_strings(body)
+        assert dates and all(OFFSET_DATE.fullmatch(d) for d in dates), dates
+    assert job["created"] <= job["started"] <= job["finished"]
+    # the same samples, added at whole seconds: the filters agree with what the replies say
+    added = {r["sampleId"]: r["sample"]["added"] for r in listing["result"]}
+    assert [s.id for s in TESTING] == list(added)
+    for s in TESTING:
+        assert added[s.id] == s.added.strftime("%Y-%m-%dT%H:%M:%S+00:00")
+    edge = added[TESTING[len(TESTING) // 2].id]
+    after = {i for i, a in added.items() if a > edge}
+    assert after and set(ids(variant, minDate=edge)) == after
+    assert set(ids(variant, maxDate=edge)) == {i for i, a in added.items() if a < edge}
+    assert set(ids(variant, minDate=edge.replace("+00:00", ".000Z"))) == after
+
+
+@check("big-ids")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    listing = page(variant, limit=1000)
+    big = [r["sampleId"] for r in listing["result"]]
+    assert big == [i + BIG_ID_BASE for i in FULL_LISTING]
+    assert all(2**32 < i < 2**53 for i in big)
+    assert all(r["sample"]["id"] == r["sampleId"] for r in listing["result"])
+    assert {p["sampleId"] for p in listing["predictions"]} == set(big)
+    blocks = {c["learnBlock"]["id"] for c in listing["result"][0]["classifications"]}
+    assert blocks == {3 + BIG_ID_BASE, 4 + BIG_ID_BASE}
+    big_block = CLASSIFIER + BIG_ID_BASE
+    result = body_of(variant.post(classify_path(big_block, DIRECT.id + BIG_ID_BASE)))
+    assert result["sample"]["sample"]["id"] == DIRECT.id + BIG_ID_BASE
+    assert result["classifications"][0]["learnBlock"]["dsp"] == [2 + BIG_ID_BASE]
+    assert variant.post(classify_path(CLASSIFIER, DIRECT.id + BIG_ID_BASE)).status_code == 404
+    assert variant.post(classify_path(big_block, DIRECT.id)).status_code == 404
+    started = body_of(variant.post(classify_path(big_block, RESAMPLED.id + BIG_ID_BASE)))
+    assert is_job(started) and 2**32 < started["id"] < 2**53
+    assert wait_for_job(variant, started["id"])["id"] == started["id"]
+    middle = big[len(big) // 2]  # the id filters, and search, on big ids
+    assert ids(variant, minId=middle) == big[len(big) // 2:]
+    assert ids(variant, maxId=middle) == big[:len(big) // 2]
+    assert ids(variant, search=str(middle)) == [middle]
+
+
+@check("unknown-400")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    unknown = [("GET", status_path(999_999)), ("GET", status_path(1, project=2)),
+               ("POST", classify_path(CLASSIFIER, 999_999)), ("POST", classify_path(99, DIRECT.id)),
+               ("GET", PAGE + "?impulseId=9"), ("GET", PAGE.replace("/1/", "/2/"))]
+    for method, path in unknown:
+        assert clean.request(method, path).status_code == 404
+        reply = variant.request(method, path)
+        assert reply.status_code == 400, (method, path)
+        assert reply.json() == clean.request(method, path).json()  # the same envelope
+    assert variant.get("/nowhere").status_code == 404  # no such endpoint: still a 404
+    assert variant.get(PAGE, params={"limit": "x"}).status_code == 400
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+def closes_after_one_reply(running: Any) -> bool:
+    """Send one keep-alive request on a raw socket: does the server close the connection?"""
+    with socket.create_connection(("127.0.0.1", running.port), timeout=2) as sock:
+        sock.sendall(f"GET /v1{PAGE}?limit=1 HTTP/1.1\r\nHost: x\r\n"
+                     f"x-api-key: {running.config.api_key}\r\n\r\n".encode())
+        sock.settimeout(0.5)
+        received = b""
+        try:
+            while chunk := sock.recv(65536):
+                received += chunk
+        except TimeoutError:
+            assert received.startswith(b"HTTP/1.1 200")
+            return False
+        assert received.startswith(b"HTTP/1.1 200")
+        return True
+
+
+@check("connection-close")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for reply in (variant.get(PAGE, params={"limit": 1}), variant.get(status_path(999_999)),
+                  variant.get(PAGE, headers={"x-api-key": "wrong"}), variant.post(
+                      classify_path(CLASSIFIER, DIRECT.id))):
+        assert reply.headers["connection"] == "close"
+    assert "close" not in clean.get(PAGE, params={"limit": 1}).headers.get("connection", "")
+    assert classify(variant) == classify(clean)
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+def test_connection_close_really_closes() -> None:
+    with start_in_thread(ServerConfig(variants=frozenset({"connection-close"}))) as closing, \
+            start_in_thread(ServerConfig()) as keeping:
+        assert closes_after_one_reply(closing)
+        assert not closes_after_one_reply(keeping)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
-    assert set(CHECKS) == set(LEGAL_VARIANTS)
+    assert set(CHECKS) == set(ACCEPTED_VARIANTS)
+
+
+def test_pending_variants_are_accepted_but_not_catalogued() -> None:
+    pending = {v.name for v in PENDING_VARIANTS}
+    assert pending and not pending & set(LEGAL_VARIANTS)
+    assert set(ACCEPTED_VARIANTS) == set(LEGAL_VARIANTS) | pending
+    assert ServerConfig(variants=frozenset(pending)).variants == pending
+    assert all(v.description for v in PENDING_VARIANTS)
 
 
 def test_catalogue_entries() -> None:
@@ -194,7 +426,7 @@ def clean() -> Iterator[httpx.Client]:
         yield c
 
 
-@pytest.mark.parametrize("name", sorted(LEGAL_VARIANTS))
+@pytest.mark.parametrize("name", sorted(ACCEPTED_VARIANTS))
 def test_variant_is_wired_and_legal(name: str, clean: httpx.Client) -> None:
     config = ServerConfig(variants=frozenset({name}), job_seconds=JOB_SECONDS)
     with start_in_thread(config) as running, make_client(running) as variant:
@@ -211,3 +443,35 @@ def test_variants_combine() -> None:
         assert is_job(started)
         wait_for_job(c, started["id"])
         assert "classifications" in classify(c)
+
+
+def test_pending_variants_combine() -> None:
+    """Every variant at once (throttling aside: below, with the wire variants it meets)."""
+    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429"}
+    with start_in_thread(ServerConfig(variants=chosen, job_seconds=0.01)) as running, \
+            make_client(running) as c:
+        reply = c.get(PAGE, params={"limit": 1000})
+        assert reply.headers["content-encoding"] == "gzip" and reply.headers["connection"] == "close"
+        listing = body_of(reply)
+        assert "totalCount" not in listing and traces(listing) and "x-debug" in listing
+        assert [r["sampleId"] for r in listing["result"]] == [
+            i + BIG_ID_BASE for i in FULL_LISTING[::-1][:LIMIT_CAP]]
+        assert all(OFFSET_DATE.fullmatch(d) for d in date_strings(listing))
+        block = CLASSIFIER + BIG_ID_BASE
+        started = body_of(c.post(classify_path(block, DIRECT.id + BIG_ID_BASE)))
+        assert is_job(started) and started["id"] > 2**32
+        wait_for_job(c, started["id"])
+        assert "classifications" in body_of(c.post(classify_path(block, DIRECT.id + BIG_ID_BASE)))
+        unknown = c.post(classify_path(block, DIRECT.id))
+        assert unknown.status_code == 400 and traces(unknown.json())
+
+
+def test_throttled_replies_meet_the_other_wire_variants() -> None:
+    chosen = frozenset({"throttle-429", "trace-id", "gzip", "connection-close"})
+    with start_in_thread(ServerConfig(variants=chosen)) as running, make_client(running) as c:
+        replies = [c.get(status_path(999_999)) for _ in range(THROTTLE_EVERY)]
+        assert [r.status_code for r in replies] == [404] * (THROTTLE_EVERY - 1) + [429]
+        throttled = replies[-1]
+        assert throttled.headers["content-encoding"] == "gzip"
+        assert throttled.headers["connection"] == "close"
+        assert set(throttled.json()) == {"success", "error", TRACE_FIELD}
