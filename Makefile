@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: contract test lint types selftest serve mutants anchor bench load clean
+.PHONY: contract test lint types selftest serve mutants mutation anchor bench load clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,11 @@ serve: $(STAMP)
 # the kill matrix: the quick gate against every fault and legal variant (also part of `make test`)
 mutants: $(STAMP)
 	$(BIN)/eicontract mutants $(ARGS)
+
+# mutation testing: cosmic-ray mutants of the reference server against the quick gate (hours in full;
+# a seeded sample: make mutation ARGS="--sample 40 --seed 1"); reports/mutation.json, docs/MUTATION.md
+mutation: $(STAMP)
+	$(BIN)/eicontract mutation $(ARGS)
 
 # the plain schemathesis CLI against every fault, for docs/KILL-MATRIX.md
 anchor: $(STAMP)

@@ -85,7 +85,24 @@ def _add_mutants(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     p.add_argument("--workers", type=int, default=2, help="gate runs at once (default 2: one per core)")
     p.add_argument("--report-dir", default="reports", help="kill-matrix.json/.html go here (default reports/)")
     p.add_argument("--only", action="append", default=[], metavar="NAME", help="only these faults/variants")
-    p.add_argument("--seed", type=int, help=f"vary the fixed seed (default {DEFAULT_SEED})")
+    p.add_argument("--seed", type=int, action="append", default=[],
+                   help=f"run at this seed (repeatable; default {DEFAULT_SEED})")
+    p.add_argument("--seeds", type=int, metavar="N",
+                   help="run at N consecutive seeds from the first --seed (nightly: 5); the report says per "
+                        "server at how many it was caught")
+
+
+def _add_mutation(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    from eicontract import mutation
+
+    mutation.add_arguments(sub.add_parser("mutation", help="mutation testing: cosmic-ray mutants of the reference "
+                                                           "server against the quick gate (docs/MUTATION.md)"))
+
+
+def cmd_mutation(args: argparse.Namespace) -> int:
+    from eicontract import mutation
+
+    return mutation.main(args)
 
 
 def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -126,6 +143,7 @@ def parser() -> argparse.ArgumentParser:
     _add_run(sub)
     _add_faults(sub)
     _add_mutants(sub)
+    _add_mutation(sub)
     _add_drift(sub)
     _add_openapi(sub)
     return top
@@ -228,27 +246,34 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         print(f"eicontract mutants: unknown names {sorted(unknown)}; see `eicontract faults`", file=sys.stderr)
         return EXIT_HARNESS
     report_dir = Path(args.report_dir)
-    extra = ["--seed", str(args.seed)] if args.seed is not None else []
+    seeds = list(args.seed)
+    if args.seeds:
+        seeds = [(seeds[0] if seeds else DEFAULT_SEED) + k for k in range(args.seeds)]
     started = time.monotonic()
 
     def progress(row: mutants.Row) -> None:
         print(f"  {row.name}: {'ok' if row.ok else 'NOT OK'} ({row.duration_s} s)", flush=True)
 
-    print(f"eicontract mutants: {len(chosen)} gate runs on {args.workers} workers", flush=True)
-    rows = mutants.run_matrix(chosen, report_dir / "mutants", args.workers, extra, progress)
+    print(f"eicontract mutants: {len(chosen) * max(1, len(seeds))} gate runs on {args.workers} workers", flush=True)
+    rows = mutants.run_matrix(chosen, report_dir / "mutants", args.workers, (), progress, seeds)
     command = "eicontract mutants " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutants"] else "eicontract mutants"
     document = mutants.matrix_document(rows, time.monotonic() - started, command.strip())
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / KILL_MATRIX_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    (report_dir / "kill-matrix.html").write_text(render_kill_matrix_page(document), encoding="utf-8")
+    page = render_kill_matrix_page(document).replace("</body>", mutants.render_seed_section(document) + "</body>")
+    (report_dir / "kill-matrix.html").write_text(page, encoding="utf-8")
     print(mutants.format_table(rows))
+    if len(seeds) > 1:
+        print(mutants.format_seed_table(document))
+        print(f"flaky across seeds {seeds}: {', '.join(document['flaky']) or 'none'}")
     print(f"{document['caught']}/{document['faults']} faults caught, {len(document['false_alarms'])} false alarms "
           f"in {document['legal_variants']} legal variants; median time to catch "
           f"{document['median_time_to_catch_s']} s; {document['wall_s']} s in all")
     return EXIT_OK if document["verdict"] == "pass" else EXIT_VIOLATION
 
 
-COMMANDS = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants, "drift": cmd_drift,
+COMMANDS = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants,
+            "mutation": cmd_mutation, "drift": cmd_drift,
             "openapi": cmd_openapi}
 
 

@@ -3,7 +3,9 @@ server. A fault must be caught on the clause it breaks; a legal variant must pas
 
 Each row is one `eicontract run` in a subprocess (its own server, its own report folder), run
 on `workers` processes at once. Shrinking is off: the matrix asks "caught, by what, how fast",
-not for minimal examples.
+not for minimal examples. At several seeds (the nightly `--seeds 5`) each server runs once per
+seed, and the document says per server at how many seeds it was caught: a fault caught at some
+seeds only is a flaky catch, a verdict that luck decides.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -45,6 +48,7 @@ class Row:
     time_to_catch_s: float | None = None
     duration_s: float = 0.0
     problem: str = ""
+    seed: int | None = None
 
     @property
     def ok(self) -> bool:
@@ -73,11 +77,13 @@ def _gate_command(mutant: Mutant, report_dir: Path, extra: Sequence[str]) -> lis
             *mutant.args, *extra]
 
 
-def run_one(mutant: Mutant, report_root: Path, extra: Sequence[str] = ()) -> Row:
-    folder = report_root / mutant.name
+def run_one(mutant: Mutant, report_root: Path, extra: Sequence[str] = (), seed: int | None = None,
+            folder_name: str | None = None) -> Row:
+    folder = report_root / (folder_name or mutant.name)
+    extra = [*extra, "--seed", str(seed)] if seed is not None else extra
     env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")}  # the embedded server only
     started = time.monotonic()
-    row = Row(mutant.name, mutant.kind, mutant.clause, mutant.description, exit_code=-1)
+    row = Row(mutant.name, mutant.kind, mutant.clause, mutant.description, exit_code=-1, seed=seed)
     try:
         done = subprocess.run(_gate_command(mutant, folder, extra), capture_output=True, text=True,
                               timeout=ROW_TIMEOUT_S, env=env, check=False)
@@ -97,30 +103,60 @@ def run_one(mutant: Mutant, report_root: Path, extra: Sequence[str] = ()) -> Row
 
 
 def run_matrix(mutants: Sequence[Mutant], report_root: Path, workers: int = 2, extra: Sequence[str] = (),
-               progress: Callable[[Row], None] | None = None) -> list[Row]:
+               progress: Callable[[Row], None] | None = None, seeds: Sequence[int] = ()) -> list[Row]:
+    """One row per server and seed; at one seed (or none: the default) a row's folder is the server's name."""
+    at: list[int | None] = [*seeds] or [None]
+    runs = [(m, seed) for m in mutants for seed in at]
+    tagged = len(seeds) > 1
+
+    def one(run: tuple[Mutant, int | None]) -> Row:
+        mutant, seed = run
+        return run_one(mutant, report_root, extra, seed, f"{mutant.name}@{seed}" if tagged else None)
+
     rows: list[Row] = []
     with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        for row in pool.map(lambda m: run_one(m, report_root, extra), mutants):
+        for row in pool.map(one, runs):
             rows.append(row)
             if progress is not None:
                 progress(row)
     return rows
 
 
+def seed_verdicts(rows: Sequence[Row]) -> list[dict[str, Any]]:
+    """Per server, the seeds at which its row was ok (caught / passed) and at which not."""
+    by_name: dict[str, list[Row]] = {}
+    for row in rows:
+        by_name.setdefault(row.name, []).append(row)
+    out = []
+    for name, runs in by_name.items():
+        ok = [r.seed for r in runs if r.ok]
+        not_ok = [r.seed for r in runs if not r.ok]
+        good, bad = ("caught", "missed") if runs[0].kind == "fault" else ("passes", "false alarm")
+        verdict = good if not not_ok else bad if not ok else f"flaky: {good} at {len(ok)} of {len(runs)} seeds"
+        out.append({"name": name, "kind": runs[0].kind, "clause": runs[0].clause, "seeds": len(runs),
+                    "ok_at": ok, "not_ok_at": not_ok, "verdict": verdict})
+    return out
+
+
 def matrix_document(rows: Sequence[Row], wall_s: float, command: str) -> dict[str, Any]:
     faults = [r for r in rows if r.kind == "fault"]
     legal = [r for r in rows if r.kind == "legal"]
     catches = [r.time_to_catch_s for r in faults if r.ok and r.time_to_catch_s is not None]
+    per_server = seed_verdicts(rows)
     return {
         "command": command,
         "wall_s": round(wall_s, 2),
+        "seeds": sorted({r.seed for r in rows if r.seed is not None}),
         "faults": len(faults),
         "caught": sum(r.ok for r in faults),
-        "missed": [r.name for r in faults if not r.ok],
+        "missed": list(dict.fromkeys(r.name for r in faults if not r.ok)),
         "legal_variants": len(legal),
-        "false_alarms": [r.name for r in legal if not r.ok],
+        "false_alarms": list(dict.fromkeys(r.name for r in legal if not r.ok)),
+        # caught (or passed) at some seeds and not at others: the verdict depends on luck
+        "flaky": [s["name"] for s in per_server if s["ok_at"] and s["not_ok_at"]],
         "median_time_to_catch_s": round(statistics.median(catches), 3) if catches else None,
         "verdict": "pass" if all(r.ok for r in rows) else "fail",
+        "per_server": per_server,
         "rows": [{**asdict(r), "ok": r.ok} for r in rows],
     }
 
@@ -134,3 +170,27 @@ def format_table(rows: Sequence[Row]) -> str:
         lines.append(f"{r.name:<{width}}  {r.kind:<5}  {r.clause or '-':<17}  {verdict:<11}  {catch:>7}  "
                      f"{', '.join(r.caught_by) or '-'}{'  ' + r.problem.splitlines()[-1] if r.problem else ''}")
     return "\n".join(lines)
+
+
+def format_seed_table(document: dict[str, Any]) -> str:
+    """Per server: at how many seeds it was caught (a fault) or passed (a legal variant)."""
+    servers = document["per_server"]
+    width = max((len(s["name"]) for s in servers), default=10)
+    lines = [f"{'server':<{width}}  {'kind':<5}  {'ok at':>7}  verdict"]
+    for s in servers:
+        lines.append(f"{s['name']:<{width}}  {s['kind']:<5}  {len(s['ok_at']):>3} of {s['seeds']:<2} {s['verdict']}"
+                     f"{'  (not at seeds ' + ', '.join(map(str, s['not_ok_at'])) + ')' if s['not_ok_at'] else ''}")
+    return "\n".join(lines)
+
+
+def render_seed_section(document: dict[str, Any]) -> str:
+    """The per-seed table for kill-matrix.html (only when the matrix ran at several seeds)."""
+    if len(document["seeds"]) < 2:
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(s['name'])}</td><td>{escape(s['kind'])}</td><td>{len(s['ok_at'])} of {s['seeds']}</td>"
+        f"<td>{escape(s['verdict'])}</td><td>{escape(', '.join(map(str, s['not_ok_at'])) or '-')}</td></tr>"
+        for s in document["per_server"])
+    return (f"<h2>Verdict per seed</h2><p>seeds {escape(', '.join(map(str, document['seeds'])))}; "
+            f"flaky: {escape(', '.join(document['flaky']) or 'none')}</p><table><tr><th>server</th><th>kind</th>"
+            f"<th>ok at</th><th>verdict</th><th>not ok at seeds</th></tr>{rows}</table>")

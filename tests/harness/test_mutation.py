@@ -1,0 +1,127 @@
+"""Mutation testing's bookkeeping on synthetic data: which mutants are made, their stable ids,
+the seeded sample, and the score and triage arithmetic. No gate runs here (tests/selftest does)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from pathlib import Path
+
+import pytest
+
+from eicontract import mutation
+from eicontract.mutation import Result, choose, enumerate_mutants, outcome_of, summarise, triage_problems
+
+SOURCE = '''from __future__ import annotations
+
+
+def page(ids: list[int] | None, limit: int = 2) -> list[int]:
+    stop: int | None = None
+    return (ids or [])[:limit] if limit > 0 else []
+
+
+class Store:
+    def total(self, n: int) -> int:
+        return n + 1
+'''
+
+
+def _specs(tmp_path: Path, source: str = SOURCE) -> list[mutation.MutantSpec]:
+    (tmp_path / "store.py").write_text(source)
+    return enumerate_mutants(tmp_path, ["store.py"])
+
+
+def test_no_mutant_is_made_in_an_annotation(tmp_path: Path) -> None:
+    specs = _specs(tmp_path)
+    assert specs and not [s for s in specs if s.line in (4, 5) and "BitOr" in s.operator]  # `int | None`
+    assert [s.operator for s in specs if s.line == 4] == ["core/NumberReplacer"] * 2  # the default, not the types
+    # the code's own operators are mutated: the comparison, the 'or', the addition, the numbers
+    operators = {s.operator.removeprefix("core/").split("_")[0] for s in specs}
+    assert {"ReplaceComparisonOperator", "ReplaceOrWithAnd", "ReplaceBinaryOperator", "NumberReplacer"} <= operators
+
+
+def test_ids_are_unique_and_name_the_function(tmp_path: Path) -> None:
+    specs = _specs(tmp_path)
+    assert len({s.id for s in specs}) == len(specs)
+    assert {s.definition for s in specs} >= {"page", "Store.total"}
+    add = next(s for s in specs if s.operator == "core/ReplaceBinaryOperator_Add_Sub")
+    assert add.id.startswith("store.py:Store.total:ReplaceBinaryOperator_Add_Sub:") and add.line == 11
+
+
+def test_an_id_survives_an_edit_elsewhere_and_dies_with_its_line(tmp_path: Path) -> None:
+    before = {s.id for s in _specs(tmp_path) if s.definition == "Store.total"}
+    shifted = {s.id for s in _specs(tmp_path, "X = 1\n\n\n" + SOURCE) if s.definition == "Store.total"}
+    assert before == shifted  # three lines earlier, same ids
+    edited = {s.id for s in _specs(tmp_path, SOURCE.replace("n + 1", "n + 2")) if s.definition == "Store.total"}
+    assert not before & edited  # the line changed: its old triage no longer applies
+
+
+def test_the_mutated_source_is_cosmic_rays_own(tmp_path: Path) -> None:
+    spec = next(s for s in _specs(tmp_path) if s.operator == "core/ReplaceComparisonOperator_Gt_GtE")
+    mutated = mutation.mutated_source(SOURCE, spec)
+    assert "limit >= 0" in mutated and mutated.replace("limit >= 0", "limit > 0") == SOURCE
+    diff = mutation.unified_diff(SOURCE, mutated, "store.py")
+    assert "-    return (ids or [])[:limit] if limit > 0 else []" in diff and "+    return" in diff
+
+
+def test_a_sample_is_seeded_and_ordered(tmp_path: Path) -> None:
+    specs = _specs(tmp_path)
+    one, again, other = choose(specs, 5, seed=3), choose(specs, 5, seed=3), choose(specs, 5, seed=4)
+    assert one == again and len(one) == 5 and one != other
+    assert [specs.index(s) for s in one] == sorted(specs.index(s) for s in one)
+    assert choose(specs, only=[specs[2].id]) == [specs[2]]
+    assert choose(specs, 10**6) == specs
+
+
+@pytest.mark.parametrize(("code", "outcome"), [(1, "killed"), (0, "survived"), (None, "timeout"), (2, "harness"),
+                                                (-9, "harness")])
+def test_only_a_gate_exit_1_kills(code: int | None, outcome: str) -> None:
+    assert outcome_of(code) == outcome
+
+
+def _result(key: str, outcome: str) -> Result:
+    return Result(key, "store.py", 1, "core/X", "f", outcome, None, 1.0)
+
+
+def test_the_score_leaves_out_only_the_equivalent_survivors() -> None:
+    results = [_result(f"k{n}", "killed") for n in range(6)] + [
+        _result("s-eq", "survived"), _result("s-gap", "survived"), _result("s-new", "survived"),
+        _result("t", "timeout"), _result("h", "harness")]
+    triage = {"s-eq": {"verdict": "equivalent", "reason": "the order is free"},
+              "s-gap": {"verdict": "gap", "reason": "no oracle looks at it"},
+              "k0": {"verdict": "equivalent", "reason": "wrong"}, "gone": {"verdict": "gap", "reason": "old"}}
+    doc = summarise(results, triage, known_ids=[r.id for r in results])
+    assert (doc["total"], doc["killed"], doc["survived"], doc["equivalent"]) == (11, 6, 3, 1)
+    assert (doc["untriaged"], doc["untriaged_ids"], doc["gaps"]) == (1, ["s-new"], ["s-gap"])
+    assert (doc["timeout"], doc["harness"]) == (1, 1)
+    assert doc["score"] == round(6 / 10, 4)
+    assert doc["killed_but_triaged"] == ["k0"] and doc["stale_triage"] == ["gone"]
+
+
+def test_an_empty_run_has_no_score() -> None:
+    assert summarise([], {})["score"] is None
+
+
+def test_a_triage_entry_needs_a_verdict_and_a_reason() -> None:
+    assert triage_problems({"a": {"verdict": "equivalent", "reason": "order is free"}}) == []
+    problems = triage_problems({"a": {"verdict": "fine", "reason": "x"}, "b": {"verdict": "gap", "reason": " "},
+                                "c": "equivalent"})
+    assert [p.split(":")[0] for p in problems] == ["a", "b", "c"]
+
+
+def test_the_checked_in_triage_is_well_formed_and_current() -> None:
+    """Every entry has a verdict and a reason, and names a mutant that the server's code still makes."""
+    root = Path(mutation.__file__).resolve().parents[1]
+    triage = mutation.load_triage(root / mutation.DEFAULT_TRIAGE)
+    assert triage_problems(triage) == []
+    known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parent / "server")}
+    assert sorted(set(triage) - known) == [], "triage entries whose mutant no longer exists: re-triage them"
+
+
+def test_the_html_table_shows_every_mutant_and_its_triage() -> None:
+    results = [_result("store.py:f:X:1:0", "survived"), _result("store.py:g:<Y>:2:0", "killed")]
+    triage = {"store.py:f:X:1:0": {"verdict": "equivalent", "reason": "the order is free"}}
+    doc = {"command": "eicontract mutation --sample 2", "wall_s": 1.0, "triage": triage,
+           **summarise(results, triage), "results": [asdict(r) for r in results]}
+    page = mutation.render_html(doc)
+    assert "store.py:f:X:1:0" in page and "&lt;Y&gt;" in page and "the order is free" in page
+    assert "score 1.0" in page  # 1 killed of 2, one of them equivalent
