@@ -195,14 +195,16 @@ def without(value: Any, field: str) -> Any:
 
 def traces(body: Any) -> set[str]:
     """The one trace id of a reply: every object carries it (a string), the maps do not."""
-    found = {path: doc.get(TRACE_FIELD) for path, doc in objects(body)}
-    assert len(found) > 0 and all(isinstance(t, str) and t for t in found.values()), found
+    found: set[str] = set()
     for path, doc in objects(body):
-        for key in ("metadata",):
-            assert TRACE_FIELD not in doc.get(key, {}), path
+        trace = doc.get(TRACE_FIELD)
+        assert isinstance(trace, str) and trace, path
+        found.add(trace)
+        assert TRACE_FIELD not in doc.get("metadata", {}), path
         if "learnBlock" in doc:
             assert all(TRACE_FIELD not in r for r in doc["result"]), path
-    return set(found.values())
+    assert found
+    return found
 
 
 @check("trace-id")
