@@ -72,6 +72,7 @@ class Result:
     caught_by: list[str] = field(default_factory=list)
     diff: str = ""
     problem: str = ""
+    evidence: str = ""  # the first failure's message: what the gate saw (a kill is checked by reading it)
 
 
 # --- making mutants (cosmic-ray) ---------------------------------------------------------------
@@ -228,7 +229,8 @@ def render_html(document: Mapping[str, Any]) -> str:
         triage = document["triage"].get(r["id"], {})
         rows.append(f"<tr class='{e(r['outcome'])}'><td><code>{e(r['id'])}</code></td><td>{r['line']}</td>"
                     f"<td>{e(r['outcome'])}</td><td>{e(triage.get('verdict', '-'))}</td>"
-                    f"<td>{e(str(triage.get('reason', '')))}</td><td>{e(', '.join(r['caught_by']))}</td>"
+                    f"<td>{e(str(triage.get('reason', '')))}</td><td>{e(', '.join(r['caught_by']))}<br>"
+                    f"<small>{e(r.get('evidence', ''))}</small></td>"
                     f"<td>{r['duration_s']}</td><td><pre>{e(r['diff'])}</pre></td></tr>")
     return ("<!doctype html><meta charset='utf-8'><title>Mutation testing</title><style>"
             "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px;"
@@ -278,12 +280,16 @@ class Workspace:
             return None, (output or "")[-2000:]
 
 
-def failed_clauses(report_dir: Path) -> list[str]:
+def failed_clauses(report_dir: Path) -> tuple[list[str], str]:
+    """The clauses the gate failed, and the first failure's message."""
     summary = report_dir / "summary.json"
     if not summary.is_file():
-        return []
+        return [], ""
     clauses = json.loads(summary.read_text())["clauses"]
-    return sorted(cid for cid, c in clauses.items() if c["status"] == "failed")
+    failed = sorted(cid for cid, c in clauses.items() if c["status"] == "failed")
+    first: dict[str, Any] = next((f for cid in failed for f in clauses[cid].get("failures", [])), {})
+    messages = [v.get("message", "") for v in first.get("violations", [])] or [str(first.get("detail", ""))]
+    return failed, "; ".join(m for m in messages if m)[:400]
 
 
 def run_one(space: Workspace, spec: MutantSpec, timeout_s: float, fail_fast: bool = True) -> Result:
@@ -292,8 +298,9 @@ def run_one(space: Workspace, spec: MutantSpec, timeout_s: float, fail_fast: boo
     with space.mutated(spec) as diff:
         code, output = space.gate(report_dir, timeout_s, FAIL_FAST if fail_fast else ())
     outcome = outcome_of(code)
+    failed, evidence = failed_clauses(report_dir)
     result = Result(spec.id, spec.module, spec.line, spec.operator, spec.definition, outcome, code,
-                    round(time.monotonic() - started, 1), failed_clauses(report_dir), diff)
+                    round(time.monotonic() - started, 1), failed, diff, evidence=evidence)
     if outcome in ("timeout", "harness"):
         result.problem = output.strip().splitlines()[-1] if output.strip() else ""
     shutil.rmtree(report_dir, ignore_errors=True)

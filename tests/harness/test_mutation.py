@@ -3,6 +3,7 @@ the seeded sample, and the score and triage arithmetic. No gate runs here (tests
 
 from __future__ import annotations
 
+import json
 from dataclasses import asdict
 from pathlib import Path
 
@@ -125,3 +126,11 @@ def test_the_html_table_shows_every_mutant_and_its_triage() -> None:
     page = mutation.render_html(doc)
     assert "store.py:f:X:1:0" in page and "&lt;Y&gt;" in page and "the order is free" in page
     assert "score 1.0" in page  # 1 killed of 2, one of them equivalent
+
+
+def test_a_kill_keeps_its_evidence(tmp_path: Path) -> None:
+    failure = {"test": "t", "violations": [{"clause": "PAGE-TOTAL", "message": "totalCount 3, listing 4"}]}
+    clauses = {"PAGE-TOTAL": {"status": "failed", "failures": [failure]}, "PAGE-LIMIT": {"status": "passed"}}
+    (tmp_path / "summary.json").write_text(json.dumps({"clauses": clauses}))
+    assert mutation.failed_clauses(tmp_path) == (["PAGE-TOTAL"], "totalCount 3, listing 4")
+    assert mutation.failed_clauses(tmp_path / "none") == ([], "")
