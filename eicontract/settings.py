@@ -71,7 +71,7 @@ class Settings:
     max_requests: int | None = None
     rps: float | None = None
     record_dir: Path | None = None  # `--record DIR`: keep the answers for `eicontract drift`
-    max_listing: int = DEFAULT_MAX_LISTING  # samples discovery reads; a longer listing cannot be checked whole
+    max_listing: int = DEFAULT_MAX_LISTING  # samples the thorough profile reads whole; beyond, it samples too
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 
     @property

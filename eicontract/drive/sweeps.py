@@ -22,7 +22,7 @@ from eicontract.oracles.paging import PageRead, page_ids, page_results
 class Sweep:
     reads: list[PageRead]
     exchanges: list[Exchange]
-    complete: bool  # ended on an empty page (not on an error or the bound)
+    complete: bool  # ended on an empty page, or at the totalCount (trust_total); not on an error or the bound
     problem: str = ""
     bounded: bool = False  # ended on the bound: the listing is longer than the sweep may read
     # Computed once: properties read them in loops, and a 100k listing is slow to rebuild.
@@ -43,6 +43,14 @@ def _forget_body(client: ApiClient, whole: Exchange, kept: Exchange) -> None:
         history[-1] = kept
 
 
+def _reached(totals: set[object], listed: int) -> bool:
+    """Every page so far gave the same integer totalCount, and the sweep has listed that many."""
+    if len(totals) != 1:
+        return False
+    total = next(iter(totals))
+    return isinstance(total, int) and not isinstance(total, bool) and total == listed
+
+
 def sweep(
     client: ApiClient,
     project_id: int,
@@ -52,13 +60,17 @@ def sweep(
     max_pages: int = 1000,
     on_page: Callable[[PageRead], None] | None = None,
     keep: Callable[[Any], Any] | None = None,
+    trust_total: bool = False,
 ) -> Sweep:
     """on_page: called with each listing page as it arrives, whole (to check it there);
     keep: what of each such page's body the sweep keeps (default: all of it), in its reads
-    and exchanges. Failed pages are kept whole."""
+    and exchanges. Failed pages are kept whole. trust_total: end without the empty page once
+    the listed samples reach the totalCount that every page so far gave (a short listing then
+    costs one request; a wrong totalCount still reads on, and the PAGE-TOTAL oracle sees it)."""
     reads: list[PageRead] = []
     exchanges: list[Exchange] = []
     seen: set[int] = set()
+    totals: set[object] = set()
     offset = 0
     for _ in range(max_pages):
         exchange = client.page(project_id, {**(filters or {}), "limit": page_size, "offset": offset})
@@ -85,4 +97,7 @@ def sweep(
                                                   "listed: the listing never ends")
         seen.update(ids)
         offset += len(results)
+        totals.add(exchange.body.get("totalCount") if isinstance(exchange.body, dict) else None)
+        if trust_total and _reached(totals, offset):
+            return Sweep(reads, exchanges, True)
     return Sweep(reads, exchanges, False, f"no empty page within {max_pages} pages of {page_size}", bounded=True)

@@ -22,7 +22,7 @@ import operator
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import partial
 from itertools import pairwise, product
 from typing import Any, Literal, TypeGuard
@@ -797,3 +797,79 @@ def candidate_values(samples: Iterable[object], wire_name: str) -> list[str]:
     if wire_name not in simple:
         raise ValueError(f"unknown filter {wire_name!r}; filters are {', '.join(FILTER_NAMES)}")
     return simple[wire_name](items)
+
+
+# --- boundaries and selections (the bounded suite picks its values with these) ---------------
+
+INTEGER_BOUNDS = ("minLength", "maxLength", "minId", "maxId")
+NUMBER_BOUNDS = ("minFrequency", "maxFrequency", "minLabel", "maxLabel")
+DATE_BOUNDS = ("minDate", "maxDate")
+BOUND_FIELDS: dict[str, Callable[[Sample], Any]] = {
+    "minLength": _number_field("totalLengthMs"), "maxLength": _number_field("totalLengthMs"),
+    "minId": _sample_id, "maxId": _sample_id,
+    "minFrequency": _number_field("frequency"), "maxFrequency": _number_field("frequency"),
+    "minLabel": _numeric_label, "maxLabel": _numeric_label,
+    "minDate": _added, "maxDate": _added,
+}
+# Other zones than the API's own 'Z': the same instant must select the same samples.
+ZONES = (timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30)))
+
+
+def data_values(samples: Iterable[object], wire_name: str) -> list[Any]:
+    """The distinct values a bound filter compares, in order (numbers or instants)."""
+    get = BOUND_FIELDS[wire_name]
+    items = (s for s in map(_sample_of, samples) if s is not None)
+    return sorted({v for v in map(get, items) if v is not None})
+
+
+def boundary_values(ordered: Sequence[Any], at: int, wire_name: str) -> list[str]:
+    """Wire values around the data value ordered[at]: the value itself, just below and just above
+    it, and (numbers, dates) a value between it and its upper neighbour; dates also in other
+    zones. Integer parameters get integers only."""
+    value = ordered[at]
+    upper = ordered[at + 1] if at + 1 < len(ordered) else None
+    if wire_name in INTEGER_BOUNDS:
+        whole = int(value)
+        return [str(v) for v in dict.fromkeys((whole, whole - 1, whole + 1)) if v >= 0]
+    if wire_name in DATE_BOUNDS:
+        step = timedelta(milliseconds=1)
+        out = [format_instant(value), format_instant(value - step), format_instant(value + step)]
+        out += [_zoned(value, ZONES[0]), _zoned(value + step, ZONES[1])]
+        if upper is not None and upper - value > 2 * step:
+            out.append(format_instant(value + (upper - value) / 2))
+        return list(dict.fromkeys(out))
+    gap = (upper - value) if upper is not None else 1.0
+    near = min(gap / 4, 0.5)
+    candidates = [value, value - near, value + near] + ([value + gap / 2] if upper is not None else [])
+    return list(dict.fromkeys(_number_text(v) for v in candidates if math.isfinite(v)))
+
+
+def _zoned(instant: datetime, zone: timezone) -> str:
+    return instant.astimezone(zone).isoformat(timespec="milliseconds")
+
+
+def selects(by_id: Mapping[int, Sample], wire_name: str, value: str) -> tuple[int, int]:
+    """How many samples every reading of the filter selects, and how many some reading does."""
+    sets = _matching(by_id, parse_filter(wire_name, value))
+    return len(frozenset.intersection(*sets)), len(frozenset().union(*sets))
+
+
+def check_partition(whole: Iterable[object], left: Iterable[object], right: Iterable[object],
+                    split: int) -> list[Violation]:
+    """FILTER-COMPOSE: an id window split at `split` (maxId=split on the left, minId=split on the
+    right) gives two disjoint halves whose union is the window. Items: ids, samples or results."""
+    w, a, b = set(ids_of(whole)), set(ids_of(left)), set(ids_of(right))
+    out = []
+    both = a & b
+    if both:
+        out.append(Violation("FILTER-COMPOSE", f"an id window split at {split}: {len(both)} samples in both "
+                             f"halves (maxId={split} and minId={split}), e.g. {min(both)}",
+                             {"split": split, "ids": heapq.nsmallest(MAX_EXAMPLES, both)}))
+    missing, extra = w - (a | b), (a | b) - w
+    if missing or extra:
+        out.append(Violation("FILTER-COMPOSE", f"an id window split at {split}: the halves together give "
+                             f"{len(a | b)} samples, the window {len(w)}: {len(missing)} missing, "
+                             f"{len(extra)} extra", {"split": split,
+                                                     "missing": heapq.nsmallest(MAX_EXAMPLES, missing),
+                                                     "extra": heapq.nsmallest(MAX_EXAMPLES, extra)}))
+    return out

@@ -293,3 +293,73 @@ def check_total(reads: Sequence[PageRead], full_length: int) -> Findings:
 def check_bad_param(body: object, status: int, param: str = "limit/offset") -> list[Violation]:
     """PAGE-PARAMS: a negative or non-integer limit or offset is rejected."""
     return check_failure(body, status, clause_id="PAGE-PARAMS", context=f"bad {param}")
+
+
+# --- regions and counts: paging judged without reading the whole listing ----------------------
+
+def check_region(reference: Sequence[int], reads: Sequence[PageRead], page_size: int) -> list[Violation]:
+    """A region (the samples from one offset) read at `page_size` gives the reference region's
+    ids, in order: repeats across its pages are PAGE-DISJOINT; gaps or strangers PAGE-COMPLETE; the
+    same ids in another order PAGE-STABLE. Only the reference's length is compared."""
+    ids = sweep_ids(reads)[:len(reference)]
+    start = reads[0].offset if reads else 0
+    dups = _duplicates(ids)
+    if dups:
+        return [Violation("PAGE-DISJOINT", f"the region at offset {start} read at page size {page_size}: "
+                          f"{len(dups)} sample ids listed twice, e.g. {dups[0]}",
+                          {"offset": start, "page_size": page_size, "ids": examples(dups)})]
+    found = compare_sweeps(reference, ids)
+    return [_prefixed(v, f"the region at offset {start} read at page size {page_size} against one "
+                               f"page of {len(reference)}: ") for v in found]
+
+
+def _prefixed(violation: Violation, prefix: str) -> Violation:
+    return Violation(violation.clause, prefix + violation.message, violation.evidence)
+
+
+def listing_total(length: int | None, total: int | None, windows_total: int | None) -> int | None:
+    """The listing's length as the counts agree on it: the totalCount when the id windows that
+    partition the listing sum to it, else the length found by offsets."""
+    if total is not None and windows_total == total:
+        return total
+    return length
+
+
+def check_counts(length: int | None, total: int | None, windows_total: int | None,
+                 windows: int) -> list[Violation]:
+    """Three counts of one listing: its `length` by offsets (the first empty page), its
+    `total`Count, and `windows_total`, the sum of the totalCounts of `windows` id windows that
+    partition it. Two that agree against the third name the fault: offsets short of both counts
+    is PAGE-COMPLETE (paging loses samples); a totalCount the others contradict is PAGE-TOTAL.
+    None: not known (no end found, or no totalCount)."""
+    if total is None or length is None:
+        return []
+    parts = f"{windows} id windows that partition the listing"
+    if windows_total is None:
+        return [] if total == length else [Violation(
+            "PAGE-TOTAL", f"totalCount is {total}, but the listing ends at offset {length}",
+            {"totalCount": total, "length": length})]
+    if windows_total == total != length:
+        return [Violation("PAGE-COMPLETE", f"paging by offsets ends at {length} samples, but the listing "
+                          f"holds {total}: its totalCount and the totalCounts of {parts} agree",
+                          {"length": length, "totalCount": total, "windows_total": windows_total})]
+    if windows_total != total:
+        who = ("the listing's totalCount" if windows_total == length
+               else "the id windows' totalCounts" if total == length else "the totalCounts")
+        return [Violation("PAGE-TOTAL", f"{who} disagree: totalCount {total}, the totalCounts of {parts} "
+                          f"sum to {windows_total}, and offsets end at {length}",
+                          {"length": length, "totalCount": total, "windows_total": windows_total})]
+    return []
+
+
+def totals_of(reads: Iterable[PageRead]) -> list[object]:
+    """The totalCount of each page that has one."""
+    return [read.body["totalCount"] for read in reads
+            if isinstance(read.body, Mapping) and "totalCount" in read.body]
+
+
+def common_total(reads: Iterable[PageRead]) -> int | None:
+    """The totalCount every page that has one agrees on, when it is an integer; else None."""
+    values = totals_of(reads)
+    return values[0] if values and is_int(values[0]) and all(v == values[0] and is_int(v) for v in values) \
+        else None

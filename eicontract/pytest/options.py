@@ -87,8 +87,9 @@ OPTIONS: tuple[Option, ...] = (
            f"{DEFAULT_CONNECT_TIMEOUT:g})", group="safety", metavar="S"),
     Option("job_deadline", "--job-deadline", f"seconds a job may take to finish (default {LIVE_JOB_DEADLINE:g} "
            f"for a target, {EMBEDDED_JOB_DEADLINE:g} for the embedded server)", group="safety", metavar="S"),
-    Option("max_listing", "--max-listing", f"samples discovery may read (default {DEFAULT_MAX_LISTING}); a "
-           "longer listing ends the run (exit 2)", group="safety", metavar="N"),
+    Option("max_listing", "--max-listing", f"samples the thorough profile reads whole (default "
+           f"{DEFAULT_MAX_LISTING}); beyond, it judges on samples, like the quick profile", group="safety",
+           metavar="N"),
     Option("error_style", "--error-style", "embedded server: failures as http (4xx, default) or body (200 with "
            "success false)", choices=ERROR_STYLES, group="embedded"),
     Option("server_fault", "--server-fault", "embedded server: switch a fault on (repeatable, comma-separated; "

@@ -1,15 +1,18 @@
 """The contract suite: every test here is glue between an oracle and the target.
 
-Fixtures: `target` (eicontract.pytest.hooks) is the server under test; `dataset` is its full listing,
-read once per session, from which every property draws its sample ids, blocks and filter values.
+Fixtures: `target` (eicontract.pytest.hooks) is the server under test; `dataset` is what discovery
+read of its listing, once per session and bounded whatever the listing's size (its end, regions at
+offsets, id windows read whole), from which every property draws its sample ids, blocks and filter
+values; `whole_listing` is the full listing, read by the thorough profile only.
 A listing with nothing to draw from ends the run (exit 2, with the reason) rather than failing
 every clause: no clause can be judged without it.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -18,6 +21,20 @@ import pytest
 
 from eicontract.drive.probe import unusable
 from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.drive.windows import (
+    REGION,
+    End,
+    Region,
+    Window,
+    bounds_between,
+    find_end,
+    fit_window,
+    partition,
+    plan_offsets,
+    plan_windows,
+    read_region,
+)
+from eicontract.oracles.paging import PageRead, common_total, page_ids, page_results
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.plugin import activate
 from eicontract.reporting.record import Recorder
@@ -39,21 +56,45 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.contract)
 
 
+REGIONS = 6  # unfiltered regions of 100 samples read at drawn offsets (first and deepest included)
+WINDOWS = 5  # id windows read whole (lowest and highest ids included)
+# The claims the quick profile judges on samples of the listing, not on all of it (the summary says so).
+SAMPLED_CLAUSES = ("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-COMPLETE", "PAGE-STABLE", "PAGE-TOTAL",
+                   "PAGE-PREDICTIONS", "FILTER-SOUND", "FILTER-COMPLETE", "FILTER-COMPOSE", "FILTER-PAGING")
+
+
 @dataclass(frozen=True, repr=False)
 class Dataset:
-    """The target's unfiltered listing, as the reference for every oracle."""
+    """What discovery read of the target's listing, bounded whatever its size: the listing's end,
+    unfiltered regions at offsets across it, and id windows read whole. Every property draws its
+    sample ids, blocks and filter values from these; `whole` is the full listing (thorough
+    profile only, up to --max-listing)."""
 
-    listing: Sweep
-    samples: list[dict[str, Any]]  # the `sample` objects, in listing order
+    end: End
+    regions: list[Region]  # one page of REGION samples each, at drawn offsets (offset 0 first)
+    windows: list[Window]  # small id windows read whole, across the id range
+    samples: list[dict[str, Any]]  # every `sample` object read, by id (first seen)
     blocks: dict[int, str]  # learn block id -> type (only --block-id's when given)
     classify_ids: list[int]  # samples to classify (only --sample-id when given)
+    whole: Sweep | None = None
 
     def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example: keep it short
-        return f"Dataset({len(self.samples)} samples, blocks {sorted(self.blocks)})"
+        return f"Dataset({self.size} samples, {len(self.samples)} read, blocks {sorted(self.blocks)})"
+
+    @property
+    def size(self) -> int:
+        """The listing's length by offsets (the number of samples read when no end was found)."""
+        return self.end.length if self.end.length is not None else len(self.samples)
 
     @property
     def ids(self) -> list[int]:
-        return self.listing.ids
+        """The ids of every sample read, ascending."""
+        return sorted(s["id"] for s in self.samples if isinstance(s.get("id"), int))
+
+    @property
+    def reads(self) -> list[PageRead]:
+        """Every unfiltered page read by discovery (regions; the end probes are limit 1)."""
+        return [read for region in self.regions for read in region.reads]
 
     def sample(self, sample_id: int) -> dict[str, Any] | None:
         return next((s for s in self.samples if s.get("id") == sample_id), None)
@@ -75,34 +116,120 @@ def _cannot_test(recorder: Recorder, reason: str) -> NoReturn:
     pytest.exit(f"eicontract: {reason}", returncode=2)
 
 
-def _unusable_listing(listing: Sweep) -> str:
-    first = unusable(listing.exchanges[0]) if listing.exchanges else None
-    return first or listing.problem or "it is empty"
+def _samples(reads: list[PageRead]) -> list[dict[str, Any]]:
+    by_id: dict[object, dict[str, Any]] = {}
+    for result in (r for read in reads for r in (page_results(read.body) or [])):
+        sample = result.get("sample") if isinstance(result, dict) else None
+        if isinstance(sample, dict):
+            by_id.setdefault(sample.get("id"), sample)
+    return list(by_id.values())
+
+
+def _results(reads: list[PageRead]) -> list[Any]:
+    return [r for read in reads for r in (page_results(read.body) or [])]
+
+
+def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], list[Window]]:
+    """The listing's end, regions at offsets across it, id windows across its ids (seeded)."""
+    client, project = target.client, target.settings.project_id
+    rng = random.Random(target.settings.seed)
+    exchange = client.page(project, {"limit": REGION, "offset": 0})
+    reason = unusable(exchange)
+    if reason is not None or not page_results(exchange.body):
+        _cannot_test(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
+    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])
+    end = find_end(client, project, len(first.ids))
+    length = end.length if end.length is not None else len(first.ids)
+    offsets = plan_offsets(length, REGIONS, rng)
+    regions = [first, *(read_region(client, project, o, REGION, REGION) for o in offsets if o != 0)]
+    seen = [i for region in regions for i in region.ids]
+    windows = [fit_window(client, project, lo, hi) for lo, hi in plan_windows(seen, length, WINDOWS, rng)]
+    return end, regions, windows
+
+
+def _whole(target: Target, size: int, recorder: Recorder) -> Sweep | None:
+    """The thorough profile also reads the whole listing, when it is within --max-listing."""
+    settings = target.settings
+    if settings.profile.name != "thorough":
+        return None
+    if size > settings.max_listing:
+        recorder.notes.append(f"thorough profile: the listing holds {size} samples, more than --max-listing "
+                              f"{settings.max_listing}; whole-listing claims judged on samples only")
+        return None
+    return sweep(target.client, settings.project_id, page_size=100, max_pages=size // 100 + 5)
+
+
+def _sampled_note(data: Dataset) -> str:
+    windows = sum(len(w.ids) for w in data.windows)
+    return (f"quick profile: {', '.join(SAMPLED_CLAUSES)} judged on samples of the listing "
+            f"({data.size} samples by offsets): "
+            f"{len(data.regions)} regions of up to {REGION} samples at offsets "
+            f"{[r.offset for r in data.regions]}, {len(data.windows)} id windows read whole "
+            f"({windows} samples); {len(data.samples)} distinct samples read")
 
 
 @pytest.fixture(scope="session")
 def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
-    listing = sweep(target.client, target.settings.project_id, page_size=100,
-                    max_pages=-(-target.settings.max_listing // 100))
-    if listing.bounded:  # paging and filter oracles compare against the whole listing: no guessing
-        _cannot_test(ei_recorder, f"the listing holds more than {target.settings.max_listing} samples; raise "
-                                  "--max-listing to check it (each filtered sweep then costs more requests)")
-    samples = [r["sample"] for r in listing.results if isinstance(r, dict) and isinstance(r.get("sample"), dict)]
+    end, regions, windows = _discover(target, ei_recorder)
+    reads = [read for region in regions for read in region.reads]
+    window_reads = [read for w in windows for read in w.sweep.reads]
+    samples = _samples(reads + window_reads)
     if not samples:
-        _cannot_test(ei_recorder, f"the target's listing is unusable, nothing to draw from: "
-                                  f"{_unusable_listing(listing)}")
-    blocks = _blocks(listing.results)
+        _cannot_test(ei_recorder, "the target's listing is unusable, nothing to draw from: its results "
+                                  "carry no sample objects")
+    results = _results(reads + window_reads)
+    blocks = _blocks(results)
     if target.settings.block_id is not None:
         blocks = {target.settings.block_id: blocks.get(target.settings.block_id, "unknown")}
     # the listing's own sampleIds: a sample object with a mistyped id must not leave nothing to classify
-    classify_ids = [i for i in listing.ids if isinstance(i, int)]
+    classify_ids = list(dict.fromkeys(i for read in reads for i in page_ids(read.body)))
     if target.settings.sample_id is not None:
         classify_ids = [target.settings.sample_id]
     if not blocks:
         _cannot_test(ei_recorder, "the target's listing names no learn block; pass --block-id")
     if not classify_ids:
         _cannot_test(ei_recorder, "the target's listing names no sample id to classify; pass --sample-id")
-    return Dataset(listing, samples, blocks, classify_ids)
+    data = Dataset(end, regions, windows, samples, blocks, classify_ids)
+    whole = _whole(target, data.size, ei_recorder)
+    if whole is None:
+        ei_recorder.notes.append(_sampled_note(data))
+    return replace(data, whole=whole)
+
+
+PARTITION = 16  # id windows whose totalCounts must add up to the listing's
+
+
+@dataclass(frozen=True)
+class Counts:
+    """The listing counted three ways: by offsets (its end), its totalCount, and the sum of the
+    totalCounts of id windows that partition it (one limit-1 read each)."""
+
+    length: int | None
+    total: int | None  # the totalCount every unfiltered page read agrees on
+    windows_total: int | None  # None: some window had no integer totalCount
+    reads: list[PageRead]  # the partition's reads, one per window
+
+
+@pytest.fixture(scope="session")
+def counts(target: Target, dataset: Dataset) -> Counts:
+    bounds = bounds_between(dataset.ids, PARTITION - 1)
+    reads = []
+    for lo, hi in partition(bounds):
+        query = {**({"minId": str(lo)} if lo is not None else {}), **({"maxId": str(hi)} if hi is not None else {})}
+        exchange = target.client.page(target.settings.project_id, {**query, "limit": 1, "offset": 0})
+        reads.append(PageRead(1, 0, exchange.body))
+    totals = [common_total([read]) for read in reads]
+    windows_total = sum(t for t in totals if t is not None) if None not in totals else None
+    return Counts(dataset.end.length, common_total(dataset.reads + dataset.end.probes), windows_total, reads)
+
+
+@pytest.fixture
+def whole_listing(dataset: Dataset) -> Sweep:
+    """The full listing, for the claims only it can judge: thorough profile only."""
+    if dataset.whole is None:
+        pytest.skip("judged on samples of the listing (the whole listing is read by the thorough profile, "
+                    "up to --max-listing)")
+    return dataset.whole
 
 
 @pytest.fixture

@@ -1,12 +1,19 @@
-"""Clause group 5: filter semantics, with values drawn from the target's own data.
+"""Clause group 5: filter semantics, judged inside id windows, whatever the listing's size.
 
+minId (>=) and maxId (<) are documented exactly, so an id window is a small sub-listing that can
+be read whole. A filter inside a window (filter AND window) is judged against the window read
+whole; every pair of filters is composed inside a window, with a page of the pair and its
+totalCount. Filter values come from the window's own samples: for the numeric and date bounds, a
+data value, just below and above it, a value between it and the next, dates in other zones.
 Where the documents are ambiguous the oracle checks soundness against the loosest reading and
 completeness against the strictest, and records which reading the server follows.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
+from itertools import combinations
 from typing import Any
 
 import pytest
@@ -14,7 +21,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eicontract.drive.sweeps import Sweep, sweep
-from eicontract.oracles import filters
+from eicontract.drive.windows import Window, read_window, split_point
+from eicontract.oracles import filters, paging
 from eicontract.oracles.paging import page_ids
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
@@ -38,65 +46,141 @@ MALFORMED = [
     ("maxDate", "2024-13-45T99:00:00Z"),
     ("signatureValidity", "sometimes"),
 ]
+TEXT_VALUES = 3  # values per window of a filter that is not a bound
+ID_FILTERS = ("minId", "maxId")
+PAIRS = list(combinations(filters.FILTER_NAMES, 2))
 
 
-def _filtered(target: Target, dataset: Any, query: dict[str, str]) -> tuple[Sweep, list[Violation]]:
-    bound = len(dataset.ids) // 100 + 5
-    result = sweep(target.client, target.settings.project_id, query, page_size=100, max_pages=bound)
+class WindowReads:
+    """Filtered reads inside the discovery windows, each read once per session (pairs share them)."""
+
+    def __init__(self, target: Target, dataset: Any) -> None:
+        self.target, self.dataset = target, dataset
+        self._reads: dict[tuple[int, int, tuple[tuple[str, str], ...]], Sweep] = {}
+
+    def read(self, window: Window, query: dict[str, str]) -> Sweep:
+        """The listing of `query` (window bounds included), read whole within the window's bound."""
+        rest = {k: v for k, v in query.items() if k not in ID_FILTERS}
+        lo, hi = int(query["minId"]), int(query["maxId"])
+        key = (lo, hi, tuple(sorted(rest.items())))
+        if key not in self._reads:
+            self._reads[key] = read_window(self.target.client, self.target.settings.project_id, lo, hi, rest)
+        return self._reads[key]
+
+    def values(self, name: str, window: Window) -> list[str]:
+        """The filter's values in this window (seeded by filter and window): bounds around one data
+        value; other filters' values from the window's samples, those that split it first."""
+        rng = random.Random(f"{self.target.settings.seed}:{name}:{window.lo}")
+        samples = window.sweep.results
+        if name in filters.BOUND_FIELDS:
+            found = filters.data_values(samples, name)
+            if not found:
+                return filters.candidate_values(samples, name)[:1]
+            chosen = filters.boundary_values(found, rng.randrange(len(found)), name)
+            return [v for v in chosen if name not in ID_FILTERS or window.lo <= int(v) <= window.hi]
+        candidates = filters.candidate_values(samples, name)
+        rng.shuffle(candidates)
+        by_id = filters.index_samples(samples)
+        splitting = [v for v in candidates if _splits(by_id, name, v)]
+        return list(dict.fromkeys(splitting + candidates))[:TEXT_VALUES]
+
+
+def _splits(by_id: dict[int, Any], name: str, value: str) -> bool:
+    required, allowed = filters.selects(by_id, name, value)
+    return required > 0 and allowed < len(by_id)
+
+
+def _query(window: Window, *chosen: tuple[str, str]) -> dict[str, str]:
+    return {**window.query, **dict(chosen)}
+
+
+def _unanswered(query: dict[str, str], result: Sweep) -> list[Violation]:
     if result.complete:
-        return result, []
-    return result, [Violation("FILTER-COMPLETE", f"a valid filter {query} was not answered with a listing: "
-                                                 f"{result.problem}")]
+        return []
+    return [Violation("FILTER-COMPLETE", f"a valid filter {query} was not answered with a listing: "
+                                         f"{result.problem}")]
 
 
-def _draw_filter(data: st.DataObject, samples: list[dict[str, Any]], exclude: str = "") -> tuple[str, str]:
-    name = data.draw(st.sampled_from([n for n in filters.FILTER_NAMES if n != exclude]), label="filter")
-    value = data.draw(st.sampled_from(filters.candidate_values(samples, name)), label=name)
-    return name, value
+def _totals(result: Sweep) -> list[Violation]:
+    """PAGE-TOTAL on a filtered listing read whole: its totalCount is its length."""
+    return paging.check_total(result.reads, len(result.ids)).violations if result.complete else []
 
 
-@pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.fixture(scope="session")
+def window_reads(target: Target, dataset: Any) -> WindowReads:
+    return WindowReads(target, dataset)
+
+
+def _windows_for(dataset: Any, name: str) -> list[Window]:
+    """The top window (the highest ids) and one other, in turn per filter."""
+    windows = sorted(dataset.windows, key=lambda w: w.lo)
+    index = filters.FILTER_NAMES.index(name)
+    return list(dict.fromkeys([windows[-1], windows[index % len(windows)]]))
+
+
+@pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE", "PAGE-TOTAL")
 @pytest.mark.parametrize("name", filters.FILTER_NAMES)
-def test_one_filter_is_sound_and_complete(target: Target, dataset: Any, run_property: Callable[..., None],
-                                          observe: Callable[[list[Observation]], None], name: str) -> None:
-    """Every filter, every run: drawing the filter name too would leave some filters undrawn at a seed."""
-    candidates = filters.candidate_values(dataset.samples, name)
-
-    @given(value=st.sampled_from(candidates))
-    def prop(value: str) -> None:
-        result, violations = _filtered(target, dataset, {name: value})
-        findings = filters.check_filter(dataset.listing.results, result.results, {name: value})
-        observe(findings.observations)
-        expect_no_violations(violations + findings.violations)
-
-    run_property(prop, examples=max(8, target.settings.profile.examples // 2))
-
-
-@pytest.mark.clause("FILTER-COMPOSE")
-def test_two_filters_give_the_intersection(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    @given(data=st.data())
-    def prop(data: st.DataObject) -> None:
-        a = _draw_filter(data, dataset.samples)
-        b = _draw_filter(data, dataset.samples, exclude=a[0])
-        (ra, va), (rb, vb) = _filtered(target, dataset, dict([a])), _filtered(target, dataset, dict([b]))
-        rab, vab = _filtered(target, dataset, dict([a, b]))
-        unanswered = va + vb + vab  # without three complete listings there is nothing to compose
-        expect_no_violations(unanswered or filters.check_composition(ra.ids, rb.ids, rab.ids))
-
-    run_property(prop)
+def test_one_filter_inside_windows(dataset: Any, window_reads: WindowReads,
+                                   observe: Callable[[list[Observation]], None], name: str) -> None:
+    """Every filter, every run, in two windows (the top one included), judged on the window read whole."""
+    violations: list[Violation] = []
+    for window in _windows_for(dataset, name):
+        for value in window_reads.values(name, window):
+            query = _query(window, (name, value))
+            result = window_reads.read(window, query)
+            findings = filters.check_filter(window.sweep.results, result.results, query)
+            observe(findings.observations)
+            violations += _unanswered(query, result) + findings.violations + _totals(result)
+    expect_no_violations(violations)
 
 
-@pytest.mark.clause("FILTER-PAGING")
-def test_filtering_commutes_with_paging(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    @given(data=st.data(), limit=st.integers(1, 40), offset=st.integers(0, 60))
-    def prop(data: st.DataObject, limit: int, offset: int) -> None:
-        name, value = _draw_filter(data, dataset.samples)
-        full, violations = _filtered(target, dataset, {name: value})
-        page = target.client.page(target.settings.project_id, {name: value, "limit": limit, "offset": offset})
-        violations += filters.check_filter_paging(full.ids, page_ids(page.body), offset, limit)
-        expect_no_violations(violations)
+@pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE", "FILTER-COMPOSE", "PAGE-TOTAL")
+def test_id_windows_partition(target: Target, dataset: Any, window_reads: WindowReads) -> None:
+    """A window holds exactly its ids (those seen at offsets included); split at a data id, its two
+    halves are disjoint and together give the window."""
+    seen = [r for read in dataset.reads for r in (paging.page_results(read.body) or [])]
+    violations: list[Violation] = []
+    for window in dataset.windows:
+        violations += _unanswered(window.query, window.sweep) + _totals(window.sweep)
+        reference = filters.index_samples([*seen, *window.sweep.results])
+        violations += filters.check_filter(reference, window.sweep.results, window.query).violations
+        middle = split_point(window.ids)
+        if middle is None or not window.sweep.complete:
+            continue
+        left_query, right_query = _query(window, ("maxId", str(middle))), _query(window, ("minId", str(middle)))
+        left, right = window_reads.read(window, left_query), window_reads.read(window, right_query)
+        for query, half in ((left_query, left), (right_query, right)):
+            violations += _unanswered(query, half) + _totals(half)
+            violations += filters.check_filter(filters.index_samples([*window.sweep.results, *half.results]),
+                                               half.results, query).violations
+        violations += filters.check_partition(window.ids, left.ids, right.ids, middle)
+    expect_no_violations(violations)
 
-    run_property(prop)
+
+@pytest.mark.clause("FILTER-COMPOSE", "FILTER-PAGING", "PAGE-TOTAL")
+def test_every_pair_of_filters(target: Target, dataset: Any, window_reads: WindowReads) -> None:
+    """All pairs of filters, every run, each in a window: A and B give the intersection of A and B;
+    a page of the pair is a slice of it; its totalCount is its length."""
+    windows = sorted(dataset.windows, key=lambda w: w.lo)
+    rng = random.Random(target.settings.seed)
+    violations: list[Violation] = []
+    for index, (a, b) in enumerate(PAIRS):
+        window = windows[index % len(windows)]
+        va, vb = window_reads.values(a, window)[:1], window_reads.values(b, window)[:1]
+        if not va or not vb:
+            continue
+        qa, qb = _query(window, (a, va[0])), _query(window, (b, vb[0]))
+        qab = _query(window, (a, va[0]), (b, vb[0]))
+        ra, rb, rab = window_reads.read(window, qa), window_reads.read(window, qb), window_reads.read(window, qab)
+        unanswered = _unanswered(qa, ra) + _unanswered(qb, rb) + _unanswered(qab, rab)
+        if unanswered:
+            violations += unanswered
+            continue
+        violations += filters.check_composition(ra.ids, rb.ids, rab.ids) + _totals(rab)
+        limit, offset = rng.randint(1, max(1, len(rab.ids))), rng.randint(0, len(rab.ids))
+        page = target.client.page(target.settings.project_id, {**qab, "limit": limit, "offset": offset})
+        violations += filters.check_filter_paging(rab.ids, page_ids(page.body), offset, limit)
+    expect_no_violations(violations)
 
 
 @pytest.mark.clause("FILTER-MALFORMED")
@@ -105,5 +189,25 @@ def test_a_malformed_filter_is_an_error(target: Target, dataset: Any, name: str,
     exchange = target.client.page(target.settings.project_id, {name: value, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("FILTER-MALFORMED", f"{name}={value!r}: no answer ({exchange.error})")])
-    expect_no_violations(filters.check_malformed(exchange.body, exchange.status or 0, len(dataset.ids),
+    expect_no_violations(filters.check_malformed(exchange.body, exchange.status or 0, dataset.size,
                                                  limit=20, context=f"{name}={value!r}"))
+
+
+# --- the whole listing: the thorough profile only ---------------------------------------------
+
+@pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("name", filters.FILTER_NAMES)
+def test_one_filter_on_the_whole_listing(target: Target, whole_listing: Sweep, run_property: Callable[..., None],
+                                         observe: Callable[[list[Observation]], None], name: str) -> None:
+    candidates = filters.candidate_values(whole_listing.results, name)
+    index = filters.index_samples(whole_listing.results)
+
+    @given(value=st.sampled_from(candidates))
+    def prop(value: str) -> None:
+        result = sweep(target.client, target.settings.project_id, {name: value}, page_size=100,
+                       max_pages=len(whole_listing.ids) // 100 + 5)
+        findings = filters.check_filter(index, result.results, {name: value})
+        observe(findings.observations)
+        expect_no_violations(_unanswered({name: value}, result) + findings.violations + _totals(result))
+
+    run_property(prop, examples=max(8, target.settings.profile.examples // 2))

@@ -1,11 +1,16 @@
-"""Clause group 4: paging invariants over limit/offset drawn by hypothesis.
+"""Clause group 4: paging invariants, judged on regions of the listing, whatever its size.
 
-The reference is the session's listing (page size 100); every other sweep must give the same
-sequence whatever its page size.
+Discovery (the `dataset` fixture) read the listing's end by a galloping search, regions of 100 at
+drawn offsets (the first and the deepest included) and id windows. Here: every page read obeys
+the page rules and agrees on totalCount; the end, the totalCount and the totals of id windows
+that partition the listing agree; each region reads the same at other page sizes; any page reads
+the same twice; offsets past the end are empty. The thorough profile also sweeps the whole
+listing (up to --max-listing) at several page sizes.
 """
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -13,13 +18,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from eicontract.drive.sweeps import sweep
+from eicontract.drive.sweeps import Sweep, sweep
+from eicontract.drive.windows import read_region
 from eicontract.oracles import paging
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 BAD_NUMBERS = ("-1", "-100", "1.5", "abc", "", "1e3", "0x10", " 5")
+REGION_COMPARED = 60  # samples of each region read again at other page sizes
+REGION_SIZES = 2  # other page sizes per region
 
 
 def _read(target: Target, limit: int, offset: int) -> paging.PageRead:
@@ -28,63 +36,80 @@ def _read(target: Target, limit: int, offset: int) -> paging.PageRead:
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-PREDICTIONS", "PAGE-TOTAL", "SCHEMA-RESPONSE")
-def test_the_reference_listing(target: Target, dataset: Any, observe: Callable[[list[Observation]], None]) -> None:
-    reads = dataset.listing.reads
+def test_every_page_read(target: Target, dataset: Any, counts: Any,
+                         observe: Callable[[list[Observation]], None]) -> None:
+    """Every page discovery read (regions, end probes, windows): the page rules, the schema, and
+    one totalCount: the listing's on unfiltered pages, the window's length on a window."""
     violations: list[Violation] = []
-    if not dataset.listing.complete:
-        violations.append(Violation("PAGE-COMPLETE", f"the listing did not end on an empty page: "
-                                                     f"{dataset.listing.problem}"))
-    for read in reads:
+    for read in dataset.reads + [r for w in dataset.windows for r in w.sweep.reads]:
         violations += check_schema(read.body, "page-response", target.settings.strictness,
                                    where=f"page limit={read.limit} offset={read.offset}")
         violations += paging.check_page(read)
-    violations += paging.check_sweep(reads, 100)
-    total = paging.check_total(reads, len(dataset.ids))
-    observe(total.observations)
-    expect_no_violations(violations + total.violations)
+    expected = paging.listing_total(counts.length, counts.total, counts.windows_total)
+    findings = paging.check_total(dataset.reads + dataset.end.probes, expected) if expected is not None \
+        else None
+    for window in dataset.windows:
+        if window.sweep.complete:
+            violations += paging.check_total(window.sweep.reads, len(window.ids)).violations
+    if findings is not None:
+        observe(findings.observations)
+        violations += findings.violations
+    expect_no_violations(violations)
+
+
+@pytest.mark.clause("PAGE-PAST-END", "PAGE-COMPLETE", "PAGE-TOTAL")
+def test_the_end_agrees_with_the_counts(dataset: Any, counts: Any) -> None:
+    """The end by offsets, the totalCount, and the totals of id windows that partition the listing."""
+    if dataset.end.length is None:
+        expect_no_violations([Violation("PAGE-PAST-END", f"the listing's end was not found: "
+                                                         f"{dataset.end.problem}")])
+    expect_no_violations(paging.check_counts(counts.length, counts.total, counts.windows_total,
+                                             len(counts.reads)))
+
+
+@pytest.mark.clause("PAGE-COMPLETE", "PAGE-DISJOINT", "PAGE-STABLE")
+def test_regions_agree_whatever_the_page_size(target: Target, dataset: Any) -> None:
+    """Each region (offset 0 and the deepest included) read again at other page sizes (seeded)."""
+    rng = random.Random(target.settings.seed)
+    violations: list[Violation] = []
+    for region in dataset.regions:
+        reference = region.ids[:REGION_COMPARED]
+        for page_size in sorted({rng.randint(3, 45) for _ in range(REGION_SIZES)}):
+            again = read_region(target.client, target.settings.project_id, region.offset, len(reference),
+                                page_size)
+            violations += paging.check_region(reference, again.reads, page_size)
+    expect_no_violations(violations)
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-PREDICTIONS", "PAGE-STABLE")
 def test_any_page(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    size = len(dataset.ids)
+    regions = dataset.regions
 
-    @given(limit=st.integers(1, max(1, min(size, 120))), offset=st.integers(0, size + 5))
-    def prop(limit: int, offset: int) -> None:
+    @given(region=st.sampled_from(regions), shift=st.integers(0, 99), limit=st.integers(1, 120))
+    def prop(region: Any, shift: int, limit: int) -> None:
+        offset = region.offset + shift
         first, second = _read(target, limit, offset), _read(target, limit, offset)
         violations = paging.check_page(first) + paging.check_stable(first, second)
-        expected = dataset.ids[offset:offset + limit]
-        violations += paging.compare_sweeps(expected, paging.page_ids(first.body)) if first.body else []
+        known = region.ids[shift:shift + limit]  # what the region read there
+        seen = paging.page_ids(first.body)[:len(known)]
+        if first.body is not None and len(seen) == len(known):
+            violations += paging.compare_sweeps(known, seen)
         expect_no_violations(violations)
 
     run_property(prop)
-
-
-@pytest.mark.clause("PAGE-COMPLETE", "PAGE-DISJOINT", "PAGE-STABLE")
-def test_sweeps_agree_whatever_the_page_size(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    size = len(dataset.ids)
-
-    @given(page_size=st.integers(1, max(1, min(size + 1, 150))))
-    def prop(page_size: int) -> None:
-        # a sweep of size-1 pages over a large live listing would cost thousands of requests
-        bound = 2 * size // page_size + 3
-        result = sweep(target.client, target.settings.project_id, page_size=page_size, max_pages=bound)
-        violations = paging.check_sweep(result.reads, page_size) + paging.compare_sweeps(dataset.ids, result.ids)
-        if not result.complete:
-            violations.append(Violation("PAGE-COMPLETE", f"sweep with page size {page_size}: {result.problem}"))
-        expect_no_violations(violations)
-
-    run_property(prop, examples=max(3, target.settings.profile.examples // 3))
 
 
 @pytest.mark.clause("PAGE-PAST-END")
 def test_an_offset_past_the_end_is_empty(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    size = len(dataset.ids)
+    size = dataset.end.length
+    if size is None:
+        pytest.skip("no end found: test_the_end_agrees_with_the_counts reports it")
 
-    @given(beyond=st.integers(0, 1000), limit=st.integers(1, 100))
+    @given(beyond=st.one_of(st.integers(0, 1000), st.just(10**9)), limit=st.integers(1, 100))
     def prop(beyond: int, limit: int) -> None:
         expect_no_violations(paging.check_past_end(_read(target, limit, size + beyond), size))
 
-    run_property(prop)
+    run_property(prop, examples=max(5, target.settings.profile.examples // 3))
 
 
 @pytest.mark.clause("PAGE-PARAMS")
@@ -96,3 +121,37 @@ def test_a_bad_limit_or_offset_is_rejected(target: Target, param: str, value: st
     if exchange.status is None:
         expect_no_violations([Violation("PAGE-PARAMS", f"{param}={value!r}: no answer ({exchange.error})")])
     expect_no_violations(paging.check_bad_param(exchange.body, exchange.status or 0, f"{param}={value!r}"))
+
+
+# --- the whole listing: the thorough profile only ---------------------------------------------
+
+@pytest.mark.clause("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-COMPLETE", "PAGE-PREDICTIONS", "PAGE-TOTAL")
+def test_the_whole_listing(whole_listing: Sweep, observe: Callable[[list[Observation]], None]) -> None:
+    violations: list[Violation] = []
+    if not whole_listing.complete:
+        violations.append(Violation("PAGE-COMPLETE", f"the listing did not end on an empty page: "
+                                                     f"{whole_listing.problem}"))
+    for read in whole_listing.reads:
+        violations += paging.check_page(read)
+    violations += paging.check_sweep(whole_listing.reads, 100)
+    total = paging.check_total(whole_listing.reads, len(whole_listing.ids))
+    observe(total.observations)
+    expect_no_violations(violations + total.violations)
+
+
+@pytest.mark.clause("PAGE-COMPLETE", "PAGE-DISJOINT", "PAGE-STABLE")
+def test_whole_sweeps_agree_whatever_the_page_size(target: Target, whole_listing: Sweep,
+                                                   run_property: Callable[..., None]) -> None:
+    size = len(whole_listing.ids)
+
+    @given(page_size=st.integers(1, max(1, min(size + 1, 150))))
+    def prop(page_size: int) -> None:
+        bound = 2 * size // page_size + 3
+        result = sweep(target.client, target.settings.project_id, page_size=page_size, max_pages=bound)
+        violations = paging.check_sweep(result.reads, page_size) + paging.compare_sweeps(whole_listing.ids,
+                                                                                          result.ids)
+        if not result.complete:
+            violations.append(Violation("PAGE-COMPLETE", f"sweep with page size {page_size}: {result.problem}"))
+        expect_no_violations(violations)
+
+    run_property(prop, examples=max(3, target.settings.profile.examples // 3))
