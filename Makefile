@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: contract test lint types selftest serve mutants mutation anchor bench load clean
+.PHONY: contract test lint types selftest serve mutants mutation anchor bench load claims clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,10 @@ mutants: $(STAMP)
 # a seeded sample: make mutation ARGS="--sample 40 --seed 1"); reports/mutation.json, docs/MUTATION.md
 mutation: $(STAMP)
 	$(BIN)/eicontract mutation $(ARGS)
+
+# docs/CLAIMS.md from eicontract/contract/data/claims.yaml (tests/contract_data/test_claims.py checks it is fresh)
+claims: $(STAMP)
+	$(BIN)/python scripts/claims.py $(ARGS)
 
 # the plain schemathesis CLI against every fault, for docs/KILL-MATRIX.md
 anchor: $(STAMP)

@@ -70,6 +70,13 @@ _CLAUSES = [
     # 6. Options
     Clause("LABELS-TRUNCATE", "options", "truncateStructuredLabels=true returns no more labels than without it."),
     Clause("VARIANT", "options", "Every documented model variant is accepted; an unknown variant is rejected."),
+    # 7. Added by issue 10 (appended: ids never move)
+    Clause("CLASSIFY-UNKNOWN", "job",
+           "Classify with an unknown project, sample or learn block id, and the page or job status "
+           "of an unknown project, get the failure envelope: never success, never a 5xx."),
+    Clause("LABELS-TRUNCATE-EFFECT", "options",
+           "truncateStructuredLabels=true visibly cuts: the samples with the most structured labels, "
+           "and every sample with more than the slice is seen to keep, return fewer labels."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

@@ -105,3 +105,43 @@ def get_path(body: object, *keys: str) -> object:
             return None
         current = current.get(key)
     return current
+
+
+def result_sample_id(item: object) -> int | None:
+    """The sample id of a page result, a sample object or a bare id: the one rule for the concept.
+
+    A ModelResult's ``sampleId`` names its ``sample`` (docs/CLAIMS.md; the seed example's 1 vs 2
+    are placeholders), so either may be read: ``sampleId`` first, as it is what predictions name,
+    then ``sample.id``; a sample object's own ``id``; a bare integer is an id already."""
+    if type(item) is dict:  # the common case first: a decoded ModelResult or sample
+        for candidate in (item.get("sampleId"), _nested_id(item.get("sample")), item.get("id")):
+            if type(candidate) is int:
+                return candidate
+        return None
+    if is_int(item):
+        return item
+    if not isinstance(item, Mapping):
+        return None
+    for found in (item.get("sampleId"), _nested_id(item.get("sample")), item.get("id")):
+        if is_int(found):
+            return found
+    return None
+
+
+def _nested_id(sample: object) -> object:
+    return sample.get("id") if isinstance(sample, Mapping) else None
+
+
+# The contract's fields of objects that oracles compare between replies. A server may add
+# unknown fields anywhere (a per-reply trace id, for one), so comparisons look at these only;
+# tests/oracles checks each set against its schema in eicontract/contract/data/schemas.
+LEARN_BLOCK_FIELDS = frozenset({"createdAt", "createdBy", "description", "dsp", "id", "name",
+                                "primaryVersion", "title", "trainingProcessor", "type"})
+STRUCTURED_LABEL_FIELDS = frozenset({"startIndex", "endIndex", "label"})
+
+
+def known_part(value: object, fields: frozenset[str]) -> object:
+    """An object cut down to the contract's ``fields``; anything else is returned as it is."""
+    if isinstance(value, Mapping):
+        return {k: v for k, v in value.items() if k in fields}
+    return value

@@ -13,6 +13,14 @@ from eicontract.oracles._common import clip, type_name
 from eicontract.violations import Violation
 
 ENVELOPE_KEYS = frozenset({"success", "error"})
+# The contract's data fields: the top-level properties of its success bodies (classify result,
+# job reply, job status, page) beyond the envelope; tests/oracles checks this against the
+# schemas. A rejected request must carry none of them. Any other key (xTrace, requestId,
+# traceId, ...) is an unknown extra field, which the contract allows everywhere: not data.
+DATA_FIELDS = frozenset({
+    "classifications", "sample", "windowSizeMs", "windowIncreaseMs", "alreadyInDatabase", "warning",
+    "id", "job", "result", "predictions", "totalCount",
+})
 
 
 def is_client_error(status: int) -> bool:
@@ -120,9 +128,9 @@ def check_auth_rejected(body: object, status: int) -> list[Violation]:
 
 
 def _data_keys(body: object) -> list[str]:
-    """Keys beyond the envelope; a non-empty array body counts as data too."""
+    """The contract's data fields in a body; a non-empty array body counts as data too."""
     if isinstance(body, Mapping):
-        return sorted(str(k) for k in body if k not in ENVELOPE_KEYS)
+        return sorted(str(k) for k in body if k in DATA_FIELDS)
     if isinstance(body, list) and body:
         return [f"<array of {len(body)}>"]
     return []

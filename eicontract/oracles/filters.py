@@ -37,6 +37,7 @@ from eicontract.oracles._common import (
     is_int,
     is_number,
     parse_instant,
+    result_sample_id,
 )
 from eicontract.oracles.envelope import check_failure
 from eicontract.violations import Observation, Violation
@@ -438,22 +439,7 @@ def _sample_of(item: object) -> Sample | None:
 
 
 def _id_of(item: object) -> int | None:
-    if type(item) is dict:  # the common case first: a decoded ModelResult or sample
-        nested = item.get("sample")
-        found_sample = nested if type(nested) is dict else item
-        for candidate in (found_sample.get("id"), item.get("sampleId")):
-            if type(candidate) is int:
-                return candidate
-    if is_int(item):
-        return item
-    if not _is_mapping(item):
-        return None
-    inner = item.get("sample")
-    sample = inner if _is_mapping(inner) else item
-    for found in (sample.get("id"), item.get("sampleId")):
-        if is_int(found):
-            return found
-    return None
+    return result_sample_id(item)  # the one id rule (oracles/_common.py)
 
 
 def ids_of(items: Iterable[object]) -> list[int]:

@@ -7,7 +7,16 @@ from datetime import datetime
 from itertools import pairwise
 from typing import Literal
 
-from eicontract.oracles._common import MAX_EXAMPLES, clip, get_path, is_int, parse_instant
+from eicontract.oracles._common import (
+    LEARN_BLOCK_FIELDS,
+    MAX_EXAMPLES,
+    STRUCTURED_LABEL_FIELDS,
+    clip,
+    get_path,
+    is_int,
+    known_part,
+    parse_instant,
+)
 from eicontract.oracles.envelope import check_failure
 from eicontract.violations import Violation
 
@@ -270,22 +279,25 @@ def _first_difference(a: object, b: object) -> str | None:
         return f"{len(list_a)} classifications versus {len(list_b)}"
     for index, (ca, cb) in enumerate(zip(list_a, list_b, strict=True)):
         where = f"classification {index}"
-        if get_path(ca, "learnBlock") != get_path(cb, "learnBlock"):
+        # unknown extra fields (a per-reply trace id) are no part of "the same result"
+        if (known_part(get_path(ca, "learnBlock"), LEARN_BLOCK_FIELDS)
+                != known_part(get_path(cb, "learnBlock"), LEARN_BLOCK_FIELDS)):
             return (f"{where}: learnBlock {clip(get_path(ca, 'learnBlock', 'id'))} versus "
                     f"{clip(get_path(cb, 'learnBlock', 'id'))}")
-        for key in ("result", "expectedLabels"):
-            difference = _window_difference(get_path(ca, key), get_path(cb, key))
+        for key, fields in (("result", None), ("expectedLabels", STRUCTURED_LABEL_FIELDS)):
+            difference = _window_difference(get_path(ca, key), get_path(cb, key), fields)
             if difference is not None:
                 return f"{where} {key}: {difference}"
     return None
 
 
-def _window_difference(a: object, b: object) -> str | None:
+def _window_difference(a: object, b: object, fields: frozenset[str] | None) -> str | None:
+    """fields: the contract's fields of a window entry (None: a map of class values, all data)."""
     if not isinstance(a, list) or not isinstance(b, list):
         return None if a == b else f"{clip(a, 60)} versus {clip(b, 60)}"
     if len(a) != len(b):
         return f"{len(a)} windows versus {len(b)}"
     for window, (wa, wb) in enumerate(zip(a, b, strict=True)):
-        if wa != wb:
+        if (wa != wb if fields is None else known_part(wa, fields) != known_part(wb, fields)):
             return f"first differing window {window}: {clip(wa, 80)} versus {clip(wb, 80)}"
     return None

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 
-from eicontract.oracles._common import Findings, clip, type_name
+from eicontract.oracles._common import STRUCTURED_LABEL_FIELDS, Findings, clip, known_part, type_name
 from eicontract.oracles.envelope import check_failure, is_success_status
 from eicontract.oracles.jobs import classify_kind
 from eicontract.violations import Observation, Violation
@@ -12,6 +12,12 @@ from eicontract.violations import Observation, Violation
 VARIANTS = ("int8", "float32", "akida")
 TRUNCATE_TOPIC = "option:truncateStructuredLabels"
 LABEL_LISTS = ("structuredLabels", "structuredLabelsList")
+EFFECT_TOPIC = "option:truncateStructuredLabels-effect"
+# The gate's reading of "only a slice of labels": a slice keeps at most this many labels of a
+# multi-label sample (the reference keeps 2); a sample with more must be seen cut.
+SLICE_AT_MOST = 2
+# A project may have no Akida model: refusing akida with the failure envelope is a reading.
+MAY_BE_REFUSED = frozenset({"akida"})
 
 
 def _is_slice(part: list[object], whole: list[object]) -> bool:
@@ -43,6 +49,9 @@ def check_truncate(full_sample: object, truncated_sample: object) -> Findings:
                                         f"{type_name(full)} untruncated and {type_name(cut)} "
                                         f"truncated", {"field": key}))
             continue
+        # entries are compared on the contract's fields: a per-reply trace id is no label
+        full, cut = ([known_part(x, STRUCTURED_LABEL_FIELDS) for x in full],
+                     [known_part(x, STRUCTURED_LABEL_FIELDS) for x in cut])
         longest = max(longest, len(full))
         shortened = shortened or len(cut) < len(full)
         if not _is_slice(cut, full):
@@ -68,19 +77,61 @@ def _truncate_observation(sample: Mapping[str, object], longest: int, shortened:
     return [Observation(TRUNCATE_TOPIC, "truncated" if shortened else "not truncated", detail)]
 
 
-def check_variant_accepted(body: object, status: int, variant: str) -> list[Violation]:
-    """VARIANT: a documented variant (int8, float32, akida) gets a success: a result or a job."""
+def _label_count(sample: Mapping[str, object]) -> int:
+    return max((len(v) for k in LABEL_LISTS if isinstance(v := sample.get(k), list)), default=0)
+
+
+def check_truncate_effect(pairs: Iterable[tuple[object, object]]) -> Findings:
+    """LABELS-TRUNCATE-EFFECT over (untruncated, truncated) samples: the flag visibly cuts.
+
+    The documents give no slice size. Read from the data: K = the most labels a cut sample
+    kept; every sample with more than K labels is cut too. When no sample is cut at all, the
+    flag had no effect: a violation when some sample has more than SLICE_AT_MOST labels (a
+    slice keeping that many is no reading the gate takes, docs/CLAIMS.md), else an observation
+    (the data cannot show the effect)."""
+    counts = [(_label_count(a), _label_count(b), a.get("id"))
+              for a, b in pairs if isinstance(a, Mapping) and isinstance(b, Mapping)]
+    longest = max((full for full, _, _ in counts), default=0)
+    cut = [(full, kept, i) for full, kept, i in counts if kept < full]
+    if not cut:
+        detail = f"{len(counts)} samples compared, at most {longest} labels, none cut"
+        if longest > SLICE_AT_MOST:
+            return Findings([Violation("LABELS-TRUNCATE-EFFECT", f"truncateStructuredLabels=true "
+                                       f"had no effect: {detail}",
+                                       {"samples": len(counts), "longest": longest})], [])
+        return Findings([], [Observation(EFFECT_TOPIC, "not visible", detail)])
+    kept_most = max(kept for _, kept, _ in cut)
+    uncut = [(full, i) for full, kept, i in counts if full > kept_most and kept == full]
+    observations = [Observation(EFFECT_TOPIC, "cut", f"{len(cut)} samples cut, keeping at "
+                                f"most {kept_most} labels")]
+    if not uncut:
+        return Findings([], observations)
+    full, sample_id = uncut[0]
+    return Findings([Violation("LABELS-TRUNCATE-EFFECT", f"truncateStructuredLabels=true cut "
+                               f"{len(cut)} samples to at most {kept_most} labels, but left "
+                               f"{len(uncut)} longer ones whole, e.g. sample {clip(sample_id)} with "
+                               f"{full}", {"kept_most": kept_most, "uncut": len(uncut)})],
+                    observations)
+
+
+def check_variant_accepted(body: object, status: int, variant: str) -> Findings:
+    """VARIANT: a documented variant (int8, float32, akida) gets a success: a result or a job.
+    akida may be refused with the failure envelope (a project without an Akida model): a
+    reading, observed, not a failure."""
     if variant not in VARIANTS:
         raise ValueError(f"{variant!r} is not a documented variant {VARIANTS}")
     kind = classify_kind(body)
     success = body.get("success") if isinstance(body, Mapping) else None
     if is_success_status(status) and success is True and kind != "invalid":
-        return []
+        return Findings([], [])
     error = body.get("error") if isinstance(body, Mapping) else None
-    return [Violation("VARIANT", f"variant={variant}: expected a result or a job, got HTTP "
-                      f"{status}, success={clip(success)}, {kind} reply"
-                      + (f", error={clip(error, 80)}" if error else ""),
-                      {"variant": variant, "status": status})]
+    if variant in MAY_BE_REFUSED and success is False and not check_failure(body, status, clause_id="VARIANT"):
+        return Findings([], [Observation(f"option:variant={variant}", "refused",
+                                         f"HTTP {status}: {clip(error, 80)}")])
+    return Findings([Violation("VARIANT", f"variant={variant}: expected a result or a job, got "
+                               f"HTTP {status}, success={clip(success)}, {kind} reply"
+                               + (f", error={clip(error, 80)}" if error else ""),
+                               {"variant": variant, "status": status})], [])
 
 
 def check_variant_rejected(body: object, status: int, variant: str = "unknown") -> list[Violation]:

@@ -20,6 +20,7 @@ from eicontract.oracles._common import (
     examples,
     get_path,
     is_int,
+    result_sample_id,
     type_name,
 )
 from eicontract.oracles.envelope import check_failure
@@ -46,11 +47,9 @@ def page_results(body: object) -> list[object] | None:
 
 
 def _entry_id(entry: object) -> int | None:
-    """A ModelResult's sample id: sampleId, else sample.id."""
-    for found in (get_path(entry, "sampleId"), get_path(entry, "sample", "id")):
-        if is_int(found):
-            return found
-    return None
+    """A ModelResult's sample id (the one id rule: oracles/_common.py); a bare number on a
+    page is not a result."""
+    return result_sample_id(entry) if isinstance(entry, Mapping) else None
 
 
 def page_ids(body: object) -> list[int]:

@@ -27,6 +27,8 @@ NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
 PROB_TOLERANCE = 1e-3
 # Relative slack for floor((L - W) / I): 0.3 / 0.1 is 2.9999999999999996 in binary floats.
 FLOOR_EPSILON = 1e-9
+# Window ends are sums of floats: this much slack in ms.
+WINDOW_EPSILON_MS = 1e-6
 SHORT_SAMPLE_TOPIC = "window:short-sample"
 READING_NO_WINDOW = "no window"
 READING_PADDED = "one zero-padded window"
@@ -220,3 +222,45 @@ def _anomaly_result_complete(classification: object, windows: int) -> bool:
         return False
     return all(is_number(get_path(e, "meanScore")) and is_number(get_path(e, "maxScore"))
                for e in entries)
+
+
+# --- prediction windows on the page (PAGE-PREDICTIONS) --------------------------------------
+
+def window_from_predictions(predictions: object) -> float | None:
+    """The window size the predictions' own spacing shows: the most common endMs - startMs
+    (a clipped last window is shorter, so it is outvoted); None when nothing can be read."""
+    if not isinstance(predictions, list):
+        return None
+    widths: dict[float, int] = {}
+    for prediction in predictions:
+        start, end = get_path(prediction, "startMs"), get_path(prediction, "endMs")
+        if is_number(start) and is_number(end) and end > start:
+            widths[float(end - start)] = widths.get(float(end - start), 0) + 1
+    return max(widths, key=lambda w: (widths[w], w)) if widths else None
+
+
+def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
+    """PAGE-PREDICTIONS: every prediction's window [startMs, startMs + windowSizeMs] lies inside
+    its sample, as the windows classify counts do (WINDOW-COUNT); a sample shorter than one
+    window has its one zero-padded window at 0. A window ending past the sample is an error
+    even when endMs is clipped to the sample's length."""
+    lengths: dict[object, object] = {}
+    results = get_path(page, "result")
+    for entry in results if isinstance(results, list) else []:
+        lengths[get_path(entry, "sampleId")] = get_path(entry, "sample", "totalLengthMs")
+    predictions = get_path(page, "predictions")
+    bad: list[dict[str, object]] = []
+    for prediction in predictions if isinstance(predictions, list) else []:
+        total, start = lengths.get(get_path(prediction, "sampleId")), get_path(prediction, "startMs")
+        if not (is_number(total) and is_number(start)):
+            continue  # foreign or malformed predictions: paging.check_page reports them
+        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS:
+            bad.append({"sampleId": get_path(prediction, "sampleId"), "startMs": start,
+                        "endMs": get_path(prediction, "endMs"), "totalLengthMs": total})
+    if not bad:
+        return []
+    first = bad[0]
+    return [Violation("PAGE-PREDICTIONS", f"{len(bad)} prediction windows end past their sample "
+                      f"(windowSizeMs {window_ms:g}); e.g. sample {first['sampleId']}: startMs "
+                      f"{first['startMs']} + {window_ms:g} > totalLengthMs {first['totalLengthMs']}",
+                      {"window_ms": window_ms, "predictions": bad[:MAX_EXAMPLES]})]

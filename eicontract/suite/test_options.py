@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 
 from eicontract.drive.jobflow import classify_until_result
-from eicontract.drive.sweeps import sweep
 from eicontract.oracles import options
+from eicontract.oracles._common import is_int
 from eicontract.oracles.envelope import check_failure, check_success_envelope
 from eicontract.oracles.filters import index_samples
+from eicontract.oracles.paging import page_results
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
@@ -19,59 +20,89 @@ VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_VARIANTS = ("int4", "float64")
 
 
-def _multi_label(dataset: Any, count: int) -> list[int]:
-    found = [s["id"] for s in dataset.samples if len(s.get("structuredLabels") or []) > 1]
-    return [i for i in found if i in set(dataset.classify_ids)][:count]
+TRUNCATE_WINDOWS = 8  # the most-labelled samples not on the first page, each read by an id window
 
 
-@pytest.mark.clause("LABELS-TRUNCATE")
+def _label_count(sample: dict[str, Any]) -> int:
+    return max(len(sample.get("structuredLabels") or []), len(sample.get("structuredLabelsList") or []))
+
+
+def _most_labelled(dataset: Any, count: int, among: set[int] | None = None) -> list[int]:
+    """Multi-label samples, most labels first: where truncation has the most to show."""
+    found = sorted((s for s in dataset.samples if _label_count(s) > 1 and is_int(s.get("id"))
+                    and (among is None or s["id"] in among)), key=lambda s: (-_label_count(s), s["id"]))
+    return [s["id"] for s in found[:count]]
+
+
+def _truncated_samples(target: Target, dataset: Any) -> tuple[dict[int, Any], list[Violation]]:
+    """Samples read with truncateStructuredLabels=true: the first page, and id windows of the
+    most-labelled samples (bounded: a page and TRUNCATE_WINDOWS windows, whatever the listing)."""
+    project, flag = target.settings.project_id, {"truncateStructuredLabels": "true"}
+    first = target.client.page(project, {**flag, "limit": 100, "offset": 0})
+    problems = [] if first.ok_json else [Violation("LABELS-TRUNCATE", f"truncated page: {first.summary()}")]
+    found = index_samples(page_results(first.body) or [])
+    wanted = [i for i in _most_labelled(dataset, TRUNCATE_WINDOWS + len(found)) if i not in found]
+    for sample_id in wanted[:TRUNCATE_WINDOWS]:
+        window = target.client.page(project, {**flag, "minId": sample_id, "maxId": sample_id + 1, "limit": 5})
+        for ident, sample in index_samples(page_results(window.body) or []).items():
+            found.setdefault(ident, sample)
+    return found, problems
+
+
+@pytest.mark.clause("LABELS-TRUNCATE", "LABELS-TRUNCATE-EFFECT")
 def test_truncated_labels_are_a_slice_in_the_listing(target: Target, dataset: Any,
                                                      observe: Callable[[list[Observation]], None]) -> None:
-    truncated = sweep(target.client, target.settings.project_id, {"truncateStructuredLabels": "true"},
-                      page_size=100, max_pages=len(dataset.ids) // 100 + 5)
-    violations: list[Violation] = []
-    if not truncated.complete:
-        violations.append(Violation("LABELS-TRUNCATE", f"listing with truncation failed: {truncated.problem}"))
-    full, cut = index_samples(dataset.listing.results), index_samples(truncated.results)
-    for sample_id in sorted(full.keys() & cut.keys()):
-        findings = options.check_truncate(full[sample_id], cut[sample_id])
+    cut, violations = _truncated_samples(target, dataset)
+    full = index_samples(dataset.samples)
+    pairs = [(full[i], cut[i]) for i in sorted(full.keys() & cut.keys())]
+    for whole, truncated in pairs:
+        findings = options.check_truncate(whole, truncated)
         observe(findings.observations)
         violations += findings.violations
-    expect_no_violations(violations)
+    effect = options.check_truncate_effect(pairs)
+    observe(effect.observations)
+    expect_no_violations(violations + effect.violations)
 
 
-@pytest.mark.clause("LABELS-TRUNCATE")
+@pytest.mark.clause("LABELS-TRUNCATE", "LABELS-TRUNCATE-EFFECT")
 def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
                                                   observe: Callable[[list[Observation]], None]) -> None:
-    samples = _multi_label(dataset, 3)
+    samples = _most_labelled(dataset, 3, set(dataset.classify_ids))
     if not samples:
         pytest.skip("the target lists no multi-label sample")
     block, project = min(dataset.blocks), target.settings.project_id
     violations: list[Violation] = []
+    pairs = []
     for sample in samples:
         flows = [classify_until_result(target.client, project, block, sample, truncate=flag,
                                        deadline=target.settings.job_deadline) for flag in (False, True)]
         full, cut = (flow.result for flow in flows)
         if full is None or cut is None:
             continue  # the job clauses own a missing result
-        findings = options.check_truncate(full.body["sample"]["sample"], cut.body["sample"]["sample"])
+        pairs.append((full.body["sample"]["sample"], cut.body["sample"]["sample"]))
+        findings = options.check_truncate(*pairs[-1])
         observe(findings.observations)
         violations += findings.violations
-    expect_no_violations(violations)
+    effect = options.check_truncate_effect(pairs)
+    observe(effect.observations)
+    expect_no_violations(violations + effect.violations)
 
 
 @pytest.mark.clause("VARIANT")
 @pytest.mark.parametrize(("variant", "documented"), [*((v, True) for v in VARIANTS),
                                                      *((v, False) for v in UNKNOWN_VARIANTS)])
-def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Any, variant: str,
-                                                       documented: bool) -> None:
+def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Any, variant: str, documented: bool,
+                                                       observe: Callable[[list[Observation]], None]) -> None:
     project, block = target.settings.project_id, min(dataset.blocks)
     reply = target.client.classify(project, block, dataset.classify_ids[0], variant=variant)
     page = target.client.page(project, {"variant": variant, "limit": 5})
     if documented:
-        violations = options.check_variant_accepted(reply.body, reply.status or 0, variant)
-        violations += [Violation("VARIANT", f"page with variant={variant}: {v.message}")
-                       for v in check_success_envelope(page.body)]
+        accepted = options.check_variant_accepted(reply.body, reply.status or 0, variant)
+        observe(accepted.observations)
+        violations = accepted.violations
+        if not accepted.observations:  # a refused akida may be refused on the page too
+            violations += [Violation("VARIANT", f"page with variant={variant}: {v.message}")
+                           for v in check_success_envelope(page.body)]
     else:
         violations = options.check_variant_rejected(reply.body, reply.status or 0, variant)
         violations += check_failure(page.body, page.status or 0, clause_id="VARIANT",

@@ -10,8 +10,9 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eicontract.drive.jobflow import classify_until_result
+from eicontract.oracles._common import get_path, is_number
 from eicontract.oracles.schema import check_schema
-from eicontract.oracles.window import check_result_windows
+from eicontract.oracles.window import check_prediction_windows, check_result_windows, window_from_predictions
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
@@ -34,3 +35,35 @@ def test_every_window_is_classified(target: Target, dataset: Any, run_property: 
         expect_no_violations(violations + findings.violations)
 
     run_property(prop)
+
+
+def _window_size(target: Target, dataset: Any) -> float | None:
+    """windowSizeMs from a classify result (one impulse, one window size), if one comes back."""
+    project, block = target.settings.project_id, min(dataset.blocks)
+    for sample in dataset.classify_ids[:3]:
+        result = classify_until_result(target.client, project, block, sample,
+                                       deadline=target.settings.job_deadline).result
+        size = result.body.get("windowSizeMs") if result is not None else None
+        if is_number(size) and size > 0:
+            return float(size)
+    return None
+
+
+@pytest.mark.clause("PAGE-PREDICTIONS")
+def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset: Any,
+                                                         observe: Callable[[list[Observation]], None]) -> None:
+    """The page does not say its window size: learn it from classify, else from the predictions'
+    own spacing, and judge every prediction window's end (not only its start) against its sample."""
+    project = target.settings.project_id
+    size = getattr(dataset, "size", None) or len(dataset.ids)
+    pages = [target.client.page(project, {"limit": 100, "offset": offset})
+             for offset in dict.fromkeys((0, max(0, size - 100)))]
+    learned = _window_size(target, dataset)
+    violations: list[Violation] = []
+    for page in pages:
+        window = learned or window_from_predictions(get_path(page.body, "predictions"))
+        if window is None:
+            observe([Observation("page:prediction-windows", "not judged", "no window size known")])
+            continue
+        violations += check_prediction_windows(page.body, window)
+    expect_no_violations(violations)

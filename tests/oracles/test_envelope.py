@@ -96,3 +96,20 @@ def test_a_reply_that_echoed_the_key_breaks_secret_echo() -> None:
     assert check_key_not_echoed(False, "GET /page") == []
     [violation] = check_key_not_echoed(True, "GET /page")
     assert violation.clause == "SECRET-ECHO" and "GET /page" in violation.message
+
+
+@pytest.mark.parametrize("extra", [{"xTrace": "a1b2"}, {"requestId": "r-7", "traceId": "t"},
+                                   {"x-debug": {"reply": 3}}])
+def test_a_rejection_with_unknown_extra_fields_is_not_a_leak(extra: dict[str, object]) -> None:
+    # a trace/request id on every envelope is a legal variant (server variant trace-id)
+    assert check_auth_rejected({"success": False, "error": "no key", **extra}, 401) == []
+
+
+def test_data_fields_are_the_contracts_success_fields() -> None:
+    from eicontract import contract
+    from eicontract.oracles.envelope import DATA_FIELDS, ENVELOPE_KEYS
+
+    schemas = contract.raw_schemas()
+    bodies = ("classify-result", "start-job", "job-status", "page")
+    fields = {p for name in bodies for p in schemas[f"{name}.schema.json"]["properties"]}
+    assert fields - ENVELOPE_KEYS == DATA_FIELDS

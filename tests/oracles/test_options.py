@@ -6,6 +6,7 @@ import pytest
 
 from eicontract.oracles.options import (
     check_truncate,
+    check_truncate_effect,
     check_variant_accepted,
     check_variant_rejected,
 )
@@ -66,18 +67,28 @@ def test_truncate_malformed_samples() -> None:
 @pytest.mark.parametrize("variant", ["int8", "float32", "akida"])
 @pytest.mark.parametrize("body", [classify_body(), {"success": True, "id": 4}])
 def test_variant_accepted_ok(body: dict[str, Any], variant: str) -> None:
-    assert check_variant_accepted(body, 200, variant) == []
+    assert check_variant_accepted(body, 200, variant) == ([], [])
 
 
-@pytest.mark.parametrize(("body", "status"), [
-    ({"success": False, "error": "akida is not available"}, 200),
-    (FAILURE, 400),
-    (classify_body(), 500),
-    ({"success": True}, 200),
-    (None, 200),
+@pytest.mark.parametrize("status", [200, 400, 404])
+def test_akida_may_be_refused_with_the_envelope(status: int) -> None:
+    # a project without an Akida model: a reading (docs/CLAIMS.md), observed
+    findings = check_variant_accepted({"success": False, "error": "no akida model"}, status, "akida")
+    assert findings.violations == []
+    assert [o.reading for o in findings.observations] == ["refused"]
+
+
+@pytest.mark.parametrize(("body", "status", "variant"), [
+    ({"success": False, "error": "int8 is not available"}, 200, "int8"),
+    (FAILURE, 400, "float32"),
+    (classify_body(), 500, "akida"),
+    (FAILURE, 500, "akida"),
+    ({"success": False, "error": ""}, 400, "akida"),  # refused, but not with the envelope
+    ({"success": True}, 200, "akida"),
+    (None, 200, "akida"),
 ])
-def test_variant_accepted_violations(body: object, status: int) -> None:
-    assert clause_ids(check_variant_accepted(body, status, "akida")) == {"VARIANT"}
+def test_variant_accepted_violations(body: object, status: int, variant: str) -> None:
+    assert clause_ids(check_variant_accepted(body, status, variant).violations) == {"VARIANT"}
 
 
 def test_variant_accepted_only_for_documented_variants() -> None:
@@ -92,3 +103,44 @@ def test_variant_rejected() -> None:
     assert clause_ids(check_variant_rejected({"success": True, "id": 3}, 200)) == {"VARIANT"}
     assert clause_ids(check_variant_rejected(FAILURE, 500)) == {"VARIANT"}
     assert clause_ids(check_variant_rejected({"success": False}, 422)) == {"ENVELOPE-ERROR"}
+
+
+def test_truncate_compares_labels_on_their_contract_fields() -> None:
+    # server variant trace-id: every object carries a per-reply id, label entries included
+    traced = [{**label, "xTrace": "b"} for label in LABELS[:2]]
+    full_traced = sample(5, structuredLabels=[{**x, "xTrace": "a"} for x in LABELS],
+                         structuredLabelsList=NAMES)
+    truncated = sample(5, structuredLabels=traced, structuredLabelsList=NAMES[:2])
+    assert check_truncate(full_traced, truncated).violations == []
+
+
+def _labelled(sample_id: int, count: int) -> dict[str, Any]:
+    return sample(sample_id, structuredLabels=LABELS[:count], structuredLabelsList=NAMES[:count])
+
+
+def _pairs(*counts: tuple[int, int]) -> list[tuple[object, object]]:
+    return [(_labelled(i, full_count), _labelled(i, kept)) for i, (full_count, kept) in enumerate(counts)]
+
+
+@pytest.mark.parametrize("pairs", [
+    _pairs((5, 2), (3, 2), (2, 2), (1, 1)),  # the reference: keeps 2
+    _pairs((5, 1), (2, 1)),  # keeps 1
+    _pairs((4, 3), (3, 3)),  # keeps 3: a legal slice size, every longer sample cut
+])
+def test_truncate_effect_ok(pairs: list[tuple[object, object]]) -> None:
+    findings = check_truncate_effect(pairs)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == ["cut"]
+
+
+@pytest.mark.parametrize("pairs", [_pairs((2, 2), (1, 1)), _pairs((1, 1)), []])
+def test_truncate_effect_not_visible_is_an_observation(pairs: list[tuple[object, object]]) -> None:
+    findings = check_truncate_effect(pairs)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == ["not visible"]
+
+
+@pytest.mark.parametrize("pairs", [
+    _pairs((5, 5), (3, 3), (1, 1)),  # no effect at all (server fault truncate-ignored)
+    _pairs((5, 5), (3, 2)),  # cut to 2 here, 5 left whole there
+])
+def test_truncate_effect_violations(pairs: list[tuple[object, object]]) -> None:
+    assert clause_ids(check_truncate_effect(pairs).violations) == {"LABELS-TRUNCATE-EFFECT"}

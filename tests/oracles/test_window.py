@@ -187,3 +187,34 @@ def test_all_window_checks_together() -> None:
     body = classify_body()
     body["classifications"][0]["result"][0] = {"idle": 0.9, "wave": 0.9}
     assert clause_ids(check_result_windows(body).violations) == {"WINDOW-PROBS"}
+
+
+def _predicted(total_ms: float, *windows: tuple[float, float]) -> dict[str, object]:
+    from tests.oracles.factories import page_body, sample
+
+    predictions = [{"sampleId": 1, "startMs": s, "endMs": e, "prediction": "idle"} for s, e in windows]
+    return page_body([sample(1, totalLengthMs=total_ms)], predictions)
+
+
+def test_prediction_windows_inside_the_sample_pass() -> None:
+    from eicontract.oracles.window import check_prediction_windows
+
+    assert check_prediction_windows(_predicted(1000, (0, 300), (350, 650), (700, 1000)), 300) == []
+    assert check_prediction_windows(_predicted(200, (0, 200)), 300) == []  # one zero-padded window
+    assert check_prediction_windows(_predicted(200, (0, 300)), 300) == []
+
+
+def test_a_window_ending_past_the_sample_is_caught_even_when_endms_is_clipped() -> None:
+    from eicontract.oracles.window import check_prediction_windows
+
+    # server fault window-past-end: the last window starts one increase late, endMs clipped
+    body = _predicted(1000, (0, 300), (350, 650), (750, 1000))
+    assert clause_ids(check_prediction_windows(body, 300)) == {"PAGE-PREDICTIONS"}
+
+
+def test_window_size_from_the_predictions_spacing() -> None:
+    from eicontract.oracles.window import window_from_predictions
+
+    body = _predicted(1000, (0, 300), (350, 650), (750, 1000))
+    assert window_from_predictions(body["predictions"]) == 300
+    assert window_from_predictions([]) is None and window_from_predictions("x") is None

@@ -1,0 +1,113 @@
+"""limit and offset at their boundaries: 0, 1, the end, past the end, very large.
+
+The documents say only "Maximum number of results" (limit) and "Offset in results" (offset).
+Readings the gate accepts (docs/CLAIMS.md), each recorded as an observation:
+- limit=0: rejected with the failure envelope, an empty page (a maximum of 0), or the page the
+  server gives when no limit is sent (0 read as "unset"). Anything longer than that default
+  page (the whole listing, say) fits no reading.
+- a very large limit: rejected, or a page of at most that many results that starts the
+  listing; a server may cap its pages (fewer than asked, never none before the end).
+- a very large offset (2**31 and above, past any int32): rejected, or an empty page; an offset
+  past the end within int32 is always an empty page (PAGE-PAST-END).
+A 5xx is never a reading.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from eicontract.oracles._common import Findings, clip, examples, get_path
+from eicontract.oracles.envelope import check_failure, is_success_status
+from eicontract.oracles.paging import page_ids, page_results
+from eicontract.violations import Observation, Violation
+
+INT32_LIMIT = 2**31
+LIMIT_ZERO_TOPIC = "page:limit=0"
+LARGE_LIMIT_TOPIC = "page:large-limit"
+LARGE_OFFSET_TOPIC = "page:large-offset"
+
+
+def _accepted(body: object, status: int) -> bool:
+    return is_success_status(status) and get_path(body, "success") is True
+
+
+def _rejection(body: object, status: int, clause: str, context: str) -> list[Violation] | None:
+    """None when the reply is a success; else what is wrong with it as a failure ([] = a
+    proper failure envelope)."""
+    if _accepted(body, status) and page_results(body) is not None:
+        return None
+    return check_failure(body, status, clause_id=clause, context=context)
+
+
+def check_limit_zero(body: object, status: int, default_ids: Sequence[int]) -> Findings:
+    """PAGE-LIMIT for limit=0 at offset 0: a failure envelope, an empty page, or at most the
+    page without a limit (``default_ids``) and then the same ids."""
+    rejected = _rejection(body, status, "PAGE-LIMIT", "limit=0")
+    if rejected is not None:
+        return Findings(rejected, [] if rejected else [Observation(LIMIT_ZERO_TOPIC, "rejected")])
+    ids = page_ids(body)
+    if not ids:
+        return Findings([], [Observation(LIMIT_ZERO_TOPIC, "an empty page")])
+    if list(ids) == list(default_ids)[:len(ids)] and len(ids) <= len(default_ids):
+        return Findings([], [Observation(LIMIT_ZERO_TOPIC, "the page without a limit",
+                                         f"{len(ids)} results")])
+    return Findings([Violation("PAGE-LIMIT", f"limit=0: expected a failure, an empty page or at "
+                               f"most the {len(default_ids)} results of the page without a limit, "
+                               f"got {len(ids)} results", {"limit": 0, "seen": len(ids),
+                                                           "default": len(default_ids)})], [])
+
+
+def check_limit_page(body: object, status: int, limit: int, offset: int,
+                     reference: Sequence[int], large: bool = False) -> Findings:
+    """A page at (limit, offset) against ``reference``, the listing's ids from ``offset`` on
+    (as far as known; its length is all that is compared). At most ``limit`` results
+    (PAGE-LIMIT); they continue the reference (PAGE-COMPLETE); never empty where the
+    reference has samples. ``large``: a limit the server may reject, or cap (observed)."""
+    where = f"limit={limit} offset={offset}"
+    if large:
+        rejected = _rejection(body, status, "PAGE-LIMIT", where)
+        if rejected is not None:
+            return Findings(rejected, [] if rejected else [
+                Observation(LARGE_LIMIT_TOPIC, "rejected", where)])
+    elif not _accepted(body, status) or page_results(body) is None:
+        return Findings([Violation("PAGE-LIMIT", f"{where}: expected a page, got HTTP {status} "
+                                   f"success={clip(get_path(body, 'success'))}",
+                                   {"limit": limit, "offset": offset})], [])
+    ids = page_ids(body)
+    out: list[Violation] = []
+    if len(page_results(body) or []) > limit:
+        out.append(Violation("PAGE-LIMIT", f"{where}: expected at most {limit} results, got "
+                             f"{len(page_results(body) or [])}", {"limit": limit, "offset": offset}))
+    known = min(len(ids), len(reference))
+    if reference and not ids:
+        out.append(Violation("PAGE-COMPLETE", f"{where}: expected the listing's sample "
+                             f"{reference[0]} there, got an empty page", {"offset": offset}))
+    elif list(ids[:known]) != list(reference[:known]):
+        at = next(i for i in range(known) if ids[i] != reference[i])
+        out.append(Violation("PAGE-COMPLETE", f"{where}: expected the listing's ids from offset "
+                             f"{offset}; position {at} is {ids[at]}, the listing has "
+                             f"{reference[at]} there", {"offset": offset, "position": at,
+                                                        "seen": examples(ids[at:])}))
+    observations = []
+    if large and not out:
+        observations.append(Observation(LARGE_LIMIT_TOPIC, "capped" if len(ids) < len(reference)
+                                        else "not capped", f"{where}: {len(ids)} results"))
+    return Findings(out, observations)
+
+
+def check_large_offset(body: object, status: int, offset: int) -> Findings:
+    """PAGE-PAST-END for an offset past the end: an empty page; at 2**31 and above the
+    failure envelope is a reading too."""
+    where = f"offset={offset}"
+    if offset >= INT32_LIMIT:
+        rejected = _rejection(body, status, "PAGE-PAST-END", where)
+        if rejected is not None:
+            return Findings(rejected, [] if rejected else [
+                Observation(LARGE_OFFSET_TOPIC, "rejected", where)])
+    results = page_results(body)
+    if _accepted(body, status) and results == []:
+        return Findings([], [])
+    seen = (f"{len(results)} results (ids {examples(page_ids(body))})" if results is not None
+            else f"HTTP {status}, success={clip(get_path(body, 'success'))}")
+    return Findings([Violation("PAGE-PAST-END", f"{where} past the end: expected an empty page, "
+                               f"got {seen}", {"offset": offset, "status": status})], [])

@@ -1,0 +1,62 @@
+"""CLASSIFY-UNKNOWN: every path id of every operation, with an id that does not exist.
+
+Unknown ids are far above every id the listing shows (an id the listing does not show could be a
+sample of another category, so a near miss proves nothing). The unknown job id of a known
+project is JOB-UNKNOWN's (test_jobs).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from eicontract.http.client import Exchange
+from eicontract.oracles.unknown import check_unknown_id
+from eicontract.pytest.fixtures import Target
+from eicontract.violations import Violation, expect_no_violations
+
+MARGIN = 10**9  # unknown = the highest known id + MARGIN (well inside 2**53 even for 2**40 ids)
+
+
+def _unknown(known: list[int]) -> int:
+    return max([0, *known]) + MARGIN
+
+
+def _judge(exchange: Exchange, what: str) -> list[Violation]:
+    if exchange.status is None:
+        return [Violation("CLASSIFY-UNKNOWN", f"{what}: no answer ({exchange.error})")]
+    return check_unknown_id(exchange.body, exchange.status, what)
+
+
+@pytest.mark.clause("CLASSIFY-UNKNOWN")
+@pytest.mark.parametrize("unknown", ["sample", "block", "project"])
+def test_classify_with_an_unknown_id_fails(target: Target, dataset: Any, unknown: str) -> None:
+    project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
+    ids = {"sample": sample, "block": block, "project": project}
+    ids[unknown] = _unknown(dataset.ids if unknown == "sample" else
+                            sorted(dataset.blocks) if unknown == "block" else [project])
+    exchange = target.client.classify(ids["project"], ids["block"], ids["sample"])
+    expect_no_violations(_judge(exchange, f"classify of unknown {unknown} {ids[unknown]}"))
+
+
+@pytest.mark.clause("CLASSIFY-UNKNOWN")
+def test_the_page_of_an_unknown_project_fails(target: Target) -> None:
+    project = _unknown([target.settings.project_id])
+    exchange = target.client.page(project, {"limit": 5})
+    expect_no_violations(_judge(exchange, f"page of unknown project {project}"))
+
+
+@pytest.mark.clause("CLASSIFY-UNKNOWN")
+def test_the_job_status_of_an_unknown_project_fails(target: Target) -> None:
+    project = _unknown([target.settings.project_id])
+    exchange = target.client.job_status(project, 1)
+    expect_no_violations(_judge(exchange, f"job status in unknown project {project}"))
+
+
+@pytest.mark.clause("CLASSIFY-UNKNOWN")
+def test_the_page_of_an_unknown_impulse_fails(target: Target) -> None:
+    # "If this is unset then the default impulse is used": a set one that does not exist is an error
+    impulse = MARGIN
+    exchange = target.client.page(target.settings.project_id, {"limit": 5, "impulseId": impulse})
+    expect_no_violations(_judge(exchange, f"page of unknown impulse {impulse}"))

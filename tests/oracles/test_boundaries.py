@@ -1,0 +1,75 @@
+from __future__ import annotations
+
+import pytest
+
+from eicontract.oracles.boundaries import check_large_offset, check_limit_page, check_limit_zero
+from tests.oracles.factories import FAILURE, clause_ids, page_body, sample
+
+DEFAULT = [1, 2, 3, 4]  # the page without a limit
+
+
+def page(*ids: int) -> dict[str, object]:
+    return page_body([sample(i) for i in ids])
+
+
+@pytest.mark.parametrize(("body", "status", "reading"), [
+    (page(), 200, "an empty page"),
+    (FAILURE, 400, "rejected"),
+    (FAILURE, 200, "rejected"),
+    (page(1, 2, 3, 4), 200, "the page without a limit"),
+    (page(1, 2), 200, "the page without a limit"),  # capped
+])
+def test_limit_zero_readings(body: object, status: int, reading: str) -> None:
+    findings = check_limit_zero(body, status, DEFAULT)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == [reading]
+
+
+@pytest.mark.parametrize(("body", "status"), [
+    (page(1, 2, 3, 4, 5, 6), 200),  # the whole listing (server fault limit-zero-all)
+    (page(2, 3), 200),  # not the default page
+    (FAILURE, 500),
+    ({"success": True}, 200),  # no result array, no failure either
+])
+def test_limit_zero_violations(body: object, status: int) -> None:
+    assert clause_ids(check_limit_zero(body, status, DEFAULT).violations) == {"PAGE-LIMIT"}
+
+
+@pytest.mark.parametrize("body", [page(1, 2, 3), page(1, 2)])  # whole, or capped (variant limit-cap)
+def test_large_limit_ok(body: object) -> None:
+    findings = check_limit_page(body, 200, 2**31 - 1, 0, [1, 2, 3], large=True)
+    assert findings.violations == []
+
+
+def test_large_limit_may_be_rejected() -> None:
+    findings = check_limit_page(FAILURE, 400, 10**20, 0, [1, 2, 3], large=True)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == ["rejected"]
+
+
+@pytest.mark.parametrize(("body", "status", "large", "clause"), [
+    (page(1, 2, 3), 200, False, "PAGE-LIMIT"),  # limit 2, three results
+    (page(2, 3), 200, True, "PAGE-COMPLETE"),  # does not start the listing
+    (page(), 200, True, "PAGE-COMPLETE"),  # empty before the end
+    (FAILURE, 400, False, "PAGE-LIMIT"),  # a valid small limit rejected
+    (FAILURE, 500, True, "PAGE-LIMIT"),
+])
+def test_limit_page_violations(body: object, status: int, large: bool, clause: str) -> None:
+    limit = 2 if not large else 10**6
+    assert clause_ids(check_limit_page(body, status, limit, 0, [1, 2, 3], large=large).violations) == {clause}
+
+
+def test_limit_one_at_an_offset() -> None:
+    assert check_limit_page(page(3), 200, 1, 2, [3]).violations == []
+    assert clause_ids(check_limit_page(page(4), 200, 1, 2, [3]).violations) == {"PAGE-COMPLETE"}
+
+
+@pytest.mark.parametrize(("body", "status", "offset"), [
+    (page(), 200, 10), (page(), 200, 2**53), (FAILURE, 400, 2**31), (FAILURE, 200, 10**20)])
+def test_large_offset_ok(body: object, status: int, offset: int) -> None:
+    assert check_large_offset(body, status, offset).violations == []
+
+
+@pytest.mark.parametrize(("body", "status", "offset"), [
+    (page(1), 200, 10), (FAILURE, 400, 2**31 - 1),  # within int32: an empty page, not an error
+    (FAILURE, 500, 2**53), (page(7), 200, 2**53)])
+def test_large_offset_violations(body: object, status: int, offset: int) -> None:
+    assert clause_ids(check_large_offset(body, status, offset).violations) == {"PAGE-PAST-END"}
