@@ -301,3 +301,18 @@ def _window_difference(a: object, b: object, fields: frozenset[str] | None) -> s
         if (wa != wb if fields is None else known_part(wa, fields) != known_part(wb, fields)):
             return f"first differing window {window}: {clip(wa, 80)} versus {clip(wb, 80)}"
     return None
+
+
+def check_page_subjects(page: object) -> list[Violation]:
+    """JOB-SUBJECT on the page: a ModelResult's sampleId names its sample (sampleId ==
+    sample.id; docs/CLAIMS.md decision.sampleid-names-sample). Compared only where both are
+    integers: a mistyped id is the schema oracle's."""
+    results = get_path(page, "result")
+    wrong = [(get_path(r, "sampleId"), get_path(r, "sample", "id"))
+             for r in (results if isinstance(results, list) else [])]
+    wrong = [(a, b) for a, b in wrong if is_int(a) and is_int(b) and a != b]
+    if not wrong:
+        return []
+    return [Violation("JOB-SUBJECT", f"{len(wrong)} page results name another sample than they "
+                      f"hold, e.g. sampleId {wrong[0][0]} with sample.id {wrong[0][1]}",
+                      {"pairs": wrong[:MAX_EXAMPLES]})]

@@ -206,3 +206,16 @@ def test_deterministic_violations(change: str) -> None:
 def test_deterministic_reports_the_first_differing_window() -> None:
     [violation] = check_deterministic([classify_body(), _perturbed("probability")])
     assert "window 3" in violation.message
+
+
+def test_page_results_name_their_sample() -> None:
+    from eicontract.oracles.jobs import check_page_subjects
+    from tests.oracles.factories import page_body, sample
+
+    body = page_body([sample(1), sample(2)])
+    assert check_page_subjects(body) == []
+    body["result"][1]["sampleId"] = 1  # the seed example's 1 vs 2, read literally
+    assert {v.clause for v in check_page_subjects(body)} == {"JOB-SUBJECT"}
+    body["result"][1]["sample"]["id"] = "2"  # mistyped: the schema oracle's, not this one's
+    assert check_page_subjects(body) == []
+    assert check_page_subjects(None) == [] and check_page_subjects({"result": "x"}) == []
