@@ -31,6 +31,7 @@ class End:
     length: int | None  # None: no end found (see problem)
     probes: list[PageRead]
     problem: str = ""
+    estimate: int | None = None  # no end found, but offsets from estimate - 1 on all give one sample
 
 
 def _probe(client: ApiClient, project_id: int, offset: int, filters: Mapping[str, str]) -> PageRead:
@@ -58,8 +59,12 @@ def find_end(client: ApiClient, project_id: int, start: int,
             break
         repeated = next((i for i in found if i in seen), None)
         if repeated is not None:
+            first = seen[repeated]
+            below = max((o for o in seen.values() if o < first), default=-1)
+            last = _first_giving(client, project_id, query, probes, below, first, repeated)
             return End(None, probes, f"offsets {seen[repeated]} and {offset} (limit 1) both give sample "
-                                     f"{repeated}: an offset past the end gives data, not an empty page")
+                                     f"{repeated}: an offset past the end gives data, not an empty page",
+                       estimate=last + 1)
         seen.update((i, offset) for i in found)
         inside, offset = offset, max(offset * 2, offset + 1)
     empty = offset
@@ -72,6 +77,19 @@ def find_end(client: ApiClient, project_id: int, start: int,
             return End(None, probes, f"the probe at offset {middle} (limit 1) got no result array")
         inside, empty = (middle, empty) if found else (inside, middle)
     return End(empty, probes)
+
+
+def _first_giving(client: ApiClient, project_id: int, query: Mapping[str, str], probes: list[PageRead],
+                  below: int, at: int, sample_id: int) -> int:
+    """The smallest offset in (below, at] whose probe gives `sample_id` (or nothing): where a
+    listing that repeats its last sample past the end really ends."""
+    while at - below > 1:
+        middle = (below + at) // 2
+        read = _probe(client, project_id, middle, query)
+        probes.append(read)
+        found = _found(read)
+        below, at = (below, middle) if not found or sample_id in found else (middle, at)
+    return at
 
 
 def _found(read: PageRead) -> list[int] | None:

@@ -83,8 +83,11 @@ class Dataset:
 
     @property
     def size(self) -> int:
-        """The listing's length by offsets (the number of samples read when no end was found)."""
-        return self.end.length if self.end.length is not None else len(self.samples)
+        """The listing's length by offsets (else where it seems to end, else the samples read)."""
+        for found in (self.end.length, self.end.estimate):
+            if found is not None:
+                return found
+        return len(self.samples)
 
     @property
     def ids(self) -> list[int]:
@@ -139,7 +142,7 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
         _cannot_test(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
     first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])
     end = find_end(client, project, len(first.ids))
-    length = end.length if end.length is not None else len(first.ids)
+    length = next((n for n in (end.length, end.estimate) if n is not None), len(first.ids))
     offsets = plan_offsets(length, REGIONS, rng)
     regions = [first, *(read_region(client, project, o, REGION, REGION) for o in offsets if o != 0)]
     seen = [i for region in regions for i in region.ids]
