@@ -237,7 +237,7 @@ def render_html(document: Mapping[str, Any]) -> str:
             "vertical-align:top;font-size:12px}pre{margin:0}.survived{background:#fdd}.killed{background:#dfd}"
             ".timeout,.harness{background:#ffd}</style>"
             f"<h1>Mutation testing of the reference server</h1><p><code>{e(document['command'])}</code></p>"
-            f"<p>{e(head)}; {document['wall_s']} s</p><table><tr><th>mutant</th><th>line</th><th>outcome</th>"
+            f"<p>{e(head)}; {document.get('wall_s', '-')} s</p><table><tr><th>mutant</th><th>line</th><th>outcome</th>"
             "<th>triage</th><th>reason</th><th>caught by</th><th>s</th><th>diff</th></tr>"
             + "".join(rows) + "</table>")
 
@@ -265,7 +265,8 @@ class Workspace:
 
     def gate(self, report_dir: Path, timeout_s: float, extra: Sequence[str] = ()) -> tuple[int | None, str]:
         """The gate in a subprocess that imports this copy; (exit code or None on timeout, output tail)."""
-        env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")}  # the embedded server only
+        # the embedded server only (no EI_ target or key), and none of a calling pytest's settings
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_"))}
         # no bytecode: a mutant of the same size written within the same second would reuse a stale .pyc
         env.update(PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1")
         command = [sys.executable, "-m", "eicontract.cli", *GATE_ARGS, "--report-dir", str(report_dir), *extra]
@@ -356,6 +357,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--triage", type=Path, default=DEFAULT_TRIAGE, help=f"triage file (default {DEFAULT_TRIAGE})")
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="mutation.json/.html go here")
     p.add_argument("--list", action="store_true", help="print the mutant ids (after --module/--sample) and stop")
+    p.add_argument("--rescore", type=Path, metavar="LOG",
+                   help="no gate runs: write the reports from a run's mutation.jsonl with the current triage")
 
 
 def _package_dir() -> Path:
@@ -376,9 +379,56 @@ def _progress(log: Path) -> Callable[[Result], None]:
     return report
 
 
+def _command() -> str:
+    return "eicontract mutation " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutation"] else "eicontract mutation"
+
+
+def read_log(path: Path) -> list[Result]:
+    """The results of a run from its mutation.jsonl (also of a run that was interrupted)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return [Result(**json.loads(line)) for line in lines if line.strip()]
+
+
+def write_reports(report_dir: Path, results: Sequence[Result], triage: Mapping[str, Any], specs: Sequence[MutantSpec],
+                  extra: Mapping[str, Any]) -> dict[str, Any]:
+    summary = summarise(results, triage, [s.id for s in specs])
+    document = {"command": _command(), "tool": "cosmic-ray", "mutants_in_code": len(specs), **extra, **summary,
+                "triage": {r.id: triage[r.id] for r in results if r.id in triage},
+                "results": [asdict(r) for r in results]}
+    report_dir.mkdir(parents=True, exist_ok=True)
+    (report_dir / REPORT_JSON).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
+    (report_dir / REPORT_HTML).write_text(render_html(document), encoding="utf-8")
+    print(f"{summary['killed']}/{summary['total']} killed, {summary['survived']} survived "
+          f"({summary['equivalent']} equivalent, {len(summary['gaps'])} gaps, {summary['untriaged']} untriaged), "
+          f"{summary['timeout']} timeouts, {summary['harness']} harness exits; score {summary['score']}; "
+          f"{document.get('wall_s', '-')} s; {report_dir / REPORT_JSON}")
+    for key in summary["untriaged_ids"]:
+        print(f"untriaged survivor: {key}", file=sys.stderr)
+    for problem in summary["triage_problems"]:
+        print(f"triage: {problem}", file=sys.stderr)
+    return document
+
+
+def _timeout(args: argparse.Namespace, package: Path) -> float | None:
+    """The per-mutant timeout, after the unmutated gate passed; None when it did not."""
+    if args.skip_baseline:
+        return float(args.timeout or MIN_TIMEOUT_S)
+    code, seconds, output = baseline(package)
+    if code != 0:
+        print(f"eicontract mutation: the unmutated gate did not pass (exit {code}):\n{output}", file=sys.stderr)
+        return None
+    print(f"eicontract mutation: the unmutated gate passes in {seconds:.1f} s", flush=True)
+    return float(args.timeout or max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * seconds))
+
+
 def main(args: argparse.Namespace) -> int:
     package = _package_dir()
     specs = enumerate_mutants(package / "server")
+    triage = load_triage(args.triage)
+    if args.rescore:  # the reports again from a run's log, with the triage as it is now
+        results = read_log(args.rescore)
+        document = write_reports(args.report_dir, results, triage, specs, {"rescored": str(args.rescore)})
+        return 1 if document["untriaged"] or document["triage_problems"] else 0
     chosen = choose(specs, args.sample, args.seed, args.only, args.module)
     unknown = set(args.only) - {s.id for s in specs}
     if unknown or not chosen:
@@ -388,34 +438,14 @@ def main(args: argparse.Namespace) -> int:
         for spec in chosen:
             print(f"{spec.id}  (line {spec.line}: {spec.source_line})")
         return 0
-    triage = load_triage(args.triage)
     started = time.monotonic()
-    timeout_s = args.timeout
-    if not args.skip_baseline:
-        code, seconds, output = baseline(package)
-        if code != 0:
-            print(f"eicontract mutation: the unmutated gate did not pass (exit {code}):\n{output}", file=sys.stderr)
-            return 2
-        print(f"eicontract mutation: the unmutated gate passes in {seconds:.1f} s", flush=True)
-        timeout_s = timeout_s or max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * seconds)
-    timeout_s = timeout_s or MIN_TIMEOUT_S
+    timeout_s = _timeout(args, package)
+    if timeout_s is None:
+        return 2
     print(f"eicontract mutation: {len(chosen)} of {len(specs)} mutants on {args.workers} workers "
           f"(timeout {timeout_s:.0f} s each)", flush=True)
     results = run_mutants(chosen, package, args.workers, timeout_s, _progress(args.report_dir / "mutation.jsonl"),
                           not args.no_fail_fast)
-    summary = summarise(results, triage, [s.id for s in specs])
-    document = {"command": "eicontract mutation " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutation"]
-                else "eicontract mutation", "tool": "cosmic-ray", "mutants_in_code": len(specs),
-                "wall_s": round(time.monotonic() - started, 1), "timeout_s": timeout_s, **summary,
-                "triage": {r.id: triage[r.id] for r in results if r.id in triage},
-                "results": [asdict(r) for r in results]}
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / REPORT_JSON).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    (args.report_dir / REPORT_HTML).write_text(render_html(document), encoding="utf-8")
-    print(f"{summary['killed']}/{summary['total']} killed, {summary['survived']} survived "
-          f"({summary['equivalent']} equivalent, {len(summary['gaps'])} gaps, {summary['untriaged']} untriaged), "
-          f"{summary['timeout']} timeouts, {summary['harness']} harness exits; score {summary['score']}; "
-          f"{document['wall_s']} s; {args.report_dir / REPORT_JSON}")
-    for key in summary["untriaged_ids"]:
-        print(f"untriaged survivor: {key}", file=sys.stderr)
-    return 1 if summary["untriaged"] or summary["triage_problems"] else 0
+    document = write_reports(args.report_dir, results, triage, specs,
+                             {"wall_s": round(time.monotonic() - started, 1), "timeout_s": timeout_s})
+    return 1 if document["untriaged"] or document["triage_problems"] else 0
