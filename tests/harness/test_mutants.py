@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from eicontract.mutants import Mutant, Row, catalogue, format_table, matrix_document
+from eicontract.mutants import (
+    Mutant,
+    Row,
+    catalogue,
+    format_seed_table,
+    format_table,
+    matrix_document,
+    render_seed_section,
+)
 
 
 def _fault(caught_by: list[str], exit_code: int = 1, catch: float | None = 1.5) -> Row:
@@ -44,3 +52,31 @@ def test_the_catalogue_holds_every_fault_and_the_baselines() -> None:
     assert {m.name for m in mutants if m.kind == "fault"} == set(FAULTS)
     assert {"reference", "error-style-body"} <= {m.name for m in mutants if m.kind == "legal"}
     assert all(isinstance(m, Mutant) and (m.clause is None) == (m.kind == "legal") for m in mutants)
+
+
+def _at(seed: int, exit_code: int, caught_by: list[str], name: str = "page-skip", clause: str = "PAGE-COMPLETE") -> Row:
+    return Row(name, "fault", clause, "", exit_code, caught_by, 1.0, seed=seed)
+
+
+def test_a_fault_caught_at_some_seeds_only_is_a_flaky_catch() -> None:
+    rows = [_at(1, 1, ["PAGE-COMPLETE"]), _at(2, 0, []), _at(3, 1, ["PAGE-COMPLETE"]),
+            _at(1, 1, ["PAGE-LIMIT"], "limit-plus-one", "PAGE-LIMIT"),
+            _at(2, 1, ["PAGE-LIMIT"], "limit-plus-one", "PAGE-LIMIT"),
+            Row("order-desc", "legal", None, "", 0, seed=1), Row("order-desc", "legal", None, "", 1, ["X"], seed=2)]
+    doc = matrix_document(rows, 1.0, "eicontract mutants --seeds 3")
+    verdicts = {s["name"]: s for s in doc["per_server"]}
+    assert verdicts["page-skip"]["verdict"] == "flaky: caught at 2 of 3 seeds"
+    assert (verdicts["page-skip"]["ok_at"], verdicts["page-skip"]["not_ok_at"]) == ([1, 3], [2])
+    assert verdicts["limit-plus-one"]["verdict"] == "caught"
+    assert verdicts["order-desc"]["verdict"] == "flaky: passes at 1 of 2 seeds"
+    assert doc["flaky"] == ["page-skip", "order-desc"] and doc["seeds"] == [1, 2, 3]
+    assert doc["missed"] == ["page-skip"] and doc["false_alarms"] == ["order-desc"] and doc["verdict"] == "fail"
+    table = format_seed_table(doc)
+    assert "2 of 3" in table and "not at seeds 2" in table
+    assert "Verdict per seed" in render_seed_section(doc)
+    assert render_seed_section(matrix_document(rows[:1], 1, "")) == ""  # one seed: the usual page only
+
+
+def test_a_fault_missed_at_every_seed_is_missed_not_flaky() -> None:
+    doc = matrix_document([_at(1, 0, []), _at(2, 2, [])], 1.0, "")
+    assert doc["per_server"][0]["verdict"] == "missed" and doc["flaky"] == []
