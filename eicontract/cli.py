@@ -118,6 +118,27 @@ def cmd_drift(args: argparse.Namespace) -> int:
     return drift.main(args)
 
 
+def _add_compare(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser("compare", help="what changed between two runs' summaries (exit 1: a changed reading or a "
+                                       "new failure; 2: a summary cannot be read)")
+    p.add_argument("old", type=Path, help="the baseline: a summary.json or the report folder holding it")
+    p.add_argument("new", type=Path, help="the later run: a summary.json or the report folder holding it")
+    p.add_argument("--json", action="store_true", help="print the comparison as JSON (the summary's baseline section)")
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from eicontract.reporting.baseline import BaselineError, changed, compare, format_comparison, load_summary
+
+    try:
+        old, new = load_summary(args.old), load_summary(args.new)
+    except BaselineError as exc:
+        print(f"eicontract compare: {exc}", file=sys.stderr)
+        return EXIT_HARNESS
+    section = compare(old, new, str(args.old))
+    print(json.dumps(section, indent=2) if args.json else format_comparison(section))
+    return EXIT_VIOLATION if changed(section) else EXIT_OK
+
+
 def _add_faults(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("faults", help="list the reference server's faults and the clause each breaks")
     p.add_argument("--json", action="store_true", help="print a JSON list of {name, clause, description}")
@@ -145,6 +166,7 @@ def parser() -> argparse.ArgumentParser:
     _add_mutants(sub)
     _add_mutation(sub)
     _add_drift(sub)
+    _add_compare(sub)
     _add_openapi(sub)
     return top
 
@@ -209,7 +231,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     started = time.time()
     code = int(pytest.main(pytest_arguments(args)))
     if code in (EXIT_OK, EXIT_VIOLATION):
-        print(f"eicontract: {'every clause holds' if code == EXIT_OK else 'contract violated'}; "
+        print(f"eicontract: {_outcome(code, Path(args.report_dir or 'reports'), started)}; "
               f"reports in {args.report_dir or 'reports'}/")
         return code
     from eicontract.reporting import run_notes
@@ -218,6 +240,16 @@ def cmd_run(args: argparse.Namespace) -> int:
     reason = "; ".join(notes) or _PYTEST_REASONS.get(code, f"pytest exit {code}")
     print(f"eicontract: the harness could not run ({reason}; see the lines above)", file=sys.stderr)
     return EXIT_HARNESS
+
+
+def _outcome(code: int, report_dir: Path, started: float) -> str:
+    if code == EXIT_OK:
+        return "every clause holds"
+    from eicontract.reporting import run_verdict
+
+    # exit 1 from a passing run: --fail-on-change saw a changed reading or a new failure
+    return "every clause holds, but the target changed since the baseline" \
+        if run_verdict(report_dir, started) == "pass" else "contract violated"
 
 
 def cmd_faults(args: argparse.Namespace) -> int:
@@ -274,7 +306,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
 
 COMMANDS = {"serve": cmd_serve, "run": cmd_run, "faults": cmd_faults, "mutants": cmd_mutants,
             "mutation": cmd_mutation, "drift": cmd_drift,
-            "openapi": cmd_openapi}
+            "openapi": cmd_openapi, "compare": cmd_compare}
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -286,7 +318,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         # the reader went away (`eicontract faults | head`): not an error of ours, and no traceback;
         # stdout goes to /dev/null so that the interpreter's own final flush stays quiet
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK if args.command in ("faults", "openapi", "drift") else EXIT_HARNESS
+        return EXIT_OK if args.command in ("faults", "openapi", "drift", "compare") else EXIT_HARNESS
     return code
 
 

@@ -71,6 +71,8 @@ class Settings:
     max_requests: int | None = None
     rps: float | None = None
     record_dir: Path | None = None  # `--record DIR`: keep the answers for `eicontract drift`
+    baseline: Path | None = None  # `--baseline PATH`: a previous summary.json (or its folder) to compare with
+    fail_on_change: bool = False  # a changed reading or a new failure since the baseline: exit 1
     max_listing: int = DEFAULT_MAX_LISTING  # samples the thorough profile reads whole; beyond, it samples too
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
 

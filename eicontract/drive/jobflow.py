@@ -18,6 +18,16 @@ MAX_CALLS_AFTER_FINISH = 3
 FIRST_POLL_S = 0.05  # then doubling up to the oracle's cap: quick on fast servers, gentle on slow ones
 
 
+@dataclass(frozen=True, slots=True)
+class JobTiming:
+    """How long one job took, for the summary and the baseline (never a clause: no timed assertions)."""
+
+    latency_s: float | None  # start of the first classify call to the status read that said finished; None: never
+    polls: int  # status reads
+    recalls: int  # classify calls after the finish, until the result (or the bound)
+    result: bool  # the flow ended with a result in hand
+
+
 @dataclass
 class Flow:
     """Everything one classify-until-result flow saw, for the job oracles."""
@@ -28,6 +38,7 @@ class Flow:
     after_finish: list[Exchange] = field(default_factory=list)
     elapsed: float = 0.0
     finished: bool = False
+    finished_after: float | None = None  # seconds from the start to the status read that said finished
 
     @property
     def result(self) -> Exchange | None:
@@ -35,6 +46,13 @@ class Flow:
             if classify_kind(exchange.body) == "result":
                 return exchange
         return None
+
+    @property
+    def timing(self) -> JobTiming | None:
+        """The job's timing; None when the first call answered the result (no job to time)."""
+        if self.job_id is None:
+            return None
+        return JobTiming(self.finished_after, len(self.statuses), len(self.after_finish), self.result is not None)
 
 
 def _job(exchange: Exchange) -> dict[str, object] | None:
@@ -74,6 +92,7 @@ def classify_until_result(
             break  # the status endpoint failed: the oracles judge what was seen
         if job.get("finished") is not None:
             flow.finished = True
+            flow.finished_after = clock() - started
             break
         delay = next_poll_delay(attempt, clock() - started, deadline, base=FIRST_POLL_S)
         if delay is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Generator
+from pathlib import Path
 from typing import Any, NoReturn
 
 import hypothesis
@@ -56,6 +57,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if settings.record_dir is not None:
         worker = str(workerinput.get("workerid", ""))
         recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
+    if settings.baseline is not None:
+        _load_baseline(recorder, settings.baseline)
     config.stash[RECORDER_KEY] = recorder
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
@@ -63,6 +66,18 @@ def pytest_configure(config: pytest.Config) -> None:
         "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
         max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
     )
+
+
+def _load_baseline(recorder: Recorder, path: Path) -> None:
+    """Read at the start: a bad baseline fails before the run spends its requests, and a report
+    written into the baseline's own folder cannot overwrite it first."""
+    from eicontract.reporting.baseline import BaselineError, load_summary
+
+    try:
+        recorder.baseline = load_summary(path)
+    except BaselineError as exc:
+        raise pytest.UsageError(f"--baseline: {exc}") from None
+    recorder.baseline_source = str(path)
 
 
 def run_line(settings: Settings) -> str:
@@ -247,6 +262,19 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
+    if recorder.since_baseline is not None:
+        _judge_baseline(session, recorder.since_baseline, reporter)
+
+
+def _judge_baseline(session: pytest.Session, section: dict[str, Any], reporter: Any) -> None:
+    """Say what changed; with --fail-on-change a change turns a passing run's exit into 1 (a run
+    that failed or could not run keeps its own exit)."""
+    from eicontract.reporting.baseline import changed, format_comparison
+
+    if reporter is not None:
+        reporter.write_line(format_comparison(section))
+    if session.config.stash[SETTINGS_KEY].fail_on_change and changed(section) and session.exitstatus == 0:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
 
 def abort(recorder: Recorder, reason: str) -> NoReturn:

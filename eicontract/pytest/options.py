@@ -73,6 +73,10 @@ OPTIONS: tuple[Option, ...] = (
     Option("no_shrink", "--no-shrink", "report failures without shrinking them (faster; the kill matrix)",
            kind="switch"),
     Option("record", "--record", "save the target's JSON answers in DIR, for `eicontract drift`", metavar="DIR"),
+    Option("baseline", "--baseline", "compare with a previous run: its summary.json or the report folder holding "
+           "it (the summary gains a baseline section; see docs/NIGHTLY.md)", metavar="PATH"),
+    Option("fail_on_change", "--fail-on-change", "with --baseline: exit 1 when a reading changed or a clause "
+           "newly fails (default: the exit code is the verdict's)", kind="switch"),
     Option("max_requests", "--max-requests", f"request budget of the run (live target: the profile's, quick "
            f"{_QUICK.max_requests}, thorough {_THOROUGH.max_requests}; embedded and loopback: none); spent: exit 2",
            env="EI_MAX_REQUESTS", group="safety", metavar="N"),
@@ -191,6 +195,9 @@ def build_settings(config: pytest.Config) -> Settings:
             raise pytest.UsageError("a live target needs a project id: set EI_PROJECT_ID (or --project-id)")
         project_id = 1
     record = raw(config, "record")
+    baseline = raw(config, "baseline")
+    if raw(config, "fail_on_change") and not baseline:
+        raise pytest.UsageError("--fail-on-change needs --baseline (the run to compare with)")
     return Settings(
         target=target,
         api_key=str(api_key),
@@ -212,6 +219,8 @@ def build_settings(config: pytest.Config) -> Settings:
         max_requests=_positive(config, "max_requests", None, int),
         rps=_positive(config, "rps", None, zero_means="unpaced"),
         record_dir=Path(str(record)) if record else None,
+        baseline=Path(str(baseline)) if baseline else None,
+        fail_on_change=bool(raw(config, "fail_on_change")),
         max_listing=_positive(config, "max_listing", DEFAULT_MAX_LISTING, int),
         job_deadline=_positive(config, "job_deadline", LIVE_JOB_DEADLINE if target else EMBEDDED_JOB_DEADLINE),
     )

@@ -1,5 +1,6 @@
-"""One self-contained HTML page: the clause matrix at a glance, then each failure with its
-minimal example and a reproduction command, then the observed semantics."""
+"""One self-contained HTML page: what changed since the baseline (when there is one), the clause
+matrix at a glance, then each failure with its minimal example and a reproduction command, then
+the observed semantics (one reading per topic), job timing and listing size."""
 
 from __future__ import annotations
 
@@ -56,18 +57,71 @@ def _failure(clause_id: str, record: dict[str, Any]) -> str:
     return "".join(parts)
 
 
-def _observations(observations: dict[str, dict[str, dict[str, Any]]]) -> str:
-    if not observations:
+def _readings(readings: dict[str, dict[str, Any]]) -> str:
+    """One row per ambiguity topic: its reading (or undecided), how many probes decided it, how
+    many could not tell the readings apart, and one example."""
+    if not readings:
         return "<p>None recorded.</p>"
-    rows = "".join(
-        f"<tr><td>{escape(topic)}</td><td>{escape(reading)}</td><td>{seen['count']}</td>"
-        f"<td>{escape(str(seen['example']))}</td></tr>"
-        for topic, readings in observations.items()
-        for reading, seen in readings.items()
-    )
+    rows = []
+    for topic, row in readings.items():
+        reading = escape(row["reading"])
+        if row.get("conflicts"):
+            reading += "<br>" + "<br>".join(f"{escape(name)} ({seen['probes']})"
+                                            for name, seen in row["conflicts"].items())
+        rows.append(f"<tr><td>{escape(topic)}</td><td>{reading}</td><td>{row['decided_by']}</td>"
+                    f"<td>{row['inconclusive']}</td><td>{escape(str(row['example']))}</td></tr>")
     head = ("<tr><th>where the documents are ambiguous</th><th>reading the server follows</th>"
-            "<th>times</th><th>example</th></tr>")
-    return f"<table>{head}{rows}</table>"
+            "<th>probes that decided it</th><th>inconclusive probes</th><th>example</th></tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
+
+
+def _spread(values: dict[str, Any], unit: str = "") -> str:
+    if values.get("median") is None:
+        return "-"
+    return f"median {values['median']:g}{unit}, p95 {values['p95']:g}{unit}, max {values['max']:g}{unit}"
+
+
+def _timing(summary: dict[str, Any]) -> str:
+    """Job timing and listing size: what a baseline compares besides clauses and readings."""
+    jobs, listing = summary.get("jobs") or {}, summary.get("listing")
+    size = (f"{listing['size']} samples (totalCount {listing['total_count']}, listed {listing['length']})"
+            if listing else "not read")
+    return (f"<table><tr><th>listing size</th><td>{escape(size)}</td></tr>"
+            f"<tr><th>classify flows</th><td>{jobs.get('flows', 0)} ({jobs.get('direct_results', 0)} answered at "
+            f"once, {jobs.get('jobs', 0)} started a job, {jobs.get('finished', 0)} of them finished)</td></tr>"
+            f"<tr><th>job latency (start to finished)</th><td>{_spread(jobs.get('latency_s') or {}, ' s')}</td></tr>"
+            f"<tr><th>status polls per job</th><td>{_spread(jobs.get('polls') or {})}</td></tr>"
+            f"<tr><th>calls after the finish, until the result</th><td>{_spread(jobs.get('recalls') or {})}</td>"
+            "</tr></table>")
+
+
+def _since_baseline(section: dict[str, Any] | None) -> str:
+    if section is None:
+        return ""
+    source = escape(str(section.get("source") or "the baseline"))
+    parts = [f"<h2>Since the baseline</h2><p>Compared with <code>{source}</code> (run "
+             f"{escape(str(section.get('started')))}, verdict {escape(str(section.get('verdict')))}).</p>"]
+    changed = section["changed_readings"]
+    if changed:
+        rows = "".join(f"<tr><td>{escape(r['topic'])}</td><td>{escape(r['was'])}</td><td>{escape(r['now'])}</td>"
+                       f"<td>{escape(str(r['example']))}</td></tr>" for r in changed)
+        parts.append("<h3>Changed readings</h3><table><tr><th>topic</th><th>was</th><th>now</th><th>example</th>"
+                     f"</tr>{rows}</table>")
+    else:
+        parts.append("<p>No reading changed (undecided topics never count).</p>")
+    for key, title in (("new_failures", "New failures"), ("fixed", "Fixed")):
+        links = ", ".join(f'<a href="#{escape(c)}">{escape(c)}</a>' if key == "new_failures" else escape(c)
+                          for c in section[key])
+        parts.append(f"<p><strong>{title}:</strong> {links or 'none'}.</p>")
+    moved = "".join(f"<li>{escape(m['what'])}: {m['was']:g} &rarr; {m['now']:g} ({escape(m['change'])})</li>"
+                    for m in section["moved"])
+    thresholds = "; ".join(f"{escape(k)} {escape(v)}" for k, v in section.get("thresholds", {}).items())
+    parts.append(f"<p><strong>Moved</strong> (beyond the thresholds: {thresholds}):</p>"
+                 + (f"<ul>{moved}</ul>" if moved else "<p>nothing.</p>"))
+    notes = "".join(f"<li>{escape(n)}</li>" for n in section.get("notes", []))
+    if notes:
+        parts.append(f"<ul>{notes}</ul>")
+    return "".join(parts)
 
 
 def render_kill_matrix(matrix: dict[str, Any]) -> str:
@@ -134,12 +188,15 @@ def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = No
 <div class="meta">{meta}</div>
 {notes}
 <p>{counts['passed']} clauses passed, {counts['failed']} failed, {counts['not run']} not run.</p>
+{_since_baseline(summary.get('baseline'))}
 <h2>Clause matrix</h2>
 {_matrix(clauses)}
 <h2>Failures</h2>
 {rerun}{''.join(failures) or '<p>None.</p>'}
 <h2>Observed semantics</h2>
-{_observations(summary['observations'])}
+{_readings(summary.get('readings') or {})}
+<h2>Job timing and listing</h2>
+{_timing(summary)}
 {render_kill_matrix(kill_matrix) if kill_matrix else ''}
 </body></html>
 """

@@ -1,4 +1,5 @@
-"""What a run records for its reports: clause outcomes, observations, notes, traffic.
+"""What a run records for its reports: clause outcomes, observations, job timings, the listing's
+size, notes, traffic, and the baseline to compare with.
 
 Filled by the pytest hooks, read by the report writers; it lives here (not in the pytest layer)
 so that reporting depends on nothing above it.
@@ -16,6 +17,7 @@ from eicontract.settings import Settings
 from eicontract.violations import Observation
 
 if TYPE_CHECKING:
+    from eicontract.drive.jobflow import JobTiming
     from eicontract.http.client import ApiClient
     from eicontract.http.recording import Recording
 
@@ -43,6 +45,12 @@ class Recorder:
     client: ApiClient | None = None
     guard: Guard = field(default_factory=Guard)
     recording: Recording | None = None
+    jobs: list[JobTiming] = field(default_factory=list)
+    direct_results: int = 0  # classify flows answered with the result at once (no job to time)
+    listing: dict[str, Any] | None = None  # the unfiltered listing's size: {length, total_count}
+    baseline: dict[str, Any] | None = None  # --baseline's summary, read at the start (the report may overwrite it)
+    baseline_source: str = ""
+    since_baseline: dict[str, Any] | None = None  # the comparison, once the reports are written
 
     def outcome(self, clause_id: str) -> ClauseOutcome:
         return self.clauses.setdefault(clause_id, ClauseOutcome())
@@ -51,3 +59,15 @@ class Recorder:
         readings = self.observations.setdefault(observation.topic, {})
         seen = readings.setdefault(observation.reading, [0, observation.detail])
         seen[0] += 1
+
+    def job(self, timing: JobTiming | None) -> None:
+        """One classify-until-result flow's timing (None: the result came at once)."""
+        if timing is None:
+            self.direct_results += 1
+        else:
+            self.jobs.append(timing)
+
+    def listed(self, length: int, total_count: object) -> None:
+        self.listing = {"length": length,
+                        "total_count": total_count if isinstance(total_count, int) and
+                        not isinstance(total_count, bool) else None}

@@ -1,11 +1,17 @@
-"""The JSON summary: clause -> passed/failed/not run, with counts, target, seed and duration."""
+"""The JSON summary: clause -> passed/failed/not run, with counts, target, seed and duration; one
+reading per ambiguity topic; job timing and listing size; and, with --baseline, what changed."""
 
 from __future__ import annotations
 
+import math
+import statistics
 import time
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from eicontract.clauses import CLAUSES
+from eicontract.reporting.baseline import compare
+from eicontract.reporting.readings import topic_readings
 
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
@@ -51,7 +57,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
             "failures": outcome.failures if outcome else [],
         }
     statuses = [c["status"] for c in clauses.values()]
-    return {
+    summary = {
         "tool": "eicontract",
         "verdict": _VERDICTS.get(exitstatus, f"exit {exitstatus}"),
         "exit_status": exitstatus,
@@ -69,13 +75,48 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
         "clauses": clauses,
         "rerun": rerun_command(settings, [cid for cid, c in clauses.items() if c["status"] == "failed"]),
-        "observations": {
-            topic: {reading: {"count": count, "example": detail}
-                    for reading, (count, detail) in sorted(readings.items())}
-            for topic, readings in sorted(recorder.observations.items())
-        },
+        "readings": topic_readings({topic: {reading: (count, detail) for reading, (count, detail) in readings.items()}
+                                    for topic, readings in recorder.observations.items()}),
+        "listing": _listing(recorder),
+        "jobs": _jobs(recorder),
         "requests": _traffic(recorder),
         "notes": recorder.notes,
+    }
+    if recorder.baseline is not None:
+        summary["baseline"] = compare(recorder.baseline, summary, recorder.baseline_source)
+    return summary
+
+
+def _listing(recorder: Recorder) -> dict[str, Any] | None:
+    """The unfiltered listing's size: totalCount where the target gives one, else its length."""
+    if recorder.listing is None:
+        return None
+    total = recorder.listing["total_count"]
+    return {**recorder.listing, "size": total if total is not None else recorder.listing["length"]}
+
+
+def _spread(values: Sequence[float], digits: int = 3) -> dict[str, float | None]:
+    if not values:
+        return {"median": None, "p95": None, "max": None}
+    ordered = sorted(values)
+    p95 = ordered[math.ceil(0.95 * len(ordered)) - 1]  # nearest rank: a value that was seen
+    return {"median": round(statistics.median(ordered), digits), "p95": round(p95, digits),
+            "max": round(ordered[-1], digits)}
+
+
+def _jobs(recorder: Recorder) -> dict[str, Any]:
+    """Job timing of the job-versus-result flows: start to finished, polls, re-calls until the result."""
+    jobs = recorder.jobs
+    finished = [j.latency_s for j in jobs if j.latency_s is not None]
+    return {
+        "flows": len(jobs) + recorder.direct_results,
+        "direct_results": recorder.direct_results,
+        "jobs": len(jobs),
+        "finished": len(finished),
+        "with_result": sum(j.result for j in jobs),
+        "latency_s": _spread(finished),
+        "polls": _spread([j.polls for j in jobs], 1),
+        "recalls": _spread([j.recalls for j in jobs], 1),
     }
 
 

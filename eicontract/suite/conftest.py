@@ -193,6 +193,7 @@ def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
     if not classify_ids:
         _cannot_test(ei_recorder, "the target's listing names no sample id to classify; pass --sample-id")
     data = Dataset(end, regions, windows, samples, blocks, classify_ids)
+    ei_recorder.listed(data.size, common_total(regions[0].reads))  # the listing's size, for a baseline
     whole = _whole(target, data.size, ei_recorder)
     if whole is None:
         ei_recorder.notes.append(_sampled_note(data))

@@ -17,6 +17,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_m
 from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
 from eicontract.oracles import jobs
 from eicontract.pytest.fixtures import Target
+from eicontract.reporting.record import Recorder
 from eicontract.violations import Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
@@ -43,7 +44,7 @@ def _flow_violations(flow: Flow, sample: int, block: int, deadline: float) -> li
     return found
 
 
-def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
+def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBasedStateMachine]:
     project = target.settings.project_id
     deadline = target.settings.job_deadline
 
@@ -63,6 +64,7 @@ def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
                                          deadline=deadline, known_dead=lambda job: (target.url, job) in _EXPIRED)
             if flow.job_id is not None and not flow.finished:
                 _EXPIRED.add((target.url, flow.job_id))
+            recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
             violations = _flow_violations(flow, sample, block, deadline)
             result = flow.result
             if result is not None:
@@ -93,9 +95,9 @@ def _machine(target: Target, dataset: Any) -> type[RuleBasedStateMachine]:
 
 @pytest.mark.clause("JOB-EXCLUSIVE", "JOB-SUBJECT", "JOB-STATUS-ID", "JOB-MONOTONE", "JOB-COMPLETES",
                     "JOB-DETERMINISTIC", "JOB-UNKNOWN")
-def test_job_versus_result(target: Target, dataset: Any) -> None:
+def test_job_versus_result(target: Target, dataset: Any, ei_recorder: Recorder) -> None:
     profile = target.settings.profile
-    machine = _machine(target, dataset)
+    machine = _machine(target, dataset, ei_recorder)
     settings = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
                                    max_examples=profile.machine_runs, stateful_step_count=profile.machine_steps)
     run_state_machine_as_test(hypothesis.seed(target.settings.seed)(machine), settings=settings)

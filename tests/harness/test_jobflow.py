@@ -196,3 +196,23 @@ def test_variant_and_truncate_go_on_every_classify_call() -> None:
     with make_client(handler) as client:
         classify_until_result(client, 1, 2, 3, variant="int8", truncate=True, clock=clock, sleep=clock.sleep)
     assert seen == [{"variant": "int8", "truncateStructuredLabels": "true"}] * 2
+
+
+def test_a_job_is_timed_from_the_start_to_the_status_that_said_finished() -> None:
+    server, clock = JobServer(finish_after=4), FakeClock()
+    timing = run(server, clock, deadline=30.0).timing
+    assert timing is not None
+    assert timing.latency_s == pytest.approx(sum(clock.sleeps))  # the re-call after the finish is not latency
+    assert (timing.polls, timing.recalls, timing.result) == (4, 1, True)
+
+
+def test_a_job_that_never_finished_has_polls_but_no_latency() -> None:
+    server, clock = JobServer(finish_after=None), FakeClock()
+    timing = run(server, clock, deadline=3.0).timing
+    assert timing is not None
+    assert (timing.latency_s, timing.recalls, timing.result) == (None, 0, False)
+    assert timing.polls > 1
+
+
+def test_a_direct_result_has_no_job_to_time() -> None:
+    assert run(JobServer(direct_result=True), FakeClock()).timing is None

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from eicontract.clauses import CLAUSES
+from eicontract.drive.jobflow import JobTiming
 from eicontract.http.client import curl_command
 from eicontract.http.redact import MASK, Redactor
 from eicontract.reporting import HTML_FILE, SUMMARY_FILE, write_reports
@@ -146,12 +147,50 @@ def test_the_summary_keeps_the_failure_records(recorder: Recorder) -> None:
     assert record["reproduce"] == [curl_command("GET", PAGE_URL)]
 
 
-def test_observations_are_counted_per_reading_with_the_first_example(recorder: Recorder) -> None:
-    observations = build_summary(recorder, 1)["observations"]
-    assert observations == {
-        "filter:minLength": {"strict (>)": {"count": 2, "example": "minLength=100 dropped a 100 ms sample"}},
-        "paging:totalCount": {"absent": {"count": 1, "example": ""}},
+def test_the_summary_holds_one_reading_per_topic_with_its_probes_and_first_example(recorder: Recorder) -> None:
+    recorder.observe(Observation("filter:minLength", "inconclusive", "minLength=5: the readings agree"))
+    assert build_summary(recorder, 1)["readings"] == {
+        "filter:minLength": {"reading": "strict (>)", "decided_by": 2, "inconclusive": 1,
+                             "example": "minLength=100 dropped a 100 ms sample"},
+        "paging:totalCount": {"reading": "absent", "decided_by": 1, "inconclusive": 0, "example": ""},
     }
+    assert "observations" not in build_summary(recorder, 1)  # no row of its own for an inconclusive probe
+
+
+def test_the_summary_records_job_timing_from_the_flows(recorder: Recorder) -> None:
+    for latency, polls in ((0.2, 2), (0.4, 3), (1.0, 5)):
+        recorder.job(JobTiming(latency, polls, 1, True))
+    recorder.job(JobTiming(None, 9, 0, False))  # never finished: polls count, no latency
+    recorder.job(None)  # the result at once
+    jobs = build_summary(recorder, 0)["jobs"]
+    assert (jobs["flows"], jobs["direct_results"], jobs["jobs"], jobs["finished"], jobs["with_result"]) == \
+        (5, 1, 4, 3, 3)
+    assert jobs["latency_s"] == {"median": 0.4, "p95": 1.0, "max": 1.0}
+    assert jobs["polls"] == {"median": 4.0, "p95": 9, "max": 9}
+    assert jobs["recalls"]["max"] == 1
+
+
+def test_no_jobs_give_empty_timing(recorder: Recorder) -> None:
+    assert build_summary(recorder, 0)["jobs"]["latency_s"] == {"median": None, "p95": None, "max": None}
+
+
+@pytest.mark.parametrize(("total", "size"), [(12, 12), (None, 10), (True, 10)])
+def test_the_listing_size_is_its_total_count_or_else_its_length(recorder: Recorder, total: object,
+                                                                size: int) -> None:
+    recorder.listed(10, total)
+    assert build_summary(recorder, 0)["listing"]["size"] == size
+
+
+def test_a_summary_with_a_baseline_has_a_baseline_section(recorder: Recorder) -> None:
+    earlier = build_summary(recorder, 1)
+    earlier["readings"]["filter:minLength"]["reading"] = "inclusive (>=)"
+    earlier["clauses"]["PAGE-DISJOINT"]["status"] = "passed"
+    recorder.baseline, recorder.baseline_source = earlier, "night-1/summary.json"
+    section = build_summary(recorder, 1)["baseline"]
+    assert [(c["topic"], c["was"], c["now"]) for c in section["changed_readings"]] == \
+        [("filter:minLength", "inclusive (>=)", "strict (>)")]
+    assert section["new_failures"] == ["PAGE-DISJOINT"]
+    assert section["source"] == "night-1/summary.json"
 
 
 # --- HTML --------------------------------------------------------------------------------------------
@@ -221,10 +260,40 @@ def test_everything_from_the_server_or_tests_is_html_escaped(tmp_path: Path) -> 
     assert page.count("&lt;script&gt;") >= 9
 
 
-def test_the_observations_table_lists_topic_reading_count_and_example(recorder: Recorder) -> None:
+def test_the_observations_table_has_one_row_per_topic(recorder: Recorder) -> None:
+    recorder.observe(Observation("filter:minLength", "inconclusive", "minLength=5: the readings agree"))
+    recorder.observe(Observation("filter:labels", "inconclusive", "labels=idle: the readings agree"))
     rows = table_rows(render_html(build_summary(recorder, 1)))
-    assert ["filter:minLength", "strict (>)", "2", "minLength=100 dropped a 100 ms sample"] in rows
-    assert ["paging:totalCount", "absent", "1", ""] in rows
+    assert ["filter:minLength", "strict (>)", "2", "1", "minLength=100 dropped a 100 ms sample"] in rows
+    assert ["paging:totalCount", "absent", "1", "0", ""] in rows
+    assert ["filter:labels", "undecided", "0", "1", "labels=idle: the readings agree"] in rows
+    assert not any(row[1:2] == ["inconclusive"] for row in rows)
+
+
+def test_the_page_shows_job_timing_and_the_listing(recorder: Recorder) -> None:
+    recorder.job(JobTiming(0.25, 2, 1, True))
+    recorder.listed(300, 300)
+    rows = table_rows(render_html(build_summary(recorder, 0)))
+    assert ["job latency (start to finished)", "median 0.25 s, p95 0.25 s, max 0.25 s"] in rows
+    assert ["listing size", "300 samples (totalCount 300, listed 300)"] in rows
+
+
+def test_a_page_without_a_baseline_has_no_since_the_baseline_part(recorder: Recorder) -> None:
+    assert "Since the baseline" not in render_html(build_summary(recorder, 1))
+
+
+def test_the_page_says_what_changed_since_the_baseline(recorder: Recorder) -> None:
+    earlier = build_summary(recorder, 1)
+    earlier["readings"]["filter:minLength"]["reading"] = "inclusive (>=)"
+    earlier["clauses"]["PAGE-DISJOINT"]["status"] = "passed"
+    earlier["clauses"]["PAGE-LIMIT"]["status"] = "failed"
+    recorder.baseline = earlier
+    page = render_html(build_summary(recorder, 1))
+    assert "<h2>Since the baseline</h2>" in page
+    assert ["filter:minLength", "inclusive (&gt;=)", "strict (&gt;)", "minLength=100 dropped a 100 ms sample"] in \
+        [[escape(cell) for cell in row] for row in table_rows(page)]
+    assert '<strong>New failures:</strong> <a href="#PAGE-DISJOINT">PAGE-DISJOINT</a>.' in page
+    assert "<strong>Fixed:</strong> PAGE-LIMIT." in page
 
 
 def test_no_observations_says_so(tmp_path: Path) -> None:
