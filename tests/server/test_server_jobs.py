@@ -97,12 +97,17 @@ def test_cache_key_covers_block_variant_and_truncation(client: httpx.Client) -> 
 def test_concurrent_calls_share_one_job(server: RunningServer) -> None:
     sample = first(lambda s: s.frequency == 50)
 
-    def call(_: int) -> int:
+    def call(_: int) -> int | None:
+        """The job id, or None when the job had already finished and this call got the result
+        (a slow thread on a loaded machine may start after the job is done)."""
         with make_client(server) as c:
-            return int(post(c, ANOMALY, sample.id, variant="akida")["id"])
+            reply = post(c, ANOMALY, sample.id, variant="akida")
+            return int(reply["id"]) if "id" in reply else None
 
     with ThreadPoolExecutor(8) as pool:
-        assert len(set(pool.map(call, range(8)))) == 1
+        replies = list(pool.map(call, range(8)))
+    job_ids = {job_id for job_id in replies if job_id is not None}
+    assert len(job_ids) == 1, replies  # one job, never two for the same work
 
 
 def test_job_status_moves_forward(client: httpx.Client) -> None:
