@@ -197,9 +197,9 @@ async def page_endpoint(request: Request) -> Response:
 
 
 def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
-                truncate: bool) -> tuple[bytes, bytes]:
-    """ModelResults and ModelPredictions as two encoded JSON arrays, joined from each sample's
-    fragment (rendered once per sample, variant and truncate)."""
+                truncate: bool) -> tuple[list[bytes], list[bytes]]:
+    """ModelResults and ModelPredictions as two encoded JSON arrays (in pieces), from each
+    sample's fragment (rendered once per sample, variant and truncate)."""
     fragments = [ctx.fragments.get((s.id, variant, truncate and s.is_multi_label),
                                    _render_item, ctx, s, variant, truncate) for s in samples]
     predictions = [p for _, p in fragments]

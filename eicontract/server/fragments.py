@@ -36,7 +36,8 @@ def _stdlib_dumps(value: Any) -> bytes:
 
 
 def dumps(value: Any) -> bytes:
-    """Compact UTF-8 JSON; NaN and infinities are an error (as in JSONResponse)."""
+    """Compact UTF-8 JSON. The bodies hold no NaN or infinity (orjson would write null where
+    the standard library, like JSONResponse, raises)."""
     if orjson is not None:
         try:
             return orjson.dumps(value)
@@ -55,19 +56,34 @@ def json_reply(value: Any, status_code: int = 200) -> JSONBytes:
     return JSONBytes(dumps(value), status_code=status_code)
 
 
-def encode_object(body: dict[str, Any], spliced: dict[int, bytes]) -> bytes:
-    """`body` encoded key by key; a value whose id() is in `spliced` is written as those bytes
-    (already-encoded JSON), so large parts are joined, never decoded and encoded again."""
-    parts = []
+def encode_object(body: dict[str, Any], spliced: dict[int, list[bytes]]) -> bytes:
+    """`body` encoded key by key; a value whose id() is in `spliced` is written as that JSON
+    array of already-encoded items (see json_array), so large parts are copied once, into the
+    body, never decoded and encoded again."""
+    parts = [b"{"]
     for key, value in body.items():
-        encoded = spliced.get(id(value))
-        parts.append(dumps(key) + b":" + (dumps(value) if encoded is None else encoded))
-    return b"{" + b",".join(parts) + b"}"
+        if len(parts) > 1:
+            parts.append(b",")
+        parts.append(dumps(key) + b":")
+        array = spliced.get(id(value))
+        if array is None:
+            parts.append(dumps(value))
+        else:
+            parts.extend(array)
+    parts.append(b"}")
+    return b"".join(parts)
 
 
-def json_array(items: Iterable[bytes]) -> bytes:
-    """Encoded items (each a JSON value, or b"" for none) as one JSON array."""
-    return b"[" + b",".join(i for i in items if i) + b"]"
+def json_array(items: Iterable[bytes]) -> list[bytes]:
+    """Encoded items (each a JSON value, or b"" for none) as the pieces of one JSON array."""
+    parts = [b"["]
+    for item in items:
+        if item:
+            if len(parts) > 1:
+                parts.append(b",")
+            parts.append(item)
+    parts.append(b"]")
+    return parts
 
 
 Fragment = tuple[bytes, bytes]  # (encoded ModelResult, encoded predictions joined by commas)
