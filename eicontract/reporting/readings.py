@@ -2,10 +2,10 @@
 
 An oracle names, per probe, the readings that reproduce the server's answer: one reading (the
 probe decided it), several joined by " | " (it narrowed but did not decide), or "inconclusive"
-(the data could not tell the readings apart). A topic whose readings combine independent
-choices names each as "facet: choice", joined by "; " (the metadata filter's
-"neq: ...; or: ..."); each facet is then a topic of its own, `topic/facet`, since one query may
-decide one choice and leave another open.
+(the data could not tell the readings apart; also "not visible", "not judged"). A topic whose
+readings combine independent choices names each as "facet: choice", joined by "; " (the
+metadata filter's "neq: ...; or: ..."); each facet is then a topic of its own, `topic/facet`,
+since one query may decide one choice and leave another open.
 
 Per topic: the one reading every deciding probe named; "undecided" when no probe decided (an
 undecided topic never counts as a change against a baseline); "conflicting" when deciding
@@ -20,6 +20,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 INCONCLUSIVE = "inconclusive"  # what an oracle calls a probe that could not tell the readings apart
+# Other names oracles give a probe whose data could not show a reading: counted as inconclusive, or
+# a seed whose data cannot show the truncation effect would "change" the topic's reading.
+NO_INFORMATION = frozenset({INCONCLUSIVE, "not visible", "not judged"})
 UNDECIDED = "undecided"
 CONFLICTING = "conflicting"
 _FACET = re.compile(r"([A-Za-z_]+): (.+)")
@@ -78,8 +81,8 @@ def topic_readings(observations: Mapping[str, Mapping[str, tuple[int, str]]]) ->
     for name, readings in observations.items():
         open_probes: list[tuple[int, str]] = []  # inconclusive probes: they told no facet apart
         for reading, (probes, example) in readings.items():
-            facets = None if reading == INCONCLUSIVE else _facets(reading)
-            if reading == INCONCLUSIVE:
+            facets = None if reading in NO_INFORMATION else _facets(reading)
+            if reading in NO_INFORMATION:
                 open_probes.append((probes, example))
             elif facets is None:
                 _add(topics.setdefault(name, _Topic()), set(reading.split(" | ")), probes, example)

@@ -22,6 +22,15 @@ def test_a_topic_no_probe_decided_is_undecided_with_the_reason_as_its_example() 
                                      "example": 'labels=["0.5"]: the readings agree on this data'}
 
 
+def test_a_probe_whose_data_could_not_show_the_effect_is_inconclusive_too() -> None:
+    rows = topic_readings({"option:truncateStructuredLabels-effect": {"not visible": (1, "none cut"),
+                                                                       "cut": (1, "3 samples cut")}})
+    assert rows["option:truncateStructuredLabels-effect"] == {"reading": "cut", "decided_by": 1, "inconclusive": 1,
+                                                               "example": "3 samples cut"}
+    assert topic_readings({"page:prediction-windows": {"not judged": (2, "")}})["page:prediction-windows"][
+        "reading"] == UNDECIDED
+
+
 def test_probes_that_decided_different_readings_make_the_topic_conflicting_and_name_both() -> None:
     rows = topic_readings({"filter:minDate": {"strict (>)": (2, "minDate=a"), "inclusive (>=)": (1, "minDate=b")}})
     row = rows["filter:minDate"]
