@@ -1,0 +1,171 @@
+"""ARCHITECTURE.md's import table is the rule, and this test enforces it on the code.
+
+Every module's imports are read with `ast` (imports inside functions and under TYPE_CHECKING
+count too: a lazy or type-only dependency is still a dependency). Each module is judged by its
+most specific row of the table ("## Import rules"): the eicontract modules it may import and the
+third-party distributions it may import; the standard library is always allowed. A module
+without a row, or a row that names nothing that exists, fails too, so the table stays true.
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGE = ROOT / "eicontract"
+DOC = ROOT / "ARCHITECTURE.md"
+ANYTHING = "everything"
+
+
+@dataclass(frozen=True)
+class Rule:
+    pattern: str  # a module under eicontract ("oracles", "http.client", "cli"); it covers its submodules
+    internal: frozenset[str]  # eicontract modules (and their submodules) it may import; ANYTHING for the top
+    external: frozenset[str]  # top-level third-party names
+
+
+def _names(cell: str) -> frozenset[str]:
+    return frozenset(re.findall(r"`([^`]+)`", cell))
+
+
+def rules() -> list[Rule]:
+    """The rows of the import table in ARCHITECTURE.md."""
+    text = DOC.read_text()
+    section = text.split("## Import rules", 1)[1].split("\n## ", 1)[0]
+    rows = [line for line in section.splitlines() if line.startswith("| `")]
+    out = []
+    for row in rows:
+        cells = [c.strip() for c in row.strip().strip("|").split("|")]
+        internal = frozenset({ANYTHING}) if ANYTHING in cells[1] else _names(cells[1])
+        out.extend(Rule(p, internal, _names(cells[2])) for p in _names(cells[0]))
+    return out
+
+
+def _covers(pattern: str, module: str) -> bool:
+    return module == pattern or module.startswith(pattern + ".")
+
+
+def rule_for(module: str, table: list[Rule]) -> Rule | None:
+    """The most specific row covering `module` (a name under eicontract, e.g. "oracles.paging")."""
+    matching = [r for r in table if _covers(r.pattern, module)]
+    return max(matching, key=lambda r: len(r.pattern)) if matching else None
+
+
+def modules() -> dict[str, Path]:
+    """name under eicontract -> file, for every module of the package (__init__ is its package)."""
+    out = {}
+    for path in sorted(PACKAGE.rglob("*.py")):
+        parts = path.relative_to(PACKAGE).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if name:  # eicontract/__init__.py itself imports nothing
+            out[name] = path
+    return out
+
+
+MODULES = modules()
+
+
+def _resolve(module: str, node: ast.ImportFrom) -> str:
+    """The absolute module of a `from ... import` (relative imports resolved against `module`)."""
+    if not node.level:
+        return node.module or ""
+    is_package = MODULES.get(module, Path()).name == "__init__.py"
+    base = ["eicontract", *module.split(".")][: None if is_package else -1]
+    base = base[: len(base) - (node.level - 1)]
+    return ".".join([*base, *([node.module] if node.module else [])])
+
+
+def imports(module: str) -> set[str]:
+    """Every module `module` imports, absolute; `from pkg import name` counts pkg.name when that is a module."""
+    tree = ast.parse(MODULES[module].read_text(), filename=str(MODULES[module]))
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            source = _resolve(module, node)
+            if source == "__future__":
+                continue
+            found.add(source)
+            for alias in node.names:
+                inner = f"{source}.{alias.name}"
+                if inner.startswith("eicontract.") and inner.removeprefix("eicontract.") in MODULES:
+                    found.add(inner)
+    return found
+
+
+def problems(module: str, table: list[Rule]) -> list[str]:
+    rule = rule_for(module, table)
+    if rule is None:
+        return [f"eicontract.{module} has no row in ARCHITECTURE.md's import table"]
+    out = []
+    for imported in sorted(imports(module)):
+        top = imported.split(".")[0]
+        if top == "eicontract":
+            inner = imported.removeprefix("eicontract").lstrip(".")
+            allowed = (not inner or ANYTHING in rule.internal or _covers(rule.pattern, inner)
+                       or any(_covers(p, inner) for p in rule.internal))
+        else:
+            allowed = top in sys.stdlib_module_names or top in rule.external
+        if not allowed:
+            out.append(f"eicontract.{module} imports {imported}: its row (`{rule.pattern}`) does not allow it")
+    return out
+
+
+TABLE = rules()
+
+
+def test_the_table_has_rows_and_every_row_names_a_real_module() -> None:
+    assert len(TABLE) >= 10
+    for rule in TABLE:
+        assert any(_covers(rule.pattern, m) for m in MODULES), f"row `{rule.pattern}` names no module"
+        for name in rule.internal - {ANYTHING}:
+            assert any(_covers(name, m) for m in MODULES) or name in MODULES, f"`{rule.pattern}` allows `{name}`"
+
+
+@pytest.mark.parametrize("module", sorted(MODULES))
+def test_each_module_imports_only_what_its_layer_allows(module: str) -> None:
+    assert problems(module, TABLE) == []
+
+
+# --- the checker itself, on rules it must enforce ---------------------------------------------
+
+def _judge(module: str, source: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    path = tmp_path / "probe.py"
+    path.write_text(source)
+    monkeypatch.setitem(MODULES, module, path)
+    return problems(module, TABLE)
+
+
+@pytest.mark.parametrize(("module", "source"), [
+    ("oracles.paging", "import httpx\n"),
+    ("oracles.paging", "def f():\n    import pytest\n"),  # inside a function: still an import
+    ("oracles.paging", "from eicontract.http import client\n"),
+    ("oracles.paging", "from ..pytest import fixtures\n"),  # relative
+    ("oracles.paging", "from eicontract.suite import conftest\n"),
+    ("reporting.summary", "from eicontract.pytest import hooks\n"),
+    ("server.app", "from eicontract.oracles import paging\n"),
+    ("http.client", "import pytest\n"),
+    ("schemathesis", "import hypothesis\n"),
+])
+def test_the_checker_catches_a_forbidden_import(module: str, source: str, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    found = _judge(module, source, tmp_path, monkeypatch)
+    assert found and all(f"eicontract.{module} imports" in problem for problem in found)
+
+
+@pytest.mark.parametrize(("module", "source"), [
+    ("oracles.paging", "import json\nfrom eicontract.oracles.filters import SAMPLE_FIELDS\nfrom . import envelope\n"),
+    ("oracles.schema", "from eicontract import contract\n"),
+    ("server.app", "from eicontract.server import config\nimport starlette.routing\n"),
+    ("cli", "from eicontract.server import FAULTS\nimport pytest\n"),
+])
+def test_the_checker_passes_an_allowed_import(module: str, source: str, tmp_path: Path,
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _judge(module, source, tmp_path, monkeypatch) == []
