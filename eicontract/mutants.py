@@ -162,12 +162,14 @@ def matrix_document(rows: Sequence[Row], wall_s: float, command: str) -> dict[st
 
 
 def format_table(rows: Sequence[Row]) -> str:
-    width = max((len(r.name) for r in rows), default=10)
+    several = len({r.seed for r in rows}) > 1  # then each row names its seed
+    names = [f"{r.name}@{r.seed}" if several else r.name for r in rows]
+    width = max((len(n) for n in names), default=10)
     lines = [f"{'server':<{width}}  {'kind':<5}  {'breaks':<17}  {'verdict':<11}  {'catch s':>7}  caught by"]
-    for r in rows:
+    for name, r in zip(names, rows, strict=True):
         verdict = ("caught" if r.ok else "MISSED") if r.kind == "fault" else ("passes" if r.ok else "FALSE ALARM")
         catch = f"{r.time_to_catch_s:.1f}" if r.time_to_catch_s is not None else "-"
-        lines.append(f"{r.name:<{width}}  {r.kind:<5}  {r.clause or '-':<17}  {verdict:<11}  {catch:>7}  "
+        lines.append(f"{name:<{width}}  {r.kind:<5}  {r.clause or '-':<17}  {verdict:<11}  {catch:>7}  "
                      f"{', '.join(r.caught_by) or '-'}{'  ' + r.problem.splitlines()[-1] if r.problem else ''}")
     return "\n".join(lines)
 

@@ -73,6 +73,7 @@ def test_a_fault_caught_at_some_seeds_only_is_a_flaky_catch() -> None:
     assert doc["missed"] == ["page-skip"] and doc["false_alarms"] == ["order-desc"] and doc["verdict"] == "fail"
     table = format_seed_table(doc)
     assert "2 of 3" in table and "not at seeds 2" in table
+    assert "page-skip@2" in format_table(rows) and "page-skip@" not in format_table(rows[:1])
     assert "Verdict per seed" in render_seed_section(doc)
     assert render_seed_section(matrix_document(rows[:1], 1, "")) == ""  # one seed: the usual page only
 
