@@ -108,7 +108,7 @@ def cmd_mutation(args: argparse.Namespace) -> int:
 def _add_drift(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     from eicontract import drift
 
-    drift.add_arguments(sub.add_parser("drift", help="compare contracts/ with another OpenAPI document or "
+    drift.add_arguments(sub.add_parser("drift", help="compare the bundled contract with another OpenAPI document or "
                                                      "with recorded responses"))
 
 
