@@ -184,6 +184,7 @@ async def page_endpoint(request: Request) -> Response:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
     plan = ctx.faults.page_plan(ctx.variants.page_plan(PagePlan(filters, limit, offset)))
+    plan = ctx.faults.deep_page_plan(plan, ctx.dataset.ids)
     total = ctx.store.count(plan)
     samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
     results, predictions = _page_items(ctx, samples, variant, truncate)
@@ -191,8 +192,8 @@ async def page_endpoint(request: Request) -> Response:
     body: JSON = {"success": True, "result": [], "predictions": []}
     spliced = {id(body["result"]): results, id(body["predictions"]): predictions}
     if ctx.variants.has_total_count():
-        body["totalCount"] = ctx.faults.total_count(
-            total, partial(ctx.store.count_unfiltered, filters.category))
+        body["totalCount"] = ctx.faults.deep_total_count(ctx.faults.total_count(
+            total, partial(ctx.store.count_unfiltered, filters.category)), offset)
     return JSONBytes(encode_object(_top_level(ctx, body, "page"), spliced))
 
 

@@ -127,8 +127,23 @@ PENDING_FAULTS = (
     Fault("filter-pair-ignored", "FILTER-COMPOSE",
           "minLength is ignored when labels is given too (each alone is right)"),
 )
-# Every fault a server accepts: the catalogue and the pending ones.
-ACCEPTED_FAULTS: dict[str, Fault] = {**FAULTS, **{f.name: f for f in PENDING_FAULTS}}
+# Faults that live deep (issue 11): they act only past offset DEEP_OFFSET, or only on ids in the
+# top tenth of the id range, so a gate that reads only the first pages or the first ids misses
+# them. Accepted by `--fault` like the pending ones, and not in FAULTS (the kill matrix, the
+# self-tests) until the gate's bounded-cost oracles catch them at 100,000 samples. To put one in
+# the matrix: move its line to _CATALOGUE.
+DEEP_FAULTS = (
+    Fault("deep-skip", "PAGE-COMPLETE",
+          "pages whose offset is past 5,000 skip one result (offset applied as offset+1)"),
+    Fault("deep-filter-ignored", "FILTER-SOUND",
+          "the labels filter is ignored for samples whose id is in the top tenth of the id range"),
+    Fault("deep-total-wrong", "PAGE-TOTAL", "totalCount is one too many when offset is past 5,000"),
+)
+# Every fault a server accepts: the catalogue, the pending and the deep ones.
+ACCEPTED_FAULTS: dict[str, Fault] = {**FAULTS,
+                                     **{f.name: f for f in (*PENDING_FAULTS, *DEEP_FAULTS)}}
+# Where the deep faults act: offsets above this, ids at or above top_tenth_from(ids).
+DEEP_OFFSET = 5_000
 
 MADE_UP_LABEL = "made-up-label"
 UNLIMITED = 2**62  # limit-zero-all: a limit no listing reaches
@@ -147,6 +162,11 @@ _IGNORED_FILTERS = {
     "signature-ignored": "signature_valid",
     "datatype-ignored": "data_type",
 }
+
+
+def top_tenth_from(ids: Sequence[int]) -> int:
+    """The first id of the top tenth of the id range (ids ascending, not empty)."""
+    return ids[-1] - (ids[-1] - ids[0]) // 10
 
 
 def validate_fault_names(names: Iterable[str]) -> frozenset[str]:
@@ -270,6 +290,19 @@ class FaultSet(Switches):
         if "past-end-last-page" in self and plan.offset >= total > 0 and plan.limit > 0:
             return replace(plan, offset=(total - 1) // plan.limit * plan.limit)
         return plan
+
+    def deep_page_plan(self, plan: PagePlan, ids: Sequence[int]) -> PagePlan:
+        """The deep faults' knobs (after page_plan); ids: every sample id, ascending."""
+        changes: dict[str, Any] = {}
+        if "deep-skip" in self and plan.offset > DEEP_OFFSET:
+            changes["offset"] = plan.offset + 1
+        if "deep-filter-ignored" in self and ids:
+            changes["labels_ignored_from_id"] = top_tenth_from(ids)
+        return replace(plan, **changes) if changes else plan
+
+    def deep_total_count(self, total: int, offset: int) -> int:
+        """totalCount as answered, given the requested offset."""
+        return total + 1 if "deep-total-wrong" in self and offset > DEEP_OFFSET else total
 
     def total_count(self, filtered: int, unfiltered: Callable[[], int]) -> int:
         if "filtered-total-unfiltered" in self:

@@ -86,6 +86,7 @@ class PagePlan:
     filter_after_paging: bool = False
     inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
+    labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
 
 
 Condition = tuple[str, list[object]]
@@ -242,7 +243,10 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     f = plan.filters
     out: list[Condition] = []
     if f.labels is not None:
-        out.append((f"s.label IN ({_marks(f.labels)})", list(f.labels)))
+        labels = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
+        if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
+            labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
+        out.append(labels)
     if f.filename is not None:  # instr, not LIKE: '%' and '_' in the query are literal
         out.append(("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
     inclusive = plan.inclusive_bounds

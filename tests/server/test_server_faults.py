@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -13,8 +14,15 @@ import pytest
 from eicontract.clauses import CLAUSES
 from eicontract.server import FAULTS, ServerConfig, start_in_thread
 from eicontract.server.classify import window_count
-from eicontract.server.dataset import SampleRecord
-from eicontract.server.faults import ACCEPTED_FAULTS, PENDING_FAULTS, FaultSet
+from eicontract.server.dataset import SampleRecord, generate
+from eicontract.server.faults import (
+    ACCEPTED_FAULTS,
+    DEEP_FAULTS,
+    DEEP_OFFSET,
+    PENDING_FAULTS,
+    FaultSet,
+    top_tenth_from,
+)
 from eicontract.server.render import iso
 from tests.server.server_helpers import (
     ANOMALY,
@@ -573,6 +581,84 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert bad.get(PAGE, params={"truncateStructuredLabels": "maybe"}).status_code == 400
 
 
+# -- deep faults (DEEP_FAULTS: accepted, not yet in FAULTS; the bounded oracles are being written)
+# Each acts only deep, so these checks run against two servers large enough to have a deep part
+# (the faulty one and deep_client, a clean one of the same size), shallow and deep.
+
+DEEP_SAMPLES = 7_200  # the testing listing holds about 6,000: there are pages past offset 5,000
+DEEP_DATA = generate(seed=1, count=DEEP_SAMPLES)
+DEEP_TESTING = [s for s in DEEP_DATA.samples if s.category == "testing"]
+DEEP_NAMES = frozenset(f.name for f in DEEP_FAULTS)
+
+
+@check("deep-skip")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert len(DEEP_TESTING) > DEEP_OFFSET + 50
+    listing = ids(clean, limit=60, offset=DEEP_OFFSET - 10)  # listing[10] is at offset 5,000
+    assert listing == [s.id for s in DEEP_TESTING[DEEP_OFFSET - 10:DEEP_OFFSET + 50]]
+    assert ids(bad, limit=100) == ids(clean, limit=100)  # shallow: whole
+    assert ids(bad, limit=20, offset=DEEP_OFFSET - 10) == listing[:20]  # offset 4,990: whole
+    assert ids(bad, limit=10, offset=DEEP_OFFSET) == listing[10:20]  # offset 5,000: whole
+    assert ids(bad, limit=10, offset=DEEP_OFFSET + 1) == listing[12:22]  # past 5,000: one skipped
+    # read on from 5,000 in pages of 10: the result at offset 5,010 is never seen
+    assert ids(bad, limit=10, offset=DEEP_OFFSET + 10) == listing[21:31]
+    assert page(bad, limit=1, offset=DEEP_OFFSET + 1)["totalCount"] == len(DEEP_TESTING)
+
+
+@check("deep-filter-ignored")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    top = top_tenth_from(DEEP_DATA.ids)
+    idle = '["idle"]'
+    in_top = [s.id for s in DEEP_TESTING if s.id >= top]
+    assert 0 < len(in_top) < len(DEEP_TESTING) // 5
+    high = {"labels": idle, "minId": top, "limit": 10_000}
+    assert ids(clean, **high) == [s.id for s in DEEP_TESTING if s.id >= top and s.label == "idle"]
+    assert ids(bad, **high) == in_top != ids(clean, **high)  # the top tenth: labels ignored
+    low = {"labels": idle, "maxId": top, "limit": 10_000}
+    assert ids(bad, **low) == ids(clean, **low)  # below it: the filter holds
+    assert ids(bad, labels=idle, limit=100) == ids(clean, labels=idle, limit=100)  # shallow pages
+    others = {"minId": top, "dataType": "video", "limit": 10_000}
+    assert ids(bad, **others) == ids(clean, **others)  # other filters stay right there
+    assert ids(bad, minId=top, limit=10_000) == in_top
+
+
+@check("deep-total-wrong")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    total = len(DEEP_TESTING)
+    assert page(clean, limit=1, offset=DEEP_OFFSET + 1)["totalCount"] == total
+    for shallow in (0, 100, DEEP_OFFSET):
+        assert page(bad, limit=1, offset=shallow)["totalCount"] == total
+    deep = page(bad, limit=3, offset=DEEP_OFFSET + 1)
+    assert deep["totalCount"] == total + 1
+    assert deep["result"] == page(clean, limit=3, offset=DEEP_OFFSET + 1)["result"]  # only the count
+    images = {"dataType": "image", "limit": 1}
+    image_total = sum(s.chart_type == "image" for s in DEEP_TESTING)
+    assert page(bad, **images)["totalCount"] == image_total
+    assert page(bad, **images, offset=DEEP_OFFSET + 1)["totalCount"] == image_total + 1  # past the end
+
+
+@pytest.fixture(scope="module")
+def deep_client() -> Iterator[httpx.Client]:
+    with start_in_thread(ServerConfig(samples=DEEP_SAMPLES, job_seconds=0.05)) as running, \
+            make_client(running) as clean:
+        yield clean
+
+
+@pytest.mark.parametrize("name", sorted(DEEP_NAMES))
+def test_deep_fault_is_wired(name: str, deep_client: httpx.Client) -> None:
+    config = ServerConfig(samples=DEEP_SAMPLES, faults=frozenset({name}), job_seconds=0.05)
+    with start_in_thread(config) as running, make_client(running) as faulty:
+        CHECKS[name](faulty, deep_client)
+
+
+def test_deep_faults_are_accepted_but_not_catalogued() -> None:
+    assert DEEP_NAMES and not DEEP_NAMES & set(FAULTS)  # not in the kill matrix (yet)
+    assert DEEP_NAMES <= set(ACCEPTED_FAULTS)
+    assert ServerConfig(faults=DEEP_NAMES).faults == DEEP_NAMES
+    assert {f.clause for f in DEEP_FAULTS} <= set(CLAUSES)
+    assert all(f.description for f in DEEP_FAULTS)
+
+
 # -- the catalogue itself ----------------------------------------------------------------
 
 # Clause ids that pending faults name and eicontract/clauses.py does not have yet.
@@ -586,7 +672,7 @@ def test_every_fault_has_a_check() -> None:
 def test_pending_faults_are_accepted_but_not_catalogued() -> None:
     pending = {f.name for f in PENDING_FAULTS}
     assert pending and not pending & set(FAULTS)
-    assert set(ACCEPTED_FAULTS) == set(FAULTS) | pending
+    assert set(ACCEPTED_FAULTS) == set(FAULTS) | pending | DEEP_NAMES
     assert ServerConfig(faults=frozenset(pending)).faults == pending
     assert {f.clause for f in PENDING_FAULTS} <= set(CLAUSES) | PENDING_CLAUSES
     assert all(f.description for f in PENDING_FAULTS)
@@ -603,7 +689,7 @@ def test_faults_name_known_clauses() -> None:
     assert all(name == f.name and f.description for name, f in FAULTS.items())
 
 
-@pytest.mark.parametrize("name", sorted(ACCEPTED_FAULTS))
+@pytest.mark.parametrize("name", sorted(set(ACCEPTED_FAULTS) - DEEP_NAMES))  # deep: above
 def test_fault_is_wired(name: str, client: httpx.Client) -> None:
     with start_in_thread(ServerConfig(faults=frozenset({name}), job_seconds=0.05)) as running, \
             make_client(running) as faulty:
