@@ -391,8 +391,8 @@ def test_every_variant_has_a_check() -> None:
 
 
 def test_pending_variants_are_accepted_but_not_catalogued() -> None:
-    pending = {v.name for v in PENDING_VARIANTS}
-    assert pending and not pending & set(LEGAL_VARIANTS)
+    pending = {v.name for v in PENDING_VARIANTS}  # empty since issue 10 enabled its eight
+    assert not pending & set(LEGAL_VARIANTS)
     assert set(ACCEPTED_VARIANTS) == set(LEGAL_VARIANTS) | pending
     assert ServerConfig(variants=frozenset(pending)).variants == pending
     assert all(v.description for v in PENDING_VARIANTS)
@@ -435,8 +435,13 @@ def test_variant_is_wired_and_legal(name: str, clean: httpx.Client) -> None:
         CHECKS[name](variant, clean)
 
 
+# The first six variants, together (all of them at once: test_pending_variants_combine below).
+FIRST_SIX = frozenset({"order-desc", "always-job", "inclusive-bounds", "extra-fields", "no-total-count",
+                       "slow-jobs"})
+
+
 def test_variants_combine() -> None:
-    config = ServerConfig(variants=frozenset(LEGAL_VARIANTS), job_seconds=0.01)
+    config = ServerConfig(variants=FIRST_SIX, job_seconds=0.01)
     with start_in_thread(config) as running, make_client(running) as c:
         listing = page(c, limit=10_000)
         assert "totalCount" not in listing and "x-debug" in listing
