@@ -11,6 +11,7 @@ completeness against the strictest, and records which reading the server follows
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Callable
 from itertools import combinations
@@ -46,7 +47,7 @@ MALFORMED = [
     ("maxDate", "2024-13-45T99:00:00Z"),
     ("signatureValidity", "sometimes"),
 ]
-TEXT_VALUES = 3  # values per window of a filter that is not a bound
+TEXT_VALUES = 3  # values per window of a filter that is not a bound (metadata: one per shape, at least)
 ID_FILTERS = ("minId", "maxId")
 PAIRS = list(combinations(filters.FILTER_NAMES, 2))
 
@@ -81,13 +82,37 @@ class WindowReads:
         candidates = filters.candidate_values(samples, name)
         rng.shuffle(candidates)
         by_id = filters.index_samples(samples)
-        splitting = [v for v in candidates if _splits(by_id, name, v)]
-        return list(dict.fromkeys(splitting + candidates))[:TEXT_VALUES]
+        ranked = sorted(candidates, key=lambda v: (not _splits(by_id, name, v), not _parts_matter(by_id, name, v)))
+        shapes: dict[object, str] = {}
+        for value in ranked:  # one value of each shape first (metadata: items, combinator, no_metadata)
+            shapes.setdefault(_shape(name, value), value)
+        return list(dict.fromkeys([*shapes.values(), *ranked]))[:max(TEXT_VALUES, len(shapes))]
 
 
 def _splits(by_id: dict[int, Any], name: str, value: str) -> bool:
     required, allowed = filters.selects(by_id, name, value)
     return required > 0 and allowed < len(by_id)
+
+
+def _shape(name: str, value: str) -> object:
+    """What kind of value this is: for metadata, how many items and which options it has."""
+    if name != "metadata":
+        return None
+    parsed = json.loads(value)
+    return (sum("key" in e for e in parsed), tuple(sorted(k for e in parsed for k in e if k != "key" and
+                                                          k not in ("op", "values"))))
+
+
+def _parts_matter(by_id: dict[int, Any], name: str, value: str) -> bool:
+    """A metadata filter of several items selects, on this window, what none of its items alone does:
+    each item and the way they combine show in the answer."""
+    if name != "metadata":
+        return True
+    items = [e for e in json.loads(value) if "key" in e]
+    if len(items) < 2:
+        return False
+    whole = filters.selects(by_id, name, value)
+    return all(filters.selects(by_id, name, json.dumps([item])) != whole for item in items)
 
 
 def _query(window: Window, *chosen: tuple[str, str]) -> dict[str, str]:
