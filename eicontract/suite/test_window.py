@@ -60,10 +60,12 @@ def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset
              for offset in dict.fromkeys((0, max(0, size - 100)))]
     learned = _window_size(target, dataset)
     violations: list[Violation] = []
-    for page in pages:
-        window = learned or window_from_predictions(get_path(page.body, "predictions"))
+    # and every unfiltered page discovery read (regions across the listing): no request more
+    bodies = [page.body for page in pages] + [read.body for read in getattr(dataset, "reads", None) or []]
+    for body in bodies:
+        window = learned or window_from_predictions(get_path(body, "predictions"))
         if window is None:
             observe([Observation("page:prediction-windows", "not judged", "no window size known")])
             continue
-        violations += check_prediction_windows(page.body, window)
+        violations += check_prediction_windows(body, window)
     expect_no_violations(violations)
