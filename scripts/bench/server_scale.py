@@ -13,7 +13,12 @@ plain http.client connections (no JSON decoding, no checks), so what is measured
 5. concurrency: `--clients` processes, one keep-alive connection each, `--pages` pages of 100 at
    seeded random offsets, all started together; pages/s = pages / wall time (server-counted).
 
-Prints one JSON line (and a short table on stderr). No figure here is asserted anywhere.
+Each phase also reports the server process's own CPU time (utime + stime from /proc), per page:
+on a shared machine wall times follow the load, CPU time much less. `cpu_pages_per_s` is pages
+per second of server CPU (the server is one thread: its rate with a core to itself).
+
+`--server-root DIR` serves from another checkout (e.g. a `git worktree` of an older commit), for
+a before/after ratio in one run. No figure here is asserted anywhere.
 """
 
 from __future__ import annotations
@@ -21,7 +26,9 @@ from __future__ import annotations
 import argparse
 import http.client
 import json
+import contextlib
 import multiprocessing
+import os
 import random
 import sys
 import time
@@ -58,6 +65,24 @@ class Client:
 
     def close(self) -> None:
         self.conn.close()
+
+
+def cpu_seconds(pid: int) -> float:
+    """utime + stime of a process (Linux /proc), in seconds."""
+    fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()  # noqa: SIM115
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@contextlib.contextmanager
+def cpu_of(pid: int, out: dict[str, Any], pages: int | None = None) -> Any:
+    """Adds the process's CPU seconds over the block (and per page) to out."""
+    before = cpu_seconds(pid)
+    yield
+    used = cpu_seconds(pid) - before
+    out["server_cpu_s"] = round(used, 2)
+    count = out.get("pages", out.get("n")) if pages is None else pages
+    if count:
+        out["server_cpu_ms_per_page"] = round(1000 * used / count, 2)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -99,13 +124,15 @@ def concurrency(server: ServerProcess, total: int, clients: int, pages: int, lim
     server.reset()
     jobs = [(server.url, server.api_key, total, pages, limit, seed + k, barrier)
             for k in range(clients)]
-    with ctx.Pool(clients) as pool:
+    cpu: dict[str, Any] = {}
+    with ctx.Pool(clients) as pool, cpu_of(server.proc.pid, cpu, clients * pages):
         rows = pool.map(_client_worker, jobs)
     stats = server.stats()
     wall = max(r[1] for r in rows) - min(r[0] for r in rows)
     served = stats["requests"] - clients  # the connect-first page of each client
     return {"clients": clients, "pages": sum(r[2] for r in rows), "served": served,
             "limit": limit, "wall_s": round(wall, 3), "pages_per_s": round(served / wall, 1),
+            "cpu_pages_per_s": round(1000 / cpu["server_cpu_ms_per_page"], 1), **cpu,
             "statuses": stats["statuses"]}
 
 
@@ -118,21 +145,43 @@ def warm_up(client: Client, total: int, limit: int = 1000) -> dict[str, float]:
     return {"pages": pages, "limit": limit, "seconds": round(time.perf_counter() - started, 2)}
 
 
+def start(args: argparse.Namespace) -> ServerProcess:
+    """The server process; with --server-root, started from that checkout (`python -m` puts
+    the working directory first on the child's sys.path)."""
+    here = os.getcwd()
+    if args.server_root:
+        os.chdir(args.server_root)
+    try:
+        return ServerProcess(samples=args.samples, seed=args.seed)
+    finally:
+        os.chdir(here)
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     started = time.perf_counter()
-    with ServerProcess(samples=args.samples, seed=args.seed) as server:
+    with start(args) as server:
+        pid = server.proc.pid
         result: dict[str, Any] = {"samples": args.samples, "seed": args.seed,
-                                  "startup_s": round(time.perf_counter() - started, 2)}
+                                  "server_root": args.server_root or ".",
+                                  "startup_s": round(time.perf_counter() - started, 2),
+                                  "startup_cpu_s": round(cpu_seconds(pid), 2)}
         client = Client(server.url, server.api_key)
-        first = json.loads(client.get(limit=1))
+        first = json.loads(client.get(limit=1))  # builds the unfiltered listing
         total = int(first["totalCount"])
         result["listing"] = total
-        result["cold_100"] = latencies(client, total, 100, args.cold, rng)
+        phases: list[tuple[str, Any]] = [
+            ("cold_100", lambda: latencies(client, total, 100, args.cold, rng))]
         if not args.no_warm_up:
-            result["warm_up"] = warm_up(client, total)
-        result["warm_100"] = latencies(client, total, 100, args.warm, rng)
-        result["warm_1000"] = latencies(client, total, 1000, max(1, args.warm // 4), rng)
+            phases.append(("warm_up", lambda: warm_up(client, total)))
+        phases += [("warm_100", lambda: latencies(client, total, 100, args.warm, rng)),
+                   ("warm_1000", lambda: latencies(client, total, 1000, max(1, args.warm // 4),
+                                                   rng))]
+        for name, phase in phases:
+            out: dict[str, Any] = {}
+            with cpu_of(pid, out):
+                out.update(phase())
+            result[name] = out
         client.close()
         result["concurrent"] = concurrency(server, total, args.clients, args.pages, 100, args.seed)
         result["server_peak_mb"] = server.peak_mb()
@@ -149,14 +198,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--pages", type=int, default=40, help="pages of 100 per concurrent client")
     p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up sweep")
+    p.add_argument("--server-root", help="serve from this checkout (default: this one)")
     args = p.parse_args(argv)
     result = run(args)
     print(json.dumps(result))
-    brief = {"startup_s": result["startup_s"],
-             "cold p50/p99 ms": (result["cold_100"]["p50_ms"], result["cold_100"]["p99_ms"]),
-             "warm p50/p99 ms": (result["warm_100"]["p50_ms"], result["warm_100"]["p99_ms"]),
+    cold, warm, both = result["cold_100"], result["warm_100"], result["concurrent"]
+    brief = {"startup s (cpu s)": (result["startup_s"], result["startup_cpu_s"]),
+             "cold p50/p99 ms": (cold["p50_ms"], cold["p99_ms"]),
+             "cold cpu ms/page": cold.get("server_cpu_ms_per_page"),
+             "warm p50/p99 ms": (warm["p50_ms"], warm["p99_ms"]),
+             "warm cpu ms/page": warm.get("server_cpu_ms_per_page"),
              "warm 1000 p50 ms": result["warm_1000"]["p50_ms"],
-             "pages/s": result["concurrent"]["pages_per_s"],
+             "pages/s (cpu)": (both["pages_per_s"], both["cpu_pages_per_s"]),
              "peak MB": result["server_peak_mb"]}
     for key, value in brief.items():
         print(f"{key:>18}: {value}", file=sys.stderr)
