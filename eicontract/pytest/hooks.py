@@ -247,6 +247,21 @@ def _run_stopped(exc: BaseException | None) -> RunStopped | None:
     return None
 
 
+WORKER_SHARE = "eicontract"
+_MERGED_KEY = pytest.StashKey[bool]()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist: a worker is done; add what it recorded to the controller's record."""
+    share = getattr(node, "workeroutput", {}).get(WORKER_SHARE)
+    if share is None:
+        return
+    node.config.stash[RECORDER_KEY].absorb(share)
+    if share.get("clauses"):
+        node.config.stash[_MERGED_KEY] = True
+
+
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     """Runs on normal ends, failures and Ctrl-C alike: the reports are always written."""
     recorder: Recorder | None = session.config.stash.get(RECORDER_KEY, None)
@@ -254,7 +269,12 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     if recorder.recording is not None:
         recorder.recording.close(recorder.target_url, recorder.settings.project_id)
-    if not any(_item_clauses(item) for item in session.items):
+    workeroutput = getattr(session.config, "workeroutput", None)
+    if workeroutput is not None:  # an xdist worker: the controller writes the one report
+        workeroutput[WORKER_SHARE] = recorder.export()
+        return
+    contract_run = any(_item_clauses(item) for item in session.items) or session.config.stash.get(_MERGED_KEY, False)
+    if not contract_run:
         return  # not a contract run (e.g. the project's own tests): nothing to report
     from eicontract.reporting import write_reports
 

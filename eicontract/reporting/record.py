@@ -8,7 +8,7 @@ so that reporting depends on nothing above it.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from eicontract.http.guard import Guard
@@ -71,3 +71,40 @@ class Recorder:
         self.listing = {"length": length,
                         "total_count": total_count if isinstance(total_count, int) and
                         not isinstance(total_count, bool) else None}
+
+    # -- pytest-xdist: each worker records its share; the controller writes one report ---------
+
+    def export(self) -> dict[str, Any]:
+        """This process's share, as plain data (an xdist worker hands it to the controller)."""
+        return {
+            "clauses": {cid: asdict(outcome) for cid, outcome in self.clauses.items()},
+            "observations": self.observations,
+            "notes": self.notes,
+            "jobs": [asdict(timing) for timing in self.jobs],
+            "direct_results": self.direct_results,
+            "listing": self.listing,
+            "sent": self.guard.sent,
+            "retried_429": self.guard.retried_429,
+        }
+
+    def absorb(self, share: dict[str, Any]) -> None:
+        """Add a worker's share (from `export`) to this record."""
+        from eicontract.drive.jobflow import JobTiming
+
+        for clause_id, data in share.get("clauses", {}).items():
+            outcome = self.outcome(clause_id)
+            outcome.passed += data["passed"]
+            outcome.failed += data["failed"]
+            outcome.failures.extend(data["failures"])
+            firsts = [t for t in (outcome.first_failed_s, data["first_failed_s"]) if t is not None]
+            outcome.first_failed_s = min(firsts) if firsts else None
+        for topic, readings in share.get("observations", {}).items():
+            mine = self.observations.setdefault(topic, {})
+            for reading, (count, detail) in readings.items():
+                mine.setdefault(reading, [0, detail])[0] += count
+        self.notes.extend(note for note in share.get("notes", []) if note not in self.notes)
+        self.jobs.extend(JobTiming(**timing) for timing in share.get("jobs", []))
+        self.direct_results += share.get("direct_results", 0)
+        self.listing = self.listing or share.get("listing")
+        self.guard.sent += share.get("sent", 0)
+        self.guard.retried_429 += share.get("retried_429", 0)
