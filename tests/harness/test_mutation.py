@@ -4,6 +4,7 @@ the seeded sample, and the score and triage arithmetic. No gate runs here (tests
 from __future__ import annotations
 
 import json
+import warnings
 from dataclasses import asdict
 from pathlib import Path
 
@@ -110,12 +111,17 @@ def test_a_triage_entry_needs_a_verdict_and_a_reason() -> None:
 
 
 def test_the_checked_in_triage_is_well_formed_and_current() -> None:
-    """Every entry has a verdict and a reason, and names a mutant that the server's code still makes."""
+    """Every entry has a verdict and a reason. An entry whose line has changed since (its mutant is
+    no longer made) is stale: a warning here and `stale_triage` in mutation.json, not a failure, so
+    that an edit of the server does not break the build before its mutants are run again."""
     root = Path(mutation.__file__).resolve().parents[1]
     triage = mutation.load_triage(root / mutation.DEFAULT_TRIAGE)
-    assert triage_problems(triage) == []
+    assert triage and triage_problems(triage) == []
     known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parent / "server")}
-    assert sorted(set(triage) - known) == [], "triage entries whose mutant no longer exists: re-triage them"
+    stale = sorted(set(triage) - known)
+    if stale:
+        warnings.warn(f"stale mutation triage (re-run and re-triage these): {stale}", stacklevel=1)
+    assert len(stale) < len(triage), "no triaged mutant exists any more: are the ids still computed the same way?"
 
 
 def test_the_html_table_shows_every_mutant_and_its_triage() -> None:
