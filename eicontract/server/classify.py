@@ -11,6 +11,7 @@ import math
 import struct
 from collections import OrderedDict
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from typing import NamedTuple
 
@@ -30,7 +31,8 @@ _STEP = {"float32": 1e-4, "int8": 1 / 256, "akida": 1e-2}
 _VARIANT_JITTER = 0.02
 
 
-class Window(NamedTuple):  # a tuple: a 45-window sample builds 45 of them per page render
+@dataclass(frozen=True, slots=True)
+class Window:
     index: int
     start_ms: float
     end_ms: float  # clipped to the sample's length

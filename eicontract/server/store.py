@@ -243,7 +243,7 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     f = plan.filters
     out: list[Condition] = []
     if f.labels is not None:
-        labels = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
+        labels: Condition = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
         if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
             labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
         out.append(labels)

@@ -24,9 +24,9 @@ a before/after ratio in one run. No figure here is asserted anywhere.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
-import contextlib
 import multiprocessing
 import os
 import random

@@ -653,7 +653,7 @@ def test_deep_fault_is_wired(name: str, deep_client: httpx.Client) -> None:
 
 def test_deep_faults_are_accepted_but_not_catalogued() -> None:
     assert DEEP_NAMES and not DEEP_NAMES & set(FAULTS)  # not in the kill matrix (yet)
-    assert DEEP_NAMES <= set(ACCEPTED_FAULTS)
+    assert set(ACCEPTED_FAULTS) >= DEEP_NAMES
     assert ServerConfig(faults=DEEP_NAMES).faults == DEEP_NAMES
     assert {f.clause for f in DEEP_FAULTS} <= set(CLAUSES)
     assert all(f.description for f in DEEP_FAULTS)

@@ -44,7 +44,7 @@ def get(app: ASGIApp, query: dict[str, Any]) -> bytes:
 def pages(config: ServerConfig, budget: int | None = None) -> list[bytes]:
     app = build_app(config)
     if budget is not None:
-        app.state.ctx.fragments._budget = budget  # noqa: SLF001 (evict almost everything)
+        app.state.ctx.fragments._budget = budget  # evict almost everything
     return [get(app, q) for q in QUERIES * 2]
 
 
