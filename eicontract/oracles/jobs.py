@@ -18,7 +18,7 @@ from eicontract.oracles._common import (
     parse_instant,
 )
 from eicontract.oracles.envelope import check_failure
-from eicontract.violations import Violation
+from eicontract.violations import Observation, Violation
 
 ReplyKind = Literal["result", "job", "invalid"]
 TIMESTAMPS = ("created", "started", "finished")
@@ -90,6 +90,17 @@ def check_subject(body: object, sample_id: int, block_id: int) -> list[Violation
                              f"at index {wrong[0][0]}: {clip(wrong[0][1])}",
                              {"block_id": block_id, "mismatches": wrong[:MAX_EXAMPLES]}))
     return out
+
+
+def job_outcome(status_body: object) -> list[Observation]:
+    """A job that finished with finishedSuccessful: false for a valid request: a reading, not a
+    failure (docs/CLAIMS.md decision.failed-job: the documents never promise success), recorded
+    so a report shows it."""
+    job = get_path(status_body, "job")
+    if get_path(job, "finished") is None or get_path(job, "finishedSuccessful") is not False:
+        return []
+    return [Observation("job:outcome", "failed", f"job {clip(get_path(job, 'id'))} finished "
+                        f"unsuccessfully for a valid request")]
 
 
 def check_unknown_job(body: object, status: int) -> list[Violation]:

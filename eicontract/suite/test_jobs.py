@@ -65,6 +65,8 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
             if flow.job_id is not None and not flow.finished:
                 _EXPIRED.add((target.url, flow.job_id))
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
+            for observation in jobs.job_outcome(flow.statuses[-1].body if flow.statuses else None):
+                recorder.observe(observation)  # a failed job: a reading (docs/CLAIMS.md), never a verdict
             violations = _flow_violations(flow, sample, block, deadline)
             result = flow.result
             if result is not None:

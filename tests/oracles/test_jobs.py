@@ -219,3 +219,14 @@ def test_page_results_name_their_sample() -> None:
     body["result"][1]["sample"]["id"] = "2"  # mistyped: the schema oracle's, not this one's
     assert check_page_subjects(body) == []
     assert check_page_subjects(None) == [] and check_page_subjects({"result": "x"}) == []
+
+
+def test_a_failed_job_is_observed_not_failed() -> None:
+    from eicontract.oracles.jobs import job_outcome
+    from tests.oracles.factories import job
+
+    done = {"finished": "2025-01-01T00:00:01.000Z"}
+    [observation] = job_outcome({"success": True, "job": job(**done, finishedSuccessful=False)})
+    assert (observation.topic, observation.reading) == ("job:outcome", "failed")
+    assert job_outcome({"success": True, "job": job(**done, finishedSuccessful=True)}) == []
+    assert job_outcome({"success": True, "job": job()}) == [] and job_outcome(None) == []
