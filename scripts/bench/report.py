@@ -15,7 +15,9 @@ from typing import Any
 
 BEGIN, END = "<!-- bench:begin -->", "<!-- bench:end -->"
 REQUIRED_KEYS = ("checked_rps", "raw_httpx_rps", "schemathesis_rps", "quick_gate_s", "quick_gate_2workers_s",
-                 "kill_matrix_s", "sweep_100k_s", "sweep_100k_peak_mb", "server_rps_c16")
+                 "kill_matrix_s", "sweep_100k_s", "sweep_100k_peak_mb", "server_rps_c16",
+                 "gate_100k_time_ratio", "gate_100k_request_ratio", "deep_faults_caught",
+                 "versus_ours_caught", "versus_schemathesis_caught")
 PACKAGES = ("httpx", "starlette", "uvicorn", "jsonschema", "jsonschema-rs", "schemathesis", "hypothesis",
             "pytest", "pytest-xdist")
 
