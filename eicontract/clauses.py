@@ -43,9 +43,13 @@ _CLAUSES = [
     Clause("WINDOW-COUNT", "window",
            "The result has one entry per window derived from totalLengthMs, windowSizeMs and "
            "windowIncreaseMs."),
-    Clause("WINDOW-LABELS", "window", "expectedLabels has one entry per window."),
+    Clause("WINDOW-LABELS", "window",
+           "expectedLabels has one entry per window, each over its window's values (inside the "
+           "sample) with the label of a structured label it overlaps."),
     Clause("WINDOW-PROBS", "window", "Class probabilities lie in [0, 1] and sum to 1 within a tolerance."),
-    Clause("WINDOW-ANOMALY", "window", "An anomaly block reports an anomaly score for every window."),
+    Clause("WINDOW-ANOMALY", "window",
+           "An anomaly block reports an anomaly score for every window; no maxScore is below its "
+           "meanScore."),
     # 4. Paging
     Clause("PAGE-LIMIT", "paging", "A page never holds more than limit results."),
     Clause("PAGE-DISJOINT", "paging", "No sample appears twice across the pages of one listing."),

@@ -29,6 +29,9 @@ PROB_TOLERANCE = 1e-3
 FLOOR_EPSILON = 1e-9
 # Window ends are sums of floats: this much slack in ms.
 WINDOW_EPSILON_MS = 1e-6
+# Scores are rounded for the reply, maybe to different digits (the reference: the mean to its
+# variant's step, the maximum to 4 decimals): a maximum may read a little below an equal mean.
+SCORE_TOLERANCE = 1e-3
 SHORT_SAMPLE_TOPIC = "window:short-sample"
 READING_NO_WINDOW = "no window"
 READING_PADDED = "one zero-padded window"
@@ -50,9 +53,10 @@ def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float
 
 def check_result_windows(body: object) -> Findings:
     """Every window check on one classify result: count, labels, probabilities, anomaly."""
-    findings = check_window_count(body)
-    return Findings(findings.violations + check_probabilities(body) + check_anomaly(body),
-                    findings.observations)
+    findings, ranges = check_window_count(body), check_expected_labels(body)
+    return Findings(findings.violations + ranges.violations + check_probabilities(body)
+                    + check_anomaly(body) + check_anomaly_scores(body),
+                    findings.observations + ranges.observations)
 
 
 def _classifications(body: object) -> list[object]:
@@ -148,6 +152,123 @@ def _result_count(classification: object, result: object, where: str, index: int
                       f"got {clip(count)}", {"classification": index})]
 
 
+# --- WINDOW-LABELS: each expectedLabels entry against its own window ------------------------
+# expectedLabels are StructuredLabels: value indices of the sample, endIndex inclusive. Window k
+# covers [k * I, k * I + W) ms, so its entry starts at value k * I / intervalMs and ends (one past
+# endIndex) at min(valuesCount, (k * I + W) / intervalMs), each within one value of rounding.
+
+RANGES_TOPIC = "window:expected-labels"
+INDEX_SLACK = 1.0 + 1e-6  # one value of rounding either way, plus float noise
+_MAX_BAD = 3  # entries described per classification
+ALL_VALUES = 2**63  # the end index of a single-label sample's one label
+
+
+def check_expected_labels(body: object) -> Findings:
+    """WINDOW-LABELS: every expectedLabels entry lies in its window and inside the sample, and
+    carries the label of a structured label it overlaps (the sample's label when the sample has
+    none). Nothing is judged where the reply does not say the sample's interval and value count."""
+    window, increase = get_path(body, "windowSizeMs"), get_path(body, "windowIncreaseMs")
+    if not (is_number(window) and is_number(increase) and window > 0 and increase > 0):
+        return Findings([], [])  # WINDOW-COUNT reports it
+    sample = get_path(body, "sample", "sample")
+    violations: list[Violation] = []
+    observations: list[Observation] = []
+    for index, classification in enumerate(_classifications(body)):
+        entries = get_path(classification, "expectedLabels")
+        if not isinstance(entries, list) or not entries:
+            continue
+        geometry = _value_geometry(sample, classification)
+        if isinstance(geometry, str):
+            observations.append(Observation(RANGES_TOPIC, "not judged", geometry))
+            continue
+        interval, values, same_rate = geometry
+        segments = _segments(sample, classification) if same_rate else None
+        bad = [problem for k, entry in enumerate(entries)
+               if (problem := _entry_problem(entry, k, float(window), float(increase), interval,
+                                             values, segments)) is not None]
+        if bad:
+            violations.append(Violation(
+                "WINDOW-LABELS", f"{_block_label(classification, index)}: {len(bad)} of "
+                f"{len(entries)} expectedLabels do not match their window (windowSizeMs "
+                f"{window}, windowIncreaseMs {increase}, intervalMs {interval:g}, {values} "
+                f"values): {'; '.join(bad[:_MAX_BAD])}", {"classification": index,
+                                                         "entries": bad[:MAX_EXAMPLES]}))
+    return Findings(violations, observations)
+
+
+def _value_geometry(sample: object, classification: object) -> tuple[float, int, bool] | str:
+    """(intervalMs, value count, whether that is the sample's own rate), or why not known. The
+    classification's intervalMs wins (a resampling impulse may index its own values); then the
+    value count comes from totalLengthMs, and structured labels (the sample's rate) are not used."""
+    own, count = get_path(sample, "intervalMs"), get_path(sample, "valuesCount")
+    told, total = get_path(classification, "intervalMs"), get_path(sample, "totalLengthMs")
+    if is_number(own) and own > 0 and is_int(count) and count > 0 and (
+            not is_number(told) or math.isclose(told, own, rel_tol=1e-9)):
+        return float(own), int(count), True
+    if is_number(told) and told > 0 and is_number(total) and total > 0:
+        return float(told), math.floor(total / told + FLOOR_EPSILON), False
+    return (f"no intervalMs and value count to place expectedLabels (sample intervalMs "
+            f"{clip(own)}, valuesCount {clip(count)}, classification intervalMs {clip(told)})")
+
+
+def _segments(sample: object, classification: object) -> list[tuple[int, int, str]] | None:
+    """The sample's structured labels as (start, end, label); a single-label sample is one label
+    over all its values; None when the labels cannot be known (a multi-label sample that does not
+    list them, or no label at all)."""
+    listed = get_path(sample, "structuredLabels")
+    if isinstance(listed, list) and listed:
+        return [(s, e, label) for item in listed
+                if is_int(s := get_path(item, "startIndex")) and is_int(e := get_path(item, "endIndex"))
+                and isinstance(label := get_path(item, "label"), str)]
+    own = get_path(sample, "label")
+    if get_path(classification, "isMultiLabel") is True or not isinstance(own, str):
+        return None
+    return [(0, ALL_VALUES, own)]
+
+
+def _entry_problem(entry: object, k: int, window: float, increase: float, interval: float,
+                   values: int, segments: list[tuple[int, int, str]] | None) -> str | None:
+    start, end, label = (get_path(entry, "startIndex"), get_path(entry, "endIndex"),
+                         get_path(entry, "label"))
+    if not (is_int(start) and is_int(end)):
+        return None  # SCHEMA-RESPONSE
+    where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
+    if not 0 <= start <= end < values:
+        return f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}]"
+    first = k * increase / interval
+    if abs(start - first) > INDEX_SLACK:
+        return f"{where}: startIndex {start}, expected about {first:g}"
+    stop = min(float(values), (k * increase + window) / interval)
+    if abs(end + 1 - stop) > INDEX_SLACK:
+        return f"{where}: endIndex {end}, expected about {stop - 1:g}"
+    return _label_problem(start, end, label, where, segments)
+
+
+def _label_problem(start: int, end: int, label: object, where: str,
+                   segments: list[tuple[int, int, str]] | None) -> str | None:
+    if segments is None or not isinstance(label, str):
+        return None
+    if end > max(e for _, e, _ in segments):
+        return None  # past the listed labels: the list may be truncated (not judged)
+    if not _covered(start, end, segments):
+        return None  # a window over a gap between labels: the documents do not say its label
+    overlapping = {name for s, e, name in segments if s <= end and e >= start}
+    if label in overlapping:
+        return None
+    return (f"{where}: label {clip(label)}, expected one of the sample's structured labels "
+            f"over values [{start}, {end}]: {sorted(overlapping)}")
+
+
+def _covered(start: int, end: int, segments: list[tuple[int, int, str]]) -> bool:
+    """Whether the structured labels cover every value in [start, end]."""
+    reached = start
+    for s, e, _ in sorted(segments):
+        if s > reached:
+            break
+        reached = max(reached, e + 1)
+    return reached > end
+
+
 # --- WINDOW-PROBS -------------------------------------------------------------------------
 
 def check_probabilities(body: object) -> list[Violation]:
@@ -222,6 +343,28 @@ def _anomaly_result_complete(classification: object, windows: int) -> bool:
         return False
     return all(is_number(get_path(e, "meanScore")) and is_number(get_path(e, "maxScore"))
                for e in entries)
+
+
+def check_anomaly_scores(body: object) -> list[Violation]:
+    """WINDOW-ANOMALY: in every anomalyResult entry, maxScore (the maximum of the scores) is at
+    least meanScore (their mean). Entries missing either number are left to the checks above."""
+    out: list[Violation] = []
+    for index, classification in enumerate(_classifications(body)):
+        entries = get_path(classification, "anomalyResult")
+        if not isinstance(entries, list):
+            continue
+        bad = [(w, mean, top) for w, entry in enumerate(entries)
+               if is_number(mean := get_path(entry, "meanScore"))
+               and is_number(top := get_path(entry, "maxScore"))
+               and top < mean - SCORE_TOLERANCE * max(1.0, abs(mean))]
+        if bad:
+            w, mean, top = bad[0]
+            out.append(Violation("WINDOW-ANOMALY", f"{_block_label(classification, index)}: "
+                                 f"{len(bad)} of {len(entries)} anomalyResult entries have maxScore "
+                                 f"below meanScore (a maximum is never below the mean); entry {w}: "
+                                 f"maxScore {top} < meanScore {mean}",
+                                 {"classification": index, "entries": [b[0] for b in bad[:MAX_EXAMPLES]]}))
+    return out
 
 
 # --- prediction windows on the page (PAGE-PREDICTIONS) --------------------------------------

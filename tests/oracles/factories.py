@@ -58,17 +58,31 @@ def classification(block_id: int = 7, block_type: str = "keras", windows: int = 
     }
 
 
+INTERVAL_MS = 10  # classify_body's samples: 100 Hz
+
+
+def expected_labels(windows: int, window_ms: float, increase_ms: float, values: int,
+                    label: str = "idle", interval_ms: float = INTERVAL_MS) -> list[dict[str, Any]]:
+    """One entry per window: its value range (endIndex inclusive, clipped to the sample)."""
+    return [{"startIndex": round(k * increase_ms / interval_ms),
+             "endIndex": min(values, round((k * increase_ms + window_ms) / interval_ms)) - 1,
+             "label": label} for k in range(windows)]
+
+
 def classify_body(sample_id: int = 3, total_ms: float = 1000, window_ms: float = 300,
                   increase_ms: float = 100,
                   classifications: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     """A classify result; by default one keras classification with the right window count."""
+    values = round(total_ms / INTERVAL_MS)
     if classifications is None:
         windows = int((total_ms - window_ms) // increase_ms) + 1 if total_ms >= window_ms else 1
         classifications = [classification(windows=windows)]
+        classifications[0]["expectedLabels"] = expected_labels(windows, window_ms, increase_ms, values)
     return {
         "success": True,
         "classifications": classifications,
-        "sample": {"sample": sample(sample_id, totalLengthMs=total_ms), "payload": {}},
+        "sample": {"sample": sample(sample_id, totalLengthMs=total_ms, intervalMs=INTERVAL_MS,
+                                    valuesCount=values), "payload": {}},
         "windowSizeMs": window_ms,
         "windowIncreaseMs": increase_ms,
         "alreadyInDatabase": True,

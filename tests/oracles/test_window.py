@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -8,12 +11,14 @@ from eicontract.oracles.window import (
     READING_NO_WINDOW,
     READING_PADDED,
     check_anomaly,
+    check_anomaly_scores,
+    check_expected_labels,
     check_probabilities,
     check_result_windows,
     check_window_count,
     expected_window_counts,
 )
-from tests.oracles.factories import classification, classify_body, clause_ids
+from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels
 
 # --- the window count ---------------------------------------------------------------------
 
@@ -218,3 +223,107 @@ def test_window_size_from_the_predictions_spacing() -> None:
     body = _predicted(1000, (0, 300), (350, 650), (750, 1000))
     assert window_from_predictions(body["predictions"]) == 300
     assert window_from_predictions([]) is None and window_from_predictions("x") is None
+
+
+# --- WINDOW-LABELS: each expectedLabels entry against its window --------------------------
+
+def _labelled(structured: list[tuple[int, int, str]] | None = None, **sample_fields: object) -> dict[str, Any]:
+    """1000 ms at 100 Hz (100 values), window 300 / 100: 8 windows; optional structured labels."""
+    body = classify_body()
+    smp = body["sample"]["sample"]
+    if structured is not None:
+        smp["structuredLabels"] = [{"startIndex": s, "endIndex": e, "label": name} for s, e, name in structured]
+        smp["label"] = structured[0][2]
+        for entry in body["classifications"][0]["expectedLabels"]:
+            middle = (entry["startIndex"] + entry["endIndex"]) // 2
+            entry["label"] = next(name for s, e, name in structured if s <= middle <= e)
+    smp.update(sample_fields)
+    return body
+
+
+def _entries(body: dict[str, Any]) -> list[dict[str, Any]]:
+    return body["classifications"][0]["expectedLabels"]
+
+
+SEGMENTS = [(0, 29, "idle"), (30, 69, "wave"), (70, 99, "snake")]
+
+
+@pytest.mark.parametrize("body", [_labelled(), _labelled(SEGMENTS)])
+def test_expected_labels_in_their_windows_pass(body: dict[str, Any]) -> None:
+    assert check_expected_labels(body) == ([], [])
+    assert check_result_windows(body) == ([], [])
+
+
+@pytest.mark.parametrize(("change", "words"), [
+    (lambda e: e[-1].update(endIndex=100), "outside the sample's values"),  # x | 1 past the end
+    (lambda e: e[3].update(endIndex=e[3]["endIndex"] + 2), "endIndex"),
+    (lambda e: [x.update(startIndex=0) for x in e], "startIndex"),  # every window at 0
+    (lambda e: e[2].update(startIndex=2**40, endIndex=2**40), "outside"),
+    (lambda e: e[0].update(label="wave"), "label 'wave'"),  # a single-label sample's other label
+])
+def test_expected_labels_off_their_window_fail(change: Callable[[list[dict[str, Any]]], object], words: str) -> None:
+    body = _labelled()
+    change(_entries(body))
+    [violation] = check_expected_labels(body).violations
+    assert violation.clause == "WINDOW-LABELS" and words in violation.message
+    assert clause_ids(check_result_windows(body).violations) == {"WINDOW-LABELS"}
+
+
+def test_expected_label_of_another_segment_fails() -> None:
+    body = _labelled(SEGMENTS)
+    _entries(body)[0]["label"] = "snake"  # values 0-29 lie in 'idle' only
+    assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
+
+
+def test_expected_labels_legal_variants_pass() -> None:
+    body = _labelled(SEGMENTS)
+    # window 1 (values 10-39) overlaps 'idle' and 'wave': either label is a reading
+    _entries(body)[1]["label"] = "wave" if _entries(body)[1]["label"] == "idle" else "idle"
+    # edges rounded the other way (one value), and the classification's own (equal) intervalMs
+    _entries(body)[2].update(startIndex=21, endIndex=48)
+    body["classifications"][0]["intervalMs"] = 10.0
+    assert check_expected_labels(body) == ([], [])
+    # a truncated list: windows past its last label are not judged
+    body["sample"]["sample"]["structuredLabels"] = body["sample"]["sample"]["structuredLabels"][:1]
+    _entries(body)[7]["label"] = "updown"
+    assert check_expected_labels(body) == ([], [])
+
+
+def test_expected_labels_at_a_resampled_rate() -> None:
+    """The classification says another intervalMs: ranges in its values, labels not judged."""
+    body = classify_body()
+    body["classifications"][0]["intervalMs"] = 5
+    body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 200, "wave", 5)
+    assert check_expected_labels(body) == ([], [])
+    body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 100, "idle")
+    assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
+
+
+def test_expected_labels_not_judged_without_a_rate() -> None:
+    body = _labelled()
+    del body["sample"]["sample"]["intervalMs"]
+    _entries(body)[0]["startIndex"] = 50
+    findings = check_expected_labels(body)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == ["not judged"]
+
+
+# --- WINDOW-ANOMALY: maxScore >= meanScore -------------------------------------------------
+
+def _scored(entries: list[dict[str, float]]) -> dict[str, object]:
+    body = _with_result("anomaly-gmm", [{"anomaly": e["meanScore"]} for e in entries])
+    body["classifications"][0]["anomalyResult"] = entries  # type: ignore[index]
+    return body
+
+
+def test_anomaly_scores_max_at_least_mean_pass() -> None:
+    assert check_anomaly_scores(_scored([{"meanScore": -0.4, "maxScore": 0.1},
+                                         {"meanScore": 1.5, "maxScore": 1.5}])) == []
+    # rounded to other digits: 0.0039 for a mean of 0.003906 is a reading of the same scores
+    assert check_anomaly_scores(_scored([{"meanScore": 0.003906, "maxScore": 0.0039}])) == []
+
+
+def test_anomaly_scores_max_below_mean_fail() -> None:
+    body = _scored([{"meanScore": 0.5, "maxScore": 0.9}, {"meanScore": 1.2, "maxScore": 0.3}])
+    [violation] = check_anomaly_scores(body)
+    assert violation.clause == "WINDOW-ANOMALY" and "entry 1" in violation.message
+    assert check_anomaly(body) == []  # every window is scored: only the maximum is wrong
