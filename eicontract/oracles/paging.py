@@ -135,9 +135,10 @@ def _prediction_violations(
     lengths = {_entry_id(e): get_path(e, "sample", "totalLengthMs") for e in results}
     problems: dict[str, list[object]] = defaultdict(list)
     for prediction in predictions:
-        problem = _prediction_problem(prediction, lengths, window_ms)
-        if problem is not None:
-            problems[problem].append(_prediction_evidence(prediction))
+        for problem in (_prediction_problem(prediction, lengths, window_ms),
+                        _correctness_problem(prediction)):
+            if problem is not None:
+                problems[problem].append(_prediction_evidence(prediction))
     return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: {len(items)} predictions {problem}, "
                       f"e.g. {clip(items[0])}", _evidence(read, predictions=items[:MAX_EXAMPLES]))
             for problem, items in problems.items()]
@@ -146,7 +147,18 @@ def _prediction_violations(
 def _prediction_evidence(prediction: object) -> object:
     if not isinstance(prediction, Mapping):
         return clip(prediction, 60)
-    return {k: prediction.get(k) for k in ("sampleId", "startMs", "endMs")}
+    keys = ("sampleId", "startMs", "endMs", "label", "prediction", "predictionCorrect")
+    return {k: prediction.get(k) for k in keys if k in prediction}
+
+
+def _correctness_problem(prediction: object) -> str | None:
+    """predictionCorrect says whether prediction equals label (docs/CLAIMS.md,
+    decision.prediction-correct); judged only where all three are there with their types."""
+    label, predicted = get_path(prediction, "label"), get_path(prediction, "prediction")
+    correct = get_path(prediction, "predictionCorrect")
+    if not (isinstance(label, str) and isinstance(predicted, str) and isinstance(correct, bool)):
+        return None
+    return None if correct == (predicted == label) else "have predictionCorrect != (prediction == label)"
 
 
 def _prediction_problem(

@@ -22,6 +22,7 @@ from eicontract.oracles.paging import (
     slim_page,
     sweep_ids,
 )
+from eicontract.violations import Violation
 from tests.oracles.factories import FAILURE, clause_ids, page_body, sample
 
 Server = Callable[[int, int], dict[str, Any]]
@@ -214,6 +215,30 @@ def test_prediction_violations(prediction: object, window: int | None) -> None:
 )
 def test_predictions_ok(prediction: dict[str, Any], window: int | None) -> None:
     assert check_page(PageRead(5, 0, page_body(listing(3), [prediction])), window) == []
+
+
+def _judged(label: object, predicted: object, correct: object) -> list[Violation]:
+    prediction = {"sampleId": 101, "startMs": 0, "endMs": 237, "label": label,
+                  "prediction": predicted, "predictionCorrect": correct}
+    return check_page(PageRead(5, 0, page_body(listing(3), [prediction])), WINDOW)
+
+
+@pytest.mark.parametrize(("label", "predicted", "correct"), [
+    ("idle", "idle", True), ("idle", "wave", False),
+    ("idle", "uncertain", False),  # a prediction no label can be is never correct
+    (None, "idle", True), ("idle", "idle", None),  # not all three there: not judged
+])
+def test_prediction_correct_matches(label: object, predicted: object, correct: object) -> None:
+    assert _judged(label, predicted, correct) == []
+
+
+@pytest.mark.parametrize(("label", "predicted", "correct"), [
+    ("idle", "idle", False), ("wave", "idle", True),
+    ("idle", "wave", True),  # "wave" >= "idle": the string-order mutant
+])
+def test_prediction_correct_wrong(label: object, predicted: object, correct: object) -> None:
+    [violation] = _judged(label, predicted, correct)
+    assert violation.clause == "PAGE-PREDICTIONS" and "predictionCorrect" in violation.message
 
 
 def test_predictions_not_an_array() -> None:
