@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from eicontract.oracles._common import Findings, clip, examples, get_path
+from eicontract.oracles._common import Findings, clip, examples, get_path, is_number, result_sample_id
 from eicontract.oracles.envelope import check_failure, is_success_status
 from eicontract.oracles.paging import page_ids, page_results
 from eicontract.violations import Observation, Violation
@@ -58,12 +58,13 @@ def check_limit_zero(body: object, status: int, default_ids: Sequence[int]) -> F
 
 
 def check_limit_page(body: object, status: int, limit: int, offset: int,
-                     reference: Sequence[int], large: bool = False) -> Findings:
+                     reference: Sequence[int], large: bool = False, shown: str | None = None) -> Findings:
     """A page at (limit, offset) against ``reference``, the listing's ids from ``offset`` on
     (as far as known; its length is all that is compared). At most ``limit`` results
     (PAGE-LIMIT); they continue the reference (PAGE-COMPLETE); never empty where the
-    reference has samples. ``large``: a limit the server may reject, or cap (observed)."""
-    where = f"limit={limit} offset={offset}"
+    reference has samples. ``large``: a limit the server may reject, or cap (observed).
+    ``shown``: the limit as sent, when ``limit`` stands in for one too long to print."""
+    where = f"limit={shown or limit} offset={offset}"
     if large:
         rejected = _rejection(body, status, "PAGE-LIMIT", where)
         if rejected is not None:
@@ -95,10 +96,10 @@ def check_limit_page(body: object, status: int, limit: int, offset: int,
     return Findings(out, observations)
 
 
-def check_large_offset(body: object, status: int, offset: int) -> Findings:
+def check_large_offset(body: object, status: int, offset: int, shown: str | None = None) -> Findings:
     """PAGE-PAST-END for an offset past the end: an empty page; at 2**31 and above the
-    failure envelope is a reading too."""
-    where = f"offset={offset}"
+    failure envelope is a reading too. ``shown`` as for check_limit_page."""
+    where = f"offset={shown or offset}"
     if offset >= INT32_LIMIT:
         rejected = _rejection(body, status, "PAGE-PAST-END", where)
         if rejected is not None:
@@ -111,3 +112,43 @@ def check_large_offset(body: object, status: int, offset: int) -> Findings:
             else f"HTTP {status}, success={clip(get_path(body, 'success'))}")
     return Findings([Violation("PAGE-PAST-END", f"{where} past the end: expected an empty page, "
                                f"got {seen}", {"offset": offset, "status": status})], [])
+
+
+# --- numeric filters at and past 64 bits (docs/CLAIMS.md, decision.huge-integers) ------------
+
+HUGE_FILTER_TOPIC = "page:huge-filter"
+# The field of a listed sample that each numeric filter bounds.
+FILTER_FIELDS = {"minId": "id", "maxId": "id", "minLength": "totalLengthMs",
+                 "maxLength": "totalLengthMs", "minFrequency": "frequency", "maxFrequency": "frequency"}
+
+
+def _field(entry: object, field: str) -> object:
+    return result_sample_id(entry) if field == "id" else get_path(entry, "sample", field)
+
+
+def check_huge_filter(body: object, status: int, param: str, bound: float, shown: str,
+                      reference: Sequence[object]) -> Findings:
+    """One numeric filter at a huge ``bound`` (``shown`` as sent; a bound too long for a float
+    is math.inf): the failure envelope (a reading), or a page read exactly: a min filter keeps
+    only samples at or above the bound (FILTER-SOUND), a max filter past every sample of the
+    unfiltered page ``reference`` (its results, same limit) drops none of them (FILTER-COMPLETE).
+    Never a 5xx (SCHEMA-NEGATIVE)."""
+    where = f"{param}={shown}"
+    rejected = _rejection(body, status, "SCHEMA-NEGATIVE", where)
+    if rejected is not None:
+        return Findings(rejected, [] if rejected else [Observation(HUGE_FILTER_TOPIC, "rejected", where)])
+    field, results = FILTER_FIELDS[param], page_results(body) or []
+    keeps = (lambda v: v >= bound) if param.startswith("min") else (lambda v: v <= bound)
+    outside = [_field(e, field) for e in results
+               if is_number(value := _field(e, field)) and not keeps(value)]
+    if outside:
+        return Findings([Violation("FILTER-SOUND", f"{where}: {len(outside)} results with {field} "
+                                   f"outside the bound, e.g. {clip(outside[0])}",
+                                   {"param": param, "seen": examples(outside)})], [])
+    wanted = [result_sample_id(e) for e in reference]
+    every = all(is_number(v := _field(e, field)) and v < bound for e in reference)
+    if param.startswith("max") and every and page_ids(body) != wanted:
+        return Findings([Violation("FILTER-COMPLETE", f"{where}: past every sample's {field}, "
+                                   f"expected the unfiltered page {examples(wanted)}, got "
+                                   f"{examples(page_ids(body))}", {"param": param})], [])
+    return Findings([], [Observation(HUGE_FILTER_TOPIC, "read exactly", where)])

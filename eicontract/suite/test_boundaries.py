@@ -7,13 +7,15 @@ is the first page of 100 (and the listing's size as discovery found it).
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from eicontract.oracles import boundaries
-from eicontract.oracles.paging import page_ids
+from eicontract.oracles.paging import page_ids, page_results
+from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
@@ -22,7 +24,27 @@ LARGE_LIMITS = (10_000, 2**31 - 1, 2**53, 10**20)
 LARGE_OFFSETS = (2**31 - 1, 2**31, 2**53, 10**20)
 
 
-def _page(target: Target, params: dict[str, int]) -> tuple[Any, int]:
+class Huge(NamedTuple):
+    """An integer at or past 64 bits: its text as sent, and a stand-in the oracles compare and
+    print (Python refuses to print an int of more than 4300 digits)."""
+    name: str
+    text: str
+    value: int  # the integer itself, or 10**100 for the 5000-digit one (past any data alike)
+    bound: float  # for the filter oracle: the value, or inf when no float holds it
+
+
+# 64-bit signed/unsigned edges, past the 40 digits a server may cap at, past int()'s 4300 digits
+HUGE = (
+    Huge("2**63-1", str(2**63 - 1), 2**63 - 1, 2**63 - 1),
+    Huge("2**63", str(2**63), 2**63, 2**63),
+    Huge("2**64", str(2**64), 2**64, 2**64),
+    Huge("10**41", str(10**41), 10**41, 10**41),
+    Huge("5000 digits", "1" + "0" * 4999, 10**100, math.inf),
+)
+HUGE_IDS = [h.name for h in HUGE]
+
+
+def _page(target: Target, params: dict[str, int | str]) -> tuple[Any, int]:
     exchange = target.client.page(target.settings.project_id, params)
     return exchange.body, exchange.status or 599  # no answer: judged like a 5xx
 
@@ -90,3 +112,59 @@ def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[lis
     findings = boundaries.check_large_offset(body, status, offset)
     observe(findings.observations)
     expect_no_violations(findings.violations)
+
+
+# --- integers at and past 64 bits (docs/CLAIMS.md, decision.huge-integers) ----------------
+
+@pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
+@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+def test_a_huge_limit(target: Target, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
+    reference = _first_ids(target)
+    body, status = _page(target, {"limit": huge.text, "offset": 0})
+    findings = boundaries.check_limit_page(body, status, huge.value, 0, reference, large=True, shown=huge.name)
+    observe(findings.observations)
+    expect_no_violations(findings.violations)
+
+
+@pytest.mark.clause("PAGE-PAST-END")
+@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+def test_a_huge_offset(target: Target, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
+    body, status = _page(target, {"limit": 5, "offset": huge.text})
+    findings = boundaries.check_large_offset(body, status, huge.value, shown=huge.name)
+    observe(findings.observations)
+    expect_no_violations(findings.violations)
+
+
+@pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("param", sorted(boundaries.FILTER_FIELDS))
+def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
+                                          observe: Callable[[list[Observation]], None]) -> None:
+    """Every huge value of one filter: read exactly (a min past every sample selects none, a max
+    past every sample drops none) or rejected; never a 5xx. Five requests, limit 5."""
+    reference_body, status = _page(target, {"limit": 5, "offset": 0})
+    if not 200 <= status < 300:
+        pytest.skip(f"the first page failed (HTTP {status}): the paging clauses own that")
+    reference = page_results(reference_body) or []
+    violations: list[Violation] = []
+    for huge in HUGE:
+        body, status = _page(target, {"limit": 5, "offset": 0, param: huge.text})
+        findings = boundaries.check_huge_filter(body, status, param, huge.bound, huge.name, reference)
+        observe(findings.observations)
+        violations += findings.violations
+    expect_no_violations(violations)
+
+
+@pytest.mark.clause("CLASSIFY-UNKNOWN")
+@pytest.mark.parametrize("unknown", ["sample", "block"])
+def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str) -> None:
+    """A sample or learn block id at or past 64 bits names nothing: the failure envelope, never
+    a result or a job (an id read as another, smaller one), never a 5xx."""
+    project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
+    violations: list[Violation] = []
+    for huge in HUGE:
+        ids: dict[str, int | str] = {"sample": sample, "block": block, unknown: huge.text}
+        exchange = target.client.classify(project, ids["block"], ids["sample"])
+        what = f"classify of {unknown} id {huge.name}"
+        violations += (check_unknown_id(exchange.body, exchange.status, what) if exchange.status is not None
+                       else [Violation("CLASSIFY-UNKNOWN", f"{what}: no answer ({exchange.error})")])
+    expect_no_violations(violations)

@@ -1,8 +1,10 @@
 from __future__ import annotations
 
+import math
+
 import pytest
 
-from eicontract.oracles.boundaries import check_large_offset, check_limit_page, check_limit_zero
+from eicontract.oracles.boundaries import check_huge_filter, check_large_offset, check_limit_page, check_limit_zero
 from tests.oracles.factories import FAILURE, clause_ids, page_body, sample
 
 DEFAULT = [1, 2, 3, 4]  # the page without a limit
@@ -73,3 +75,56 @@ def test_large_offset_ok(body: object, status: int, offset: int) -> None:
     (FAILURE, 500, 2**53), (page(7), 200, 2**53)])
 def test_large_offset_violations(body: object, status: int, offset: int) -> None:
     assert clause_ids(check_large_offset(body, status, offset).violations) == {"PAGE-PAST-END"}
+
+
+# --- numeric filters at and past 64 bits --------------------------------------------------
+
+HUGE = 2**63
+LISTED = [sample(i, totalLengthMs=1000 * i) for i in (1, 2, 3)]  # the unfiltered page
+
+
+def _filtered(*smps: dict[str, object]) -> dict[str, object]:
+    return page_body(list(smps))
+
+
+@pytest.mark.parametrize(("param", "body", "status", "reading"), [
+    ("minId", _filtered(), 200, "read exactly"),  # nothing at or above 2**63
+    ("minLength", _filtered(), 200, "read exactly"),
+    ("maxId", _filtered(*LISTED), 200, "read exactly"),  # past every id: none dropped
+    ("maxFrequency", _filtered(*LISTED), 200, "read exactly"),
+    ("minId", FAILURE, 400, "rejected"),  # a server may refuse a bound past 64 bits
+    ("maxLength", FAILURE, 200, "rejected"),
+])
+def test_huge_filter_readings(param: str, body: object, status: int, reading: str) -> None:
+    findings = check_huge_filter(body, status, param, HUGE, "2**63", LISTED)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == [reading]
+
+
+def test_huge_filter_past_any_float() -> None:
+    """A 5000-digit bound (math.inf for the oracle) judged like the others."""
+    assert check_huge_filter(_filtered(), 200, "minFrequency", math.inf, "5000 digits", LISTED).violations == []
+    [violation] = check_huge_filter(_filtered(LISTED[0]), 200, "minId", math.inf, "5000 digits", LISTED).violations
+    assert violation.clause == "FILTER-SOUND" and "minId=5000 digits" in violation.message
+
+
+@pytest.mark.parametrize(("param", "body", "status", "clause"), [
+    ("minId", FAILURE, 500, "SCHEMA-NEGATIVE"),  # a value sqlite cannot bind: never a 5xx
+    ("minId", _filtered(*LISTED[1:]), 200, "FILTER-SOUND"),  # 10**41 read as 34: ids >= 34 kept
+    ("maxId", _filtered(LISTED[0]), 200, "FILTER-COMPLETE"),  # read as a small bound: samples dropped
+])
+def test_huge_filter_violations(param: str, body: object, status: int, clause: str) -> None:
+    assert clause_ids(check_huge_filter(body, status, param, HUGE, "2**63", LISTED).violations) == {clause}
+
+
+def test_huge_max_filter_not_past_every_sample_is_not_complete_judged() -> None:
+    """A max bound below some listed value (ids past 2**63 do not exist, but lengths might):
+    only soundness is judged."""
+    listed = [sample(1, totalLengthMs=2.0**64)]
+    assert check_huge_filter(_filtered(), 200, "maxLength", HUGE, "2**63", listed).violations == []
+
+
+def test_huge_limit_and_offset_shown_as_sent() -> None:
+    [violation] = check_large_offset(page(1), 200, 10**100, shown="5000 digits").violations
+    assert violation.clause == "PAGE-PAST-END" and "offset=5000 digits" in violation.message
+    [violation] = check_limit_page(FAILURE, 500, 10**100, 0, [1], large=True, shown="5000 digits").violations
+    assert violation.clause == "PAGE-LIMIT" and "limit=5000 digits" in violation.message
