@@ -357,8 +357,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--triage", type=Path, default=DEFAULT_TRIAGE, help=f"triage file (default {DEFAULT_TRIAGE})")
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="mutation.json/.html go here")
     p.add_argument("--list", action="store_true", help="print the mutant ids (after --module/--sample) and stop")
-    p.add_argument("--rescore", type=Path, metavar="LOG",
-                   help="no gate runs: write the reports from a run's mutation.jsonl with the current triage")
+    p.add_argument("--rescore", type=Path, action="append", default=[], metavar="LOG",
+                   help="no gate runs: write the reports from runs' mutation.jsonl (repeatable) with the "
+                        "current triage")
 
 
 def _package_dir() -> Path:
@@ -383,10 +384,16 @@ def _command() -> str:
     return "eicontract mutation " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutation"] else "eicontract mutation"
 
 
-def read_log(path: Path) -> list[Result]:
-    """The results of a run from its mutation.jsonl (also of a run that was interrupted)."""
-    lines = path.read_text(encoding="utf-8").splitlines()
-    return [Result(**json.loads(line)) for line in lines if line.strip()]
+def read_logs(paths: Sequence[Path]) -> list[Result]:
+    """The results of runs from their mutation.jsonl (also of a run that was interrupted); a
+    mutant in several logs counts once, as the first log has it."""
+    results: dict[str, Result] = {}
+    for path in paths:
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                result = Result(**json.loads(line))
+                results.setdefault(result.id, result)
+    return list(results.values())
 
 
 def write_reports(report_dir: Path, results: Sequence[Result], triage: Mapping[str, Any], specs: Sequence[MutantSpec],
@@ -426,8 +433,8 @@ def main(args: argparse.Namespace) -> int:
     specs = enumerate_mutants(package / "server")
     triage = load_triage(args.triage)
     if args.rescore:  # the reports again from a run's log, with the triage as it is now
-        results = read_log(args.rescore)
-        document = write_reports(args.report_dir, results, triage, specs, {"rescored": str(args.rescore)})
+        results = read_logs(args.rescore)
+        document = write_reports(args.report_dir, results, triage, specs, {"rescored": [str(p) for p in args.rescore]})
         return 1 if document["untriaged"] or document["triage_problems"] else 0
     chosen = choose(specs, args.sample, args.seed, args.only, args.module)
     unknown = set(args.only) - {s.id for s in specs}

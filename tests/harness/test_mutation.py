@@ -140,3 +140,12 @@ def test_a_kill_keeps_its_evidence(tmp_path: Path) -> None:
     (tmp_path / "summary.json").write_text(json.dumps({"clauses": clauses}))
     assert mutation.failed_clauses(tmp_path) == (["PAGE-TOTAL"], "totalCount 3, listing 4")
     assert mutation.failed_clauses(tmp_path / "none") == ([], "")
+
+
+def test_logs_are_read_back_once_per_mutant(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    first.write_text(json.dumps(asdict(_result("k", "killed"))) + "\n\n")
+    lines = [json.dumps(asdict(_result(key, "survived"))) for key in ("k", "s")]
+    second.write_text("\n".join(lines))
+    results = mutation.read_logs([first, second])
+    assert [(r.id, r.outcome) for r in results] == [("k", "killed"), ("s", "survived")]
