@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -50,10 +51,19 @@ TOML = f"[parameters]\nprojectId = {PROJECT_ID}\n\n[cache]\nenabled = false\n"
 _FAILURE_LINE = re.compile(r"^\s*❌ (ST\d{3} .+?): \d+\s*$", re.MULTILINE)
 
 
-def command(url: str, max_examples: int = MAX_EXAMPLES) -> list[str]:
+@dataclass(frozen=True)
+class Bounds:
+    """What bounds one schemathesis run: fuzzing cases per operation, and the operations (all if empty)."""
+
+    max_examples: int = MAX_EXAMPLES
+    operations: tuple[str, ...] = ()
+
+
+def command(url: str, bounds: Bounds = Bounds()) -> list[str]:
+    only = [arg for op in bounds.operations for arg in ("--include-operation-id", op)]
     return [SCHEMATHESIS, "run", "openapi.json", "--url", url, "-H", f"x-api-key: {DEFAULT_API_KEY}",
-            "--seed", "42", "--generation-database", "none", "-w", "1", "--max-examples", str(max_examples),
-            "--no-color"]
+            "--seed", "42", "--generation-database", "none", "-w", "1", "--max-examples", str(bounds.max_examples),
+            *only, "--no-color"]
 
 
 def _environment(mode: str) -> dict[str, str]:
@@ -63,10 +73,10 @@ def _environment(mode: str) -> dict[str, str]:
     return env
 
 
-def _one(url: str, mode: str, workdir: Path, max_examples: int) -> dict[str, Any]:
+def _one(url: str, mode: str, workdir: Path, bounds: Bounds) -> dict[str, Any]:
     started = time.monotonic()
     try:
-        done = subprocess.run(command(url, max_examples), cwd=workdir, env=_environment(mode), capture_output=True,
+        done = subprocess.run(command(url, bounds), cwd=workdir, env=_environment(mode), capture_output=True,
                               text=True, timeout=RUN_TIMEOUT_S, check=False)
         code, out = done.returncode, done.stdout
     except subprocess.TimeoutExpired:
@@ -75,7 +85,7 @@ def _one(url: str, mode: str, workdir: Path, max_examples: int) -> dict[str, Any
             "failures": _FAILURE_LINE.findall(out), "tail": out[-400:] if code not in (0, 1) else ""}
 
 
-def run(fault: str | None, modes: tuple[str, ...], max_examples: int = MAX_EXAMPLES) -> dict[str, Any]:
+def run(fault: str | None, modes: tuple[str, ...], bounds: Bounds = Bounds()) -> dict[str, Any]:
     row: dict[str, Any] = {"fault": fault or "(clean server)", "clause": FAULTS[fault].clause if fault else None}
     with tempfile.TemporaryDirectory(prefix="anchor-") as scratch:
         workdir = Path(scratch)
@@ -84,7 +94,9 @@ def run(fault: str | None, modes: tuple[str, ...], max_examples: int = MAX_EXAMP
         for mode in modes:  # a fresh server per mode: its state feeds back into generation
             config = ServerConfig(job_seconds=0.1, faults=frozenset([fault] if fault else []))
             with start_in_thread(config) as server:
-                row[mode] = _one(server.url, mode, workdir, max_examples)
+                row[mode] = _one(server.url, mode, workdir, bounds)
+    cells = "  ".join(f"{m} {'caught' if row[m]['caught'] else 'missed'} ({row[m]['seconds']} s)" for m in modes)
+    print(f"  {row['fault']:<28} {row['clause'] or '':<18} {cells}", flush=True)  # progress: a run is long
     return row
 
 
@@ -117,17 +129,20 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=1, help="faults at once (default 1)")
     parser.add_argument("--max-examples", type=int, default=MAX_EXAMPLES,
                         help=f"schemathesis fuzzing cases per operation (default {MAX_EXAMPLES})")
+    parser.add_argument("--operation", action="append", default=[], metavar="OPERATION_ID",
+                        help="only this operation (repeatable; schemathesis' --include-operation-id)")
     parser.add_argument("--out", default="reports/anchor-comparison.json")
     args = parser.parse_args()
     modes = tuple(m for m in MODES if m in args.modes.split(","))
     if not modes:
         parser.error(f"--modes takes {' or '.join(MODES)}")
     names = _faults(args.faults, args.only)
+    bounds = Bounds(args.max_examples, tuple(args.operation))
     started = time.monotonic()
     with ThreadPoolExecutor(max_workers=args.workers) as pool:
-        rows = list(pool.map(lambda f: run(f, modes, args.max_examples), [None, *names]))
+        rows = list(pool.map(lambda f: run(f, modes, bounds), [None, *names]))
     document = {
-        "command": " ".join(command("http://127.0.0.1:PORT/v1", args.max_examples)).replace(DEFAULT_API_KEY, "$KEY"),
+        "command": " ".join(command("http://127.0.0.1:PORT/v1", bounds)).replace(DEFAULT_API_KEY, "$KEY"),
         "hooks": f"SCHEMATHESIS_HOOKS={HOOKS}",
         "schemathesis_toml": TOML,
         "fault_set": "--only" if args.only else args.faults,
@@ -143,9 +158,6 @@ def main() -> int:
     counts = "; ".join(f"{m}: clean exit {rows[0][m]['exit_code']}, caught {document[f'caught_{m}']} of {len(names)}"
                        for m in modes)
     print(f"schemathesis CLI: {counts}; {document['wall_s']} s -> {out}")
-    for r in rows[1:]:
-        cells = "  ".join(f"{m} {'caught' if r[m]['caught'] else 'missed'} ({r[m]['seconds']} s)" for m in modes)
-        print(f"  {r['fault']:<28} {r['clause']:<18} {cells}")
     return 0
 
 
