@@ -132,6 +132,11 @@ def _prediction_violations(
     if not isinstance(predictions, list):
         return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: expected a predictions array, "
                           f"got {type_name(predictions)}", _evidence(read))]
+    if not predictions and (classified := [i for i in map(_entry_id, _classified(results)) if i is not None]):
+        return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: no predictions, though {len(classified)} "
+                          f"samples on the page have a classifier result (the page is 'containing "
+                          f"the predictions for a given page'), e.g. sample {classified[0]}",
+                          _evidence(read, samples=examples(classified)))]
     lengths = {_entry_id(e): get_path(e, "sample", "totalLengthMs") for e in results}
     problems: dict[str, list[object]] = defaultdict(list)
     for prediction in predictions:
@@ -142,6 +147,17 @@ def _prediction_violations(
     return [Violation("PAGE-PREDICTIONS", f"{_where(read)}: {len(items)} predictions {problem}, "
                       f"e.g. {clip(items[0])}", _evidence(read, predictions=items[:MAX_EXAMPLES]))
             for problem, items in problems.items()]
+
+
+def _classified(results: list[object]) -> list[object]:
+    """The results with a classifier block's windows (not anomaly or regression scores: those
+    may have no prediction)."""
+    def classifier(c: object) -> bool:
+        kind, windows = get_path(c, "learnBlock", "type"), get_path(c, "result")
+        return (isinstance(kind, str) and "anomaly" not in kind and "regression" not in kind
+                and isinstance(windows, list) and bool(windows))
+    return [e for e in results if isinstance(cs := get_path(e, "classifications"), list)
+            and any(map(classifier, cs))]
 
 
 def _prediction_evidence(prediction: object) -> object:

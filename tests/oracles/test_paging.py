@@ -325,3 +325,23 @@ def test_a_slim_page_keeps_unexpected_shapes_as_they_are(body: Any) -> None:
     slim = slim_page(body)
     assert page_results(slim) == page_results(body)
     assert page_ids(slim) == page_ids(body)
+
+
+def _classified_page(predictions: list[dict[str, Any]], block_type: str = "keras") -> dict[str, Any]:
+    body = page_body(listing(2), predictions)
+    for entry in body["result"]:
+        entry["classifications"] = [{"learnBlock": {"id": 7, "type": block_type},
+                                     "result": [{"idle": 0.5, "wave": 0.5}], "expectedLabels": []}]
+    return body
+
+
+def test_a_page_of_classified_samples_has_predictions() -> None:
+    """'containing the predictions for a given page': not none at all when its samples have
+    classifier results (the mutant that cuts every page's predictions to [])."""
+    read = PageRead(5, 0, _classified_page(predictions_for(listing(2))))
+    assert check_page(read, WINDOW) == []
+    [violation] = check_page(PageRead(5, 0, _classified_page([])), WINDOW)
+    assert violation.clause == "PAGE-PREDICTIONS" and "no predictions" in violation.message
+    # anomaly blocks only, or no classifications: a page may have no predictions
+    assert check_page(PageRead(5, 0, _classified_page([], "anomaly-gmm")), WINDOW) == []
+    assert check_page(PageRead(5, 0, page_body(listing(2), [])), WINDOW) == []
