@@ -99,3 +99,16 @@ def test_the_partition_covers_every_id_once() -> None:
     assert parts[0][0] is None and parts[-1][1] is None and len(parts) == len(bounds) + 1
     assert all(parts[k][1] == parts[k + 1][0] for k in range(len(parts) - 1))
     assert windows.split_point([5, 1, 3]) == 3 and windows.split_point([4]) is None
+
+
+def test_a_window_whose_total_is_wrong_is_read_to_its_empty_page() -> None:
+    class WrongTotal(Listing):
+        def __call__(self, request: httpx.Request) -> httpx.Response:
+            answer = super().__call__(request)
+            body = answer.json()
+            return httpx.Response(200, json={**body, "totalCount": body["totalCount"] + 1000})
+
+    listing = WrongTotal(list(range(100)))
+    with make_client(listing) as client:
+        window = windows.fit_window(client, 1, 10, 50)
+    assert window.sweep.complete and window.ids == list(range(10, 50)) and len(listing.queries) == 2
