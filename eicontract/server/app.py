@@ -201,8 +201,9 @@ def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
                 truncate: bool) -> tuple[list[bytes], list[bytes]]:
     """ModelResults and ModelPredictions as two encoded JSON arrays (in pieces), from each
     sample's fragment (rendered once per sample, variant and truncate)."""
-    fragments = [ctx.fragments.get((s.id, variant, truncate and s.is_multi_label),
-                                   _render_item, ctx, s, variant, truncate) for s in samples]
+    keys = [(s.id, variant, truncate and s.is_multi_label) for s in samples]
+    fragments = ctx.fragments.get_many(
+        keys, lambda i: _render_item(ctx, samples[i], variant, truncate))
     predictions = [p for _, p in fragments]
     foreign = ctx.faults.foreign_prediction_sample([s.id for s in samples], ctx.dataset.ids)
     if foreign is not None:

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import json
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterable
-from typing import Any
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from typing import Any, cast
 
 from starlette.responses import Response
 
@@ -77,13 +77,12 @@ def encode_object(body: dict[str, Any], spliced: dict[int, list[bytes]]) -> byte
 
 def json_array(items: Iterable[bytes]) -> list[bytes]:
     """Encoded items (each a JSON value, or b"" for none) as the pieces of one JSON array."""
-    parts = [b"["]
-    for item in items:
-        if item:
-            if len(parts) > 1:
-                parts.append(b",")
-            parts.append(item)
-    parts.append(b"]")
+    kept = [item for item in items if item]
+    if not kept:
+        return [b"[]"]
+    parts = [b","] * (2 * len(kept) + 1)  # [ item , item , ... item ]
+    parts[0], parts[-1] = b"[", b"]"
+    parts[1:-1:2] = kept
     return parts
 
 
@@ -91,8 +90,9 @@ Fragment = tuple[bytes, bytes]  # (encoded ModelResult, encoded predictions join
 
 
 class FragmentCache:
-    """key -> Fragment, rendered on first use by the caller's `render`; bounded by the bytes
-    it keeps, least recently used out."""
+    """key -> Fragment, rendered on first use; bounded by the bytes it keeps, the oldest first
+    out. A hit does not reorder (a page of 100 is 100 lookups): the budget holds the whole
+    default listing of the largest project, so eviction is the exception."""
 
     def __init__(self, budget_bytes: int = FRAGMENT_BYTES) -> None:
         self._budget = budget_bytes
@@ -106,18 +106,27 @@ class FragmentCache:
     def kept_bytes(self) -> int:
         return self._kept
 
+    def get_many(self, keys: Sequence[Hashable], render: Callable[[int], Fragment]
+                 ) -> list[Fragment]:
+        """The fragments for keys; render(i) makes the one for keys[i] when it is not kept."""
+        found: list[Fragment | None] = list(map(self._items.get, keys))
+        if None in found:
+            for i, fragment in enumerate(found):
+                if fragment is None:
+                    found[i] = self._keep(keys[i], render(i))
+        return cast(list[Fragment], found)
+
     def get(self, key: Hashable, render: Callable[..., Fragment], *args: Any) -> Fragment:
         """The kept fragment for key, or render(*args) (then kept)."""
         found = self._items.get(key)
-        if found is not None:
-            self._items.move_to_end(key)
-            return found
-        result, predictions = render(*args)
+        return self._keep(key, render(*args)) if found is None else found
+
+    def _keep(self, key: Hashable, fragment: Fragment) -> Fragment:
         # exact-size copies: orjson's bytes keep spare capacity, which doubled the memory kept
-        found = bytes(memoryview(result)), bytes(memoryview(predictions))
-        self._items[key] = found
-        self._kept += len(found[0]) + len(found[1])
+        kept = bytes(memoryview(fragment[0])), bytes(memoryview(fragment[1]))
+        self._items[key] = kept
+        self._kept += len(kept[0]) + len(kept[1])
         while self._kept > self._budget and len(self._items) > 1:
             _, (result, predictions) = self._items.popitem(last=False)
             self._kept -= len(result) + len(predictions)
-        return found
+        return kept

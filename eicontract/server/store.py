@@ -218,8 +218,7 @@ class Store:
         return [row[0] for row in self._db.execute(sql, args)]
 
     def samples(self, ids: Sequence[int]) -> list[SampleRecord]:
-        found = (self.dataset.sample(i) for i in ids)
-        return [s for s in found if s is not None]
+        return [s for s in map(self.dataset.sample, ids) if s is not None]
 
 
 def _direction(plan: PagePlan) -> str:

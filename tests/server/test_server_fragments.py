@@ -88,7 +88,7 @@ def test_spliced_arrays_are_the_json_of_their_items() -> None:
     assert json.loads(b"".join(json_array([b"1,2", b"", b"3"]))) == [1, 2, 3]
 
 
-def test_the_cache_is_bounded_by_bytes_and_keeps_the_recently_used() -> None:
+def test_the_cache_is_bounded_by_bytes_and_the_oldest_go_first() -> None:
     cache = FragmentCache(budget_bytes=10)
     renders: list[int] = []
 
@@ -96,9 +96,15 @@ def test_the_cache_is_bounded_by_bytes_and_keeps_the_recently_used() -> None:
         renders.append(k)
         return b"abc", b"de"  # 5 bytes a fragment: two fit
 
-    for k in (1, 2, 1, 3):  # 1 is touched again, so 2 is the one that goes
-        cache.get(k, render, k)
-    assert renders == [1, 2, 3] and len(cache) == 2 and cache.kept_bytes == 10
-    cache.get(1, render, 1)
-    cache.get(2, render, 2)
-    assert renders == [1, 2, 3, 2]
+    assert [cache.get(k, render, k) for k in (1, 2, 1)] == [(b"abc", b"de")] * 3
+    assert renders == [1, 2] and cache.kept_bytes == 10
+    cache.get(3, render, 3)  # 1 is the oldest, so it goes (a hit does not reorder)
+    assert len(cache) == 2 and cache.kept_bytes == 10
+    found = cache.get_many([2, 3, 1, 4], lambda i: render(10 + i))
+    assert renders == [1, 2, 3, 12, 13] and len(found) == 4 and len(cache) == 2
+
+
+def test_json_array_pieces() -> None:
+    for items in ([], [b"1"], [b"1", b"", b"2,3"], [b""]):
+        assert json.loads(b"".join(json_array(items))) == json.loads(
+            b"[" + b",".join(i for i in items if i) + b"]")
