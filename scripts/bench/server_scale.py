@@ -102,19 +102,20 @@ def latencies(client: Client, total: int, limit: int, count: int, rng: random.Ra
             "mean_kb": round(sum(sizes) / len(sizes) / 1024, 1)}
 
 
-def _client_worker(args: tuple[str, str, int, int, int, int, Any]) -> tuple[float, float, int]:
+def _client_worker(args: tuple[str, str, int, int, int, int, Any]
+                   ) -> tuple[float, float, int, float]:
     url, api_key, total, pages, limit, seed, barrier = args
     client = Client(url, api_key)
     client.get(limit=1)  # connect before the start line
     rng = random.Random(seed)
     offsets = [rng.randrange(max(1, total - limit)) for _ in range(pages)]
     barrier.wait()
-    started = time.monotonic()
+    started, cpu = time.monotonic(), time.process_time()
     for offset in offsets:
         client.get(limit=limit, offset=offset)
-    ended = time.monotonic()
+    ended, cpu = time.monotonic(), time.process_time() - cpu
     client.close()
-    return started, ended, pages
+    return started, ended, pages, cpu
 
 
 def concurrency(server: ServerProcess, total: int, clients: int, pages: int, limit: int,
@@ -133,6 +134,7 @@ def concurrency(server: ServerProcess, total: int, clients: int, pages: int, lim
     return {"clients": clients, "pages": sum(r[2] for r in rows), "served": served,
             "limit": limit, "wall_s": round(wall, 3), "pages_per_s": round(served / wall, 1),
             "cpu_pages_per_s": round(1000 / cpu["server_cpu_ms_per_page"], 1), **cpu,
+            "client_cpu_ms_per_page": round(1000 * sum(r[3] for r in rows) / (clients * pages), 2),
             "statuses": stats["statuses"]}
 
 
