@@ -199,10 +199,10 @@ def validate_slow(body: Any, name: str, strictness: Strictness = Strictness.LENI
 
 @cache
 def openapi_document() -> dict[str, Any]:
-    """contracts/openapi.yaml as written (relative $refs to the schema files)."""
+    """The bundled openapi.yaml as written (relative $refs to the schema files)."""
     loaded = yaml.safe_load((contracts_dir() / "openapi.yaml").read_text(encoding="utf-8"))
     if not isinstance(loaded, dict):
-        raise ValueError("contracts/openapi.yaml is not a mapping")
+        raise ValueError("the bundled openapi.yaml is not a mapping")
     return loaded
 
 
@@ -253,7 +253,7 @@ def bundled_openapi(strictness: Strictness = Strictness.LENIENT) -> dict[str, An
 
 
 def example(name: str) -> Any:
-    """A documented example from contracts/examples/ (e.g. 'page.json')."""
+    """A documented example from the bundled examples/ (e.g. 'page.json')."""
     return _read_json(contracts_dir() / "examples" / name)
 
 

@@ -1,4 +1,4 @@
-"""`eicontract drift`: how far contracts/ is from another OpenAPI document or from the wire.
+"""`eicontract drift`: how far the bundled contract is from another OpenAPI document or from the wire.
 
 - `model`: normalise an OpenAPI document (3.0 or 3.1) into operations, parameters, body schemas;
 - `compare`: two documents in, `Change`s out, each marked breaking or not (the rule is there);

@@ -8,7 +8,7 @@ from typing import Any
 
 from eicontract.drift.compare import Change
 
-LEGEND = ('"removed": in contracts/ but not in the other source; "added": in the other source only; '
+LEGEND = ('"removed": in the bundled contract but not in the other source; "added": in the other source only; '
           '"wire": seen in recorded responses')
 
 
@@ -62,7 +62,7 @@ def render_text(report: Report) -> str:
     """Grouped by operation; in each, breaking changes first."""
     sources = [s for s in (report.against, report.recorded and f"responses recorded in {report.recorded}") if s]
     known = sum(c.breaking and c.key in report.known for c in report.changes)
-    lines = [f"eicontract drift: contracts/ against {' and '.join(sources)}",
+    lines = [f"eicontract drift: the bundled contract against {' and '.join(sources)}",
              f"{len(report.changes)} differences, {len(report.breaking)} breaking"
              + (f" ({known} more breaking ones are known: baseline)" if known else ""),
              LEGEND]

@@ -344,7 +344,7 @@ def test_a_recursive_schema_stops_instead_of_looping() -> None:
     assert children is not None and children.items is not None and children.items.types is None
 
 
-# --- the real drift: contracts/ against the vendor's published excerpt (API-FACTS) -----------------
+# --- the real drift: the bundled contract against the vendor's published excerpt (API-FACTS) -----------------
 
 
 @pytest.fixture(scope="module")
