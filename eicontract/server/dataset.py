@@ -232,12 +232,10 @@ def generate(seed: int = 1, count: int = 300) -> Dataset:
         segments = _segments(rng, values) if is_multi and label in CLASS_LABELS else ()
         if segments:
             label = segments[0].label  # a multi-label sample's label is its first segment's
-        samples.append(SampleRecord(
-            id=sid, filename=_filename(below, label, i), label=label, category=category,
-            frequency=freq, values_count=values, chart_type=chart, signature_valid=sig,
-            added=when, created=when - created_before[i % 7],
-            metadata=None if meta is None else dict(meta), segments=segments,
-            sha256=sha256(f"{seed}:{sid}".encode()).hexdigest(),
+        samples.append(SampleRecord(  # positional (field order): a third faster than keywords
+            sid, _filename(below, label, i), label, category, freq, values, chart, sig, when,
+            when - created_before[i % 7], None if meta is None else dict(meta), segments,
+            sha256(f"{seed}:{sid}".encode()).hexdigest(),
         ))
     return Dataset(seed=seed, impulse=default_impulse(), samples=tuple(samples))
 
