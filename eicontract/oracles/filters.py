@@ -840,6 +840,11 @@ def selects(by_id: Mapping[int, Sample], wire_name: str, value: str) -> tuple[in
     return len(frozenset.intersection(*sets)), len(frozenset().union(*sets))
 
 
+def selection(by_id: Mapping[int, Sample], wire_name: str, value: str) -> frozenset[int]:
+    """The ids every reading of the filter selects."""
+    return frozenset.intersection(*_matching(by_id, parse_filter(wire_name, value)))
+
+
 def check_partition(whole: Iterable[object], left: Iterable[object], right: Iterable[object],
                     split: int) -> list[Violation]:
     """FILTER-COMPOSE: an id window split at `split` (maxId=split on the left, minId=split on the

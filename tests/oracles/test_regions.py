@@ -124,3 +124,9 @@ def test_a_dated_sample_is_selected_the_same_in_any_zone() -> None:
 
 def test_data_values_are_the_distinct_compared_values() -> None:
     assert filters.data_values([sample(1, frequency=100), sample(2), sample(3)], "maxFrequency") == [62.5, 100]
+
+
+def test_a_selection_is_what_every_reading_selects() -> None:
+    by_id = filters.index_samples([sample(1, totalLengthMs=1000), sample(2, totalLengthMs=2000)])
+    assert filters.selection(by_id, "minLength", "1000") == {2}  # "longer than": strict or not, 2 only
+    assert filters.selection(by_id, "minLength", "999") == {1, 2}
