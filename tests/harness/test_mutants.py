@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from eicontract.mutants import (
+    DEEP_SAMPLES,
     Mutant,
     Row,
     catalogue,
@@ -47,9 +48,12 @@ def test_the_table_names_every_verdict() -> None:
 
 def test_the_catalogue_holds_every_fault_and_the_baselines() -> None:
     from eicontract.server import FAULTS
+    from eicontract.server.faults import DEEP_FAULTS
 
     mutants = catalogue()
-    assert {m.name for m in mutants if m.kind == "fault"} == set(FAULTS)
+    assert {m.name for m in mutants if m.kind == "fault"} == set(FAULTS) | {f.name for f in DEEP_FAULTS}
+    deep = [m for m in mutants if m.name in {f.name for f in DEEP_FAULTS}]
+    assert deep and all(m.args[-2:] == ("--server-samples", str(DEEP_SAMPLES)) for m in deep)
     assert {"reference", "error-style-body"} <= {m.name for m in mutants if m.kind == "legal"}
     assert all(isinstance(m, Mutant) and (m.clause is None) == (m.kind == "legal") for m in mutants)
 
