@@ -45,6 +45,12 @@ HUGE = (
 HUGE_IDS = [h.name for h in HUGE]
 
 
+@pytest.fixture(autouse=True)
+def _discovered(dataset: Any) -> None:
+    """Discovery first: a listing it finds unusable (not JSON, 5xx) ends the run with exit 2 and
+    the reason, before any boundary is judged on answers that say nothing about the boundary."""
+
+
 def _page(target: Target, params: dict[str, int | str]) -> tuple[Any, int]:
     exchange = target.client.page(target.settings.project_id, params)
     return exchange.body, exchange.status or 599  # no answer: judged like a 5xx
