@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import hypothesis
 import pytest
@@ -36,6 +36,7 @@ from eicontract.drive.windows import (
 )
 from eicontract.oracles.paging import PageRead, common_total, page_ids, page_results
 from eicontract.pytest.fixtures import Target
+from eicontract.pytest.hooks import abort
 from eicontract.pytest.plugin import activate
 from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
@@ -113,12 +114,6 @@ def _blocks(results: list[Any]) -> dict[int, str]:
     return blocks
 
 
-def _cannot_test(recorder: Recorder, reason: str) -> NoReturn:
-    """Nothing to draw from: the run cannot judge any clause (exit 2, the reports say why)."""
-    recorder.notes.append(reason)
-    pytest.exit(f"eicontract: {reason}", returncode=2)
-
-
 def _samples(reads: list[PageRead]) -> list[dict[str, Any]]:
     by_id: dict[object, dict[str, Any]] = {}
     for result in (r for read in reads for r in (page_results(read.body) or [])):
@@ -139,7 +134,7 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     exchange = client.page(project, {"limit": REGION, "offset": 0})
     reason = unusable(exchange)
     if reason is not None or not page_results(exchange.body):
-        _cannot_test(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
+        abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
     first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])
     end = find_end(client, project, len(first.ids))
     length = next((n for n in (end.length, end.estimate) if n is not None), len(first.ids))
@@ -178,7 +173,7 @@ def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
     window_reads = [read for w in windows for read in w.sweep.reads]
     samples = _samples(reads + window_reads)
     if not samples:
-        _cannot_test(ei_recorder, "the target's listing is unusable, nothing to draw from: its results "
+        abort(ei_recorder, "the target's listing is unusable, nothing to draw from: its results "
                                   "carry no sample objects")
     results = _results(reads + window_reads)
     blocks = _blocks(results)
@@ -189,9 +184,9 @@ def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
     if target.settings.sample_id is not None:
         classify_ids = [target.settings.sample_id]
     if not blocks:
-        _cannot_test(ei_recorder, "the target's listing names no learn block; pass --block-id")
+        abort(ei_recorder, "the target's listing names no learn block; pass --block-id")
     if not classify_ids:
-        _cannot_test(ei_recorder, "the target's listing names no sample id to classify; pass --sample-id")
+        abort(ei_recorder, "the target's listing names no sample id to classify; pass --sample-id")
     data = Dataset(end, regions, windows, samples, blocks, classify_ids)
     ei_recorder.listed(data.size, common_total(regions[0].reads))  # the listing's size, for a baseline
     whole = _whole(target, data.size, ei_recorder)
