@@ -1,14 +1,25 @@
 """Can this target be tested at all? The answer to the first listing request decides.
 
-A target that does not answer, answers a server error, answers something that is not a JSON
-object (a web page, half a body) or refuses the key cannot be judged clause by clause: the run
-ends as "the harness could not run" (exit 2) with the reason, instead of failing every clause.
-Pure: an `Exchange` in, a reason (or None) out.
+Two outcomes end a run at its first request:
+- `unusable`: the target cannot be judged clause by clause (it does not answer, a gateway says
+  it is down, it answers something that is not a JSON object, it refuses the key, the URL is not
+  the API root): "the harness could not run" (exit 2) with the reason.
+- `broken`: the target answered, as itself, a documented, valid, authenticated request with an
+  answer no reading of the contract allows (HTTP 500, or a 400 naming the request invalid): a
+  violated clause (exit 1). Nothing after it could be judged on that answer, so the run stops.
+Pure: an `Exchange` in, a reason or a violation (or None) out.
 """
 
 from __future__ import annotations
 
 from eicontract.http.client import Exchange
+from eicontract.violations import Violation
+
+# a proxy or load balancer in front of the target answers these when the server behind is down or
+# unreachable: no verdict on the API itself (any other 5xx is the server's own error)
+GATEWAY_STATUSES = frozenset({502, 503, 504})
+# "your request is invalid": for a documented, valid request that is the server's fault
+INVALID_STATUSES = frozenset({400, 422})
 
 _SHOWN = 60  # characters of a non-JSON body quoted in the reason
 
@@ -19,8 +30,10 @@ def unusable(exchange: Exchange) -> str | None:
     status, body = exchange.status, exchange.body
     if status is None:
         return f"target unreachable: {exchange.error}"
+    if status in GATEWAY_STATUSES:
+        return f"the target answers HTTP {status} (a gateway error){_quoted(exchange)}: it is down or unreachable"
     if status >= 500:
-        return f"the target answers HTTP {status} (a server error){_quoted(exchange)}: it is down or failing"
+        return None  # its own server error on a valid request: `broken` names the clause
     if status in (401, 403):
         return f"the target rejects the API key (HTTP {status}): check EI_API_KEY and --project-id"
     if status == 404:
@@ -30,9 +43,29 @@ def unusable(exchange: Exchange) -> str | None:
                 "is --target the API root (e.g. https://studio.edgeimpulse.com/v1)?")
     if not isinstance(body, dict):
         return f"the target answers HTTP {status} with JSON that is not an object ({type(body).__name__})"
+    if status in INVALID_STATUSES:
+        return None  # a valid request called invalid: `broken` names the clause
     if status >= 400 or body.get("success") is False:
+        # e.g. a suspended project, or a key without access: the account's state, not the API's
         return f"the target refuses the listing (HTTP {status}){_quoted(exchange)}"
     return None
+
+
+def broken(exchange: Exchange, request: str) -> Violation | None:
+    """SCHEMA-RESPONSE: the documented, valid `request` got HTTP 500 (any 5xx but a gateway's) or
+    was called invalid (400/422); None for any other answer (`unusable` judges those first)."""
+    status = exchange.status
+    if status is None or status in GATEWAY_STATUSES:
+        return None
+    if status >= 500:
+        what = f"HTTP {status}, a server error"
+    elif status in INVALID_STATUSES and isinstance(exchange.body, dict):
+        what = f"HTTP {status}: the server calls it invalid"
+    else:
+        return None
+    return Violation("SCHEMA-RESPONSE", f"a documented, valid, authenticated request ({request}) was answered "
+                                        f"{what}{_quoted(exchange)}; the run cannot go on from it",
+                     {"status": status, "request": request})
 
 
 def _quoted(exchange: Exchange) -> str:

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from eicontract.drive.probe import unusable
+from eicontract.drive.probe import broken, unusable
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.http.guard import RunStopped
-from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, abort
+from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, abort, fail_run
 from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
 from eicontract.violations import Observation
@@ -96,12 +96,15 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         probe = client.page(ei_settings.project_id, {"limit": 1})
     except RunStopped as stop:
         probe = Exchange("GET", url, None, None, error=str(stop))
-    problem = unusable(probe)  # unreachable, 5xx, not JSON, key refused: nothing can be judged
-    if problem is not None:
+    problem = unusable(probe)  # unreachable, a gateway's 5xx, not JSON, key refused: nothing can be judged
+    violation = broken(probe, "the listing with limit=1") if problem is None else None
+    if problem is not None or violation is not None:
         client.close()
         if server is not None:
             server.stop()
-        abort(ei_recorder, problem)
+        if violation is not None:
+            fail_run(ei_recorder, violation, "the first request (the listing with limit=1)")
+        abort(ei_recorder, str(problem))
     try:
         yield Target(ei_settings, client, url, embedded=server is not None)
     finally:

@@ -129,15 +129,14 @@ def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
     return list(recorder.client.history)[-limit:]
 
 
-def _failure_record(recorder: Recorder, item: pytest.Item, report: pytest.TestReport,
-                    violations: list[Violation]) -> dict[str, Any]:
-    text = recorder.redactor.text(str(report.longrepr))
+def _failure_record(recorder: Recorder, test: str, text: str, violations: list[Violation]) -> dict[str, Any]:
+    text = recorder.redactor.text(text)
     example = ""
     marker = "Falsifying example"
     if marker in text:  # hypothesis' minimal example: the most useful lines of the traceback
         example = text[text.index(marker):].split("\n\n")[0][:3000]
     return {
-        "test": item.nodeid,
+        "test": test,
         "violations": [{"clause": v.clause, "message": recorder.redactor.text(v.message),
                         "evidence": recorder.redactor.data(v.evidence)} for v in violations],
         "minimal_example": example,
@@ -145,6 +144,14 @@ def _failure_record(recorder: Recorder, item: pytest.Item, report: pytest.TestRe
         "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
         "detail": text[-4000:],
     }
+
+
+def _fail(recorder: Recorder, clause_id: str, record: dict[str, Any]) -> None:
+    outcome = recorder.outcome(clause_id)
+    outcome.failed += 1
+    if outcome.first_failed_s is None:
+        outcome.first_failed_s = round(time.time() - recorder.started, 3)
+    outcome.failures.append(record)
 
 
 def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: Redactor) -> None:
@@ -187,13 +194,9 @@ def pytest_runtest_makereport(
             recorder.outcome(clause_id).passed += 1
         return report
     failed = {v.clause for v in violations} or set(clauses)
-    record = _failure_record(recorder, item, report, violations)
+    record = _failure_record(recorder, item.nodeid, str(report.longrepr), violations)
     for clause_id in failed:
-        outcome = recorder.outcome(clause_id)
-        outcome.failed += 1
-        if outcome.first_failed_s is None:
-            outcome.first_failed_s = round(time.time() - recorder.started, 3)
-        outcome.failures.append(record)
+        _fail(recorder, clause_id, record)
     for clause_id in set(clauses) - failed:
         recorder.outcome(clause_id).passed += 1
     return report
@@ -301,3 +304,13 @@ def abort(recorder: Recorder, reason: str) -> NoReturn:
     """End the run as 'the harness could not run' (exit 2); the reports still say why."""
     recorder.notes.append(reason)
     pytest.exit(f"eicontract: {reason}", returncode=2)
+
+
+def fail_run(recorder: Recorder, violation: Violation, where: str) -> NoReturn:
+    """End the run as 'a clause is violated' (exit 1): a request every later test depends on got
+    an answer no reading of the contract allows. The clause is failed with its evidence, as a
+    test's failure would be, and the reports say why the run stopped there."""
+    _fail(recorder, violation.clause, _failure_record(recorder, where, violation.message, [violation]))
+    message = recorder.redactor.text(violation.message)
+    recorder.notes.append(f"the run stopped at {where}: {violation.clause}: {message}")
+    pytest.exit(f"eicontract: {violation.clause} violated: {message}", returncode=1)

@@ -19,7 +19,7 @@ from typing import Any
 import hypothesis
 import pytest
 
-from eicontract.drive.probe import unusable
+from eicontract.drive.probe import broken, unusable
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import (
     REGION,
@@ -36,7 +36,7 @@ from eicontract.drive.windows import (
 )
 from eicontract.oracles.paging import PageRead, common_total, page_ids, page_results
 from eicontract.pytest.fixtures import Target
-from eicontract.pytest.hooks import abort
+from eicontract.pytest.hooks import abort, fail_run
 from eicontract.pytest.plugin import activate
 from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
@@ -133,6 +133,9 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     rng = random.Random(target.settings.seed)
     exchange = client.page(project, {"limit": REGION, "offset": 0})
     reason = unusable(exchange)
+    violation = broken(exchange, f"the listing with limit={REGION}, offset=0") if reason is None else None
+    if violation is not None:
+        fail_run(recorder, violation, "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):
         abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
     first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])

@@ -1,5 +1,6 @@
-"""eicontract.drive.probe.unusable: which first answers make a target untestable (exit 2), and which
-leave the judging to the oracles."""
+"""eicontract.drive.probe: which first answers make a target untestable (`unusable`, exit 2), which
+violate the contract before anything else can be judged (`broken`, exit 1), and which leave the
+judging to the oracles."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from eicontract.drive.probe import unusable
+from eicontract.drive.probe import broken, unusable
 from eicontract.http.client import Exchange
 from eicontract.reporting import SUMMARY_FILE, run_notes
 
@@ -30,11 +31,30 @@ def _reply(status: int | None, body: Any = None, text: str = "", error: str = ""
     (_reply(401, {"success": False, "error": "Unauthorized"}), ["rejects the API key", "401"]),
     (_reply(404, text="Not Found", error="body is not JSON"), ["not found", "--project-id"]),
     (_reply(200, {"success": False, "error": "project is suspended"}), ["refuses the listing", "suspended"]),
-    (_reply(400, {"success": False, "error": "bad limit"}), ["refuses the listing", "HTTP 400"]),
+    (_reply(504, text="Gateway Timeout", error="body is not JSON"), ["HTTP 504", "gateway"]),
+    (_reply(400, text="<html>Bad Request</html>", error="body is not JSON"), ["not JSON", "API root"]),
+    (_reply(409, {"success": False, "error": "project is locked"}), ["refuses the listing", "HTTP 409"]),
 ])
 def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[str]) -> None:
     reason = unusable(exchange)
     assert reason is not None and all(word in reason for word in words), reason
+    assert broken(exchange, "the listing") is None  # never both: exit 2 or exit 1, not a guess
+
+
+@pytest.mark.parametrize(("exchange", "words"), [
+    (_reply(500, {"success": False, "error": "TypeError: unsupported operand"}), ["HTTP 500", "TypeError"]),
+    (_reply(500, text="Internal Server Error", error="body is not JSON"), ["HTTP 500", "Internal Server Error"]),
+    (_reply(501, {"success": False, "error": "not implemented"}), ["HTTP 501"]),
+    (_reply(400, {"success": False, "error": "projectId must be an integer"}), ["HTTP 400", "invalid",
+                                                                               "projectId must be"]),
+    (_reply(422, {"detail": "limit: field required"}), ["HTTP 422"]),
+])
+def test_a_server_error_or_a_valid_request_called_invalid_is_a_violation(exchange: Exchange,
+                                                                          words: list[str]) -> None:
+    assert unusable(exchange) is None  # the target answered, as itself: it can be judged
+    violation = broken(exchange, "the listing with limit=1")
+    assert violation is not None and violation.clause == "SCHEMA-RESPONSE", violation
+    assert all(word in violation.message for word in words) and "limit=1" in violation.message, violation
 
 
 @pytest.mark.parametrize("body", [
@@ -44,6 +64,7 @@ def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[st
 ])
 def test_a_json_object_that_is_no_failure_is_left_to_the_oracles(body: dict[str, Any]) -> None:
     assert unusable(_reply(200, body)) is None
+    assert broken(_reply(200, body), "the listing") is None
 
 
 def test_a_long_body_is_quoted_short() -> None:

@@ -42,13 +42,18 @@ class Case:
     clauses: tuple[str, ...]  # --clause selection: keeps each run short
     exit_code: int
     failed: str = ""  # exit 1: the clause that must be named as failed
-    note: tuple[str, ...] = field(default=())  # exit 2: words the reason must hold
+    note: tuple[str, ...] = field(default=())  # exit 2, or exit 1 that stops the run: words the reason must hold
 
 
 CASES = {
     # the target cannot be tested at all: exit 2 with the reason
     "html-everywhere": Case(ChaosConfig(mode="html"), ("PAGE-LIMIT",), 2, note=("not JSON", "API root")),
     "5xx-everywhere": Case(ChaosConfig(mode="5xx", status=503), ("PAGE-LIMIT",), 2, note=("HTTP 503",)),
+    # ... but the server's own 500 to the first, valid request is a violation: exit 1, and the run stops
+    "500-everywhere": Case(ChaosConfig(mode="5xx", status=500), ("PAGE-LIMIT",), 1, failed="SCHEMA-RESPONSE",
+                           note=("stopped at the first request", "HTTP 500")),
+    "500-page-everywhere": Case(ChaosConfig(mode="5xx", status=500, error_body="html"), ("PAGE-LIMIT",), 1,
+                                failed="SCHEMA-RESPONSE", note=("stopped at the first request", "HTTP 500")),
     "hang-at-start": Case(ChaosConfig(mode="hang"), ("PAGE-LIMIT",), 2, note=("unreachable", "timed out")),
     "listing-unusable": Case(ChaosConfig(mode="truncated-json", after=1), ("PAGE-LIMIT",), 2,
                              note=("listing is unusable", "not JSON")),
@@ -125,6 +130,11 @@ def test_a_misbehaving_target_gives_a_clean_outcome(upstream: RunningServer, tmp
     _assert_clean(run)
     summary = reports["summary"]
     assert summary["exit_status"] == case.exit_code
+    if case.exit_code == 1 and case.note:  # the run stopped at the violation: only its clause failed
+        assert run.failed_clauses() == {case.failed}, run.explain()
+        reason = " ".join(summary["notes"])
+        assert all(word in reason for word in case.note), f"{summary['notes']}\n{run.explain()}"
+        return
     if case.exit_code == 1:
         assert case.failed in run.failed_clauses(), run.explain()
         assert run.status("PAGE-LIMIT") == "passed", "only the misbehaving operation's clauses may fail"
