@@ -44,6 +44,21 @@ MIN_TIMEOUT_S = 300.0  # a gate run on two shared cores; a mutant that hangs the
 TIMEOUT_FACTOR = 5.0  # ... or this many times the unmutated run, whichever is longer
 GATE_ARGS = ("run", "--no-shrink")  # the quick gate, as the kill matrix runs it
 FAIL_FAST = ("--", "-x")  # the first failing test decides a kill; survivors run the whole gate
+UNREACHED = "not reached: the unmutated gate run never executes this line (coverage), so it cannot kill it"
+
+# The sufficient set (the default). cosmic-ray replaces each operator by every other one (11 per
+# arithmetic operator, 7 per comparison); most of those are redundant: killed by any test that
+# kills a chosen few. Arithmetic: one replacement per operator, the one mutmut makes (+/-, * and /,
+# ...). Comparisons: the two that, with a constant true/false, subsume the other five (Kaminski,
+# Ammann, Offutt, "Better predicate testing", 2011): < by <= and !=, == by <= and >=, and so on;
+# `is`/`is not` by each other. Unary operators: deleted. Every other core operator: all of it.
+BINARY_REPLACEMENT = {"Add": "Sub", "Sub": "Add", "Mul": "Div", "Div": "Mul", "FloorDiv": "Div", "Mod": "Div",
+                      "Pow": "Mul", "LShift": "RShift", "RShift": "LShift", "BitAnd": "BitOr", "BitOr": "BitAnd",
+                      "BitXor": "BitAnd"}
+COMPARISON_REPLACEMENTS = {"Eq": ("LtE", "GtE"), "NotEq": ("Lt", "Gt"), "Lt": ("LtE", "NotEq"),
+                           "LtE": ("Lt", "Eq"), "Gt": ("GtE", "NotEq"), "GtE": ("Gt", "Eq"), "Is": ("IsNot",),
+                           "IsNot": ("Is",), "In": ("NotIn",), "NotIn": ("In",)}
+OPERATOR_SETS = ("sufficient", "all")
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +88,21 @@ class Result:
     diff: str = ""
     problem: str = ""
     evidence: str = ""  # the first failure's message: what the gate saw (a kill is checked by reading it)
+    reached: bool = True  # False: its line never runs in the unmutated gate, so it survived without a run
+
+
+def in_sufficient_set(operator: str) -> bool:
+    """Is this cosmic-ray operator (e.g. core/ReplaceComparisonOperator_Lt_LtE) in the sufficient set?"""
+    name = operator.removeprefix("core/")
+    kind, _, pair = name.partition("_")
+    original, _, replacement = pair.partition("_")
+    if kind == "ReplaceBinaryOperator":
+        return BINARY_REPLACEMENT.get(original) == replacement
+    if kind == "ReplaceComparisonOperator":
+        return replacement in COMPARISON_REPLACEMENTS.get(original, ())
+    if kind == "ReplaceUnaryOperator":
+        return original == "Delete"
+    return True
 
 
 # --- making mutants (cosmic-ray) ---------------------------------------------------------------
@@ -154,10 +184,14 @@ def unified_diff(original: str, mutated: str, module: str) -> str:
 
 
 def choose(specs: Sequence[MutantSpec], sample: int | None = None, seed: int = 0, only: Sequence[str] = (),
-           modules: Sequence[str] = ()) -> list[MutantSpec]:
-    """The mutants of a run: by id, by module, and a seeded sample of what is left (same seed,
-    same code: same sample)."""
-    chosen = [s for s in specs if (not only or s.id in only) and (not modules or s.module in modules)]
+           modules: Sequence[str] = (), operators: str = "all") -> list[MutantSpec]:
+    """The mutants of a run: by id (any operator), else by module and operator set, and a seeded
+    sample of what is left (same seed, same code: same sample)."""
+    if only:
+        chosen = [s for s in specs if s.id in only]
+    else:
+        chosen = [s for s in specs if (not modules or s.module in modules)
+                  and (operators == "all" or in_sufficient_set(s.operator))]
     if sample is not None and sample < len(chosen):
         picked = set(random.Random(seed).sample(range(len(chosen)), sample))
         chosen = [s for k, s in enumerate(chosen) if k in picked]
@@ -203,6 +237,7 @@ def summarise(results: Sequence[Result], triage: Mapping[str, Mapping[str, Any]]
         "untriaged_ids": sorted(k for k, v in verdict.items() if v is None),
         "timeout": count["timeout"],
         "harness": count["harness"],
+        "unreached": sum(not r.reached for r in results),
         "score": round(count["killed"] / denominator, 4) if denominator else None,
         # an 'equivalent' that the gate kills was triaged wrong (or the gate got better)
         "killed_but_triaged": sorted(r.id for r in results if r.outcome == "killed" and r.id in triage),
@@ -230,7 +265,7 @@ def render_html(document: Mapping[str, Any]) -> str:
         rows.append(f"<tr class='{e(r['outcome'])}'><td><code>{e(r['id'])}</code></td><td>{r['line']}</td>"
                     f"<td>{e(r['outcome'])}</td><td>{e(triage.get('verdict', '-'))}</td>"
                     f"<td>{e(str(triage.get('reason', '')))}</td><td>{e(', '.join(r['caught_by']))}<br>"
-                    f"<small>{e(r.get('evidence', ''))}</small></td>"
+                    f"<small>{e(r.get('evidence', '') or r.get('problem', ''))}</small></td>"
                     f"<td>{r['duration_s']}</td><td><pre>{e(r['diff'])}</pre></td></tr>")
     return ("<!doctype html><meta charset='utf-8'><title>Mutation testing</title><style>"
             "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px;"
@@ -263,13 +298,18 @@ class Workspace:
         finally:
             path.write_text(original, encoding="utf-8")
 
-    def gate(self, report_dir: Path, timeout_s: float, extra: Sequence[str] = ()) -> tuple[int | None, str]:
-        """The gate in a subprocess that imports this copy; (exit code or None on timeout, output tail)."""
+    def gate(self, report_dir: Path, timeout_s: float, extra: Sequence[str] = (),
+             coverage_file: Path | None = None) -> tuple[int | None, str]:
+        """The gate in a subprocess that imports this copy; (exit code or None on timeout, output tail).
+        With coverage_file, the run records which lines of the server copy it executes."""
         # the embedded server only (no EI_ target or key), and none of a calling pytest's settings
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_"))}
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_", "COV_"))}
         # no bytecode: a mutant of the same size written within the same second would reuse a stale .pyc
         env.update(PYTHONPATH=str(self.root), PYTHONDONTWRITEBYTECODE="1")
-        command = [sys.executable, "-m", "eicontract.cli", *GATE_ARGS, "--report-dir", str(report_dir), *extra]
+        runner = ["-m", "coverage", "run", f"--data-file={coverage_file}", f"--include={self.server}/*"] \
+            if coverage_file is not None else []
+        command = [sys.executable, *runner, "-m", "eicontract.cli", *GATE_ARGS, "--report-dir", str(report_dir),
+                   *extra]
         proc = subprocess.Popen(command, cwd=self.root, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 text=True, start_new_session=True)
         try:
@@ -330,13 +370,60 @@ def run_mutants(specs: Sequence[MutantSpec], package_dir: Path, workers: int, ti
             return list(pool.map(work, specs))
 
 
-def baseline(package_dir: Path) -> tuple[int | None, float, str]:
-    """The unmutated copy must pass the whole gate: else every 'kill' would mean nothing."""
+@dataclass(frozen=True, slots=True)
+class Baseline:
+    exit_code: int | None
+    seconds: float
+    output: str
+    unexecuted: dict[str, set[int]] | None  # module -> statement lines the run never executed; None: unknown
+
+
+def coverage_available() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("coverage") is not None
+
+
+def unexecuted_lines(server_dir: Path, data_file: Path, modules: Sequence[str] = TARGET_MODULES) -> dict[str, set[int]]:
+    """The statement lines of each module that a coverage run never executed. Only statements'
+    first lines can be in it: a mutant on a continuation line is always run (never skipped wrongly)."""
+    import coverage
+
+    data = coverage.Coverage(data_file=str(data_file))
+    data.load()
+    return {module: set(data.analysis2(str(server_dir / module))[3]) for module in modules}
+
+
+def baseline(package_dir: Path, with_coverage: bool = True) -> Baseline:
+    """The unmutated copy must pass the whole gate: else every 'kill' would mean nothing. Under
+    coverage, it also tells which lines the gate never executes: a mutant there cannot be killed."""
     with tempfile.TemporaryDirectory(prefix="eicontract-mutation-base-") as tmp:
         space = Workspace(package_dir, Path(tmp))
+        data_file = Path(tmp) / "coverage.data" if with_coverage else None
         started = time.monotonic()
-        code, output = space.gate(Path(tmp) / "reports", MIN_TIMEOUT_S * 2)
-        return code, time.monotonic() - started, output
+        # coverage slows the gate about four times; the bound only catches a hang
+        code, output = space.gate(Path(tmp) / "reports", MIN_TIMEOUT_S * (6 if with_coverage else 2),
+                                  coverage_file=data_file)
+        seconds = time.monotonic() - started
+        unexecuted = unexecuted_lines(space.server, data_file) if data_file is not None and code == 0 else None
+        return Baseline(code, seconds, output, unexecuted)
+
+
+def unreached_result(spec: MutantSpec, package_dir: Path) -> Result:
+    """A mutant on a line the unmutated gate never executes: it survives, without a gate run."""
+    original = (package_dir / "server" / spec.module).read_text(encoding="utf-8")
+    diff = unified_diff(original, mutated_source(original, spec), f"eicontract/server/{spec.module}")
+    return Result(spec.id, spec.module, spec.line, spec.operator, spec.definition, "survived", None, 0.0,
+                  diff=diff, problem=UNREACHED, reached=False)
+
+
+def split_reached(specs: Sequence[MutantSpec], unexecuted: Mapping[str, set[int]] | None
+                  ) -> tuple[list[MutantSpec], list[MutantSpec]]:
+    """(mutants to run, mutants on lines the gate never executes); all run when coverage is unknown."""
+    if unexecuted is None:
+        return list(specs), []
+    unreached = [s for s in specs if s.line in unexecuted.get(s.module, set())]
+    return [s for s in specs if s not in unreached], unreached
 
 
 # --- command line ------------------------------------------------------------------------------
@@ -354,6 +441,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--skip-baseline", action="store_true",
                    help="do not run the unmutated gate first (it must pass; self-tests skip it for time)")
     p.add_argument("--no-fail-fast", action="store_true", help="run the whole gate for every mutant (slower)")
+    p.add_argument("--operators", choices=OPERATOR_SETS, default="sufficient",
+                   help="sufficient (default): the non-redundant replacements (docs/MUTATION.md); all: every "
+                        "replacement cosmic-ray makes (about twice as many mutants)")
+    p.add_argument("--no-coverage", action="store_true",
+                   help="run the gate for every mutant, also on lines the unmutated gate never executes")
     p.add_argument("--triage", type=Path, default=DEFAULT_TRIAGE, help=f"triage file (default {DEFAULT_TRIAGE})")
     p.add_argument("--report-dir", type=Path, default=Path("reports"), help="mutation.json/.html go here")
     p.add_argument("--list", action="store_true", help="print the mutant ids (after --module/--sample) and stop")
@@ -416,16 +508,23 @@ def write_reports(report_dir: Path, results: Sequence[Result], triage: Mapping[s
     return document
 
 
-def _timeout(args: argparse.Namespace, package: Path) -> float | None:
-    """The per-mutant timeout, after the unmutated gate passed; None when it did not."""
+def _timeout(args: argparse.Namespace, package: Path) -> tuple[float | None, dict[str, set[int]] | None]:
+    """The per-mutant timeout after the unmutated gate passed (None when it did not), and the lines
+    that run never executed (None: unknown, every mutant runs)."""
     if args.skip_baseline:
-        return float(args.timeout or MIN_TIMEOUT_S)
-    code, seconds, output = baseline(package)
-    if code != 0:
-        print(f"eicontract mutation: the unmutated gate did not pass (exit {code}):\n{output}", file=sys.stderr)
-        return None
-    print(f"eicontract mutation: the unmutated gate passes in {seconds:.1f} s", flush=True)
-    return float(args.timeout or max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * seconds))
+        return float(args.timeout or MIN_TIMEOUT_S), None
+    with_coverage = not args.no_coverage and coverage_available()
+    if not args.no_coverage and not with_coverage:
+        print("eicontract mutation: coverage is not installed: every mutant runs the gate", flush=True)
+    base = baseline(package, with_coverage)
+    if base.exit_code != 0:
+        print(f"eicontract mutation: the unmutated gate did not pass (exit {base.exit_code}):\n{base.output}",
+              file=sys.stderr)
+        return None, None
+    how = " under coverage" if with_coverage else ""
+    print(f"eicontract mutation: the unmutated gate passes in {base.seconds:.1f} s{how}", flush=True)
+    plain_s = base.seconds / (4.0 if with_coverage else 1.0)  # what a mutant's gate run costs without it
+    return float(args.timeout or max(MIN_TIMEOUT_S, TIMEOUT_FACTOR * plain_s)), base.unexecuted
 
 
 def main(args: argparse.Namespace) -> int:
@@ -436,7 +535,7 @@ def main(args: argparse.Namespace) -> int:
         results = read_logs(args.rescore)
         document = write_reports(args.report_dir, results, triage, specs, {"rescored": [str(p) for p in args.rescore]})
         return 1 if document["untriaged"] or document["triage_problems"] else 0
-    chosen = choose(specs, args.sample, args.seed, args.only, args.module)
+    chosen = choose(specs, args.sample, args.seed, args.only, args.module, args.operators)
     unknown = set(args.only) - {s.id for s in specs}
     if unknown or not chosen:
         print(f"eicontract mutation: no such mutants {sorted(unknown)}; see --list", file=sys.stderr)
@@ -446,13 +545,21 @@ def main(args: argparse.Namespace) -> int:
             print(f"{spec.id}  (line {spec.line}: {spec.source_line})")
         return 0
     started = time.monotonic()
-    timeout_s = _timeout(args, package)
+    timeout_s, unexecuted = _timeout(args, package)
     if timeout_s is None:
         return 2
-    print(f"eicontract mutation: {len(chosen)} of {len(specs)} mutants on {args.workers} workers "
-          f"(timeout {timeout_s:.0f} s each)", flush=True)
-    results = run_mutants(chosen, package, args.workers, timeout_s, _progress(args.report_dir / "mutation.jsonl"),
-                          not args.no_fail_fast)
+    to_run, unreached = split_reached(chosen, unexecuted)
+    print(f"eicontract mutation: {len(chosen)} of {len(specs)} mutants ({args.operators} operators); "
+          f"{len(unreached)} on lines the unmutated gate never executes survive without a run; "
+          f"{len(to_run)} on {args.workers} workers (timeout {timeout_s:.0f} s each)", flush=True)
+    progress = _progress(args.report_dir / "mutation.jsonl")
+    skipped = [unreached_result(spec, package) for spec in unreached]
+    for result in skipped:
+        progress(result)
+    ran = run_mutants(to_run, package, args.workers, timeout_s, progress, not args.no_fail_fast) if to_run else []
+    by_id = {r.id: r for r in [*ran, *skipped]}
+    results = [by_id[spec.id] for spec in chosen]
     document = write_reports(args.report_dir, results, triage, specs,
-                             {"wall_s": round(time.monotonic() - started, 1), "timeout_s": timeout_s})
+                             {"wall_s": round(time.monotonic() - started, 1), "timeout_s": timeout_s,
+                              "operators": args.operators, "coverage": unexecuted is not None})
     return 1 if document["untriaged"] or document["triage_problems"] else 0

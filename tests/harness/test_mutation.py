@@ -74,6 +74,50 @@ def test_a_sample_is_seeded_and_ordered(tmp_path: Path) -> None:
     assert choose(specs, 10**6) == specs
 
 
+def test_the_sufficient_set_keeps_one_arithmetic_and_two_comparison_replacements(tmp_path: Path) -> None:
+    specs = _specs(tmp_path)
+    kept = {s.operator.removeprefix("core/") for s in choose(specs, operators="sufficient")}
+    assert "ReplaceBinaryOperator_Add_Sub" in kept and "ReplaceBinaryOperator_Add_Mul" not in kept
+    assert {"ReplaceComparisonOperator_Gt_GtE", "ReplaceComparisonOperator_Gt_NotEq"} <= kept
+    assert not {"ReplaceComparisonOperator_Gt_Lt", "ReplaceComparisonOperator_Gt_Eq"} & kept
+    assert {"ReplaceOrWithAnd", "NumberReplacer"} <= kept  # the other core operators: all of them
+    everything = choose(specs, operators="all")
+    assert everything == specs and len(choose(specs, operators="sufficient")) < len(everything)
+    # an id asked for by name runs whatever its operator
+    dropped = next(s for s in specs if s.operator.endswith("Add_Mul"))
+    assert choose(specs, only=[dropped.id], operators="sufficient") == [dropped]
+
+
+def test_a_mutant_on_a_line_the_gate_never_executes_survives_without_a_run(tmp_path: Path) -> None:
+    specs = choose(_specs(tmp_path), operators="sufficient")
+    to_run, unreached = mutation.split_reached(specs, {"store.py": {11}})  # Store.total never called
+    assert unreached and all(s.line == 11 for s in unreached) and all(s.line != 11 for s in to_run)
+    assert mutation.split_reached(specs, None) == (specs, [])  # no coverage: every mutant runs
+    (tmp_path / "server").mkdir()
+    (tmp_path / "server" / "store.py").write_text(SOURCE)
+    result = mutation.unreached_result(unreached[0], tmp_path)
+    assert (result.outcome, result.reached, result.exit_code) == ("survived", False, None)
+    assert "n + 1" in result.diff and result.problem == mutation.UNREACHED
+    assert summarise([result], {})["unreached"] == 1
+
+
+def test_unexecuted_lines_are_statements_coverage_saw_not_run(tmp_path: Path) -> None:
+    import coverage
+
+    module = tmp_path / "store.py"
+    module.write_text(SOURCE)
+    data = tmp_path / "cov.data"
+    cov = coverage.Coverage(data_file=str(data), include=[str(module)])
+    cov.start()
+    namespace: dict[str, object] = {}
+    exec(compile(SOURCE, str(module), "exec"), namespace)  # defines, never calls Store.total
+    namespace["page"]([1, 2, 3])  # type: ignore[operator]
+    cov.stop()
+    cov.save()
+    missing = mutation.unexecuted_lines(tmp_path, data, ["store.py"])["store.py"]
+    assert 11 in missing and 6 not in missing and 4 not in missing
+
+
 @pytest.mark.parametrize(("code", "outcome"), [(1, "killed"), (0, "survived"), (None, "timeout"), (2, "harness"),
                                                 (-9, "harness")])
 def test_only_a_gate_exit_1_kills(code: int | None, outcome: str) -> None:
