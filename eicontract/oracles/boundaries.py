@@ -9,12 +9,15 @@ Readings the gate accepts (docs/CLAIMS.md), each recorded as an observation:
   listing; a server may cap its pages (fewer than asked, never none before the end).
 - a very large offset (2**31 and above, past any int32): rejected, or an empty page; an offset
   past the end within int32 is always an empty page (PAGE-PAST-END).
+- a date filter at a leap second (hh:mm:60, valid RFC 3339): rejected, or read as hh:mm:59 plus
+  one second (the documents say only "date-time").
 A 5xx is never a reading.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime, timedelta
 
 from eicontract.oracles._common import Findings, clip, examples, get_path, is_number, result_sample_id
 from eicontract.oracles.envelope import check_failure, is_success_status
@@ -152,3 +155,51 @@ def check_huge_filter(body: object, status: int, param: str, bound: float, shown
                                    f"expected the unfiltered page {examples(wanted)}, got "
                                    f"{examples(page_ids(body))}", {"param": param})], [])
     return Findings([], [Observation(HUGE_FILTER_TOPIC, "read exactly", where)])
+
+
+# --- a leap second in a date filter (RFC 3339's :60; the OpenAPI date-time format) -----------
+
+LEAP_SECOND_TOPIC = "page:leap-second"
+# The last leap second so far: a real one, for a server that accepts only those.
+HISTORIC_LEAP = ("2016-12-31T23:59:60Z", datetime(2017, 1, 1, tzinfo=UTC))
+
+
+def leap_second_dates(added: Iterable[datetime]) -> list[tuple[str, datetime]]:
+    """Leap-second date-times to send, each with the instant it means (hh:mm:59 plus one
+    second): the historic one, and the end of the minute of an ``added`` instant (the earliest
+    past its minute's :00, else the earliest), so a server that reads :60 as the minute's :00 (a
+    minute early) selects that sample differently, whether its bounds are strict or not."""
+    out = [HISTORIC_LEAP]
+    instants = sorted(t.astimezone(UTC) for t in added)
+    first = next((t for t in instants if t.second or t.microsecond), instants[0] if instants else None)
+    if first is not None:
+        minute = first.replace(second=0, microsecond=0)
+        out.append((minute.strftime("%Y-%m-%dT%H:%M:60Z"), minute + timedelta(minutes=1)))
+    return list(dict.fromkeys(out))
+
+
+def check_leap_second(body: object, status: int, param: str, leap: str,
+                      same: object | None) -> Findings:
+    """One date filter at a leap second: the failure envelope (a reading the documents leave
+    open, observed), else the page the same filter at the instant it means gives (``same``, the
+    body of that page; None when that page failed: nothing to compare). Never a 5xx
+    (SCHEMA-NEGATIVE); ids only the leap second selects are FILTER-SOUND, ids it drops
+    FILTER-COMPLETE."""
+    where = f"{param}={leap}"
+    rejected = _rejection(body, status, "SCHEMA-NEGATIVE", where)
+    if rejected is not None:
+        return Findings(rejected, [] if rejected else [Observation(LEAP_SECOND_TOPIC, "rejected", where)])
+    accepted = [Observation(LEAP_SECOND_TOPIC, "accepted", where)]
+    if same is None or page_results(same) is None:
+        return Findings([], accepted)
+    seen, wanted = page_ids(body), page_ids(same)
+    extra, missing = [i for i in seen if i not in wanted], [i for i in wanted if i not in seen]
+    out = []
+    meaning = f"the instant it means ({param} at :59 plus one second) selects"
+    if extra:
+        out.append(Violation("FILTER-SOUND", f"{where}: samples {examples(extra)} selected, which "
+                             f"{meaning} not", {"param": param, "extra": examples(extra)}))
+    if missing:
+        out.append(Violation("FILTER-COMPLETE", f"{where}: samples {examples(missing)} dropped, which "
+                             f"{meaning}", {"param": param, "missing": examples(missing)}))
+    return Findings(out, [] if out else accepted)

@@ -17,7 +17,7 @@ from starlette.routing import Route
 from eicontract.server import params
 from eicontract.server.classify import ClassificationMemo, needs_job, result_body
 from eicontract.server.config import ServerConfig
-from eicontract.server.dataset import PROJECT_ID, Dataset, LearnBlock, SampleRecord, generate
+from eicontract.server.dataset import CLASS_LABELS, PROJECT_ID, Dataset, LearnBlock, SampleRecord, generate
 from eicontract.server.errors import (
     ApiError,
     GuardMiddleware,
@@ -147,7 +147,10 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
         body["sample"] = raw_sample_json(subject, key.truncate)
     _sample_hooks(ctx, body["sample"]["sample"], subject, key.truncate, on_page=False)
     ctx.variants.extra_fields(body["sample"], "raw-sample-data")
-    body["classifications"] = [_classification(ctx, c) for c in body["classifications"]]
+    segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
+    wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
+    body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, c), segments, wrong)
+                               for c in body["classifications"]]
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 

@@ -118,6 +118,15 @@ _CATALOGUE = (
           "totalCount counts the whole (unfiltered) category, also on filtered listings"),
     Fault("filter-pair-ignored", "FILTER-COMPOSE",
           "minLength is ignored when labels is given too (each alone is right)"),
+    # mutation testing's gaps in dates and windows (docs/mutation-triage.yaml)
+    Fault("leap-second-500", "SCHEMA-NEGATIVE",
+          "a date filter with a leap second (e.g. minDate=2016-12-31T23:59:60Z) answers 500"),
+    Fault("leap-second-as-zero", "FILTER-SOUND",
+          "a date filter's leap second (hh:mm:60) is read as hh:mm:00, a minute early, not as "
+          "hh:mm:59 plus one second"),
+    Fault("expected-label-segment-start", "WINDOW-LABELS",
+          "classify's expectedLabels: a window whose middle value is a structured label's first "
+          "value gets a label the window does not overlap (the sample's own when it is one)"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -180,6 +189,10 @@ class MetadataParserCrash(RuntimeError):
     """Raised on purpose (fault negative-500) so the catch-all answers 500."""
 
 
+class LeapSecondCrash(RuntimeError):
+    """Raised on purpose (fault leap-second-500) so the catch-all answers 500."""
+
+
 class FaultSet(Switches):
     """The active faults and one hook method per place in the app where a fault acts."""
 
@@ -211,6 +224,14 @@ class FaultSet(Switches):
         """Called for any malformed metadata (not JSON, or JSON of the wrong shape)."""
         if "negative-500" in self:
             raise MetadataParserCrash(message)
+
+    def leap_second(self, instant: datetime) -> datetime:
+        """A date filter with a leap second, as read (the contract: hh:mm:59 plus one second)."""
+        if "leap-second-500" in self:
+            raise LeapSecondCrash(f"leap second {instant.isoformat()}")
+        if "leap-second-as-zero" in self:
+            return instant - timedelta(minutes=1)  # hh:mm:00 of the leap second's own minute
+        return instant
 
     def ignores_unparsable_metadata(self) -> bool:
         """For metadata that is not JSON at all: False = 400 (the contract), True = ignore it."""
@@ -370,6 +391,24 @@ class FaultSet(Switches):
             doc.pop("anomalyResult", None)
         if "results-nondeterministic" in self and is_classifier and not stable:
             doc["result"] = [self._shaken(r) for r in doc["result"]]
+        return doc
+
+    def expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],
+                        labels: Sequence[str]) -> JSON:
+        """One classification of the classify endpoint (a copy); segments: its sample's
+        structured labels (start, end value index, label); labels: the wrong labels to pick
+        from, in order (the sample's own label first, as the mutant of expected_label does)."""
+        if "expected-label-segment-start" not in self or not segments:
+            return doc
+        starts = {start for start, _, _ in segments}
+        out = []
+        for entry in doc["expectedLabels"]:
+            first, last = entry["startIndex"], entry["endIndex"]
+            overlapped = {name for s, e, name in segments if s <= last and e >= first}
+            wrong = next((name for name in labels if name not in overlapped), None)
+            at_start = (first + last) // 2 in starts
+            out.append({**entry, "label": wrong} if at_start and wrong is not None else entry)
+        doc["expectedLabels"] = out
         return doc
 
     def _shaken(self, probabilities: dict[str, float]) -> dict[str, float]:

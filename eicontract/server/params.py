@@ -141,7 +141,7 @@ class QueryReader:
             raise bad_request(f"{name} must be one of {', '.join(options)}; got {text!r}")
         return text
 
-    def date(self, name: str) -> datetime | None:
+    def date(self, name: str, faults: FaultSet | None = None) -> datetime | None:
         text = self.text(name)
         if text is None:
             return None
@@ -151,7 +151,9 @@ class QueryReader:
             hint = " (a '+' in a URL query means a space: encode it as %2B)" if " " in text else ""
             raise bad_request(f"{name} must be an ISO 8601 date-time with a zone "
                               f"(e.g. 2025-01-31T12:00:00.000Z), got {text!r}{hint}")
-        return _date(name, match.group(0), leap=match.group(1) == "60", shown=text)
+        leap = match.group(1) == "60"
+        instant = _date(name, match.group(0), leap=leap, shown=text)
+        return faults.leap_second(instant) if leap and faults is not None else instant
 
     def json_value(self, name: str) -> tuple[str, Any] | None:
         """(raw text, parsed value); raises 400 for JSON that does not parse or repeats keys."""
@@ -300,6 +302,6 @@ def page_filters(q: QueryReader, faults: FaultSet) -> PageFilters:
         min_id=q.integer("minId"),
         max_id=q.integer("maxId"),
         metadata=metadata(q, faults),
-        min_date=q.date("minDate"),
-        max_date=q.date("maxDate"),
+        min_date=q.date("minDate", faults),
+        max_date=q.date("maxDate", faults),
     )

@@ -1,6 +1,7 @@
 """limit and offset at their boundaries (oracles/boundaries.py has the readings accepted).
 
-limit 0, 1 and very large; offset 0, the last sample, the end, past the end and very large. Each
+limit 0, 1 and very large; offset 0, the last sample, the end, past the end and very large; a
+date filter at a leap second. Each
 probe is one page read: the cost is a dozen requests whatever the listing's size. The reference
 is the first page of 100 (and the listing's size as discovery found it); a very large limit is
 asked inside an id window read whole, so its answer is bounded too.
@@ -15,6 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from eicontract.oracles import boundaries
+from eicontract.oracles._common import format_instant, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
@@ -186,4 +188,27 @@ def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str)
         what = f"classify of {unknown} id {huge.name}"
         violations += (check_unknown_id(exchange.body, exchange.status, what) if exchange.status is not None
                        else [Violation("CLASSIFY-UNKNOWN", f"{what}: no answer ({exchange.error})")])
+    expect_no_violations(violations)
+
+
+# --- a leap second in a date filter ---------------------------------------------------------
+
+@pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str,
+                                        observe: Callable[[list[Observation]], None]) -> None:
+    """hh:mm:60 inside an id window read whole: rejected, or the page of the instant it means
+    (hh:mm:59 plus one second); never a 5xx. Four requests: the historic leap second and one at
+    the end of the minute a window sample was added in, each beside its plain instant."""
+    query, ids = _window(dataset)
+    added = [t for i in ids if (t := parse_instant((dataset.sample(i) or {}).get("added"))) is not None]
+    violations: list[Violation] = []
+    for leap, instant in boundaries.leap_second_dates(added):
+        paging: dict[str, int | str] = {**query, "limit": len(ids), "offset": 0}
+        body, status = _page(target, {**paging, param: leap})
+        same, same_status = _page(target, {**paging, param: format_instant(instant)})
+        findings = boundaries.check_leap_second(body, status, param, leap,
+                                                same if 200 <= same_status < 300 else None)
+        observe(findings.observations)
+        violations += findings.violations
     expect_no_violations(violations)

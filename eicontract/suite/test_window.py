@@ -12,7 +12,14 @@ from hypothesis import strategies as st
 from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles._common import get_path, is_number
 from eicontract.oracles.schema import check_schema
-from eicontract.oracles.window import check_prediction_windows, check_result_windows, window_from_predictions
+from eicontract.oracles.window import (
+    check_expected_labels,
+    check_prediction_windows,
+    check_result_windows,
+    multi_label_order,
+    pick_multi_label,
+    window_from_predictions,
+)
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
@@ -35,6 +42,44 @@ def test_every_window_is_classified(target: Target, dataset: Any, run_property: 
         expect_no_violations(violations + findings.violations)
 
     run_property(prop)
+
+
+MULTI_LABEL_PROBES = 4  # multi-label samples classified, whatever the listing's size
+
+
+@pytest.mark.clause("WINDOW-LABELS")
+def test_expected_labels_of_multi_label_samples(target: Target, dataset: Any,
+                                                observe: Callable[[list[Observation]], None]) -> None:
+    """A few multi-label samples discovery read, picked deterministically: the one with the most
+    structured labels, then (with the window geometry its result tells) those with the most
+    windows whose middle value is on a segment edge. Each expectedLabels is judged whole; the
+    drawn samples of test_every_window_is_classified rarely land on such a window."""
+    order = multi_label_order(dataset.samples)
+    if not order:
+        pytest.skip("discovery read no sample with two or more structured labels")
+    project, block = target.settings.project_id, min(dataset.blocks)
+    violations: list[Violation] = []
+
+    def judge(sample: int) -> Any:
+        result = classify_until_result(target.client, project, block, sample,
+                                       deadline=target.settings.job_deadline).result
+        if result is None:
+            return None  # the job clauses (test_jobs) own a flow without a result
+        findings = check_expected_labels(result.body)
+        observe(findings.observations)
+        violations.extend(findings.violations)
+        return result.body
+
+    first = judge(order[0])
+    size, increase = get_path(first, "windowSizeMs"), get_path(first, "windowIncreaseMs")
+    if is_number(size) and is_number(increase):
+        rest = pick_multi_label(dataset.samples, float(size), float(increase), MULTI_LABEL_PROBES - 1,
+                                skip=order[:1])
+    else:  # no geometry to find segment edges with: the most labels next
+        rest = order[1:MULTI_LABEL_PROBES]
+    for sample in rest:
+        judge(sample)
+    expect_no_violations(violations)
 
 
 def _window_size(target: Target, dataset: Any) -> float | None:

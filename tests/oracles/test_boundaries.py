@@ -1,10 +1,18 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC, datetime
 
 import pytest
 
-from eicontract.oracles.boundaries import check_huge_filter, check_large_offset, check_limit_page, check_limit_zero
+from eicontract.oracles.boundaries import (
+    check_huge_filter,
+    check_large_offset,
+    check_leap_second,
+    check_limit_page,
+    check_limit_zero,
+    leap_second_dates,
+)
 from tests.oracles.factories import FAILURE, clause_ids, page_body, sample
 
 DEFAULT = [1, 2, 3, 4]  # the page without a limit
@@ -128,3 +136,42 @@ def test_huge_limit_and_offset_shown_as_sent() -> None:
     assert violation.clause == "PAGE-PAST-END" and "offset=5000 digits" in violation.message
     [violation] = check_limit_page(FAILURE, 500, 10**100, 0, [1], large=True, shown="5000 digits").violations
     assert violation.clause == "PAGE-LIMIT" and "limit=5000 digits" in violation.message
+
+
+# --- a leap second in a date filter ----------------------------------------------------------
+
+def test_leap_second_dates_mean_the_next_second() -> None:
+    added = [datetime(2025, 1, 6, 8, 0, tzinfo=UTC), datetime(2025, 1, 6, 8, 3, 17, 500_000, tzinfo=UTC)]
+    assert leap_second_dates(added) == [
+        ("2016-12-31T23:59:60Z", datetime(2017, 1, 1, tzinfo=UTC)),
+        ("2025-01-06T08:03:60Z", datetime(2025, 1, 6, 8, 4, tzinfo=UTC)),  # past its minute's :00
+    ]
+    assert leap_second_dates([added[0]])[1] == ("2025-01-06T08:00:60Z", datetime(2025, 1, 6, 8, 1, tzinfo=UTC))
+    assert leap_second_dates([]) == [("2016-12-31T23:59:60Z", datetime(2017, 1, 1, tzinfo=UTC))]
+
+
+@pytest.mark.parametrize(("body", "status", "reading"), [
+    (FAILURE, 400, "rejected"),
+    (page(1, 2), 200, "accepted"),
+])
+def test_leap_second_readings(body: dict[str, object], status: int, reading: str) -> None:
+    findings = check_leap_second(body, status, "minDate", "2016-12-31T23:59:60Z", page(1, 2))
+    assert findings.violations == []
+    assert [o.reading for o in findings.observations] == [reading]
+
+
+@pytest.mark.parametrize(("body", "status", "same", "clauses"), [
+    ({"success": False, "error": "boom"}, 500, page(1), {"SCHEMA-NEGATIVE"}),
+    (page(1, 2, 3), 200, page(1, 2), {"FILTER-SOUND"}),  # selects what the instant does not
+    (page(1), 200, page(1, 2), {"FILTER-COMPLETE"}),  # drops what the instant selects
+    (page(3), 200, page(1), {"FILTER-SOUND", "FILTER-COMPLETE"}),
+])
+def test_leap_second_violations(body: dict[str, object], status: int, same: dict[str, object],
+                                clauses: set[str]) -> None:
+    findings = check_leap_second(body, status, "maxDate", "2016-12-31T23:59:60Z", same)
+    assert clause_ids(findings.violations) == clauses
+
+
+def test_leap_second_without_a_page_to_compare_is_only_observed() -> None:
+    findings = check_leap_second(page(1, 2, 3), 200, "minDate", "2016-12-31T23:59:60Z", None)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == ["accepted"]

@@ -16,9 +16,12 @@ from eicontract.oracles.window import (
     check_probabilities,
     check_result_windows,
     check_window_count,
+    edge_windows,
     expected_window_counts,
+    multi_label_order,
+    pick_multi_label,
 )
-from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels
+from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels, sample
 
 # --- the window count ---------------------------------------------------------------------
 
@@ -327,3 +330,37 @@ def test_anomaly_scores_max_below_mean_fail() -> None:
     [violation] = check_anomaly_scores(body)
     assert violation.clause == "WINDOW-ANOMALY" and "entry 1" in violation.message
     assert check_anomaly(body) == []  # every window is scored: only the maximum is wrong
+
+
+# --- which multi-label samples WINDOW-LABELS classifies -------------------------------------
+
+def _multi(sample_id: int, label: str, *segments: tuple[int, int, str]) -> dict[str, Any]:
+    """100 values at 10 ms; windows of 300 ms every 100 ms have their middle at 14, 24, ..., 84."""
+    labels = [{"startIndex": s, "endIndex": e, "label": name} for s, e, name in segments]
+    return sample(sample_id, label=label, intervalMs=10, valuesCount=100, totalLengthMs=1000,
+                  structuredLabels=labels, structuredLabelsList=[x["label"] for x in labels])
+
+
+EDGE_OWN_ABSENT = _multi(1, "idle", (0, 23, "wave"), (24, 99, "snake"))  # window 1's middle: 24
+EDGE_OWN_PRESENT = _multi(2, "wave", (0, 23, "wave"), (24, 99, "snake"))
+NO_EDGE = _multi(3, "idle", (0, 30, "wave"), (31, 60, "snake"), (61, 99, "updown"))
+SINGLE = sample(4, intervalMs=10, valuesCount=100)
+
+
+def test_multi_label_order_most_labels_first() -> None:
+    assert multi_label_order([SINGLE, EDGE_OWN_PRESENT, EDGE_OWN_ABSENT, NO_EDGE]) == [3, 1, 2]
+
+
+@pytest.mark.parametrize(("smp", "expected"), [
+    (EDGE_OWN_ABSENT, (1, 1)), (EDGE_OWN_PRESENT, (0, 1)), (NO_EDGE, (0, 0)), (SINGLE, (0, 0)),
+    (_multi(5, "idle", (0, 23, "wave"), (30, 99, "snake")), (0, 0)),  # window 1 spans a gap: not judged
+])
+def test_edge_windows(smp: dict[str, Any], expected: tuple[int, int]) -> None:
+    assert edge_windows(smp, 300, 100) == expected
+
+
+def test_pick_multi_label_prefers_telling_edges() -> None:
+    samples = [NO_EDGE, EDGE_OWN_PRESENT, EDGE_OWN_ABSENT, SINGLE]
+    assert pick_multi_label(samples, 300, 100, 2) == [1, 2]
+    assert pick_multi_label(samples, 300, 100, 5, skip=[1]) == [2, 3]
+    assert pick_multi_label(samples, 250, 100, 3) == [3, 1, 2]  # middles at 12, 22, ...: no edge

@@ -6,6 +6,7 @@ import json
 import math
 import time
 from collections.abc import Iterator
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -14,6 +15,7 @@ import pytest
 from eicontract.clauses import CLAUSES
 from eicontract.server import FAULTS, ServerConfig, start_in_thread
 from eicontract.server.classify import window_count
+from eicontract.server.classify import windows as sample_windows
 from eicontract.server.dataset import SampleRecord, generate
 from eicontract.server.faults import (
     ACCEPTED_FAULTS,
@@ -657,6 +659,63 @@ def test_deep_faults_are_accepted_but_not_catalogued() -> None:
     assert ServerConfig(faults=DEEP_NAMES).faults == DEEP_NAMES
     assert {f.clause for f in DEEP_FAULTS} <= set(CLAUSES)
     assert all(f.description for f in DEEP_FAULTS)
+
+
+# -- mutation testing's gaps in dates and windows (docs/mutation-triage.yaml) ----------------
+
+LEAP, LEAP_MEANS = "2016-12-31T23:59:60Z", "2017-01-01T00:00:00.000Z"
+
+
+@check("leap-second-500")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    for bound in ("minDate", "maxDate"):
+        assert ids(clean, limit=1000, **{bound: LEAP}) == ids(clean, limit=1000, **{bound: LEAP_MEANS})
+        assert bad.get(PAGE, params={bound: LEAP}).status_code == 500
+        assert ids(bad, limit=1000, **{bound: LEAP_MEANS}) == ids(clean, limit=1000, **{bound: LEAP_MEANS})
+
+
+@check("leap-second-as-zero")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    added = next(s.added for s in sorted(TESTING, key=lambda s: s.added) if s.added.second)
+    minute = added.replace(second=0, microsecond=0)
+    leap = minute.strftime("%Y-%m-%dT%H:%M:60Z")
+    for bound in ("minDate", "maxDate"):
+        right = ids(clean, limit=1000, **{bound: iso(minute + timedelta(minutes=1))})
+        early = ids(clean, limit=1000, **{bound: iso(minute)})
+        assert right != early and ids(clean, limit=1000, **{bound: leap}) == right
+        assert ids(bad, limit=1000, **{bound: leap}) == early
+        assert ids(bad, limit=1000, **{bound: iso(minute)}) == early  # no leap second: right
+
+
+def _at_a_segment_start(sample: SampleRecord) -> set[int]:
+    """The windows (indices) of a sample whose middle value is a structured label's first."""
+    starts = {s.start_index for s in sample.segments}
+    return {w.index for w in sample_windows(sample, DATA.impulse) if (w.start_index + w.end_index) // 2 in starts}
+
+
+@check("expected-label-segment-start")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    sample = next(s for s in TESTING if s.is_multi_label and _at_a_segment_start(s))
+
+    def expected_labels(c: httpx.Client) -> list[dict[str, Any]]:
+        body = classify(c, sample)
+        if "classifications" not in body:  # a resampled sample: a job first
+            wait_for_job(c, body["id"])
+            body = classify(c, sample)
+        labels: list[dict[str, Any]] = body["classifications"][0]["expectedLabels"]
+        return labels
+
+    good, wrong = expected_labels(clean), expected_labels(bad)
+    segments = [(s.start_index, s.end_index, s.label) for s in sample.segments]
+    for k, (right, faulted) in enumerate(zip(good, wrong, strict=True)):
+        overlapped = {name for a, b, name in segments if a <= right["endIndex"] and b >= right["startIndex"]}
+        assert right["label"] in overlapped
+        if k in _at_a_segment_start(sample):
+            assert faulted["label"] not in overlapped
+        else:
+            assert faulted == right
+    page_query = {"minId": sample.id, "maxId": sample.id + 1}
+    assert page(bad, **page_query)["predictions"] == page(clean, **page_query)["predictions"]
 
 
 # -- the catalogue itself ----------------------------------------------------------------
