@@ -52,8 +52,9 @@ def unusable(exchange: Exchange) -> str | None:
 
 
 def broken(exchange: Exchange, request: str) -> Violation | None:
-    """SCHEMA-RESPONSE: the documented, valid `request` got HTTP 500 (any 5xx but a gateway's) or
-    was called invalid (400/422); None for any other answer (`unusable` judges those first)."""
+    """SCHEMA-RESPONSE: the documented, valid `request` (a listing page at offset 0) got HTTP 500
+    (any 5xx but a gateway's) or was called invalid (400/422); PAGE-TOTAL: its page is empty while
+    its totalCount says the listing is not. None for any other answer (`unusable` judges those first)."""
     status = exchange.status
     if status is None or status in GATEWAY_STATUSES:
         return None
@@ -62,10 +63,23 @@ def broken(exchange: Exchange, request: str) -> Violation | None:
     elif status in INVALID_STATUSES and isinstance(exchange.body, dict):
         what = f"HTTP {status}: the server calls it invalid"
     else:
-        return None
+        return _empty_but_counted(exchange, request)
     return Violation("SCHEMA-RESPONSE", f"a documented, valid, authenticated request ({request}) was answered "
                                         f"{what}{_quoted(exchange)}; the run cannot go on from it",
                      {"status": status, "request": request})
+
+
+def _empty_but_counted(exchange: Exchange, request: str) -> Violation | None:
+    """An empty first page is an empty project (nothing to test: `unusable`'s caller says so),
+    unless the same page counts samples: then the listing and its total disagree."""
+    body = exchange.body
+    if not isinstance(body, dict) or body.get("result") != []:
+        return None
+    total = body.get("totalCount")
+    if not isinstance(total, int) or isinstance(total, bool) or total <= 0:
+        return None
+    return Violation("PAGE-TOTAL", f"the first page ({request}) is empty, but its totalCount is {total}: "
+                                   "a listing of that many samples starts with one", {"totalCount": total})
 
 
 def _quoted(exchange: Exchange) -> str:

@@ -57,6 +57,17 @@ def test_a_server_error_or_a_valid_request_called_invalid_is_a_violation(exchang
     assert all(word in violation.message for word in words) and "limit=1" in violation.message, violation
 
 
+def test_an_empty_first_page_that_counts_samples_is_a_page_total_violation() -> None:
+    violation = broken(_reply(200, {"success": True, "result": [], "predictions": [], "totalCount": 300}),
+                       "the listing with limit=1")
+    assert violation is not None and violation.clause == "PAGE-TOTAL" and "300" in violation.message
+    # an empty project (no total, or a total of 0) is nothing to test, not a violation
+    for body in ({"success": True, "result": [], "totalCount": 0}, {"success": True, "result": []},
+                 {"success": True, "result": [], "totalCount": "300"}, {"success": True, "result": [{}],
+                                                                         "totalCount": 300}):
+        assert broken(_reply(200, body), "the listing") is None, body
+
+
 @pytest.mark.parametrize("body", [
     {"success": True, "result": [], "predictions": []},
     {"success": True, "result": "not a list"},  # broken, but a clause judges that (SCHEMA-RESPONSE)
