@@ -9,11 +9,12 @@ nothing from the harness (tests/server checks them against eicontract.clauses).
 from __future__ import annotations
 
 import itertools
+import json
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from eicontract.server.switches import Switches, validate_names
 
@@ -118,6 +119,13 @@ _CATALOGUE = (
           "totalCount counts the whole (unfiltered) category, also on filtered listings"),
     Fault("filter-pair-ignored", "FILTER-COMPOSE",
           "minLength is ignored when labels is given too (each alone is right)"),
+    # mutation testing's gaps (docs/mutation-triage.yaml), caught since the gate draws them
+    Fault("metadata-keyonly-inverted", "FILTER-SOUND",
+          "a metadata item without values is inverted: `eq` keeps the samples that lack the key, "
+          "`neq` those that have it"),
+    Fault("metadata-wrong-type-accepted", "FILTER-MALFORMED",
+          "metadata `values` of the wrong type are read instead of rejected: a string as a "
+          "one-value list, a number as its text"),
     # mutation testing's gaps in dates and windows (docs/mutation-triage.yaml)
     Fault("leap-second-500", "SCHEMA-NEGATIVE",
           "a date filter with a leap second (e.g. minDate=2016-12-31T23:59:60Z) answers 500"),
@@ -169,6 +177,20 @@ _IGNORED_FILTERS = {
     "signature-ignored": "signature_valid",
     "datatype-ignored": "data_type",
 }
+
+
+_INVERTED: dict[str, Literal["eq", "neq"]] = {"eq": "neq", "neq": "eq"}  # metadata-keyonly-inverted
+
+
+def _values_coerced(entry: JSON) -> JSON:
+    """metadata-wrong-type-accepted: a lenient reader's "values" (a string is one value, a
+    number its JSON text); anything else is left for the parser to reject."""
+    values = entry["values"]
+    if isinstance(values, str):
+        values = [values]
+    if isinstance(values, list):
+        values = [v if isinstance(v, str) else json.dumps(v) for v in values]
+    return {**entry, "values": values}
 
 
 def top_tenth_from(ids: Sequence[int]) -> int:
@@ -224,6 +246,12 @@ class FaultSet(Switches):
         """Called for any malformed metadata (not JSON, or JSON of the wrong shape)."""
         if "negative-500" in self:
             raise MetadataParserCrash(message)
+
+    def metadata_json(self, value: Any) -> Any:
+        """The parsed metadata JSON as the parser sees it (before its shape is checked)."""
+        if "metadata-wrong-type-accepted" not in self or not isinstance(value, list):
+            return value
+        return [_values_coerced(e) if isinstance(e, dict) and "values" in e else e for e in value]
 
     def leap_second(self, instant: datetime) -> datetime:
         """A date filter with a leap second, as read (the contract: hh:mm:59 plus one second)."""
@@ -303,6 +331,10 @@ class FaultSet(Switches):
             metadata = replace(metadata, items=items)
         if "metadata-anded" in self and metadata.combinator is None:
             metadata = replace(metadata, combinator="and")
+        if "metadata-keyonly-inverted" in self:  # only items without values: "none" has none either
+            items = tuple(replace(i, op=_INVERTED[i.op]) if i.op != "none" and not i.values else i
+                          for i in metadata.items)
+            metadata = replace(metadata, items=items)
         return metadata
 
     def past_end_plan(self, plan: PagePlan, total: int) -> PagePlan:

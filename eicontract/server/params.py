@@ -219,7 +219,7 @@ def metadata(q: QueryReader, faults: FaultSet) -> MetadataFilter | None:
     if text is None:
         return None
     try:
-        return metadata_filter(strict_json(text))
+        return metadata_filter(faults.metadata_json(strict_json(text)))
     except json.JSONDecodeError as exc:  # not JSON at all
         message = f"metadata is not valid JSON: {exc}"
         faults.on_malformed_metadata(message)

@@ -36,6 +36,9 @@ MALFORMED = [
     ("metadata", '{"key": "a", "op": "eq"}'),  # an object, not a list
     ("metadata", '[{"key": "a", "op": "like", "values": ["x"]}]'),
     ("metadata", "[{"),
+    # values of the wrong type: the contract's schema says an array of strings (API-FACTS: `"values": [...]`)
+    ("metadata", '[{"key": "a", "op": "eq", "values": "abc"}]'),  # a string, not a list
+    ("metadata", '[{"key": "a", "op": "eq", "values": [1, 2]}]'),  # numbers, not strings
     ("labels", "idle"),
     ("labels", '{"idle": true}'),
     ("labels", "[\"idle\""),
@@ -95,12 +98,15 @@ def _splits(by_id: dict[int, Any], name: str, value: str) -> bool:
 
 
 def _shape(name: str, value: str) -> object:
-    """What kind of value this is: for metadata, how many items and which options it has."""
+    """What kind of value this is: for metadata, how many items, which options it has and the ops of
+    its items without values (a key-only eq and a key-only neq are shapes of their own: API-FACTS
+    gives them their own meaning, every sample with the key or every sample without it)."""
     if name != "metadata":
         return None
     parsed = json.loads(value)
-    return (sum("key" in e for e in parsed), tuple(sorted(k for e in parsed for k in e if k != "key" and
-                                                          k not in ("op", "values"))))
+    items = [e for e in parsed if "key" in e]
+    return (len(items), tuple(sorted(k for e in parsed for k in e if k not in ("key", "op", "values"))),
+            tuple(sorted(e["op"] for e in items if not e.get("values"))))
 
 
 def _parts_matter(by_id: dict[int, Any], name: str, value: str) -> bool:

@@ -206,6 +206,7 @@ def test_observation_when_another_filter_hides_the_difference() -> None:
         ("metadata", '[{"key": "a", "op": "like"}]'),
         ("metadata", '[{"key": "", "op": "eq"}]'),
         ("metadata", '[{"key": "a", "op": "eq", "values": "x"}]'),
+        ("metadata", '[{"key": "a", "op": "eq", "values": [1, 2]}]'),
         ("metadata", '[{"key": "a", "op": "eq", "exclude": ["x"]}]'),
         ("metadata", "[]"),
         ("metadata", '[{"no_metadata": false}]'),

@@ -474,6 +474,31 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert meta_ids(bad, neq_a) == meta_ids(clean, EQ_A)
 
 
+@check("metadata-keyonly-inverted")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    has_site = {s.id for s in TESTING if s.metadata and "site" in s.metadata}
+    lacks_site = {s.id for s in TESTING} - has_site
+    eq_site, neq_site = {"key": "site", "op": "eq"}, {"key": "site", "op": "neq"}
+    assert meta_ids(clean, eq_site) == has_site != set() and meta_ids(clean, neq_site) == lacks_site != set()
+    assert meta_ids(bad, eq_site) == lacks_site and meta_ids(bad, neq_site) == has_site
+    # items with values, and no_metadata, are untouched
+    assert meta_ids(bad, EQ_A) == meta_ids(clean, EQ_A)
+    assert meta_ids(bad, {**EQ_A, "op": "neq"}) == meta_ids(clean, {**EQ_A, "op": "neq"})
+    assert meta_ids(bad, {"no_metadata": True}) == meta_ids(clean, {"no_metadata": True})
+
+
+@check("metadata-wrong-type-accepted")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    as_string, as_number = {**EQ_A, "values": "buildingA"}, {"key": "distance", "op": "eq", "values": [1.5]}
+    for item in (as_string, as_number):
+        reply = clean.get(PAGE, params={"metadata": json.dumps([item])})
+        assert reply.status_code == 400 and reply.json()["success"] is False
+    assert meta_ids(bad, as_string) == meta_ids(clean, EQ_A) != set()
+    assert meta_ids(bad, as_number) == meta_ids(clean, {**as_number, "values": ["1.5"]}) != set()
+    assert bad.get(PAGE, params={"metadata": '[{"key": "site", "op": "eq", "values": {"a": 1}}]'}).status_code == 400
+    assert bad.get(PAGE, params={"metadata": "[{bad"}).status_code == 400  # not JSON: still a 400
+
+
 @check("labels-first-only")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     both = set(ids(clean, labels='["idle", "wave"]', limit=1000))
