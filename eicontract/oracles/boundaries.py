@@ -132,10 +132,11 @@ def _field(entry: object, field: str) -> object:
 def check_huge_filter(body: object, status: int, param: str, bound: float, shown: str,
                       reference: Sequence[object]) -> Findings:
     """One numeric filter at a huge ``bound`` (``shown`` as sent; a bound too long for a float
-    is math.inf): the failure envelope (a reading), or a page read exactly: a min filter keeps
-    only samples at or above the bound (FILTER-SOUND), a max filter past every sample of the
-    unfiltered page ``reference`` (its results, same limit) drops none of them (FILTER-COMPLETE).
-    Never a 5xx (SCHEMA-NEGATIVE)."""
+    is math.inf, or -math.inf below): the failure envelope (a reading), or a page read exactly: a
+    min filter keeps only samples at or above the bound, a max filter only those at or below it
+    (FILTER-SOUND); a max past every sample of the unfiltered page ``reference`` (its results,
+    same limit), or a min below every one, drops none of them (FILTER-COMPLETE). Never a 5xx
+    (SCHEMA-NEGATIVE)."""
     where = f"{param}={shown}"
     rejected = _rejection(body, status, "SCHEMA-NEGATIVE", where)
     if rejected is not None:
@@ -149,8 +150,9 @@ def check_huge_filter(body: object, status: int, param: str, bound: float, shown
                                    f"outside the bound, e.g. {clip(outside[0])}",
                                    {"param": param, "seen": examples(outside)})], [])
     wanted = [result_sample_id(e) for e in reference]
-    every = all(is_number(v := _field(e, field)) and v < bound for e in reference)
-    if param.startswith("max") and every and page_ids(body) != wanted:
+    beyond = (lambda v: v < bound) if param.startswith("max") else (lambda v: v > bound)
+    every = all(is_number(v := _field(e, field)) and beyond(v) for e in reference)
+    if every and page_ids(body) != wanted:
         return Findings([Violation("FILTER-COMPLETE", f"{where}: past every sample's {field}, "
                                    f"expected the unfiltered page {examples(wanted)}, got "
                                    f"{examples(page_ids(body))}", {"param": param})], [])

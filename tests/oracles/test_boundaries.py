@@ -124,6 +124,21 @@ def test_huge_filter_violations(param: str, body: object, status: int, clause: s
     assert clause_ids(check_huge_filter(body, status, param, HUGE, "2**63", LISTED).violations) == {clause}
 
 
+NEGATIVE = -(2**63) - 1
+
+
+@pytest.mark.parametrize(("param", "body", "status", "clauses"), [
+    ("minId", _filtered(*LISTED), 200, set()),  # below every id: none dropped
+    ("maxLength", _filtered(), 200, set()),  # below every length: none kept
+    ("minLength", FAILURE, 400, set()),  # a negative bound may be refused (a reading)
+    ("minId", FAILURE, 500, {"SCHEMA-NEGATIVE"}),  # a value sqlite cannot bind: never a 5xx
+    ("minId", _filtered(LISTED[0]), 200, {"FILTER-COMPLETE"}),  # read as a large bound: samples dropped
+    ("maxId", _filtered(LISTED[0]), 200, {"FILTER-SOUND"}),  # read as a large bound: samples kept
+])
+def test_huge_negative_filter(param: str, body: object, status: int, clauses: set[str]) -> None:
+    assert clause_ids(check_huge_filter(body, status, param, NEGATIVE, "-2**63-1", LISTED).violations) == clauses
+
+
 def test_huge_max_filter_not_past_every_sample_is_not_complete_judged() -> None:
     """A max bound below some listed value (ids past 2**63 do not exist, but lengths might):
     only soundness is judged."""
