@@ -39,6 +39,9 @@ MALFORMED = [
     # values of the wrong type: the contract's schema says an array of strings (API-FACTS: `"values": [...]`)
     ("metadata", '[{"key": "a", "op": "eq", "values": "abc"}]'),  # a string, not a list
     ("metadata", '[{"key": "a", "op": "eq", "values": [1, 2]}]'),  # numbers, not strings
+    # an item of none of the documented forms ({key, op[, values]}, {no_metadata}, {filters_combinator})
+    ("metadata", "[{}]"),
+    ("metadata", '[{"op": "eq", "values": ["x"]}]'),  # no key
     ("labels", "idle"),
     ("labels", '{"idle": true}'),
     ("labels", "[\"idle\""),
