@@ -53,6 +53,9 @@ class Settings:
     project_id: int
     sample_id: int | None = None
     block_id: int | None = None
+    # the unfiltered listing is known to hold at least this many samples (None: unknown; the
+    # embedded server knows its own data): fewer is PAGE-COMPLETE's failure, not "nothing to test"
+    expect_samples: int | None = None
     profile: Profile = PROFILE_TABLE["quick"]
     seed: int = DEFAULT_SEED
     report_dir: Path = Path("reports")

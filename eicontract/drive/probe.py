@@ -82,6 +82,25 @@ def _empty_but_counted(exchange: Exchange, request: str) -> Violation | None:
                                    "a listing of that many samples starts with one", {"totalCount": total})
 
 
+def empty_but_expected(expected: int | None) -> Violation | None:
+    """An empty listing is an empty project (nothing to test), unless the project is known to
+    hold samples (--expect-samples, or the embedded server's own data)."""
+    if not expected:
+        return None
+    return Violation("PAGE-COMPLETE", f"the unfiltered listing is empty, but the project holds at least {expected} "
+                                      "samples (--expect-samples, or the embedded server's own data)",
+                     {"expected_samples": expected})
+
+
+def shorter_than_expected(length: int | None, expected: int | None) -> Violation | None:
+    """PAGE-COMPLETE: the listing's length by offsets is below what the project is known to hold."""
+    if length is None or not expected or length >= expected:
+        return None
+    return Violation("PAGE-COMPLETE", f"the unfiltered listing ends after {length} samples (the first offset "
+                                      f"answered with an empty page), but the project holds at least {expected}",
+                     {"length": length, "expected_samples": expected})
+
+
 def _quoted(exchange: Exchange) -> str:
     """The start of the body: its error text when it is JSON, else its raw text (both redacted)."""
     error = exchange.body.get("error") if isinstance(exchange.body, dict) else None

@@ -49,6 +49,8 @@ class Target:
     client: ApiClient
     url: str
     embedded: bool
+    # the listing holds at least this many samples: --expect-samples, else the embedded server's own data
+    expected_samples: int | None = None
 
     @functools.cached_property
     def session(self) -> Any:
@@ -106,7 +108,10 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
             fail_run(ei_recorder, violation, "the first request (the listing with limit=1)")
         abort(ei_recorder, str(problem))
     try:
-        yield Target(ei_settings, client, url, embedded=server is not None)
+        expected = ei_settings.expect_samples
+        if expected is None and server is not None:
+            expected = server.listed_samples()
+        yield Target(ei_settings, client, url, embedded=server is not None, expected_samples=expected)
     finally:
         client.close()
         if server is not None:

@@ -61,6 +61,9 @@ OPTIONS: tuple[Option, ...] = (
            metavar="N"),
     Option("sample_id", "--sample-id", "a sample to classify (default: discovered from the listing)", metavar="N"),
     Option("block_id", "--block-id", "a learn block (default: discovered from the listing)", metavar="N"),
+    Option("expect_samples", "--expect-samples", "the project's listing is known to hold at least N samples "
+           "(a nightly run on a known project; the embedded server knows its own): an empty or shorter "
+           "listing fails PAGE-COMPLETE instead of ending the run as 'nothing to test'", metavar="N"),
     Option("profile", "--profile", "quick (the CI gate, default) or thorough (nightly)", env="EI_PROFILE",
            choices=PROFILES),
     Option("seed", "--seed", f"seed for hypothesis and the embedded server's data (default {DEFAULT_SEED})",
@@ -204,6 +207,7 @@ def build_settings(config: pytest.Config) -> Settings:
         project_id=project_id,
         sample_id=_number(config, "sample_id", int, None),
         block_id=_number(config, "block_id", int, None),
+        expect_samples=_positive(config, "expect_samples", None, int),
         profile=PROFILE_TABLE[_choice(config, "profile", "quick")],
         seed=_number(config, "seed", int, DEFAULT_SEED),
         report_dir=Path(str(raw(config, "report_dir") or "reports")),

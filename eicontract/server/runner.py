@@ -12,6 +12,7 @@ import socket
 import threading
 from collections.abc import Callable
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 
@@ -95,6 +96,13 @@ class RunningServer:
     def stop(self, timeout: float = STOP_DEADLINE_S) -> None:
         self._server.request_stop()
         self._thread.join(timeout)
+
+    def listed_samples(self) -> int:
+        """How many samples the unfiltered listing holds: the served data's testing category (the
+        listing's documented default), counted from the data itself, not through the store."""
+        app: Any = self._server.config.app  # the Starlette app build_app made
+        dataset = app.state.ctx.dataset
+        return sum(1 for s in dataset.samples if s.category == "testing")
 
     def __enter__(self) -> RunningServer:
         return self

@@ -19,7 +19,7 @@ from typing import Any
 import hypothesis
 import pytest
 
-from eicontract.drive.probe import broken, unusable
+from eicontract.drive.probe import broken, empty_but_expected, unusable
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import (
     REGION,
@@ -134,6 +134,8 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     exchange = client.page(project, {"limit": REGION, "offset": 0})
     reason = unusable(exchange)
     violation = broken(exchange, f"the listing with limit={REGION}, offset=0") if reason is None else None
+    if violation is None and reason is None and not page_results(exchange.body):
+        violation = empty_but_expected(target.expected_samples)
     if violation is not None:
         fail_run(recorder, violation, "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):

@@ -18,6 +18,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.probe import shorter_than_expected
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import read_region
 from eicontract.oracles import paging
@@ -65,6 +66,15 @@ def test_the_end_agrees_with_the_counts(dataset: Any, counts: Any) -> None:
                                                          f"{dataset.end.problem}")])
     expect_no_violations(paging.check_counts(counts.length, counts.total, counts.windows_total,
                                              len(counts.reads)))
+
+
+@pytest.mark.clause("PAGE-COMPLETE")
+def test_the_listing_holds_the_known_samples(target: Target, dataset: Any) -> None:
+    """--expect-samples (or the embedded server's own data): the listing is no shorter than that."""
+    if target.expected_samples is None:
+        pytest.skip("the project's size is not known (pass --expect-samples N to check it)")
+    violation = shorter_than_expected(dataset.end.length, target.expected_samples)
+    expect_no_violations([violation] if violation is not None else [])
 
 
 @pytest.mark.clause("PAGE-COMPLETE", "PAGE-DISJOINT", "PAGE-STABLE")

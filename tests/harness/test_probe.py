@@ -90,3 +90,16 @@ def test_run_notes_reads_only_this_runs_summary(tmp_path: Path) -> None:
     assert run_notes(tmp_path, time.time() + 60) == []  # written before this run began: stale
     (tmp_path / SUMMARY_FILE).write_text("{not json")
     assert run_notes(tmp_path, time.time() - 5) == []
+
+
+def test_an_empty_listing_of_a_project_known_to_hold_samples_is_a_violation() -> None:
+    from eicontract.drive.probe import empty_but_expected, shorter_than_expected
+
+    violation = empty_but_expected(300)
+    assert violation is not None and violation.clause == "PAGE-COMPLETE" and "300" in violation.message
+    assert empty_but_expected(None) is None and empty_but_expected(0) is None  # unknown: an empty project
+    short = shorter_than_expected(120, 300)
+    assert short is not None and short.clause == "PAGE-COMPLETE" and "120" in short.message
+    # at least N: as many or more is fine; an unknown length or size judges nothing
+    assert shorter_than_expected(300, 300) is None and shorter_than_expected(400, 300) is None
+    assert shorter_than_expected(None, 300) is None and shorter_than_expected(120, None) is None
