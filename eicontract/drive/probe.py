@@ -12,6 +12,8 @@ Pure: an `Exchange` in, a reason or a violation (or None) out.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from eicontract.http.client import Exchange
 from eicontract.violations import Violation
 
@@ -24,10 +26,38 @@ INVALID_STATUSES = frozenset({400, 422})
 _SHOWN = 60  # characters of a non-JSON body quoted in the reason
 
 
-def unusable(exchange: Exchange) -> str | None:
-    """Why the target cannot be tested, judging by its answer to a documented listing request;
-    None when the answer is a JSON object that is not a failure (the oracles judge the rest)."""
+@dataclass(frozen=True, slots=True)
+class Known:
+    """What the harness knows of the target beyond its answers. `project`: the project exists and
+    holds samples (--expect-samples, or the embedded server); `own`: the harness made the server,
+    its project and its key (the embedded server), so a refusal of them is the server's fault."""
+
+    project: bool = False
+    own: bool = False
+
+
+UNKNOWN = Known()
+
+
+def _refusal_is_a_fault(exchange: Exchange, known: Known) -> bool:
+    """A refused key or account, or a project not found, that the harness knows to be right."""
     status, body = exchange.status, exchange.body
+    refused = status is not None and (400 <= status < 500 or (isinstance(body, dict) and body.get("success") is False))
+    return refused and (known.own or (status == 404 and known.project))
+
+
+def _whose(known: Known) -> str:
+    return ("the embedded server, its project and its key are the harness's own" if known.own
+            else "the project is known to exist (--expect-samples)")
+
+
+def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
+    """Why the target cannot be tested, judging by its answer to a documented listing request;
+    None when the answer is a JSON object that is not a failure (the oracles judge the rest),
+    or a refusal of what the harness knows to be right (`broken` names the clause)."""
+    status, body = exchange.status, exchange.body
+    if _refusal_is_a_fault(exchange, known):
+        return None
     if status is None:
         return f"target unreachable: {exchange.error}"
     if status in GATEWAY_STATUSES:
@@ -51,10 +81,12 @@ def unusable(exchange: Exchange) -> str | None:
     return None
 
 
-def broken(exchange: Exchange, request: str) -> Violation | None:
+def broken(exchange: Exchange, request: str, known: Known = UNKNOWN) -> Violation | None:
     """SCHEMA-RESPONSE: the documented, valid `request` (a listing page at offset 0) got HTTP 500
     (any 5xx but a gateway's) or was called invalid (400/422); PAGE-TOTAL: its page is empty while
-    its totalCount says the listing is not. None for any other answer (`unusable` judges those first)."""
+    its totalCount says the listing is not; SCHEMA-RESPONSE too: it was refused (a 4xx, or success
+    false) though the harness `known`s the request to be right. None for any other answer
+    (`unusable` judges those first)."""
     status = exchange.status
     if status is None or status in GATEWAY_STATUSES:
         return None
@@ -62,6 +94,8 @@ def broken(exchange: Exchange, request: str) -> Violation | None:
         what = f"HTTP {status}, a server error"
     elif status in INVALID_STATUSES and isinstance(exchange.body, dict):
         what = f"HTTP {status}: the server calls it invalid"
+    elif _refusal_is_a_fault(exchange, known):
+        what = f"HTTP {status}, a refusal, though {_whose(known)}"
     else:
         return _empty_but_counted(exchange, request)
     return Violation("SCHEMA-RESPONSE", f"a documented, valid, authenticated request ({request}) was answered "

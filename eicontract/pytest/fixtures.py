@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from eicontract.drive.probe import broken, unusable
+from eicontract.drive.probe import UNKNOWN, Known, broken, unusable
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.http.guard import RunStopped
 from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, abort, fail_run
@@ -51,6 +51,7 @@ class Target:
     embedded: bool
     # the listing holds at least this many samples: --expect-samples, else the embedded server's own data
     expected_samples: int | None = None
+    known: Known = UNKNOWN  # what the harness knows to be right of it (a refusal of that is the server's fault)
 
     @functools.cached_property
     def session(self) -> Any:
@@ -98,8 +99,14 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         probe = client.page(ei_settings.project_id, {"limit": 1})
     except RunStopped as stop:
         probe = Exchange("GET", url, None, None, error=str(stop))
-    problem = unusable(probe)  # unreachable, a gateway's 5xx, not JSON, key refused: nothing can be judged
-    violation = broken(probe, "the listing with limit=1") if problem is None else None
+    # the embedded server's own project (the harness made it, its data and its key) is known to be right
+    own = server is not None and ei_settings.project_id == server.project_id
+    expected = ei_settings.expect_samples
+    if expected is None and own and server is not None:
+        expected = server.listed_samples()
+    known = Known(project=expected is not None, own=own)
+    problem = unusable(probe, known)  # unreachable, a gateway's 5xx, not JSON, key refused: nothing can be judged
+    violation = broken(probe, "the listing with limit=1", known) if problem is None else None
     if problem is not None or violation is not None:
         client.close()
         if server is not None:
@@ -108,10 +115,7 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
             fail_run(ei_recorder, violation, "the first request (the listing with limit=1)")
         abort(ei_recorder, str(problem))
     try:
-        expected = ei_settings.expect_samples
-        if expected is None and server is not None:
-            expected = server.listed_samples()
-        yield Target(ei_settings, client, url, embedded=server is not None, expected_samples=expected)
+        yield Target(ei_settings, client, url, embedded=server is not None, expected_samples=expected, known=known)
     finally:
         client.close()
         if server is not None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import uvicorn
 
-from eicontract.server.app import API_ROOT, build_app
+from eicontract.server.app import API_ROOT, PROJECT_ID, build_app
 from eicontract.server.config import DEFAULT_API_KEY, ServerConfig
 
 STARTUP_DEADLINE_S = 10.0
@@ -96,6 +96,8 @@ class RunningServer:
     def stop(self, timeout: float = STOP_DEADLINE_S) -> None:
         self._server.request_stop()
         self._thread.join(timeout)
+
+    project_id = PROJECT_ID  # the one project it serves
 
     def listed_samples(self) -> int:
         """How many samples the unfiltered listing holds: the served data's testing category (the

@@ -132,8 +132,8 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     client, project = target.client, target.settings.project_id
     rng = random.Random(target.settings.seed)
     exchange = client.page(project, {"limit": REGION, "offset": 0})
-    reason = unusable(exchange)
-    violation = broken(exchange, f"the listing with limit={REGION}, offset=0") if reason is None else None
+    reason = unusable(exchange, target.known)
+    violation = broken(exchange, f"the listing with limit={REGION}, offset=0", target.known) if reason is None else None
     if violation is None and reason is None and not page_results(exchange.body):
         violation = empty_but_expected(target.expected_samples)
     if violation is not None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from eicontract.drive.probe import broken, unusable
+from eicontract.drive.probe import UNKNOWN, Known, broken, unusable
 from eicontract.http.client import Exchange
 from eicontract.reporting import SUMMARY_FILE, run_notes
 
@@ -103,3 +103,23 @@ def test_an_empty_listing_of_a_project_known_to_hold_samples_is_a_violation() ->
     # at least N: as many or more is fine; an unknown length or size judges nothing
     assert shorter_than_expected(300, 300) is None and shorter_than_expected(400, 300) is None
     assert shorter_than_expected(None, 300) is None and shorter_than_expected(120, None) is None
+
+
+@pytest.mark.parametrize(("exchange", "known", "violated"), [
+    # the embedded server refusing the key, the project or the listing the harness made: its fault
+    (_reply(401, {"success": False, "error": "Unauthorized"}), Known(own=True), True),
+    (_reply(404, {"success": False, "error": "project not found"}), Known(project=True, own=True), True),
+    (_reply(200, {"success": False, "error": "project is suspended"}), Known(own=True), True),
+    # --expect-samples says the project exists: a 404 is the server's; a refused key may be the user's
+    (_reply(404, {"success": False, "error": "project not found"}), Known(project=True), True),
+    (_reply(401, {"success": False, "error": "Unauthorized"}), Known(project=True), False),
+    # nothing known: the user's configuration may be wrong, the harness cannot run
+    (_reply(404, {"success": False, "error": "project not found"}), UNKNOWN, False),
+])
+def test_a_refusal_of_what_the_harness_knows_to_be_right_is_a_violation(exchange: Exchange, known: Known,
+                                                                        violated: bool) -> None:
+    reason, violation = unusable(exchange, known), broken(exchange, "the listing", known)
+    if violated:
+        assert reason is None and violation is not None and violation.clause == "SCHEMA-RESPONSE", (reason, violation)
+    else:
+        assert reason is not None and violation is None
