@@ -656,6 +656,21 @@ def check_malformed(
                   {"status": status, "unfiltered_count": unfiltered_count})]
 
 
+def check_unmatchable(body: object, status: int, context: str) -> list[Violation]:
+    """A filter no sample can match whose reading the documents leave open (a metadata key that is
+    not Unicode text, a lone surrogate): rejected with the failure envelope, or read as a filter
+    that selects nothing. Never a 5xx (SCHEMA-NEGATIVE), never samples (FILTER-SOUND)."""
+    if status >= 500:
+        return [Violation("SCHEMA-NEGATIVE", f"{context}: HTTP {status}, never a 5xx", {"status": status})]
+    if status >= 400 or get_path(body, "success") is False:
+        return [v for v in check_failure(body, status, context=context) if v.clause != "SCHEMA-NEGATIVE"]
+    result = get_path(body, "result")
+    if isinstance(result, list) and result:
+        return [Violation("FILTER-SOUND", f"{context}: no sample has this key, yet {len(result)} results",
+                          {"status": status, "results": len(result)})]
+    return []
+
+
 def _looks_unfiltered(body: object, unfiltered_count: int, limit: int | None) -> bool:
     total = get_path(body, "totalCount")
     if is_int(total):

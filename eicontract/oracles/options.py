@@ -31,6 +31,27 @@ def _is_slice(part: list[object], whole: list[object]) -> bool:
                for i in range(len(whole) - width + 1))
 
 
+def check_untruncated(full_sample: object, flagged_sample: object) -> list[Violation]:
+    """LABELS-TRUNCATE: with truncateStructuredLabels=false (the flag off, as when it is absent),
+    structuredLabels and structuredLabelsList are the untruncated lists, entry for entry."""
+    if not isinstance(full_sample, Mapping) or not isinstance(flagged_sample, Mapping):
+        return [Violation("LABELS-TRUNCATE", f"expected two sample objects, got {type_name(full_sample)} and "
+                                             f"{type_name(flagged_sample)}")]
+    violations = []
+    for key in LABEL_LISTS:
+        full, seen = full_sample.get(key, []), flagged_sample.get(key, [])
+        if not isinstance(full, list) or not isinstance(seen, list):
+            continue  # check_truncate and the schema judge the types
+        full, seen = ([known_part(x, STRUCTURED_LABEL_FIELDS) for x in full],
+                      [known_part(x, STRUCTURED_LABEL_FIELDS) for x in seen])
+        if seen != full:
+            violations.append(Violation("LABELS-TRUNCATE", f"sample {full_sample.get('id')}: {key} with "
+                                        f"truncateStructuredLabels=false has {len(seen)} entries, without the "
+                                        f"flag {len(full)} (false must mean: not truncated)",
+                                        {"field": key, "full": len(full), "flagged": len(seen)}))
+    return violations
+
+
 def check_truncate(full_sample: object, truncated_sample: object) -> Findings:
     """LABELS-TRUNCATE: with truncateStructuredLabels=true, structuredLabels and
     structuredLabelsList are each a contiguous slice of the untruncated list, never longer.

@@ -64,6 +64,27 @@ def test_truncated_labels_are_a_slice_in_the_listing(target: Target, dataset: An
     expect_no_violations(violations + effect.violations)
 
 
+@pytest.mark.clause("LABELS-TRUNCATE")
+def test_truncate_false_truncates_nothing(target: Target, dataset: Any) -> None:
+    """truncateStructuredLabels=false on the most-labelled samples (3 id windows): their labels as read
+    without the flag."""
+    samples = _most_labelled(dataset, 3)
+    if not samples:
+        pytest.skip("the target lists no multi-label sample")
+    full, project = index_samples(dataset.samples), target.settings.project_id
+    violations: list[Violation] = []
+    for sample_id in samples:
+        window = target.client.page(project, {"truncateStructuredLabels": "false", "minId": sample_id,
+                                              "maxId": sample_id + 1, "limit": 5})
+        seen = index_samples(page_results(window.body) or [])
+        if sample_id not in seen:
+            violations.append(Violation("LABELS-TRUNCATE", f"truncateStructuredLabels=false: sample {sample_id} "
+                                        f"not in its id window ({window.summary()})"))
+            continue
+        violations += options.check_untruncated(full[sample_id], seen[sample_id])
+    expect_no_violations(violations)
+
+
 @pytest.mark.clause("LABELS-TRUNCATE", "LABELS-TRUNCATE-EFFECT")
 def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
                                                   observe: Callable[[list[Observation]], None]) -> None:

@@ -418,3 +418,14 @@ def test_malformed_filter_ignored_is_called_out(body: dict[str, Any], limit: int
                                   context=f"metadata={json.dumps('[{key: 1}]')}")
     assert violation.clause == "FILTER-MALFORMED"
     assert "unfiltered listing" in violation.message and "silently ignored" in violation.message
+
+
+def test_a_filter_no_sample_can_match_is_refused_or_selects_nothing() -> None:
+    from eicontract.oracles.filters import check_unmatchable
+
+    assert check_unmatchable(FAILURE, 400, "k") == []  # refused: a reading
+    assert check_unmatchable({"success": True, "result": [], "predictions": []}, 200, "k") == []  # read: nothing
+    assert clause_ids(check_unmatchable(FAILURE, 500, "k")) == {"SCHEMA-NEGATIVE"}
+    page = {"success": True, "result": [{"sampleId": 1, "sample": {"id": 1}, "classifications": []}]}
+    assert clause_ids(check_unmatchable(page, 200, "k")) == {"FILTER-SOUND"}
+    assert clause_ids(check_unmatchable({"success": False}, 400, "k")) == {"ENVELOPE-ERROR"}  # no error text

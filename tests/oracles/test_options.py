@@ -7,6 +7,7 @@ import pytest
 from eicontract.oracles.options import (
     check_truncate,
     check_truncate_effect,
+    check_untruncated,
     check_variant_accepted,
     check_variant_rejected,
 )
@@ -144,3 +145,13 @@ def test_truncate_effect_not_visible_is_an_observation(pairs: list[tuple[object,
 ])
 def test_truncate_effect_violations(pairs: list[tuple[object, object]]) -> None:
     assert clause_ids(check_truncate_effect(pairs).violations) == {"LABELS-TRUNCATE-EFFECT"}
+
+
+def test_truncate_false_must_truncate_nothing() -> None:
+    assert check_untruncated(full(), full()) == []
+    # a per-reply trace id on an entry is no label: still the same list
+    traced = sample(5, structuredLabels=[{**x, "traceId": "t"} for x in LABELS], structuredLabelsList=NAMES)
+    assert check_untruncated(full(), traced) == []
+    cut = sample(5, structuredLabels=LABELS[:2], structuredLabelsList=NAMES[:2])
+    assert clause_ids(check_untruncated(full(), cut)) == {"LABELS-TRUNCATE"}  # false read as true
+    assert clause_ids(check_untruncated(full(), None)) == {"LABELS-TRUNCATE"}
