@@ -17,7 +17,7 @@ A 5xx is never a reading.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 
 from eicontract.oracles._common import Findings, clip, examples, get_path, is_number, result_sample_id
 from eicontract.oracles.envelope import check_failure, is_success_status
@@ -187,17 +187,41 @@ def check_leap_second(body: object, status: int, param: str, leap: str,
     body of that page; None when that page failed: nothing to compare). Never a 5xx
     (SCHEMA-NEGATIVE); ids only the leap second selects are FILTER-SOUND, ids it drops
     FILTER-COMPLETE."""
-    where = f"{param}={leap}"
+    return _same_page_or_rejected(body, status, param, f"{param}={leap}", same, LEAP_SECOND_TOPIC,
+                                  f"the instant it means ({param} at :59 plus one second) selects")
+
+
+UNENCODED_PLUS_TOPIC = "page:date-unencoded-plus"
+
+
+def unencoded_plus(instant: datetime) -> tuple[str, str]:
+    """(the instant at +01:00 with its '+', the same with a space where a client that does not
+    encode '+' in a query leaves one, as the official Python client does)."""
+    text = instant.astimezone(timezone(timedelta(hours=1))).isoformat(timespec="milliseconds")
+    return text, text.replace("+", " ")
+
+
+def check_unencoded_plus(body: object, status: int, param: str, spaced: str, same: object | None) -> Findings:
+    """A date whose zone's '+' arrived as a space: not RFC 3339, so the failure envelope is a
+    reading (observed); read, it must mean the '+' (``same``: that page). Never a 5xx."""
+    return _same_page_or_rejected(body, status, param, f"{param}={spaced!r}", same, UNENCODED_PLUS_TOPIC,
+                                  "the same date with its '+' selects")
+
+
+def _same_page_or_rejected(body: object, status: int, param: str, where: str, same: object | None,
+                           topic: str, meaning: str) -> Findings:
+    """Another spelling of a date filter: rejected (observed under ``topic``), or the page that the
+    plain spelling gives (``same``; None: that page failed, nothing to compare). Never a 5xx
+    (SCHEMA-NEGATIVE); ids only this spelling selects are FILTER-SOUND, ids it drops FILTER-COMPLETE."""
     rejected = _rejection(body, status, "SCHEMA-NEGATIVE", where)
     if rejected is not None:
-        return Findings(rejected, [] if rejected else [Observation(LEAP_SECOND_TOPIC, "rejected", where)])
-    accepted = [Observation(LEAP_SECOND_TOPIC, "accepted", where)]
+        return Findings(rejected, [] if rejected else [Observation(topic, "rejected", where)])
+    accepted = [Observation(topic, "accepted", where)]
     if same is None or page_results(same) is None:
         return Findings([], accepted)
     seen, wanted = page_ids(body), page_ids(same)
     extra, missing = [i for i in seen if i not in wanted], [i for i in wanted if i not in seen]
     out = []
-    meaning = f"the instant it means ({param} at :59 plus one second) selects"
     if extra:
         out.append(Violation("FILTER-SOUND", f"{where}: samples {examples(extra)} selected, which "
                              f"{meaning} not", {"param": param, "extra": examples(extra)}))

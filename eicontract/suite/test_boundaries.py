@@ -219,3 +219,25 @@ def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str
         observe(findings.observations)
         violations += findings.violations
     expect_no_violations(violations)
+
+
+# --- a date whose '+' came unencoded (a space: what the official Python client sends) --------
+
+@pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+def test_a_date_filter_whose_plus_came_unencoded(target: Target, dataset: Any, param: str,
+                                                 observe: Callable[[list[Observation]], None]) -> None:
+    """A window sample's date at +01:00, once with its '+' and once with a space there, inside an id
+    window read whole: rejected, or the same page; never a 5xx. Two requests."""
+    query, ids = _window(dataset)
+    added = sorted(t for i in ids if (t := parse_instant((dataset.sample(i) or {}).get("added"))) is not None)
+    if not added:
+        pytest.skip("the window's samples carry no added date")
+    plus, spaced = boundaries.unencoded_plus(added[len(added) // 2])
+    paging: dict[str, int | str] = {**query, "limit": len(ids), "offset": 0}
+    same, same_status = _page(target, {**paging, param: plus})
+    body, status = _page(target, {**paging, param: spaced})
+    findings = boundaries.check_unencoded_plus(body, status, param, spaced,
+                                               same if 200 <= same_status < 300 else None)
+    observe(findings.observations)
+    expect_no_violations(findings.violations)

@@ -31,6 +31,9 @@ REGION_COMPARED = 60  # samples of each region read again at other page sizes
 REGION_SIZES = 2  # other page sizes per region
 
 
+PAGE_WITHOUT_OFFSET = 20
+
+
 def _read(target: Target, limit: int, offset: int) -> paging.PageRead:
     exchange = target.client.page(target.settings.project_id, {"limit": limit, "offset": offset})
     return paging.PageRead(limit, offset, exchange.body)
@@ -66,6 +69,19 @@ def test_the_end_agrees_with_the_counts(dataset: Any, counts: Any) -> None:
                                                          f"{dataset.end.problem}")])
     expect_no_violations(paging.check_counts(counts.length, counts.total, counts.windows_total,
                                              len(counts.reads)))
+
+
+@pytest.mark.clause("PAGE-COMPLETE")
+def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, dataset: Any) -> None:
+    """offset left out: the page at offset 0 (discovery's first region), whatever the reading of
+    'offset in results'; no sample skipped."""
+    wanted = dataset.regions[0].ids[:PAGE_WITHOUT_OFFSET]
+    exchange = target.client.page(target.settings.project_id, {"limit": PAGE_WITHOUT_OFFSET})
+    seen = paging.page_ids(exchange.body)
+    if seen != wanted:
+        expect_no_violations([Violation("PAGE-COMPLETE", f"limit={PAGE_WITHOUT_OFFSET} without an offset: ids "
+                                        f"{seen[:8]}..., but the page at offset 0 starts {wanted[:8]}... "
+                                        f"({exchange.summary()})", {"seen": seen[:20], "wanted": wanted})])
 
 
 @pytest.mark.clause("PAGE-COMPLETE")

@@ -190,3 +190,21 @@ def test_leap_second_violations(body: dict[str, object], status: int, same: dict
 def test_leap_second_without_a_page_to_compare_is_only_observed() -> None:
     findings = check_leap_second(page(1, 2, 3), 200, "minDate", "2016-12-31T23:59:60Z", None)
     assert findings.violations == [] and [o.reading for o in findings.observations] == ["accepted"]
+
+
+def test_a_date_whose_plus_came_unencoded_is_rejected_or_means_the_plus() -> None:
+    from datetime import UTC, datetime
+
+    from eicontract.oracles.boundaries import check_unencoded_plus, unencoded_plus
+
+    plus, spaced = unencoded_plus(datetime(2025, 3, 1, 11, 30, tzinfo=UTC))
+    assert plus == "2025-03-01T12:30:00.000+01:00" and spaced == "2025-03-01T12:30:00.000 01:00"
+    same = page_body([sample(1), sample(2)])
+    assert check_unencoded_plus(same, 200, "minDate", spaced, same).violations == []
+    [seen] = check_unencoded_plus(FAILURE, 400, "minDate", spaced, same).observations
+    assert seen.reading == "rejected"  # not RFC 3339: a reading
+    assert clause_ids(check_unencoded_plus(FAILURE, 500, "minDate", spaced, same).violations) == {"SCHEMA-NEGATIVE"}
+    assert clause_ids(check_unencoded_plus(page_body([sample(1)]), 200, "minDate", spaced, same).violations) == {
+        "FILTER-COMPLETE"}
+    assert clause_ids(check_unencoded_plus(page_body([sample(1), sample(2), sample(3)]), 200, "minDate", spaced,
+                                           same).violations) == {"FILTER-SOUND"}
