@@ -488,6 +488,14 @@ def read_logs(paths: Sequence[Path]) -> list[Result]:
     return list(results.values())
 
 
+def current_results(results: Sequence[Result], chosen: Sequence[MutantSpec]) -> tuple[list[Result], int]:
+    """The logged results of mutants that exist in the code now, in the code's order, and how many
+    logged ones do not (a changed line has a new id, measured afresh)."""
+    by_id = {r.id: r for r in results}
+    kept = [by_id[s.id] for s in chosen if s.id in by_id]
+    return kept, len(by_id) - len(kept)
+
+
 def write_reports(report_dir: Path, results: Sequence[Result], triage: Mapping[str, Any], specs: Sequence[MutantSpec],
                   extra: Mapping[str, Any]) -> dict[str, Any]:
     summary = summarise(results, triage, [s.id for s in specs])
@@ -532,8 +540,12 @@ def main(args: argparse.Namespace) -> int:
     specs = enumerate_mutants(package / "server")
     triage = load_triage(args.triage)
     if args.rescore:  # the reports again from a run's log, with the triage as it is now
-        results = read_logs(args.rescore)
-        document = write_reports(args.report_dir, results, triage, specs, {"rescored": [str(p) for p in args.rescore]})
+        results, gone = current_results(read_logs(args.rescore), choose(specs, operators=args.operators))
+        if gone:
+            print(f"eicontract mutation: {gone} logged mutants are not in the code now (their lines changed, or "
+                  f"another operator set): left out", flush=True)
+        document = write_reports(args.report_dir, results, triage, specs, {"rescored": [str(p) for p in args.rescore],
+                                                                           "left_out": gone})
         return 1 if document["untriaged"] or document["triage_problems"] else 0
     chosen = choose(specs, args.sample, args.seed, args.only, args.module, args.operators)
     unknown = set(args.only) - {s.id for s in specs}

@@ -193,3 +193,11 @@ def test_logs_are_read_back_once_per_mutant(tmp_path: Path) -> None:
     second.write_text("\n".join(lines))
     results = mutation.read_logs([first, second])
     assert [(r.id, r.outcome) for r in results] == [("k", "killed"), ("s", "survived")]
+
+
+def test_a_rescore_keeps_only_the_mutants_of_the_code_now(tmp_path: Path) -> None:
+    specs = _specs(tmp_path)
+    logged = [Result(s.id, s.module, s.line, s.operator, s.definition, "killed", 1, 1.0) for s in specs[:3]]
+    logged.append(Result("store.py:gone:X:00000000:0", "store.py", 1, "core/X", "gone", "survived", 0, 1.0))
+    kept, gone = mutation.current_results(list(reversed(logged)), specs)
+    assert [r.id for r in kept] == [s.id for s in specs[:3]] and gone == 1  # the code's order; the stale one out
