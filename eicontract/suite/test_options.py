@@ -13,6 +13,7 @@ from eicontract.oracles._common import is_int
 from eicontract.oracles.envelope import check_failure, check_success_envelope
 from eicontract.oracles.filters import index_samples
 from eicontract.oracles.paging import page_results
+from eicontract.oracles.window import check_anomaly_scores, check_probabilities
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
@@ -109,7 +110,7 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
     expect_no_violations(violations + effect.violations)
 
 
-@pytest.mark.clause("VARIANT")
+@pytest.mark.clause("VARIANT", "WINDOW-PROBS", "WINDOW-ANOMALY")
 @pytest.mark.parametrize(("variant", "documented"), [*((v, True) for v in VARIANTS),
                                                      *((v, False) for v in UNKNOWN_VARIANTS)])
 def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Any, variant: str, documented: bool,
@@ -124,6 +125,10 @@ def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: 
         if not accepted.observations:  # a refused akida may be refused on the page too
             violations += [Violation("VARIANT", f"page with variant={variant}: {v.message}")
                            for v in check_success_envelope(page.body)]
+        # the variant's own values: still probability distributions, maxScore still >= meanScore
+        for result in page_results(page.body) or []:
+            violations += [Violation(v.clause, f"page with variant={variant}: {v.message}", v.evidence)
+                           for v in check_probabilities(result) + check_anomaly_scores(result)]
     else:
         violations = options.check_variant_rejected(reply.body, reply.status or 0, variant)
         violations += check_failure(page.body, page.status or 0, clause_id="VARIANT",
