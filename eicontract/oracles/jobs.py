@@ -53,6 +53,20 @@ def check_exclusive(body: object) -> list[Violation]:
                       f"id), got {_describe_reply(body)}")]
 
 
+def check_distinct_jobs(started: Mapping[str, object]) -> list[Violation]:
+    """JOB-STATUS-ID: jobs started at once for different work (keyed by what was asked, each
+    with its classify reply) have different ids: one id names one job, so a status can answer
+    for it. Replies that are results, not jobs, are left out."""
+    by_id: dict[object, list[str]] = {}
+    for what, body in started.items():
+        if classify_kind(body) == "job" and isinstance(body, Mapping):
+            by_id.setdefault(body["id"], []).append(what)
+    shared = {job_id: whats for job_id, whats in by_id.items() if len(whats) > 1}
+    return [Violation("JOB-STATUS-ID", f"job id {job_id} was given to {len(whats)} different classify calls "
+                      f"started together ({', '.join(whats)}): one id must name one job", {"job": job_id})
+            for job_id, whats in shared.items()]
+
+
 def _describe_reply(body: object) -> str:
     if body is None:
         return "a body that is not JSON"  # the client decodes nothing from HTML or half a body

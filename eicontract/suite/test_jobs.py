@@ -103,3 +103,18 @@ def test_job_versus_result(target: Target, dataset: Any, ei_recorder: Recorder) 
     settings = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
                                    max_examples=profile.machine_runs, stateful_step_count=profile.machine_steps)
     run_state_machine_as_test(hypothesis.seed(target.settings.seed)(machine), settings=settings)
+
+
+CONCURRENT_JOBS = 4  # classify calls fired back to back (different samples), then each followed to its end
+
+
+@pytest.mark.clause("JOB-STATUS-ID")
+def test_jobs_started_together_have_their_own_ids(target: Target, dataset: Any) -> None:
+    """Different samples classified back to back, before any job is polled: every job id is a
+    different one. Then each flow is followed to its end (the jobs are not left running)."""
+    project, block, deadline = target.settings.project_id, min(dataset.blocks), target.settings.job_deadline
+    samples = dataset.classify_ids[:CONCURRENT_JOBS]
+    started = {f"sample {s} block {block}": target.client.classify(project, block, s).body for s in samples}
+    for sample in samples:
+        classify_until_result(target.client, project, block, sample, deadline=deadline)
+    expect_no_violations(jobs.check_distinct_jobs(started))

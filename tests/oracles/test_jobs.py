@@ -230,3 +230,14 @@ def test_a_failed_job_is_observed_not_failed() -> None:
     assert (observation.topic, observation.reading) == ("job:outcome", "failed")
     assert job_outcome({"success": True, "job": job(**done, finishedSuccessful=True)}) == []
     assert job_outcome({"success": True, "job": job()}) == [] and job_outcome(None) == []
+
+
+def test_jobs_started_together_must_not_share_an_id() -> None:
+    from eicontract.oracles.jobs import check_distinct_jobs
+
+    job = {"success": True, "id": 7}
+    result = {"success": True, "sampleId": 1, "classifications": []}
+    assert check_distinct_jobs({"a": job, "b": {"success": True, "id": 8}, "c": result}) == []
+    assert check_distinct_jobs({"a": result, "b": result}) == []  # results are no jobs
+    [violation] = check_distinct_jobs({"a": job, "b": dict(job), "c": result})
+    assert violation.clause == "JOB-STATUS-ID" and "7" in violation.message and "a, b" in violation.message
