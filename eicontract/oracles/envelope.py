@@ -72,6 +72,17 @@ def check_failure(
     return _envelope_text_violations(body, status, context)
 
 
+def check_not_a_key_refusal(status: int, clause_id: str, context: str) -> list[Violation]:
+    """Bad input on a request whose key is valid, for a project it may read: a 401 or 403 would
+    tell the client its key is refused, which it is not (any other 4xx, or 200 with success:
+    false, names the input)."""
+    if status not in (401, 403):
+        return []
+    return [Violation(clause_id, f"{context}: HTTP {status} refuses the key, but the key is valid and the "
+                                 "input is what is wrong (a 4xx such as 400, or 200 with success: false)",
+                      {"status": status, "context": context})]
+
+
 def _envelope_text_violations(
     body: Mapping[str, object], status: int, context: str
 ) -> list[Violation]:

@@ -39,7 +39,7 @@ from eicontract.oracles._common import (
     parse_instant,
     result_sample_id,
 )
-from eicontract.oracles.envelope import check_failure
+from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
 from eicontract.violations import Observation, Violation
 
 Sample = Mapping[str, Any]
@@ -647,6 +647,7 @@ def check_malformed(
     """FILTER-MALFORMED: a malformed filter is an error. A success that looks like the
     unfiltered listing (the filter silently ignored) is called out as such."""
     violations = check_failure(body, status, clause_id="FILTER-MALFORMED", context=context)
+    violations += check_not_a_key_refusal(status, "FILTER-MALFORMED", context)
     if not any(v.clause == "FILTER-MALFORMED" for v in violations) or not _looks_unfiltered(
             body, unfiltered_count, limit):
         return violations

@@ -23,7 +23,7 @@ from eicontract.oracles._common import (
     result_sample_id,
     type_name,
 )
-from eicontract.oracles.envelope import check_failure
+from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
 from eicontract.oracles.filters import SAMPLE_FIELDS
 from eicontract.violations import Observation, Violation
 
@@ -319,7 +319,9 @@ def check_total(reads: Sequence[PageRead], full_length: int) -> Findings:
 
 def check_bad_param(body: object, status: int, param: str = "limit/offset") -> list[Violation]:
     """PAGE-PARAMS: a negative or non-integer limit or offset is rejected."""
-    return check_failure(body, status, clause_id="PAGE-PARAMS", context=f"bad {param}")
+    context = f"bad {param}"
+    return (check_failure(body, status, clause_id="PAGE-PARAMS", context=context)
+            + check_not_a_key_refusal(status, "PAGE-PARAMS", context))
 
 
 # --- regions and counts: paging judged without reading the whole listing ----------------------

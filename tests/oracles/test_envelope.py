@@ -113,3 +113,16 @@ def test_data_fields_are_the_contracts_success_fields() -> None:
     bodies = ("classify-result", "start-job", "job-status", "page")
     fields = {p for name in bodies for p in schemas[f"{name}.schema.json"]["properties"]}
     assert fields - ENVELOPE_KEYS == DATA_FIELDS
+
+
+def test_bad_input_with_a_valid_key_is_not_a_key_refusal() -> None:
+    from eicontract.oracles.envelope import check_not_a_key_refusal
+    from eicontract.oracles.filters import check_malformed
+    from eicontract.oracles.paging import check_bad_param
+
+    envelope = {"success": False, "error": "limit must be an integer"}
+    for status in (400, 404, 422, 200):
+        assert check_not_a_key_refusal(status, "PAGE-PARAMS", "bad limit") == []
+    assert {v.clause for v in check_bad_param(envelope, 401, "limit")} == {"PAGE-PARAMS"}
+    assert {v.clause for v in check_malformed(envelope, 403, 300)} == {"FILTER-MALFORMED"}
+    assert check_bad_param(envelope, 400, "limit") == [] and check_malformed(envelope, 400, 300) == []
