@@ -16,7 +16,7 @@ A 5xx is never a reading.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta, timezone
 
 from eicontract.oracles._common import Findings, clip, examples, get_path, is_number, result_sample_id
@@ -178,6 +178,21 @@ def leap_second_dates(added: Iterable[datetime]) -> list[tuple[str, datetime]]:
         minute = first.replace(second=0, microsecond=0)
         out.append((minute.strftime("%Y-%m-%dT%H:%M:60Z"), minute + timedelta(minutes=1)))
     return list(dict.fromkeys(out))
+
+
+def leap_second_neighbours(added: Mapping[int, datetime]) -> list[tuple[int, str, datetime]]:
+    """(sample id, leap second, the instant it means) for a sample added in the last second of
+    its minute (hh:mm:59.x, just before the leap's instant) and one added in the first second of
+    its minute (hh:mm:00.x, just after the previous minute's leap): there a server that reads :60
+    a second (or two) off selects the sample differently. At most one of each, the lowest id."""
+    out: list[tuple[int, str, datetime]] = []
+    for second, before in ((59, 0), (0, 1)):
+        found = sorted(i for i, t in added.items() if t.astimezone(UTC).second == second)
+        if found:
+            sample_id = found[0]
+            minute = added[sample_id].astimezone(UTC).replace(second=0, microsecond=0) - timedelta(minutes=before)
+            out.append((sample_id, minute.strftime("%Y-%m-%dT%H:%M:60Z"), minute + timedelta(minutes=1)))
+    return out
 
 
 def check_leap_second(body: object, status: int, param: str, leap: str,

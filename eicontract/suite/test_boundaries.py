@@ -16,7 +16,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from eicontract.oracles import boundaries
-from eicontract.oracles._common import format_instant, parse_instant
+from eicontract.oracles._common import format_instant, is_int, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
@@ -214,6 +214,31 @@ def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str
         paging: dict[str, int | str] = {**query, "limit": len(ids), "offset": 0}
         body, status = _page(target, {**paging, param: leap})
         same, same_status = _page(target, {**paging, param: format_instant(instant)})
+        findings = boundaries.check_leap_second(body, status, param, leap,
+                                                same if 200 <= same_status < 300 else None)
+        observe(findings.observations)
+        violations += findings.violations
+    expect_no_violations(violations)
+
+
+@pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
+@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str,
+                                        observe: Callable[[list[Observation]], None]) -> None:
+    """The leap second just after a sample added at hh:mm:59.x, and just before one added at
+    hh:mm:00.x, each in the sample's own id window: rejected, or the page of the instant it means
+    (a server that reads :60 a second or two off selects the sample differently). At most four
+    requests; skipped when no discovered sample was added in such a second."""
+    added = {i: t for s in dataset.samples if is_int(i := s.get("id"))
+             and (t := parse_instant(s.get("added"))) is not None}
+    probes = boundaries.leap_second_neighbours(added)
+    if not probes:
+        pytest.skip("no discovered sample was added in the first or last second of a minute")
+    violations: list[Violation] = []
+    for sample_id, leap, instant in probes:
+        window: dict[str, int | str] = {"minId": sample_id, "maxId": sample_id + 1, "limit": 5, "offset": 0}
+        body, status = _page(target, {**window, param: leap})
+        same, same_status = _page(target, {**window, param: format_instant(instant)})
         findings = boundaries.check_leap_second(body, status, param, leap,
                                                 same if 200 <= same_status < 300 else None)
         observe(findings.observations)

@@ -208,3 +208,19 @@ def test_a_date_whose_plus_came_unencoded_is_rejected_or_means_the_plus() -> Non
         "FILTER-COMPLETE"}
     assert clause_ids(check_unencoded_plus(page_body([sample(1), sample(2), sample(3)]), 200, "minDate", spaced,
                                            same).violations) == {"FILTER-SOUND"}
+
+
+def test_leap_seconds_next_to_samples_added_at_a_minutes_edge() -> None:
+    from datetime import UTC, datetime
+
+    from eicontract.oracles.boundaries import leap_second_neighbours
+
+    added = {5: datetime(2025, 3, 1, 12, 30, 59, 400000, tzinfo=UTC),
+             3: datetime(2025, 3, 1, 8, 0, 0, 250000, tzinfo=UTC),
+             9: datetime(2025, 3, 1, 9, 15, 30, tzinfo=UTC), 7: datetime(2025, 3, 2, 1, 1, 59, tzinfo=UTC)}
+    before, after = leap_second_neighbours(added)
+    # the lowest id added at :59.x: the leap just after it means the next minute's :00
+    assert before == (5, "2025-03-01T12:30:60Z", datetime(2025, 3, 1, 12, 31, tzinfo=UTC))
+    # added at :00.x: the previous minute's leap, which means this minute's :00, just before it
+    assert after == (3, "2025-03-01T07:59:60Z", datetime(2025, 3, 1, 8, 0, tzinfo=UTC))
+    assert leap_second_neighbours({9: added[9]}) == []
