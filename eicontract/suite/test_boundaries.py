@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, NamedTuple
 
 import pytest
@@ -209,16 +210,19 @@ def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str
     the end of the minute a window sample was added in, each beside its plain instant."""
     query, ids = _window(dataset)
     added = [t for i in ids if (t := parse_instant((dataset.sample(i) or {}).get("added"))) is not None]
-    violations: list[Violation] = []
-    for leap, instant in boundaries.leap_second_dates(added):
-        paging: dict[str, int | str] = {**query, "limit": len(ids), "offset": 0}
-        body, status = _page(target, {**paging, param: leap})
-        same, same_status = _page(target, {**paging, param: format_instant(instant)})
-        findings = boundaries.check_leap_second(body, status, param, leap,
-                                                same if 200 <= same_status < 300 else None)
-        observe(findings.observations)
-        violations += findings.violations
-    expect_no_violations(violations)
+    paging: dict[str, int | str] = {**query, "limit": len(ids), "offset": 0}
+    expect_no_violations([v for leap, instant in boundaries.leap_second_dates(added)
+                          for v in _leap_second(target, paging, param, leap, instant, observe)])
+
+
+def _leap_second(target: Target, query: dict[str, int | str], param: str, leap: str, instant: datetime,
+                 observe: Callable[[list[Observation]], None]) -> list[Violation]:
+    """One leap second beside the plain instant it means, both in the same query."""
+    body, status = _page(target, {**query, param: leap})
+    same, same_status = _page(target, {**query, param: format_instant(instant)})
+    findings = boundaries.check_leap_second(body, status, param, leap, same if 200 <= same_status < 300 else None)
+    observe(findings.observations)
+    return findings.violations
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
@@ -234,16 +238,9 @@ def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str
     probes = boundaries.leap_second_neighbours(added)
     if not probes:
         pytest.skip("no discovered sample was added in the first or last second of a minute")
-    violations: list[Violation] = []
-    for sample_id, leap, instant in probes:
-        window: dict[str, int | str] = {"minId": sample_id, "maxId": sample_id + 1, "limit": 5, "offset": 0}
-        body, status = _page(target, {**window, param: leap})
-        same, same_status = _page(target, {**window, param: format_instant(instant)})
-        findings = boundaries.check_leap_second(body, status, param, leap,
-                                                same if 200 <= same_status < 300 else None)
-        observe(findings.observations)
-        violations += findings.violations
-    expect_no_violations(violations)
+    expect_no_violations([v for sample_id, leap, instant in probes
+                          for v in _leap_second(target, {"minId": sample_id, "maxId": sample_id + 1, "limit": 5,
+                                                         "offset": 0}, param, leap, instant, observe)])
 
 
 # --- a date whose '+' came unencoded (a space: what the official Python client sends) --------
