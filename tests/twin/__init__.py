@@ -1,0 +1,1 @@
+"""An independent twin of three Edge Impulse classify endpoints, built from public documents."""
