@@ -1,11 +1,11 @@
 # Two commands for a newcomer: `make contract` (run the contract suite, write reports/) and
-# `make test` (the project's own tests, lint and types). Both create .venv when it is missing.
+# `make test` (the project's own tests, lint and types); `make check` is the fast loop. Both create .venv when it is missing.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: contract test lint types selftest serve mutants mutation anchor bench load claims clean
+.PHONY: check fast twin contract test lint types selftest serve mutants mutation anchor bench load claims clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,8 +18,19 @@ contract: $(STAMP)
 
 test: lint types selftest
 
+# the fast loop: lint, types and every test not marked slow (about a minute on 2 cores; docs/CI.md)
+check: lint types fast
+
+fast: $(STAMP)
+	$(BIN)/pytest -n 2 -m "not slow" -q $(PYTEST_ARGS)
+
+# the gate against the twin (tests/twin: a server written from the documents alone) at five seeds;
+# ARGS="--regressions all" adds its author's frozen regressions (docs/KILL-MATRIX.md)
+twin: $(STAMP)
+	$(BIN)/python scripts/twin.py $(ARGS)
+
 lint: $(STAMP)
-	$(BIN)/ruff check eicontract tests scripts
+	$(BIN)/ruff check eicontract tests scripts conftest.py
 
 types: $(STAMP)
 	$(BIN)/mypy
