@@ -206,14 +206,14 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         if option.dest == "api_key" or value in (None, False, []):
             continue
         if option.kind == "switch":
-            argv.append(option.flag)
+            argv.append(option.pytest_flag)
         elif option.kind == "list":
             for item in value:
-                argv += [option.flag, str(item)]
+                argv += [option.pytest_flag, str(item)]
         else:
-            argv += [option.flag, str(value)]
+            argv += [option.pytest_flag, str(value)]
     if args.report_dir is None:
-        argv += ["--report-dir", str(report_dir)]
+        argv += ["--ei-report-dir", str(report_dir)]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.workers:

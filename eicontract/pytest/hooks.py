@@ -76,7 +76,7 @@ def _load_baseline(recorder: Recorder, path: Path) -> None:
     try:
         recorder.baseline = load_summary(path)
     except BaselineError as exc:
-        raise pytest.UsageError(f"--baseline: {exc}") from None
+        raise pytest.UsageError(f"--baseline/--ei-baseline: {exc}") from None
     recorder.baseline_source = str(path)
 
 

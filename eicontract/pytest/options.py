@@ -47,6 +47,16 @@ class Option:
     metavar: str | None = None
 
     @property
+    def pytest_flag(self) -> str:
+        """The pytest spelling: one prefix, so that no other plugin's option collides with ours."""
+        return "--ei-" + self.flag[2:]
+
+    @property
+    def names(self) -> str:
+        """Both spellings, for messages that either front may print."""
+        return f"{self.flag}/{self.pytest_flag}"
+
+    @property
     def full_help(self) -> str:
         return self.help + (f" [env {self.env}]" if self.env else "")
 
@@ -113,7 +123,8 @@ def add_pytest_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
     for option in OPTIONS:
         action = {"list": "append", "switch": "store_true"}.get(option.kind, "store")
-        group.addoption(option.flag, dest=f"ei_{option.dest}", default=None, action=action, help=option.full_help)
+        group.addoption(option.pytest_flag, dest=f"ei_{option.dest}", default=None, action=action,
+                        help=option.full_help)
         parser.addini(f"ei_{option.dest}", option.help, default=None)
 
 
@@ -145,7 +156,7 @@ def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], defaul
     try:
         return kind(str(value))
     except ValueError:
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be a number, not {value!r}") from None
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be a number, not {value!r}") from None
 
 
 def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float, *,
@@ -154,7 +165,7 @@ def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[st
     value = _number(config, dest, kind, default)
     if value is not None and (value < 0 or (value == 0 and not zero_means)):
         allowed = f"0 ({zero_means}) or above" if zero_means else "above 0"
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be {allowed}, not {value}")
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be {allowed}, not {value}")
     return value
 
 
@@ -162,7 +173,7 @@ def _choice(config: pytest.Config, dest: str, default: str) -> str:
     choices = BY_DEST[dest].choices or ()
     value = str(raw(config, dest) or default)
     if value not in choices:
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be one of {', '.join(choices)}, not {value!r}")
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be one of {', '.join(choices)}, not {value!r}")
     return value
 
 
@@ -178,7 +189,7 @@ def _target(config: pytest.Config) -> str | None:
         return None
     target = str(target).rstrip("/")
     if not target.startswith(("http://", "https://")):
-        raise pytest.UsageError(f"--target must be an http(s) URL of the API root, not {target!r}")
+        raise pytest.UsageError(f"{BY_DEST['target'].names} must be an http(s) URL of the API root, not {target!r}")
     return target
 
 
@@ -200,7 +211,8 @@ def build_settings(config: pytest.Config) -> Settings:
     record = raw(config, "record")
     baseline = raw(config, "baseline")
     if raw(config, "fail_on_change") and not baseline:
-        raise pytest.UsageError("--fail-on-change needs --baseline (the run to compare with)")
+        raise pytest.UsageError(f"{BY_DEST['fail_on_change'].names} needs {BY_DEST['baseline'].names} "
+                                "(the run to compare with)")
     return Settings(
         target=target,
         api_key=str(api_key),

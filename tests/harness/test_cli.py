@@ -37,17 +37,17 @@ def test_run_arguments_carry_every_option_as_a_plugin_flag() -> None:
                     "--error-style", "body", "--clause", "PAGE-LIMIT", "--clause", "FILTER-SOUND",
                     "--server-fault", "page-overlap", "--server-fault", "negative-500", "--report-dir", "out/r")
     argv = cli.pytest_arguments(args)
-    assert flag_value(argv, "--target") == ["https://studio.example/v1"]
-    assert flag_value(argv, "--project-id") == ["12"]
-    assert flag_value(argv, "--sample-id") == ["5"]
-    assert flag_value(argv, "--block-id") == ["7"]
-    assert flag_value(argv, "--profile") == ["thorough"]
-    assert flag_value(argv, "--seed") == ["42"]
-    assert flag_value(argv, "--strictness") == ["strict"]
-    assert flag_value(argv, "--error-style") == ["body"]
-    assert flag_value(argv, "--clause") == ["PAGE-LIMIT", "FILTER-SOUND"]
-    assert flag_value(argv, "--server-fault") == ["page-overlap", "negative-500"]
-    assert flag_value(argv, "--report-dir") == ["out/r"]
+    assert flag_value(argv, "--ei-target") == ["https://studio.example/v1"]
+    assert flag_value(argv, "--ei-project-id") == ["12"]
+    assert flag_value(argv, "--ei-sample-id") == ["5"]
+    assert flag_value(argv, "--ei-block-id") == ["7"]
+    assert flag_value(argv, "--ei-profile") == ["thorough"]
+    assert flag_value(argv, "--ei-seed") == ["42"]
+    assert flag_value(argv, "--ei-strictness") == ["strict"]
+    assert flag_value(argv, "--ei-error-style") == ["body"]
+    assert flag_value(argv, "--ei-clause") == ["PAGE-LIMIT", "FILTER-SOUND"]
+    assert flag_value(argv, "--ei-server-fault") == ["page-overlap", "negative-500"]
+    assert flag_value(argv, "--ei-report-dir") == ["out/r"]
     assert "--junitxml=out/r/junit.xml" in argv
     assert flag_value(argv, "-m") == ["contract"]
 
@@ -57,7 +57,8 @@ def test_run_arguments_carry_the_safety_limits_and_the_recording_folder() -> Non
               "--connect-timeout": "1.5", "--job-deadline": "60", "--max-listing": "5000", "--record": "rec/night"}
     argv = cli.pytest_arguments(run_args(*[word for pair in limits.items() for word in pair]))
     for flag, value in limits.items():
-        assert flag_value(argv, flag) == [value]
+        assert flag_value(argv, "--ei-" + flag[2:]) == [value]
+        assert flag not in argv  # the old spelling is the CLI's only
 
 
 def test_run_arguments_point_at_the_suite_inside_the_package_not_at_a_checkout() -> None:
@@ -85,6 +86,7 @@ def test_unset_options_are_left_to_the_plugin_defaults() -> None:
     for flag in ("--target", "--project-id", "--sample-id", "--block-id", "--profile", "--seed", "--strictness",
                  "--error-style", "--clause", "--server-fault", "-k", "-n"):
         assert flag not in argv, flag
+        assert "--ei-" + flag[2:] not in argv, flag
 
 
 def test_the_key_never_goes_on_the_pytest_command_line() -> None:
