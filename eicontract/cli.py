@@ -172,6 +172,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from eicontract.pytest.preflight import key_problem
     from eicontract.server import ServerConfig, serve_forever
     from eicontract.server.config import DEFAULT_API_KEY
 
@@ -179,6 +180,13 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.api_key:
         print("eicontract: warning: a key on the command line is visible to other users; "
               "prefer EI_API_KEY", file=sys.stderr)
+    problem = key_problem(api_key)
+    if problem:
+        print(f"eicontract serve: {problem}", file=sys.stderr)
+        return EXIT_HARNESS
+    source = "from --api-key" if args.api_key else "from EI_API_KEY" if os.environ.get("EI_API_KEY") else \
+        "the default local key (see `eicontract serve --help`)"
+    print(f"eicontract serve: x-api-key: {source}", file=sys.stderr, flush=True)
     try:
         extra = {"variants": frozenset(args.variant)} if args.variant else {}
         config = ServerConfig(host=args.host, port=args.port, seed=args.seed, samples=args.samples,
@@ -222,9 +230,30 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     return argv + extra
 
 
+def _split(values: Sequence[str]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def run_problem(args: argparse.Namespace) -> str | None:
+    """The first thing in the options that would stop the run, found before it starts (one line)."""
+    from eicontract.pytest import preflight
+
+    key = args.api_key if args.api_key is not None else os.environ.get("EI_API_KEY")
+    checks = (lambda: preflight.report_dir_problem(Path(args.report_dir or "reports")),
+              lambda: preflight.clause_problem(_split(args.clause)),
+              lambda: preflight.fault_problem(_split(args.server_fault)),
+              lambda: preflight.variant_problem(_split(args.server_variant)),
+              lambda: preflight.key_problem(key), lambda: preflight.workers_problem(args.workers))
+    return next((problem for check in checks if (problem := check())), None)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
+    problem = run_problem(args)
+    if problem:
+        print(f"eicontract run: {problem}", file=sys.stderr)
+        return EXIT_HARNESS
     if args.api_key:
         print("eicontract: warning: --api-key is visible in the process list; prefer EI_API_KEY", file=sys.stderr)
         os.environ["EI_API_KEY"] = args.api_key

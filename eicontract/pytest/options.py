@@ -193,10 +193,24 @@ def _target(config: pytest.Config) -> str | None:
     return target
 
 
+def _preflight(config: pytest.Config, api_key: str | None, report_dir: Path) -> None:
+    """Names, key and report folder, checked before anything runs (eicontract.pytest.preflight)."""
+    from eicontract.pytest import preflight
+
+    problems = (preflight.report_dir_problem(report_dir), preflight.clause_problem(listed(config, "clause")),
+                preflight.fault_problem(listed(config, "server_fault")),
+                preflight.variant_problem(listed(config, "server_variant")), preflight.key_problem(api_key))
+    problem = next((p for p in problems if p), None)
+    if problem:
+        raise pytest.UsageError(problem)
+
+
 def build_settings(config: pytest.Config) -> Settings:
     """The one place where options become Settings; bad values are usage errors."""
     target = _target(config)
     api_key = raw(config, "api_key")
+    report_dir = Path(str(raw(config, "report_dir") or "reports"))
+    _preflight(config, None if api_key is None else str(api_key), report_dir)
     if target is not None and not api_key:
         raise pytest.UsageError("a live target needs an API key: set EI_API_KEY (or --api-key)")
     if api_key is None:
@@ -222,7 +236,7 @@ def build_settings(config: pytest.Config) -> Settings:
         expect_samples=_positive(config, "expect_samples", None, int),
         profile=PROFILE_TABLE[_choice(config, "profile", "quick")],
         seed=_number(config, "seed", int, DEFAULT_SEED),
-        report_dir=Path(str(raw(config, "report_dir") or "reports")),
+        report_dir=report_dir,
         strictness=_choice(config, "strictness", "lenient"),
         error_style=_choice(config, "error_style", "http"),
         server_faults=listed(config, "server_fault"),

@@ -219,6 +219,28 @@ def test_an_unknown_clause_id_is_a_usage_error(gate: Gate) -> None:
     assert "PAGE-LIMITS" in line
 
 
+@pytest.mark.parametrize(("flag", "name"), [("--ei-server-fault", "no-such-fault"),
+                                           ("--ei-server-variant", "no-such-variant")], ids=["fault", "variant"])
+def test_an_unknown_fault_or_variant_is_a_usage_error_before_any_test(gate: Gate, flag: str, name: str) -> None:
+    result = gate.run(flag, name)
+    assert name in _usage_error(result)
+    assert "passed" not in result.stdout.str() and not gate.reports.exists()
+
+
+def test_a_report_dir_that_is_a_file_is_a_usage_error_before_any_test(gate: Gate) -> None:
+    (gate.pytester.path / "taken").write_text("a file")
+    result = gate.run("--ei-report-dir", str(gate.pytester.path / "taken"))
+    assert "is a file" in _usage_error(result)
+    assert "passed" not in result.stdout.str()
+
+
+def test_a_key_that_is_not_printable_ascii_is_a_usage_error(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("EI_API_KEY", SECRET + "\n")
+    result = gate.run()
+    assert "printable ASCII" in _usage_error(result)
+    assert SECRET not in result.stdout.str() + result.stderr.str()
+
+
 def test_without_clause_every_test_runs(gate: Gate) -> None:
     gate.run().assert_outcomes(passed=2, failed=3)
 
