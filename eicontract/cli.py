@@ -243,7 +243,8 @@ def run_problem(args: argparse.Namespace) -> str | None:
               lambda: preflight.clause_problem(_split(args.clause)),
               lambda: preflight.fault_problem(_split(args.server_fault)),
               lambda: preflight.variant_problem(_split(args.server_variant)),
-              lambda: preflight.key_problem(key), lambda: preflight.workers_problem(args.workers))
+              lambda: preflight.key_problem(key), lambda: preflight.workers_problem(args.workers),
+              lambda: preflight.known_failures_problem(args.known_failures))
     return next((problem for check in checks if (problem := check())), None)
 
 
@@ -272,9 +273,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _outcome(code: int, report_dir: Path, started: float) -> str:
+    from eicontract.reporting import run_known, run_verdict
+
     if code == EXIT_OK:
-        return "every clause holds"
-    from eicontract.reporting import run_verdict
+        known = run_known(report_dir, started)
+        return f"every clause holds but for {known} known failure(s)" if known else "every clause holds"
 
     # exit 1 from a passing run: --fail-on-change saw a changed reading or a new failure
     return "every clause holds, but the target changed since the baseline" \

@@ -90,6 +90,9 @@ OPTIONS: tuple[Option, ...] = (
            "it (the summary gains a baseline section; see docs/NIGHTLY.md)", metavar="PATH"),
     Option("fail_on_change", "--fail-on-change", "with --baseline: exit 1 when a reading changed or a clause "
            "newly fails (default: the exit code is the verdict's)", kind="switch"),
+    Option("known_failures", "--known-failures", "a YAML list of accepted failures (clause, match or regex, "
+           "reason, expires): matching violations are reported as known, not red (see docs/CI.md)",
+           metavar="FILE"),
     Option("max_requests", "--max-requests", f"request budget of the run (live target: the profile's, quick "
            f"{_QUICK.max_requests}, thorough {_THOROUGH.max_requests}; embedded and loopback: none); spent: exit 2",
            env="EI_MAX_REQUESTS", group="safety", metavar="N"),

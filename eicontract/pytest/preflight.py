@@ -67,6 +67,17 @@ def key_problem(key: str | None) -> str | None:
             "(a trailing newline from a file?); an HTTP header cannot carry it")
 
 
+def known_failures_problem(path: str | None) -> str | None:
+    from eicontract.reporting.known import KnownFailuresError, load
+
+    try:
+        if path:
+            load(Path(path))
+    except KnownFailuresError as exc:
+        return str(exc)
+    return None
+
+
 def workers_problem(workers: str | None) -> str | None:
     if workers and importlib.util.find_spec("xdist") is None:
         return "-n needs pytest-xdist: pip install 'eicontract[xdist]'"
