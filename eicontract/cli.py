@@ -76,7 +76,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             kwargs.update(choices=option.choices, metavar=option.metavar)
         groups[option.group].add_argument(option.flag, **kwargs)
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
-    p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
+    p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto); needs the extra: "
+                                              "pip install 'eicontract[xdist]'")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
 
@@ -184,9 +185,6 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if problem:
         print(f"eicontract serve: {problem}", file=sys.stderr)
         return EXIT_HARNESS
-    source = "from --api-key" if args.api_key else "from EI_API_KEY" if os.environ.get("EI_API_KEY") else \
-        "the default local key (see `eicontract serve --help`)"
-    print(f"eicontract serve: x-api-key: {source}", file=sys.stderr, flush=True)
     try:
         extra = {"variants": frozenset(args.variant)} if args.variant else {}
         config = ServerConfig(host=args.host, port=args.port, seed=args.seed, samples=args.samples,
@@ -195,6 +193,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"eicontract serve: {exc}", file=sys.stderr)
         return EXIT_HARNESS
+    source = "from --api-key" if args.api_key else "from EI_API_KEY" if os.environ.get("EI_API_KEY") else \
+        "the default local key (see `eicontract serve --help`)"
+    print(f"eicontract serve: x-api-key: {source}", file=sys.stderr, flush=True)  # which key, never the key
     serve_forever(config)  # prints the real URL (the port may have been picked) once it serves
     return EXIT_OK
 
