@@ -76,7 +76,8 @@ def _add_run(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             kwargs.update(choices=option.choices, metavar=option.metavar)
         groups[option.group].add_argument(option.flag, **kwargs)
     p.add_argument("-k", dest="keyword", help="only clauses/tests matching this pytest -k expression")
-    p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto)")
+    p.add_argument("-n", dest="workers", help="pytest-xdist workers (e.g. 2 or auto); needs the extra: "
+                                              "pip install 'eicontract[xdist]'")
     p.add_argument("pytest_args", nargs=argparse.REMAINDER, help="after --: passed to pytest as they are")
 
 
@@ -172,6 +173,7 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
+    from eicontract.pytest.preflight import key_problem
     from eicontract.server import ServerConfig, serve_forever
     from eicontract.server.config import DEFAULT_API_KEY
 
@@ -179,6 +181,10 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if args.api_key:
         print("eicontract: warning: a key on the command line is visible to other users; "
               "prefer EI_API_KEY", file=sys.stderr)
+    problem = key_problem(api_key)
+    if problem:
+        print(f"eicontract serve: {problem}", file=sys.stderr)
+        return EXIT_HARNESS
     try:
         extra = {"variants": frozenset(args.variant)} if args.variant else {}
         config = ServerConfig(host=args.host, port=args.port, seed=args.seed, samples=args.samples,
@@ -187,6 +193,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"eicontract serve: {exc}", file=sys.stderr)
         return EXIT_HARNESS
+    source = "from --api-key" if args.api_key else "from EI_API_KEY" if os.environ.get("EI_API_KEY") else \
+        "the default local key (see `eicontract serve --help`)"
+    print(f"eicontract serve: x-api-key: {source}", file=sys.stderr, flush=True)  # which key, never the key
     serve_forever(config)  # prints the real URL (the port may have been picked) once it serves
     return EXIT_OK
 
@@ -206,14 +215,14 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
         if option.dest == "api_key" or value in (None, False, []):
             continue
         if option.kind == "switch":
-            argv.append(option.flag)
+            argv.append(option.pytest_flag)
         elif option.kind == "list":
             for item in value:
-                argv += [option.flag, str(item)]
+                argv += [option.pytest_flag, str(item)]
         else:
-            argv += [option.flag, str(value)]
+            argv += [option.pytest_flag, str(value)]
     if args.report_dir is None:
-        argv += ["--report-dir", str(report_dir)]
+        argv += ["--ei-report-dir", str(report_dir)]
     if args.keyword:
         argv += ["-k", args.keyword]
     if args.workers:
@@ -222,9 +231,31 @@ def pytest_arguments(args: argparse.Namespace) -> list[str]:
     return argv + extra
 
 
+def _split(values: Sequence[str]) -> list[str]:
+    return [name.strip() for value in values for name in value.split(",") if name.strip()]
+
+
+def run_problem(args: argparse.Namespace) -> str | None:
+    """The first thing in the options that would stop the run, found before it starts (one line)."""
+    from eicontract.pytest import preflight
+
+    key = args.api_key if args.api_key is not None else os.environ.get("EI_API_KEY")
+    checks = (lambda: preflight.report_dir_problem(Path(args.report_dir or "reports")),
+              lambda: preflight.clause_problem(_split(args.clause)),
+              lambda: preflight.fault_problem(_split(args.server_fault)),
+              lambda: preflight.variant_problem(_split(args.server_variant)),
+              lambda: preflight.key_problem(key), lambda: preflight.workers_problem(args.workers),
+              lambda: preflight.known_failures_problem(args.known_failures))
+    return next((problem for check in checks if (problem := check())), None)
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     import pytest
 
+    problem = run_problem(args)
+    if problem:
+        print(f"eicontract run: {problem}", file=sys.stderr)
+        return EXIT_HARNESS
     if args.api_key:
         print("eicontract: warning: --api-key is visible in the process list; prefer EI_API_KEY", file=sys.stderr)
         os.environ["EI_API_KEY"] = args.api_key
@@ -243,9 +274,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _outcome(code: int, report_dir: Path, started: float) -> str:
+    from eicontract.reporting import run_known, run_verdict
+
     if code == EXIT_OK:
-        return "every clause holds"
-    from eicontract.reporting import run_verdict
+        known = run_known(report_dir, started)
+        return f"every clause holds but for {known} known failure(s)" if known else "every clause holds"
 
     # exit 1 from a passing run: --fail-on-change saw a changed reading or a new failure
     return "every clause holds, but the target changed since the baseline" \

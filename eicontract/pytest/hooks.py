@@ -13,12 +13,11 @@ from typing import Any, NoReturn
 import hypothesis
 import pytest
 
-from eicontract.clauses import CLAUSES
 from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor
-from eicontract.pytest.options import build_settings, listed
+from eicontract.pytest.options import build_settings, listed, raw
 from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
 from eicontract.violations import ContractViolation, Violation
@@ -59,6 +58,8 @@ def pytest_configure(config: pytest.Config) -> None:
         recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
     if settings.baseline is not None:
         _load_baseline(recorder, settings.baseline)
+    if raw(config, "known_failures"):
+        _load_known_failures(recorder, Path(str(raw(config, "known_failures"))))
     config.stash[RECORDER_KEY] = recorder
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
@@ -76,8 +77,37 @@ def _load_baseline(recorder: Recorder, path: Path) -> None:
     try:
         recorder.baseline = load_summary(path)
     except BaselineError as exc:
-        raise pytest.UsageError(f"--baseline: {exc}") from None
+        raise pytest.UsageError(f"--baseline/--ei-baseline: {exc}") from None
     recorder.baseline_source = str(path)
+
+
+def _load_known_failures(recorder: Recorder, path: Path) -> None:
+    """Read at the start: a file that cannot be used stops the run before it begins."""
+    from eicontract.reporting.known import KnownFailuresError, load
+
+    try:
+        recorder.known_entries = load(path)
+    except KnownFailuresError as exc:
+        raise pytest.UsageError(str(exc)) from None
+    recorder.known_source = str(path)
+
+
+def _accept_known(recorder: Recorder, report: pytest.TestReport, record: dict[str, Any], failed: set[str]) -> set[str]:
+    """The clauses of this failure that --known-failures accepts; when it accepts every one, the
+    test is reported as an expected failure (not red; the run can pass)."""
+    if not recorder.known_entries or report.when != "call":
+        return set()
+    from eicontract.reporting.known import accepted, cases_of, day_of, known_record
+
+    found = accepted(cases_of(record, sorted(failed)),
+                     recorder.known_entries, day_of(recorder.started))
+    for clause_id, entries in found.items():
+        recorder.outcome(clause_id).known += 1
+        recorder.known.append(known_record(clause_id, record, entries))
+    if failed <= set(found):
+        report.outcome = "skipped"
+        report.wasxfail = "known failure: " + "; ".join(k["reason"] for k in recorder.known[-len(found):])
+    return set(found)
 
 
 def run_line(settings: Settings) -> str:
@@ -111,9 +141,6 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = set(listed(config, "clause"))
     if not wanted:
         return
-    unknown = wanted - set(CLAUSES)
-    if unknown:
-        raise pytest.UsageError(f"unknown clause ids: {', '.join(sorted(unknown))}; see eicontract/clauses.py")
     keep = [item for item in items if wanted & set(_item_clauses(item))]
     config.hook.pytest_deselected(items=[item for item in items if item not in keep])
     items[:] = keep
@@ -195,7 +222,8 @@ def pytest_runtest_makereport(
         return report
     failed = {v.clause for v in violations} or set(clauses)
     record = _failure_record(recorder, item.nodeid, str(report.longrepr), violations)
-    for clause_id in failed:
+    known = _accept_known(recorder, report, record, failed)
+    for clause_id in failed - known:
         _fail(recorder, clause_id, record)
     for clause_id in set(clauses) - failed:
         recorder.outcome(clause_id).passed += 1
@@ -287,6 +315,11 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
     if recorder.since_baseline is not None:
         _judge_baseline(session, recorder.since_baseline, reporter)
+    if recorder.known_entries is not None and reporter is not None:
+        from eicontract.reporting.known import format_lines
+
+        for line in format_lines(recorder.known_section or {}):
+            reporter.write_line(line)
 
 
 def _judge_baseline(session: pytest.Session, section: dict[str, Any], reporter: Any) -> None:

@@ -47,6 +47,16 @@ class Option:
     metavar: str | None = None
 
     @property
+    def pytest_flag(self) -> str:
+        """The pytest spelling: one prefix, so that no other plugin's option collides with ours."""
+        return "--ei-" + self.flag[2:]
+
+    @property
+    def names(self) -> str:
+        """Both spellings, for messages that either front may print."""
+        return f"{self.flag}/{self.pytest_flag}"
+
+    @property
     def full_help(self) -> str:
         return self.help + (f" [env {self.env}]" if self.env else "")
 
@@ -80,6 +90,9 @@ OPTIONS: tuple[Option, ...] = (
            "it (the summary gains a baseline section; see docs/NIGHTLY.md)", metavar="PATH"),
     Option("fail_on_change", "--fail-on-change", "with --baseline: exit 1 when a reading changed or a clause "
            "newly fails (default: the exit code is the verdict's)", kind="switch"),
+    Option("known_failures", "--known-failures", "a YAML list of accepted failures (clause, match or regex, "
+           "reason, expires): matching violations are reported as known, not red (see docs/CI.md)",
+           metavar="FILE"),
     Option("max_requests", "--max-requests", f"request budget of the run (live target: the profile's, quick "
            f"{_QUICK.max_requests}, thorough {_THOROUGH.max_requests}; embedded and loopback: none); spent: exit 2",
            env="EI_MAX_REQUESTS", group="safety", metavar="N"),
@@ -113,7 +126,8 @@ def add_pytest_options(parser: pytest.Parser) -> None:
     group = parser.getgroup("eicontract", "Edge Impulse classify API contract gate")
     for option in OPTIONS:
         action = {"list": "append", "switch": "store_true"}.get(option.kind, "store")
-        group.addoption(option.flag, dest=f"ei_{option.dest}", default=None, action=action, help=option.full_help)
+        group.addoption(option.pytest_flag, dest=f"ei_{option.dest}", default=None, action=action,
+                        help=option.full_help)
         parser.addini(f"ei_{option.dest}", option.help, default=None)
 
 
@@ -145,7 +159,7 @@ def _number(config: pytest.Config, dest: str, kind: Callable[[str], Any], defaul
     try:
         return kind(str(value))
     except ValueError:
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be a number, not {value!r}") from None
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be a number, not {value!r}") from None
 
 
 def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[str], Any] = float, *,
@@ -154,7 +168,7 @@ def _positive(config: pytest.Config, dest: str, default: Any, kind: Callable[[st
     value = _number(config, dest, kind, default)
     if value is not None and (value < 0 or (value == 0 and not zero_means)):
         allowed = f"0 ({zero_means}) or above" if zero_means else "above 0"
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be {allowed}, not {value}")
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be {allowed}, not {value}")
     return value
 
 
@@ -162,7 +176,7 @@ def _choice(config: pytest.Config, dest: str, default: str) -> str:
     choices = BY_DEST[dest].choices or ()
     value = str(raw(config, dest) or default)
     if value not in choices:
-        raise pytest.UsageError(f"{BY_DEST[dest].flag} must be one of {', '.join(choices)}, not {value!r}")
+        raise pytest.UsageError(f"{BY_DEST[dest].names} must be one of {', '.join(choices)}, not {value!r}")
     return value
 
 
@@ -178,14 +192,28 @@ def _target(config: pytest.Config) -> str | None:
         return None
     target = str(target).rstrip("/")
     if not target.startswith(("http://", "https://")):
-        raise pytest.UsageError(f"--target must be an http(s) URL of the API root, not {target!r}")
+        raise pytest.UsageError(f"{BY_DEST['target'].names} must be an http(s) URL of the API root, not {target!r}")
     return target
+
+
+def _preflight(config: pytest.Config, api_key: str | None, report_dir: Path) -> None:
+    """Names, key and report folder, checked before anything runs (eicontract.pytest.preflight)."""
+    from eicontract.pytest import preflight
+
+    problems = (preflight.report_dir_problem(report_dir), preflight.clause_problem(listed(config, "clause")),
+                preflight.fault_problem(listed(config, "server_fault")),
+                preflight.variant_problem(listed(config, "server_variant")), preflight.key_problem(api_key))
+    problem = next((p for p in problems if p), None)
+    if problem:
+        raise pytest.UsageError(problem)
 
 
 def build_settings(config: pytest.Config) -> Settings:
     """The one place where options become Settings; bad values are usage errors."""
     target = _target(config)
     api_key = raw(config, "api_key")
+    report_dir = Path(str(raw(config, "report_dir") or "reports"))
+    _preflight(config, None if api_key is None else str(api_key), report_dir)
     if target is not None and not api_key:
         raise pytest.UsageError("a live target needs an API key: set EI_API_KEY (or --api-key)")
     if api_key is None:
@@ -200,7 +228,8 @@ def build_settings(config: pytest.Config) -> Settings:
     record = raw(config, "record")
     baseline = raw(config, "baseline")
     if raw(config, "fail_on_change") and not baseline:
-        raise pytest.UsageError("--fail-on-change needs --baseline (the run to compare with)")
+        raise pytest.UsageError(f"{BY_DEST['fail_on_change'].names} needs {BY_DEST['baseline'].names} "
+                                "(the run to compare with)")
     return Settings(
         target=target,
         api_key=str(api_key),
@@ -210,7 +239,7 @@ def build_settings(config: pytest.Config) -> Settings:
         expect_samples=_positive(config, "expect_samples", None, int),
         profile=PROFILE_TABLE[_choice(config, "profile", "quick")],
         seed=_number(config, "seed", int, DEFAULT_SEED),
-        report_dir=Path(str(raw(config, "report_dir") or "reports")),
+        report_dir=report_dir,
         strictness=_choice(config, "strictness", "lenient"),
         error_style=_choice(config, "error_style", "http"),
         server_faults=listed(config, "server_fault"),

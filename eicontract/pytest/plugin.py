@@ -3,7 +3,9 @@ session of its environment. It declares the options (cheap) and does nothing els
 run asks for the gate: the contract suite is among the arguments, or an eicontract option is
 set. Only then are the hooks and fixtures (and hypothesis, httpx, the settings) brought in.
 
-`pytest --pyargs eicontract.suite --target URL --project-id N` behaves like `eicontract run`.
+`pytest --pyargs eicontract.suite --ei-target URL --ei-project-id N` behaves like `eicontract run`.
+Every option of ours carries the `--ei-` prefix: another plugin of the same environment may own
+`--profile` or `--seed` (pytest-profiling does), and a clash would break every pytest run there.
 """
 
 from __future__ import annotations

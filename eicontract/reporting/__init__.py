@@ -17,7 +17,7 @@ from eicontract.reporting.summary import build_summary
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
 
-__all__ = ["HTML_FILE", "KILL_MATRIX_FILE", "SUMMARY_FILE", "run_notes", "run_verdict", "write_reports"]
+__all__ = ["HTML_FILE", "KILL_MATRIX_FILE", "SUMMARY_FILE", "run_known", "run_notes", "run_verdict", "write_reports"]
 HTML_FILE = "report.html"
 KILL_MATRIX_FILE = "kill-matrix.json"  # written by `eicontract mutants`; shown as a section when present
 
@@ -47,11 +47,18 @@ def run_verdict(folder: Path, since: float) -> str | None:
     return str(verdict) if verdict is not None else None
 
 
+def run_known(folder: Path, since: float) -> int:
+    """How many failures --known-failures accepted in this run's summary in `folder`."""
+    part = _fresh_summary(folder, since).get("known_failures")
+    return len(part.get("known") or []) if isinstance(part, dict) else 0
+
+
 def write_reports(recorder: Recorder, exitstatus: int) -> list[Path]:
     folder = recorder.settings.report_dir
     folder.mkdir(parents=True, exist_ok=True)
     summary = recorder.redactor.data(build_summary(recorder, exitstatus))
     recorder.since_baseline = summary.get("baseline")
+    recorder.known_section = summary.get("known_failures")
     summary_path = folder / SUMMARY_FILE
     summary_path.write_text(json.dumps(summary, indent=2, sort_keys=False) + "\n", encoding="utf-8")
     html_path = folder / HTML_FILE

@@ -7,6 +7,8 @@ from __future__ import annotations
 from html import escape
 from typing import Any
 
+from eicontract.reporting.known import render_html as render_known
+
 _CSS = """
 body{font:14px/1.45 system-ui,sans-serif;margin:2rem;color:#222;max-width:1200px}
 h1{margin:0 0 .3rem}.meta{color:#555;margin-bottom:1.2rem}
@@ -187,6 +189,7 @@ def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = No
  <span class="verdict {_verdict_class(summary['verdict'])}">{escape(summary['verdict'])}</span></h1>
 <div class="meta">{meta}</div>
 {notes}
+{render_known(summary.get('known_failures'))}
 <p>{counts['passed']} clauses passed, {counts['failed']} failed, {counts['not run']} not run.</p>
 {_since_baseline(summary.get('baseline'))}
 <h2>Clause matrix</h2>

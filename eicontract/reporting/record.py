@@ -20,6 +20,7 @@ if TYPE_CHECKING:
     from eicontract.drive.jobflow import JobTiming
     from eicontract.http.client import ApiClient
     from eicontract.http.recording import Recording
+    from eicontract.reporting.known import Entry
 
 
 @dataclass
@@ -28,6 +29,7 @@ class ClauseOutcome:
     failed: int = 0
     failures: list[dict[str, Any]] = field(default_factory=list)
     first_failed_s: float | None = None  # seconds into the run: the kill matrix's "time to catch"
+    known: int = 0  # failures --known-failures accepts (reporting.known): not red
 
 
 @dataclass
@@ -51,6 +53,10 @@ class Recorder:
     baseline: dict[str, Any] | None = None  # --baseline's summary, read at the start (the report may overwrite it)
     baseline_source: str = ""
     since_baseline: dict[str, Any] | None = None  # the comparison, once the reports are written
+    known_entries: list[Entry] | None = None  # --known-failures, read at the start; None: no file
+    known_source: str = ""
+    known: list[dict[str, Any]] = field(default_factory=list)  # the failures the entries accepted
+    known_section: dict[str, Any] | None = None  # the summary's known_failures, once written
 
     def outcome(self, clause_id: str) -> ClauseOutcome:
         return self.clauses.setdefault(clause_id, ClauseOutcome())
@@ -85,6 +91,7 @@ class Recorder:
             "listing": self.listing,
             "sent": self.guard.sent,
             "retried_429": self.guard.retried_429,
+            "known": self.known,
         }
 
     def absorb(self, share: dict[str, Any]) -> None:
@@ -96,6 +103,7 @@ class Recorder:
             outcome.passed += data["passed"]
             outcome.failed += data["failed"]
             outcome.failures.extend(data["failures"])
+            outcome.known += data.get("known", 0)
             firsts = [t for t in (outcome.first_failed_s, data["first_failed_s"]) if t is not None]
             outcome.first_failed_s = min(firsts) if firsts else None
         for topic, readings in share.get("observations", {}).items():
@@ -108,3 +116,4 @@ class Recorder:
         self.listing = self.listing or share.get("listing")
         self.guard.sent += share.get("sent", 0)
         self.guard.retried_429 += share.get("retried_429", 0)
+        self.known.extend(share.get("known", []))

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from eicontract.clauses import CLAUSES
 from eicontract.reporting.baseline import compare
+from eicontract.reporting.known import day_of
+from eicontract.reporting.known import section as known_section
 from eicontract.reporting.readings import topic_readings
 
 if TYPE_CHECKING:
@@ -20,9 +22,11 @@ if TYPE_CHECKING:
 _VERDICTS = {0: "pass", 1: "fail", 2: "interrupted", 3: "harness error", 4: "usage error", 5: "no tests ran"}
 
 
-def _status(passed: int, failed: int) -> str:
+def _status(passed: int, failed: int, known: int = 0) -> str:
     if failed:
         return "failed"
+    if known:  # only failures --known-failures accepts: not red
+        return "known"
     return "passed" if passed else "not run"
 
 
@@ -48,7 +52,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         outcome = recorder.clauses.get(clause_id)
         passed, failed = (outcome.passed, outcome.failed) if outcome else (0, 0)
         clauses[clause_id] = {
-            "status": _status(passed, failed),
+            "status": _status(passed, failed, outcome.known if outcome else 0),
             "group": clause.group,
             "summary": clause.summary,
             "passed": passed,
@@ -72,7 +76,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "server_variants": list(settings.server_variants),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(recorder.started)),
         "duration_s": round(time.time() - recorder.started, 3),
-        "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
+        "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run", "known")},
         "clauses": clauses,
         "rerun": rerun_command(settings, [cid for cid, c in clauses.items() if c["status"] == "failed"]),
         "readings": topic_readings({topic: {reading: (count, detail) for reading, (count, detail) in readings.items()}
@@ -82,6 +86,10 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "requests": _traffic(recorder),
         "notes": recorder.notes,
     }
+    if recorder.known_entries is not None:
+        summary["known_failures"] = known_section(recorder.known_entries, recorder.known,
+                                                  {cid: c["status"] for cid, c in clauses.items()},
+                                                  day_of(recorder.started), recorder.known_source)
     if recorder.baseline is not None:
         summary["baseline"] = compare(recorder.baseline, summary, recorder.baseline_source)
     return summary

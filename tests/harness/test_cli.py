@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
+import subprocess
+import sys
+import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -15,6 +19,7 @@ from eicontract import cli
 from eicontract.clauses import CLAUSES
 from eicontract.pytest.options import OPTIONS
 from eicontract.server import FAULTS
+from eicontract.server.config import DEFAULT_API_KEY
 
 SECRET = "ei_" + "cL1sEcret" * 5
 
@@ -37,17 +42,17 @@ def test_run_arguments_carry_every_option_as_a_plugin_flag() -> None:
                     "--error-style", "body", "--clause", "PAGE-LIMIT", "--clause", "FILTER-SOUND",
                     "--server-fault", "page-overlap", "--server-fault", "negative-500", "--report-dir", "out/r")
     argv = cli.pytest_arguments(args)
-    assert flag_value(argv, "--target") == ["https://studio.example/v1"]
-    assert flag_value(argv, "--project-id") == ["12"]
-    assert flag_value(argv, "--sample-id") == ["5"]
-    assert flag_value(argv, "--block-id") == ["7"]
-    assert flag_value(argv, "--profile") == ["thorough"]
-    assert flag_value(argv, "--seed") == ["42"]
-    assert flag_value(argv, "--strictness") == ["strict"]
-    assert flag_value(argv, "--error-style") == ["body"]
-    assert flag_value(argv, "--clause") == ["PAGE-LIMIT", "FILTER-SOUND"]
-    assert flag_value(argv, "--server-fault") == ["page-overlap", "negative-500"]
-    assert flag_value(argv, "--report-dir") == ["out/r"]
+    assert flag_value(argv, "--ei-target") == ["https://studio.example/v1"]
+    assert flag_value(argv, "--ei-project-id") == ["12"]
+    assert flag_value(argv, "--ei-sample-id") == ["5"]
+    assert flag_value(argv, "--ei-block-id") == ["7"]
+    assert flag_value(argv, "--ei-profile") == ["thorough"]
+    assert flag_value(argv, "--ei-seed") == ["42"]
+    assert flag_value(argv, "--ei-strictness") == ["strict"]
+    assert flag_value(argv, "--ei-error-style") == ["body"]
+    assert flag_value(argv, "--ei-clause") == ["PAGE-LIMIT", "FILTER-SOUND"]
+    assert flag_value(argv, "--ei-server-fault") == ["page-overlap", "negative-500"]
+    assert flag_value(argv, "--ei-report-dir") == ["out/r"]
     assert "--junitxml=out/r/junit.xml" in argv
     assert flag_value(argv, "-m") == ["contract"]
 
@@ -57,7 +62,8 @@ def test_run_arguments_carry_the_safety_limits_and_the_recording_folder() -> Non
               "--connect-timeout": "1.5", "--job-deadline": "60", "--max-listing": "5000", "--record": "rec/night"}
     argv = cli.pytest_arguments(run_args(*[word for pair in limits.items() for word in pair]))
     for flag, value in limits.items():
-        assert flag_value(argv, flag) == [value]
+        assert flag_value(argv, "--ei-" + flag[2:]) == [value]
+        assert flag not in argv  # the old spelling is the CLI's only
 
 
 def test_run_arguments_point_at_the_suite_inside_the_package_not_at_a_checkout() -> None:
@@ -85,6 +91,7 @@ def test_unset_options_are_left_to_the_plugin_defaults() -> None:
     for flag in ("--target", "--project-id", "--sample-id", "--block-id", "--profile", "--seed", "--strictness",
                  "--error-style", "--clause", "--server-fault", "-k", "-n"):
         assert flag not in argv, flag
+        assert "--ei-" + flag[2:] not in argv, flag
 
 
 def test_the_key_never_goes_on_the_pytest_command_line() -> None:
@@ -182,3 +189,125 @@ def test_an_unknown_command_is_an_argparse_error(capsys: pytest.CaptureFixture[s
         cli.main(["deploy"])
     assert exit_info.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+# --- run: options refused before the run starts ------------------------------------------------------
+
+
+def _refused(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], *argv: str) -> str:
+    """`eicontract run argv` ends with exit 2 and one line, without starting pytest."""
+    started: list[list[str]] = []
+    monkeypatch.setattr(pytest, "main", lambda args: started.append(args) or 0)
+    code = cli.main(["run", *argv])
+    out, err = capsys.readouterr()
+    assert (code, started) == (cli.EXIT_HARNESS, []), err
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("eicontract run: "), lines
+    assert "Traceback" not in out + err
+    return lines[0]
+
+
+def test_a_report_dir_that_is_a_file_is_refused_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    (tmp_path / "out").write_text("not a folder")
+    assert "is a file" in _refused(monkeypatch, capsys, "--report-dir", str(tmp_path / "out"))
+    assert "which is a file" in _refused(monkeypatch, capsys, "--report-dir", str(tmp_path / "out" / "reports"))
+
+
+def test_a_report_dir_that_cannot_be_written_is_refused_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    def no_space(**kwargs: object) -> object:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", no_space)
+    assert "cannot write" in _refused(monkeypatch, capsys, "--report-dir", str(tmp_path / "new" / "reports"))
+
+
+@pytest.mark.parametrize(("argv", "name"), [
+    (("--clause", "PAGE-LIMIT,PAGE-LIMITS"), "PAGE-LIMITS"),
+    (("--server-fault", "limit-plus-one", "--server-fault", "no-such-fault"), "no-such-fault"),
+    (("--server-variant", "inclusive-bounds-typo"), "inclusive-bounds-typo"),
+], ids=["clause", "fault", "variant"])
+def test_unknown_names_are_refused_before_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, argv: tuple[str, ...],
+    name: str
+) -> None:
+    line = _refused(monkeypatch, capsys, "--report-dir", str(tmp_path), *argv)
+    assert "unknown" in line and name in line
+    assert "PAGE-LIMIT," not in line and "limit-plus-one," not in line  # only the unknown ones are named
+
+
+@pytest.mark.parametrize("key", [SECRET + "\n", SECRET + "é", "\t" + SECRET], ids=["newline", "non-ascii", "tab"])
+def test_a_key_that_is_not_printable_ascii_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, key: str
+) -> None:
+    monkeypatch.setenv("EI_API_KEY", key)
+    line = _refused(monkeypatch, capsys, "--report-dir", str(tmp_path))
+    assert "printable ASCII" in line and SECRET not in line
+
+
+def test_workers_without_pytest_xdist_are_refused_with_the_extra_to_install(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "xdist" else real(name, *a))
+    assert "eicontract[xdist]" in _refused(monkeypatch, capsys, "--report-dir", str(tmp_path), "-n", "2")
+
+
+def test_good_options_start_the_run(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    started: list[list[str]] = []
+    monkeypatch.setattr(pytest, "main", lambda args: started.append(args) or 0)
+    monkeypatch.setenv("EI_API_KEY", SECRET)
+    argv = ["run", "--report-dir", str(tmp_path / "r"), "--clause", "PAGE-LIMIT", "--server-fault", "limit-plus-one"]
+    assert cli.main(argv) == cli.EXIT_OK
+    assert len(started) == 1
+
+
+def test_a_report_dir_that_is_a_file_ends_the_installed_command_at_once(tmp_path: Path) -> None:
+    (tmp_path / "reports").write_text("a file")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")}
+    done = subprocess.run([sys.executable, "-m", "eicontract", "run", "--report-dir", "reports"], cwd=tmp_path,
+                          env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert done.returncode == cli.EXIT_HARNESS
+    assert done.stderr.strip().splitlines() == ["eicontract run: --report-dir reports is a file, not a folder"]
+    assert done.stdout == ""
+
+
+# --- serve: which key it accepts ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("argv", "env", "said"), [
+    ((), None, "x-api-key: the default local key"),
+    ((), SECRET, "x-api-key: from EI_API_KEY"),
+    (("--api-key", SECRET), None, "x-api-key: from --api-key"),
+], ids=["default", "environment", "flag"])
+def test_serve_says_which_key_it_accepts_never_the_key(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], argv: tuple[str, ...], env: str | None,
+    said: str
+) -> None:
+    import eicontract.server
+
+    served: list[str] = []
+    monkeypatch.setattr(eicontract.server, "serve_forever", lambda config: served.append(config.api_key))
+    if env is None:
+        monkeypatch.delenv("EI_API_KEY", raising=False)
+    else:
+        monkeypatch.setenv("EI_API_KEY", env)
+    assert cli.main(["serve", "--port", "0", *argv]) == cli.EXIT_OK
+    err = capsys.readouterr().err
+    assert said in err
+    assert SECRET not in err and DEFAULT_API_KEY not in err
+    assert served == [SECRET if (env or argv) else DEFAULT_API_KEY]
+
+
+def test_serve_refuses_a_key_that_is_not_printable_ascii(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("EI_API_KEY", SECRET + "\n")
+    assert cli.main(["serve", "--port", "0"]) == cli.EXIT_HARNESS
+    err = capsys.readouterr().err
+    assert "printable ASCII" in err and SECRET not in err

@@ -66,7 +66,7 @@ class Gate:
 
     def run(self, *args: str, source: str = CLAUSE_TESTS) -> pytest.RunResult:
         self.pytester.makepyfile(test_gate=source)
-        return self.pytester.runpytest("--report-dir", str(self.reports), *args)
+        return self.pytester.runpytest("--ei-report-dir", str(self.reports), *args)
 
     def summary(self) -> dict[str, Any]:
         data: dict[str, Any] = json.loads((self.reports / "summary.json").read_text(encoding="utf-8"))
@@ -121,7 +121,7 @@ def test_a_flag_beats_the_environment_and_the_ini_file(gate: Gate, clean_env: py
     gate.pytester.makeini("[pytest]\nei_project_id = 7\nei_profile = quick\n")
     clean_env.setenv("EI_PROJECT_ID", "8")
     clean_env.setenv("EI_PROFILE", "quick")
-    gate.run("-k", "page_limit", "--project-id", "9", "--profile", "thorough")
+    gate.run("-k", "page_limit", "--ei-project-id", "9", "--ei-profile", "thorough")
     assert (gate.summary()["project_id"], gate.summary()["profile"]) == (9, "thorough")
 
 
@@ -141,13 +141,13 @@ def test_live_target_key_and_project_come_from_the_environment(gate: Gate, clean
 def test_a_target_flag_beats_the_environment(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("EI_API_URL", "https://env.example/v1")
     clean_env.setenv("EI_API_KEY", SECRET)
-    gate.run("-k", "page_limit", "--target", "http://flag.example/v1", "--project-id", "3")
+    gate.run("-k", "page_limit", "--ei-target", "http://flag.example/v1", "--ei-project-id", "3")
     assert gate.summary()["target"] == "http://flag.example/v1"
 
 
 def test_server_faults_are_repeatable_and_comma_separated(gate: Gate) -> None:
     first, second, third = sorted(FAULTS)[:3]
-    gate.run("-k", "page_limit", "--server-fault", f"{first}, {second}", "--server-fault", third)
+    gate.run("-k", "page_limit", "--ei-server-fault", f"{first}, {second}", "--ei-server-fault", third)
     assert gate.summary()["server_faults"] == [first, second, third]
 
 
@@ -155,29 +155,29 @@ def test_server_faults_are_repeatable_and_comma_separated(gate: Gate) -> None:
 
 
 def test_a_live_target_without_a_key_is_a_usage_error(gate: Gate) -> None:
-    line = _usage_error(gate.run("--target", "https://studio.example/v1", "--project-id", "3"))
+    line = _usage_error(gate.run("--ei-target", "https://studio.example/v1", "--ei-project-id", "3"))
     assert "API key" in line and "EI_API_KEY" in line
 
 
 def test_a_live_target_without_a_project_id_is_a_usage_error(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("EI_API_KEY", SECRET)
-    line = _usage_error(gate.run("--target", "https://studio.example/v1"))
+    line = _usage_error(gate.run("--ei-target", "https://studio.example/v1"))
     assert "project id" in line and "EI_PROJECT_ID" in line
 
 
 @pytest.mark.parametrize("target", ["ftp://studio.example/v1", "studio.example/v1", "file:///etc/passwd"])
 def test_a_target_that_is_not_http_is_a_usage_error(gate: Gate, target: str) -> None:
-    line = _usage_error(gate.run("--target", target, "--project-id", "3", "--api-key", SECRET))
-    assert "--target" in line and "http" in line
+    line = _usage_error(gate.run("--ei-target", target, "--ei-project-id", "3", "--ei-api-key", SECRET))
+    assert "--ei-target" in line and "http" in line
 
 
 @pytest.mark.parametrize(
     ("args", "words"),
     [
-        (("--profile", "nightly"), ("--profile", "quick", "thorough", "nightly")),
-        (("--strictness", "paranoid"), ("--strictness", "paranoid")),
-        (("--project-id", "abc"), ("--project-id", "number", "abc")),
-        (("--seed", "1.5"), ("--seed", "number")),
+        (("--ei-profile", "nightly"), ("--ei-profile", "quick", "thorough", "nightly")),
+        (("--ei-strictness", "paranoid"), ("--ei-strictness", "paranoid")),
+        (("--ei-project-id", "abc"), ("--ei-project-id", "number", "abc")),
+        (("--ei-seed", "1.5"), ("--ei-seed", "number")),
     ],
     ids=["profile", "strictness", "project-id", "seed"],
 )
@@ -191,11 +191,11 @@ def test_a_bad_option_value_is_a_one_line_usage_error(
 
 def test_a_bad_profile_from_the_environment_is_a_usage_error(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
     clean_env.setenv("EI_PROFILE", "slow")
-    assert "--profile" in _usage_error(gate.run())
+    assert "--ei-profile" in _usage_error(gate.run())
 
 
 def test_usage_errors_never_show_the_key(gate: Gate) -> None:
-    result = gate.run("--target", "ftp://x", "--api-key", SECRET, "--project-id", "1")
+    result = gate.run("--ei-target", "ftp://x", "--ei-api-key", SECRET, "--ei-project-id", "1")
     _usage_error(result)
     assert SECRET not in result.stdout.str() + result.stderr.str()
 
@@ -204,19 +204,41 @@ def test_usage_errors_never_show_the_key(gate: Gate) -> None:
 
 
 def test_clause_keeps_only_the_tests_marked_with_that_clause(gate: Gate) -> None:
-    result = gate.run("--clause", "PAGE-LIMIT")
+    result = gate.run("--ei-clause", "PAGE-LIMIT")
     result.assert_outcomes(passed=1, deselected=4)
 
 
 def test_clause_ids_are_repeatable_and_comma_separated(gate: Gate) -> None:
-    result = gate.run("--clause", "PAGE-LIMIT,FILTER-COMPLETE", "--clause", "WINDOW-COUNT")
+    result = gate.run("--ei-clause", "PAGE-LIMIT,FILTER-COMPLETE", "--ei-clause", "WINDOW-COUNT")
     result.assert_outcomes(passed=1, failed=2, deselected=2)
     result.stdout.fnmatch_lines(["*test_filter_unsound_only*", "*test_plain_assert_fails*"])
 
 
 def test_an_unknown_clause_id_is_a_usage_error(gate: Gate) -> None:
-    line = _usage_error(gate.run("--clause", "PAGE-LIMIT,PAGE-LIMITS"))
+    line = _usage_error(gate.run("--ei-clause", "PAGE-LIMIT,PAGE-LIMITS"))
     assert "PAGE-LIMITS" in line
+
+
+@pytest.mark.parametrize(("flag", "name"), [("--ei-server-fault", "no-such-fault"),
+                                           ("--ei-server-variant", "no-such-variant")], ids=["fault", "variant"])
+def test_an_unknown_fault_or_variant_is_a_usage_error_before_any_test(gate: Gate, flag: str, name: str) -> None:
+    result = gate.run(flag, name)
+    assert name in _usage_error(result)
+    assert "passed" not in result.stdout.str() and not gate.reports.exists()
+
+
+def test_a_report_dir_that_is_a_file_is_a_usage_error_before_any_test(gate: Gate) -> None:
+    (gate.pytester.path / "taken").write_text("a file")
+    result = gate.run("--ei-report-dir", str(gate.pytester.path / "taken"))
+    assert "is a file" in _usage_error(result)
+    assert "passed" not in result.stdout.str()
+
+
+def test_a_key_that_is_not_printable_ascii_is_a_usage_error(gate: Gate, clean_env: pytest.MonkeyPatch) -> None:
+    clean_env.setenv("EI_API_KEY", SECRET + "\n")
+    result = gate.run()
+    assert "printable ASCII" in _usage_error(result)
+    assert SECRET not in result.stdout.str() + result.stderr.str()
 
 
 def test_without_clause_every_test_runs(gate: Gate) -> None:
@@ -240,7 +262,7 @@ def test_clause_outcomes_follow_the_tests(gate: Gate) -> None:
     assert clauses["FILTER-SOUND"]["status"] == "failed"
     assert clauses["FILTER-COMPLETE"]["status"] == "passed"
     assert clauses["JOB-COMPLETES"]["status"] == "not run"
-    assert summary["counts"] == {"passed": 2, "failed": 3, "not run": len(CLAUSES) - 5}
+    assert summary["counts"] == {"passed": 2, "failed": 3, "not run": len(CLAUSES) - 5, "known": 0}
 
 
 def test_a_failure_record_names_the_test_and_the_violation(gate: Gate) -> None:
@@ -260,7 +282,7 @@ def test_a_plain_assertion_failure_keeps_its_detail(gate: Gate) -> None:
 
 
 def test_a_passing_run_says_pass_and_writes_both_reports(gate: Gate) -> None:
-    result = gate.run("--clause", "PAGE-LIMIT")
+    result = gate.run("--ei-clause", "PAGE-LIMIT")
     assert result.ret == pytest.ExitCode.OK
     assert gate.summary()["verdict"] == "pass"
     assert (gate.reports / "report.html").is_file()

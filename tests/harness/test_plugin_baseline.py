@@ -42,35 +42,35 @@ def baseline(folder: Path, reading: str = "strict (>)", disjoint: str = "passed"
 def run(pytester: pytest.Pytester, *args: str) -> tuple[pytest.RunResult, dict[str, Any]]:
     pytester.makepyfile(test_gate=TESTS)
     reports = pytester.path / "reports"
-    result = pytester.runpytest("--report-dir", str(reports), *args)
+    result = pytester.runpytest("--ei-report-dir", str(reports), *args)
     summary = json.loads((reports / "summary.json").read_text(encoding="utf-8")) if reports.is_dir() else {}
     return result, summary
 
 
 def test_without_fail_on_change_a_changed_reading_keeps_the_verdicts_exit(pytester: pytest.Pytester) -> None:
-    result, summary = run(pytester, "--clause", "PAGE-LIMIT", "--baseline", str(baseline(pytester.path / "b")))
+    result, summary = run(pytester, "--ei-clause", "PAGE-LIMIT", "--ei-baseline", str(baseline(pytester.path / "b")))
     assert result.ret == pytest.ExitCode.OK
     assert [c["topic"] for c in summary["baseline"]["changed_readings"]] == ["filter:minLength"]
     result.stdout.fnmatch_lines(["*filter:minLength: strict (>) -> inclusive (>=)*"])
 
 
 def test_fail_on_change_turns_a_changed_reading_into_exit_1(pytester: pytest.Pytester) -> None:
-    result, summary = run(pytester, "--clause", "PAGE-LIMIT", "--baseline", str(baseline(pytester.path / "b")),
-                          "--fail-on-change")
+    result, summary = run(pytester, "--ei-clause", "PAGE-LIMIT", "--ei-baseline", str(baseline(pytester.path / "b")),
+                          "--ei-fail-on-change")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert summary["verdict"] == "pass" and summary["exit_status"] == 0
 
 
 def test_fail_on_change_passes_a_run_that_changed_nothing(pytester: pytest.Pytester) -> None:
     same = baseline(pytester.path / "b", reading="inclusive (>=)")
-    result, summary = run(pytester, "--clause", "PAGE-LIMIT", "--baseline", str(same), "--fail-on-change")
+    result, summary = run(pytester, "--ei-clause", "PAGE-LIMIT", "--ei-baseline", str(same), "--ei-fail-on-change")
     assert result.ret == pytest.ExitCode.OK
     assert summary["baseline"]["changed_readings"] == summary["baseline"]["new_failures"] == []
 
 
 def test_a_new_failure_is_listed_and_a_failing_run_keeps_exit_1(pytester: pytest.Pytester) -> None:
-    result, summary = run(pytester, "--baseline", str(baseline(pytester.path / "b", reading="inclusive (>=)")),
-                          "--fail-on-change")
+    result, summary = run(pytester, "--ei-baseline", str(baseline(pytester.path / "b", reading="inclusive (>=)")),
+                          "--ei-fail-on-change")
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     assert summary["baseline"]["new_failures"] == ["PAGE-DISJOINT"]
 
@@ -78,14 +78,14 @@ def test_a_new_failure_is_listed_and_a_failing_run_keeps_exit_1(pytester: pytest
 def test_the_baseline_is_read_before_the_run_so_its_own_folder_can_take_the_new_report(
         pytester: pytest.Pytester) -> None:
     folder = baseline(pytester.path / "reports")  # --baseline reports --report-dir reports
-    result, summary = run(pytester, "--clause", "PAGE-LIMIT", "--baseline", str(folder))
+    result, summary = run(pytester, "--ei-clause", "PAGE-LIMIT", "--ei-baseline", str(folder))
     assert result.ret == pytest.ExitCode.OK
     assert summary["baseline"]["changed_readings"][0]["was"] == "strict (>)"
 
 
 @pytest.mark.parametrize(("args", "words"), [
-    (("--fail-on-change",), ("--fail-on-change needs --baseline",)),
-    (("--baseline", "nowhere/summary.json"), ("--baseline:", "cannot read")),
+    (("--ei-fail-on-change",), ("--fail-on-change/--ei-fail-on-change needs --baseline",)),
+    (("--ei-baseline", "nowhere/summary.json"), ("--ei-baseline:", "cannot read")),
 ], ids=["fail-on-change-alone", "missing-baseline"])
 def test_bad_baseline_options_are_one_line_usage_errors(pytester: pytest.Pytester, args: tuple[str, ...],
                                                         words: tuple[str, ...]) -> None:

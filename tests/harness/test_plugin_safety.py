@@ -100,7 +100,7 @@ def test_the_embedded_server_has_no_budget_and_no_pace_by_default(gate: Gate) ->
 def test_a_loopback_target_gets_the_profiles_budget_unpaced(gate: Gate, clean_env: pytest.MonkeyPatch,
                                                             profile: str) -> None:
     clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
-    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", "--profile", profile,
+    gate.run("-k", "first", "--ei-target", "http://127.0.0.1:9/v1", "--ei-project-id", "3", "--ei-profile", profile,
              source=STOPPING_TESTS)
     requests = gate.summary()["requests"]
     assert (requests["budget"], requests["rps"]) == (PROFILE_TABLE[profile].max_requests, None)
@@ -130,12 +130,12 @@ def test_the_environment_of_an_outer_xdist_run_does_not_split_the_limits(gate: G
                                                                        clean_env: pytest.MonkeyPatch) -> None:
     """A gate started as a subprocess by a test under xdist inherits PYTEST_XDIST_WORKER_COUNT."""
     clean_env.setenv("PYTEST_XDIST_WORKER_COUNT", "2")
-    gate.run("-k", "first", "--max-requests", "41", source=STOPPING_TESTS)
+    gate.run("-k", "first", "--ei-max-requests", "41", source=STOPPING_TESTS)
     assert gate.summary()["requests"]["budget"] == 41
 
 
 def test_flags_set_the_limits(gate: Gate) -> None:
-    gate.run("-k", "first", "--max-requests", "40", "--rps", "2.5", "--run-deadline", "30",
+    gate.run("-k", "first", "--ei-max-requests", "40", "--ei-rps", "2.5", "--ei-run-deadline", "30",
              source=STOPPING_TESTS)
     requests = gate.summary()["requests"]
     assert (requests["budget"], requests["rps"], requests["run_deadline_s"]) == (40, 2.5, 30)
@@ -145,14 +145,14 @@ def test_the_environment_sets_budget_and_pace(gate: Gate, clean_env: pytest.Monk
     clean_env.setenv("EI_MAX_REQUESTS", "77")
     clean_env.setenv("EI_RPS", "0")  # 0: unpaced, even for a live target
     clean_env.setenv("EI_API_KEY", "ei_" + "k" * 40)
-    gate.run("-k", "first", "--target", "http://127.0.0.1:9/v1", "--project-id", "3", source=STOPPING_TESTS)
+    gate.run("-k", "first", "--ei-target", "http://127.0.0.1:9/v1", "--ei-project-id", "3", source=STOPPING_TESTS)
     requests = gate.summary()["requests"]
     assert (requests["budget"], requests["rps"]) == (77, None)
 
 
-@pytest.mark.parametrize(("flag", "value"), [("--max-requests", "0"), ("--max-requests", "many"),
-                                             ("--rps", "-1"), ("--run-deadline", "0"),
-                                             ("--request-timeout", "-5"), ("--connect-timeout", "0")])
+@pytest.mark.parametrize(("flag", "value"), [("--ei-max-requests", "0"), ("--ei-max-requests", "many"),
+                                             ("--ei-rps", "-1"), ("--ei-run-deadline", "0"),
+                                             ("--ei-request-timeout", "-5"), ("--ei-connect-timeout", "0")])
 def test_a_bad_limit_is_a_usage_error(gate: Gate, flag: str, value: str) -> None:
     result = gate.run(flag, value, source=STOPPING_TESTS)
     assert result.ret == pytest.ExitCode.USAGE_ERROR
@@ -161,7 +161,7 @@ def test_a_bad_limit_is_a_usage_error(gate: Gate, flag: str, value: str) -> None
 
 def test_a_key_on_the_command_line_is_warned_about_without_showing_it(gate: Gate) -> None:
     key = "ei_" + "CmdLineKey" * 4
-    result = gate.run("-k", "first", "--api-key", key, source=STOPPING_TESTS)
+    result = gate.run("-k", "first", "--ei-api-key", key, source=STOPPING_TESTS)
     assert result.ret == 0
     output = result.stdout.str() + result.stderr.str()
     assert "visible to other users" in output and "prefer EI_API_KEY" in output

@@ -124,7 +124,7 @@ def test_python_m_eicontract_lists_the_faults(installed: Install, empty: Path) -
 
 
 def test_pytest_pyargs_runs_the_suite_like_eicontract_run(installed: Install, empty: Path) -> None:
-    done = installed.run(installed.python, "-m", "pytest", "--pyargs", "eicontract.suite", "--clause", "PAGE-LIMIT",
+    done = installed.run(installed.python, "-m", "pytest", "--pyargs", "eicontract.suite", "--ei-clause", "PAGE-LIMIT",
                          "-p", "no:cacheprovider", cwd=empty)
     _must(done)
     summary = json.loads((empty / "reports" / "summary.json").read_text())
