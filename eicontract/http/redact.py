@@ -1,10 +1,11 @@
 """Keep the API key out of everything the harness writes: stdout, reports, reproductions.
 
 One `Redactor` masks every secret in the forms a server (or a library) may write it back in:
-as is, stripped of surrounding whitespace, URL-encoded (`quote`, `quote_plus`, lower-case
-escapes), base64 (standard and URL-safe, with and without padding, also as part of a longer
-base64 text, at any alignment), and hex (lower and upper case). Credentials in a URL
-(`https://user:pass@host`) are written as `https://***@host`, and the password is a secret too.
+as is, stripped of surrounding whitespace, URL-encoded (`quote`, `quote_plus`), base64
+(standard and URL-safe, with and without padding, also inside a longer base64 text at any
+alignment), and hex; each form in any ASCII case (`%2f` and `%2F`, hex in lower or upper case).
+Credentials in a URL (`https://user:pass@host`) are written as `https://***@host`, and the
+password is a secret too.
 A key split across a body (`"ei_" + "abc"`) is not found: no redactor can know every split.
 """
 
@@ -21,6 +22,7 @@ USERINFO_MASK = "***"
 _MIN_SECRET = 4  # shorter strings would mask innocent text; a real key is long
 _MIN_FORM = 8  # an encoded form (or a base64 core) shorter than this could be innocent text
 # scheme://userinfo@ (userinfo: anything but the characters that end an authority)
+_ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s\"'<>]+@")
 
 
@@ -46,8 +48,7 @@ def forms_of(secret: str) -> set[str]:
     forms = {secret, stripped}
     for value in {secret, stripped}:
         raw = value.encode("utf-8", "surrogateescape")
-        escaped = {quote(value, safe=""), quote_plus(value, safe="")}
-        forms |= escaped | {re.sub(r"%[0-9A-F]{2}", lambda m: m.group(0).lower(), e) for e in escaped}
+        forms |= {quote(value, safe=""), quote_plus(value, safe="")}  # %2f and %2F alike: forms match in any case
         forms |= _base64_forms(raw)
         forms |= {raw.hex(), raw.hex().upper()}
     return {f for f in forms if len(f) >= _MIN_SECRET and (f in (secret, stripped) or len(f) >= _MIN_FORM)}
@@ -74,14 +75,15 @@ class Redactor:
 
     def __init__(self, *secrets: str) -> None:
         self._secrets = tuple(sorted({s.strip() for s in secrets if s and len(s.strip()) >= _MIN_SECRET}))
-        self._forms = sorted({form for secret in secrets if secret and len(secret.strip()) >= _MIN_SECRET
+        # matched in any ASCII case (hex and %-escapes come in both; folding keeps every position)
+        self._forms = sorted({_fold(form) for secret in secrets if secret and len(secret.strip()) >= _MIN_SECRET
                               for form in forms_of(secret)}, key=len, reverse=True)
         # one alternation finds whether there is anything to mask (the common case: nothing)
         self._pattern = re.compile("|".join(re.escape(f) for f in self._forms)) if self._forms else None
 
     def found_in(self, value: str) -> bool:
         """Any form of a secret (or URL credentials) is in `value`: it must be redacted."""
-        return (self._pattern is not None and self._pattern.search(value) is not None) or \
+        return (self._pattern is not None and self._pattern.search(_fold(value)) is not None) or \
             _USERINFO.search(value) is not None
 
     def echoed_in(self, value: str) -> bool:
@@ -89,8 +91,9 @@ class Redactor:
         return any(secret in value for secret in self._secrets)
 
     def text(self, value: str) -> str:
-        if self._pattern is not None and self._pattern.search(value):
-            spans = sorted((start, start + len(form)) for form in self._forms for start in _occurrences(value, form))
+        folded = _fold(value)
+        if self._pattern is not None and self._pattern.search(folded):
+            spans = sorted((start, start + len(form)) for form in self._forms for start in _occurrences(folded, form))
             out, position = [], 0
             for start, end in _merged(spans):  # overlapping matches are masked as one
                 out += [value[position:start], MASK]
@@ -106,6 +109,10 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         return value
+
+
+def _fold(text: str) -> str:
+    return text.translate(_ASCII_LOWER)
 
 
 def _occurrences(text: str, secret: str) -> list[int]:

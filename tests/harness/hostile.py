@@ -151,3 +151,48 @@ def huge_listing(items: int) -> Answer:
 def deep_json(depth: int) -> Answer:
     body = b"[" * depth + b"]" * depth
     return lambda handler: handler.whole(200, body)
+
+
+
+def _forwarded(handler: _Handler, upstream: str) -> tuple[int, bytes]:
+    """The upstream's answer (status, body) to this request, sent with the request's key only."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(upstream)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
+    try:
+        connection.request(handler.command, handler.path, headers={"x-api-key": handler.headers.get("x-api-key", "")})
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+def redirecting(upstream: str, part: str, elsewhere: str, status: int) -> Answer:
+    """A proxy to `upstream` that redirects the requests whose path holds `part` to `elsewhere`."""
+    redirect = redirect_to(elsewhere, status)
+
+    def answer(handler: _Handler) -> None:
+        if part in handler.path:
+            redirect(handler)
+        else:
+            handler.whole(*_forwarded(handler, upstream))
+    return answer
+
+
+def planting(upstream: str, plant: Callable[[dict[str, str]], list[str]]) -> Answer:
+    """A proxy to `upstream` (an http://host:port/v1 root) that writes `plant(request headers)`
+    into every answer: a field of a JSON object body and one header per planted text."""
+
+    def answer(handler: _Handler) -> None:
+        status, body = _forwarded(handler, upstream)
+        planted = plant({k.lower(): v for k, v in handler.headers.items()})
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            body = json.dumps({**data, "note": " ".join(planted)}).encode()
+        handler.whole(status, body, {f"x-echo-{i}": text for i, text in enumerate(planted)})
+    return answer

@@ -129,7 +129,7 @@ def test_a_trickle_is_stopped_by_the_time_cap_per_answer() -> None:
             exchange = client.page(1, {"limit": 1})
         assert exchange.status is None and "AnswerTooSlow" in exchange.error
         assert 0.5 <= exchange.elapsed < 2.0  # the read timeout (2 s) never fired: each byte came in time
-        with pytest.raises(requests.ReadTimeout, match="longer than 0.5 s"):
+        with pytest.raises(requests.ReadTimeout, match=r"longer than 0\.5 s"):
             _session(server.url, answer_s=0.5).get(server.url + PAGE)
 
 
