@@ -78,13 +78,13 @@ class Redactor:
         # matched in any ASCII case (hex and %-escapes come in both; folding keeps every position)
         self._forms = sorted({_fold(form) for secret in secrets if secret and len(secret.strip()) >= _MIN_SECRET
                               for form in forms_of(secret)}, key=len, reverse=True)
-        # one alternation finds whether there is anything to mask (the common case: nothing)
-        self._pattern = re.compile("|".join(re.escape(f) for f in self._forms)) if self._forms else None
 
     def found_in(self, value: str) -> bool:
         """Any form of a secret (or URL credentials) is in `value`: it must be redacted."""
-        return (self._pattern is not None and self._pattern.search(_fold(value)) is not None) or \
-            _USERINFO.search(value) is not None
+        return self._form_in(_fold(value)) or _has_userinfo(value)
+
+    def _form_in(self, folded: str) -> bool:
+        return any(form in folded for form in self._forms)  # `in` per form: faster than one regex
 
     def echoed_in(self, value: str) -> bool:
         """A secret as it is (what SECRET-ECHO judges: a reply that carries the key)."""
@@ -92,14 +92,14 @@ class Redactor:
 
     def text(self, value: str) -> str:
         folded = _fold(value)
-        if self._pattern is not None and self._pattern.search(folded):
+        if self._form_in(folded):
             spans = sorted((start, start + len(form)) for form in self._forms for start in _occurrences(folded, form))
             out, position = [], 0
             for start, end in _merged(spans):  # overlapping matches are masked as one
                 out += [value[position:start], MASK]
                 position = end
             value = "".join([*out, value[position:]])
-        return mask_userinfo(value) if "@" in value else value
+        return mask_userinfo(value) if _has_userinfo(value) else value
 
     def data(self, value: Any) -> Any:
         if isinstance(value, str):
@@ -109,6 +109,10 @@ class Redactor:
         if isinstance(value, list | tuple):
             return [self.data(v) for v in value]
         return value
+
+
+def _has_userinfo(text: str) -> bool:
+    return "@" in text and "://" in text and _USERINFO.search(text) is not None  # the regex only when it may match
 
 
 def _fold(text: str) -> str:
