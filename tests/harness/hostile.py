@@ -114,12 +114,14 @@ def trickle(every_s: float, limit: int = 600) -> Answer:
 
 
 def gzip_bomb(size: int, layers: int = 1) -> bytes:
-    """`size` bytes of a JSON string, gzipped `layers` times (1 GB of it is about 1 MB)."""
-    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
-    block = b"0" * (1 << 20)
-    parts = [compressor.compress(b'"')]
-    parts += [compressor.compress(block) for _ in range(size >> 20)]
-    data = b"".join([*parts, compressor.compress(b'"'), compressor.flush()])
+    """About `size` bytes of zeros, gzipped `layers` times (1 GiB of it is about 1 MB). Built from one
+    compressed MiB repeated: after a full flush a deflate block stands alone, so no GiB is ever
+    compressed here. The trailer's CRC is left 0: a reader stops at its cap long before it."""
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+    block = compressor.compress(b"0" * (1 << 20)) + compressor.flush(zlib.Z_FULL_FLUSH)
+    final = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS).flush(zlib.Z_FINISH)
+    trailer = (0).to_bytes(4, "little") + (size & 0xFFFFFFFF).to_bytes(4, "little")
+    data = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff" + block * max(1, size >> 20) + final + trailer
     for _ in range(layers - 1):
         data = gzip.compress(data, 9)
     return data
