@@ -18,7 +18,7 @@ from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor, url_secrets
-from eicontract.pytest.options import build_settings, listed
+from eicontract.pytest.options import build_settings, key_was_padded, listed
 from eicontract.reporting.record import Recorder
 from eicontract.settings import ANSWER_TIMEOUTS, Settings
 from eicontract.violations import ContractViolation, Violation
@@ -46,6 +46,9 @@ def pytest_configure(config: pytest.Config) -> None:
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
             stacklevel=2)
+    if key_was_padded(config):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            "the API key had whitespace around it (a trailing newline?); it was stripped"), stacklevel=2)
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed

@@ -198,6 +198,12 @@ def _api_key(config: pytest.Config) -> str | None:
     return key or None
 
 
+def key_was_padded(config: pytest.Config) -> bool:
+    """The key as given had whitespace around it (a trailing newline from a file): it was stripped."""
+    value = raw(config, "api_key")
+    return value is not None and str(value) != str(value).strip()
+
+
 def build_settings(config: pytest.Config) -> Settings:
     """The one place where options become Settings; bad values are usage errors."""
     target = _target(config)

@@ -131,6 +131,7 @@ def test_no_form_of_the_key_or_the_credentials_reaches_any_output(tmp_path: Path
              if form.lower() in text.lower()}
     assert not leaks, sorted(leaks)
     assert "[REDACTED]" in outputs["reports/summary.json"] + outputs["recorded/exchanges.jsonl"]
+    assert "the API key had whitespace around it" in run.stdout + run.stderr  # and it was stripped: the run ran
     _no_traceback(run.stdout + run.stderr)
 
 
