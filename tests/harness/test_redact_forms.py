@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import base64
 import io
+import json
+from pathlib import Path
 from urllib.parse import quote, quote_plus
 
 import pytest
@@ -94,3 +96,22 @@ def test_the_redacting_stream_masks_a_key_written_in_pieces() -> None:
     stream.flush()
     assert KEY not in out.getvalue() and quote(KEY, safe="") not in out.getvalue()
     assert out.getvalue() == f"the key is {MASK} and more\nnext line {MASK}"
+
+
+@pytest.mark.parametrize("as_json", [True, False])
+def test_compare_output_goes_through_the_redactor(as_json: bool, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """Summaries from before the redactor knew every form may hold them: compare masks its output too."""
+    from eicontract.cli import main
+
+    leaked = base64.b64encode(KEY.encode()).decode()
+    for name, target, reading in (("old", "https://robot:pa55w0rd@old.example/v1", "strict"),
+                                  ("new", "https://new.example/v1", "lenient")):
+        summary = {"tool": "eicontract", "clauses": {}, "target": target, "started": "t",
+                   "readings": {"topic": {"reading": reading, "example": f"key {leaked}"}}}
+        (tmp_path / f"{name}.json").write_text(json.dumps(summary))
+    monkeypatch.setenv("EI_API_KEY", KEY)
+    code = main(["compare", str(tmp_path / "old.json"), str(tmp_path / "new.json"), *(["--json"] if as_json else [])])
+    out = capsys.readouterr().out
+    assert code == 1 and "topic" in out  # the reading changed: there is an output to redact
+    assert leaked not in out and "pa55w0rd" not in out and "robot" not in out
