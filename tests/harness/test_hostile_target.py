@@ -53,19 +53,15 @@ def other_host() -> Iterator[Hostile]:
 
 # -- redirects ---------------------------------------------------------------------------------
 @pytest.mark.parametrize("status", [302, 307])
-@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2"])
-def test_the_client_does_not_follow_a_redirect_to_another_host(other_host: Hostile, status: int, host: str) -> None:
-    if host != "127.0.0.1":
-        target = Hostile(hostile.ok, host)
-        other_host.stop()
-        other_host = target
-    with Hostile(hostile.redirect_to(other_host.url, status)) as a, _client(a.url) as client:
+@pytest.mark.parametrize("host", ["127.0.0.1", "127.0.0.2"])  # another port, or another address
+def test_the_client_does_not_follow_a_redirect_to_another_host(status: int, host: str) -> None:
+    with Hostile(hostile.ok, host) as other_host, Hostile(hostile.redirect_to(other_host.url, status)) as a, \
+            _client(a.url) as client:
         exchange = client.page(1, {"limit": 1})
-    assert exchange.status == status
-    assert exchange.location.startswith(other_host.url)
-    assert other_host.seen == []
-    assert a.seen and a.seen[0][2]["x-api-key"] == KEY  # the key went to the target, and only there
-    other_host.stop()
+        assert exchange.status == status
+        assert exchange.location.startswith(other_host.url)
+        assert other_host.seen == []
+        assert a.seen and a.seen[0][2]["x-api-key"] == KEY  # the key went to the target, and only there
 
 
 @pytest.mark.parametrize("status", [302, 307])
