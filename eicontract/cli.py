@@ -8,12 +8,13 @@ direction of configuration) and maps pytest's exit status onto the gate's:
 from __future__ import annotations
 
 import argparse
+import contextlib
 import ipaddress
 import json
 import os
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -136,7 +137,11 @@ def cmd_compare(args: argparse.Namespace) -> int:
         print(f"eicontract compare: {exc}", file=sys.stderr)
         return EXIT_HARNESS
     section = compare(old, new, str(args.old))
-    print(json.dumps(section, indent=2) if args.json else format_comparison(section))
+    from eicontract.http.redact import Redactor
+
+    # summaries are written redacted; one from elsewhere may not be
+    print(Redactor(os.environ.get("EI_API_KEY", "")).text(json.dumps(section, indent=2) if args.json
+                                                         else format_comparison(section)))
     return EXIT_VIOLATION if changed(section) else EXIT_OK
 
 
@@ -240,6 +245,7 @@ def run_problem(args: argparse.Namespace) -> str | None:
     from eicontract.pytest import preflight
 
     key = args.api_key if args.api_key is not None else os.environ.get("EI_API_KEY")
+    key = key.strip() if key is not None else None  # surrounding whitespace is stripped (and said), not refused
     checks = (lambda: preflight.report_dir_problem(Path(args.report_dir or "reports")),
               lambda: preflight.clause_problem(_split(args.clause)),
               lambda: preflight.fault_problem(_split(args.server_fault)),
@@ -249,9 +255,24 @@ def run_problem(args: argparse.Namespace) -> str | None:
     return next((problem for check in checks if (problem := check())), None)
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    import pytest
+@contextlib.contextmanager
+def _redacting_output(target: str | None) -> Iterator[None]:
+    """The last net under whatever a run prints: the key (in every form) and --target's credentials
+    are masked on stdout and stderr, whichever library writes there (eicontract.http.redact)."""
+    from eicontract.http.redact import RedactingStream, Redactor, url_secrets
 
+    redactor = Redactor(os.environ.get("EI_API_KEY", ""), *url_secrets(target or os.environ.get("EI_API_URL")))
+    saved = sys.stdout, sys.stderr
+    sys.stdout, sys.stderr = RedactingStream(saved[0], redactor), RedactingStream(saved[1], redactor)
+    try:
+        yield
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        sys.stdout, sys.stderr = saved
+
+
+def cmd_run(args: argparse.Namespace) -> int:
     problem = run_problem(args)
     if problem:
         print(f"eicontract run: {problem}", file=sys.stderr)
@@ -259,6 +280,13 @@ def cmd_run(args: argparse.Namespace) -> int:
     if args.api_key:
         print("eicontract: warning: --api-key is visible in the process list; prefer EI_API_KEY", file=sys.stderr)
         os.environ["EI_API_KEY"] = args.api_key
+    with _redacting_output(args.target):
+        return _run_gate(args)
+
+
+def _run_gate(args: argparse.Namespace) -> int:
+    import pytest
+
     started = time.time()
     code = int(pytest.main(pytest_arguments(args)))
     if code in (EXIT_OK, EXIT_VIOLATION):

@@ -105,7 +105,7 @@ def echo_violations(reply: Reply) -> list[Violation]:
     key = reply.sent_key
     if not key or len(key) < MIN_KEY_LENGTH:
         return []
-    return check_key_not_echoed(Redactor(key).found_in(reply.text), "this reply")
+    return check_key_not_echoed(Redactor(key).echoed_in(reply.text), "this reply")
 
 
 def _page_read(reply: Reply) -> PageRead | None:

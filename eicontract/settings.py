@@ -44,6 +44,8 @@ LIVE_JOB_DEADLINE = 30.0  # seconds a job may take on a target
 EMBEDDED_JOB_DEADLINE = 2.0  # the embedded server's jobs run 0.1 s
 DEFAULT_SERVER_SAMPLES = 300
 DEFAULT_MAX_LISTING = 20_000
+DEFAULT_MAX_RESPONSE_BYTES = 8 * 1024 * 1024  # one answer, decompressed (eicontract.http.bounds)
+ANSWER_TIMEOUTS = 3  # one answer, headers and body, may take this many --request-timeout in all
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +80,7 @@ class Settings:
     fail_on_change: bool = False  # a changed reading or a new failure since the baseline: exit 1
     max_listing: int = DEFAULT_MAX_LISTING  # samples the thorough profile reads whole; beyond, it samples too
     shrink: bool = True  # hypothesis shrinks failures to minimal examples (off for the kill matrix)
+    max_response_bytes: int = DEFAULT_MAX_RESPONSE_BYTES  # a larger answer stops the run (exit 2)
 
     @property
     def embedded(self) -> bool:

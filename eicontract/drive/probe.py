@@ -64,6 +64,9 @@ def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
         return f"the target answers HTTP {status} (a gateway error){_quoted(exchange)}: it is down or unreachable"
     if status >= 500:
         return None  # its own server error on a valid request: `broken` names the clause
+    if 300 <= status < 400:
+        return (f"the target redirects (HTTP {status}){_location(exchange)}: redirects are not followed, so that "
+                "the key never goes to another host; give the URL it redirects to as --target")
     if status in (401, 403):
         return f"the target rejects the API key (HTTP {status}): check EI_API_KEY and --project-id"
     if status == 404:
@@ -79,6 +82,10 @@ def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
         # e.g. a suspended project, or a key without access: the account's state, not the API's
         return f"the target refuses the listing (HTTP {status}){_quoted(exchange)}"
     return None
+
+
+def _location(exchange: Exchange) -> str:
+    return f" to {exchange.location}" if exchange.location else ""
 
 
 def broken(exchange: Exchange, request: str, known: Known = UNKNOWN) -> Violation | None:

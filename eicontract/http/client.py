@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shlex
 import time
+import zlib
 from collections import deque
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -18,9 +19,10 @@ from urllib.parse import urlencode
 
 import httpx
 
+from eicontract.http.bounds import AnswerTooSlow, check_depth, read_bounded
 from eicontract.http.guard import Guard
 from eicontract.http.recording import Recording
-from eicontract.http.redact import KEY_PLACEHOLDER, Redactor
+from eicontract.http.redact import KEY_PLACEHOLDER, Redactor, url_secrets
 
 API_KEY_HEADER = "x-api-key"
 _KEEP_TEXT = 2000  # characters of a non-JSON body kept as evidence
@@ -39,6 +41,7 @@ class Exchange:
     elapsed: float = 0.0
     sent_key: str = field(default="valid", compare=False)  # valid | missing | wrong
     key_echoed: bool = False  # the reply carried the key we sent (it is masked everywhere here)
+    location: str = ""  # a 3xx's Location (redacted): redirects are never followed
 
     @property
     def ok_json(self) -> bool:
@@ -65,20 +68,27 @@ def curl_command(method: str, url: str, sent_key: str = "valid") -> str:
     return " ".join([*parts, shlex.quote(url)])
 
 
-def _decode(response: httpx.Response, redactor: Redactor) -> tuple[Any, str, str, bool]:
-    """(body, text, error, key_echoed), with the key masked wherever it was."""
-    raw = response.text
-    echoed = redactor.found_in(raw)
+def _text(response: httpx.Response, content: bytes) -> str:
     try:
-        body = response.json()
+        return content.decode(response.charset_encoding or "utf-8", errors="replace")
+    except LookupError:  # a charset Python does not know
+        return content.decode("utf-8", errors="replace")
+
+
+def _decode(response: httpx.Response, content: bytes, redactor: Redactor) -> tuple[Any, str, str, bool]:
+    """(body, text, error, key_echoed), with the key masked wherever it was."""
+    raw = _text(response, content)
+    echoed = redactor.echoed_in(raw)
+    try:
+        body = json.loads(content)
     except (json.JSONDecodeError, UnicodeDecodeError, ValueError) as exc:
         text = redactor.text(raw)[:_KEEP_TEXT]  # mask first: a cut must not split the key
         return None, text, f"body is not JSON: {exc}", echoed
     # Walking a large body costs more than the request, so only a body that may hold the key is
-    # walked: one where it appears as is, or one with escapes (\u0065, \/) that could spell it.
-    if echoed or "\\u" in raw or "\\/" in raw:
+    # walked: one where some form of it appears, or one with escapes (\u0065, \/) that could spell it.
+    if redactor.found_in(raw) or "\\u" in raw or "\\/" in raw:
         masked = redactor.data(body)
-        return masked, "", "", echoed or masked != body
+        return masked, "", "", echoed or (masked != body and redactor.echoed_in(json.dumps(body)))
     return body, "", "", False
 
 
@@ -99,14 +109,14 @@ class ApiClient:
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._key = api_key
-        self.redactor = Redactor(api_key)
+        self.redactor = Redactor(api_key, *url_secrets(base_url))
         self.guard = guard or Guard()  # unlimited unless the run sets limits
         self.recording = recording
         self._http = httpx.Client(
             timeout=httpx.Timeout(timeout, connect=connect_timeout if connect_timeout else min(timeout, 5.0)),
             transport=transport,
-            follow_redirects=False,
-            headers={"accept": "application/json"},
+            follow_redirects=False,  # a 3xx is the answer: the key never follows it (docs/SAFETY.md)
+            headers={"accept": "application/json", "accept-encoding": "gzip, deflate"},  # what bounds.py reads
         )
         self.history: deque[Exchange] = deque(maxlen=history)
 
@@ -161,19 +171,32 @@ class ApiClient:
             headers[API_KEY_HEADER] = "ei_wrong_" + "0" * 24
         started = time.monotonic()
         try:
-            operation_id, response = self.guard.exchange(
-                method, path, lambda: self._http.request(method, url, headers=headers),
-                lambda r: (r.status_code, r.headers.get("retry-after")))
-        except httpx.HTTPError as exc:
+            operation_id, (response, content) = self.guard.exchange(
+                method, path, lambda: self._fetch(method, url, headers, f"{method} {path}"),
+                lambda r: (r[0].status_code, r[0].headers.get("retry-after")))
+        except (httpx.HTTPError, AnswerTooSlow, zlib.error) as exc:
             error = self.redactor.text(f"{type(exc).__name__}: {exc}")
             self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
                                          elapsed=time.monotonic() - started, sent_key=key))
             self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
             return self.history[-1]
-        body, text, error, echoed = _decode(response, self.redactor)
+        check_depth(content, self.guard, f"{method} {path}")
+        body, text, error, echoed = _decode(response, content, self.redactor)
         exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
-                            elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed)
+                            elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed,
+                            location=self.redactor.text(response.headers.get("location", ""))[:200])
         self.history.append(exchange)
         if self.recording is not None and key == "valid":
             self.recording.add(operation_id, method, path, params, response.status_code, body)
         return exchange
+
+    def _fetch(self, method: str, url: str, headers: Mapping[str, str], what: str) -> tuple[httpx.Response, bytes]:
+        """One attempt, its body read within the guard's bounds (size, time in all, run deadline)."""
+        started = self.guard.now()
+        with self._http.stream(method, url, headers=headers) as response:
+            if response.is_stream_consumed:  # an answer made in memory (httpx.MockTransport), already decoded
+                chunks, encoding = iter([response.content]), ""
+            else:
+                chunks, encoding = response.iter_raw(), response.headers.get("content-encoding", "")
+            content = read_bounded(chunks, self.guard, started, what, content_encoding=encoding)
+        return response, content

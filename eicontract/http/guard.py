@@ -68,6 +68,8 @@ class Limits:
     max_unanswered: int = 5  # consecutive exchanges without an HTTP answer before the run stops
     retries_429: int = 3  # attempts after a 429 before the run stops
     max_retry_wait_s: float = 60.0  # a longer Retry-After stops the run instead of waiting
+    max_response_bytes: int = 8 * 1024 * 1024  # one answer's body, decompressed (eicontract.http.bounds)
+    answer_s: float | None = None  # one answer, headers and body, in all (a trickle is stopped); None: none
 
 
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
@@ -105,6 +107,20 @@ class Guard:
         """Remember the stop (a glue that catches it must not get more requests out) and raise."""
         self.stopped = self.stopped or reason
         raise RunStopped(reason)
+
+    def stop(self, reason: str) -> RunStopped:
+        """End the run (exit 2) for a reason found outside the guard, e.g. an answer too large to read."""
+        return self._stop(reason)
+
+    def now(self) -> float:
+        return self._clock()
+
+    def during_read(self, started: float) -> bool:
+        """While an answer is read: False once it took longer than `answer_s` in all (the caller
+        treats that as no answer); stops the run once the run deadline passed."""
+        with self._lock:
+            self._check_deadline()
+        return self.limits.answer_s is None or self._clock() - started <= self.limits.answer_s
 
     # -- before a request ----------------------------------------------------------------
     def admit(self, method: str, path: str) -> str:

@@ -59,5 +59,5 @@ class Recording:
             counted = sum(1 for p in self.folder.glob(EXCHANGES_GLOB) for _ in p.open(encoding="utf-8"))
         except OSError:
             counted = self.recorded
-        manifest.write_text(json.dumps({"target": target, "project_id": project_id, "recorded": counted},
-                                       indent=2) + "\n", encoding="utf-8")
+        document = {"target": self.redactor.text(target), "project_id": project_id, "recorded": counted}
+        manifest.write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")

@@ -98,6 +98,11 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
     try:
         probe = client.page(ei_settings.project_id, {"limit": 1})
     except RunStopped as stop:
+        if client.guard.stopped and not client.guard.unanswered_in_a_row:  # an answer too large, too deep
+            client.close()
+            if server is not None:
+                server.stop()
+            abort(ei_recorder, f"the first request (the listing with limit=1): {stop}")
         probe = Exchange("GET", url, None, None, error=str(stop))
     # the embedded server's own project (the harness made it, its data and its key) is known to be right
     own = server is not None and ei_settings.project_id == server.project_id

@@ -16,10 +16,10 @@ import pytest
 from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
-from eicontract.http.redact import Redactor
-from eicontract.pytest.options import build_settings, listed, raw
+from eicontract.http.redact import Redactor, url_secrets
+from eicontract.pytest.options import build_settings, key_was_padded, listed, raw
 from eicontract.reporting.record import Recorder
-from eicontract.settings import Settings
+from eicontract.settings import ANSWER_TIMEOUTS, Settings
 from eicontract.violations import ContractViolation, Violation
 
 SETTINGS_KEY = pytest.StashKey["Settings"]()
@@ -45,13 +45,16 @@ def pytest_configure(config: pytest.Config) -> None:
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
             stacklevel=2)
+    if key_was_padded(config):
+        config.issue_config_time_warning(pytest.PytestConfigWarning(
+            "the API key had whitespace around it (a trailing newline?); it was stripped"), stacklevel=2)
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
     # an xdist worker knows it is one from its config (never from the environment, which a
     # subprocess started by a test run under xdist inherits)
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
-    recorder = Recorder(settings, Redactor(settings.api_key),
+    recorder = Recorder(settings, run_redactor(settings),
                         guard=Guard(limits_for(settings, int(workerinput.get("workercount", 1)))))
     if settings.record_dir is not None:
         worker = str(workerinput.get("workerid", ""))
@@ -67,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
         max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
     )
+
+
+def run_redactor(settings: Settings) -> Redactor:
+    """The run's one redactor: the key in every form, and the credentials of --target."""
+    return Redactor(settings.api_key, *url_secrets(settings.target))
 
 
 def _load_baseline(recorder: Recorder, path: Path) -> None:
@@ -125,7 +133,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
         return  # an xdist worker: the controller says it once
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.write_line(run_line(session.config.stash[SETTINGS_KEY]))
+        redactor: Redactor = session.config.stash[RECORDER_KEY].redactor
+        reporter.write_line(redactor.text(run_line(session.config.stash[SETTINGS_KEY])))
 
 
 def limits_for(settings: Settings, workers: int = 1) -> Limits:
@@ -133,7 +142,8 @@ def limits_for(settings: Settings, workers: int = 1) -> Limits:
     workers = max(1, workers)
     budget, pace = settings.request_budget, settings.pace
     return Limits(max_requests=-(-budget // workers) if budget is not None else None,
-                  rps=pace / workers if pace else None, deadline_s=settings.deadline)
+                  rps=pace / workers if pace else None, deadline_s=settings.deadline,
+                  max_response_bytes=settings.max_response_bytes, answer_s=ANSWER_TIMEOUTS * settings.timeout)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -196,7 +206,7 @@ def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: R
 @pytest.hookimpl(tryfirst=True)
 def pytest_collectreport(report: pytest.CollectReport) -> None:
     if _CURRENT:
-        _redact_report(report, Redactor(_CURRENT[0].api_key))
+        _redact_report(report, run_redactor(_CURRENT[0]))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -335,6 +345,7 @@ def _judge_baseline(session: pytest.Session, section: dict[str, Any], reporter: 
 
 def abort(recorder: Recorder, reason: str) -> NoReturn:
     """End the run as 'the harness could not run' (exit 2); the reports still say why."""
+    reason = recorder.redactor.text(reason)
     recorder.notes.append(reason)
     pytest.exit(f"eicontract: {reason}", returncode=2)
 

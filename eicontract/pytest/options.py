@@ -18,6 +18,7 @@ import pytest
 from eicontract.settings import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_MAX_LISTING,
+    DEFAULT_MAX_RESPONSE_BYTES,
     DEFAULT_REQUEST_TIMEOUT,
     DEFAULT_SEED,
     DEFAULT_SERVER_SAMPLES,
@@ -110,6 +111,8 @@ OPTIONS: tuple[Option, ...] = (
     Option("max_listing", "--max-listing", f"samples the thorough profile reads whole (default "
            f"{DEFAULT_MAX_LISTING}); beyond, it judges on samples, like the quick profile", group="safety",
            metavar="N"),
+    Option("max_response_bytes", "--max-response-bytes", f"bytes one answer may hold, decompressed (default "
+           f"{DEFAULT_MAX_RESPONSE_BYTES}); a larger one stops the run: exit 2", group="safety", metavar="N"),
     Option("error_style", "--error-style", "embedded server: failures as http (4xx, default) or body (200 with "
            "success false)", choices=ERROR_STYLES, group="embedded"),
     Option("server_fault", "--server-fault", "embedded server: switch a fault on (repeatable, comma-separated; "
@@ -208,12 +211,31 @@ def _preflight(config: pytest.Config, api_key: str | None, report_dir: Path) -> 
         raise pytest.UsageError(problem)
 
 
+def _api_key(config: pytest.Config) -> str | None:
+    """The key, stripped of surrounding whitespace (a trailing newline from a file or a secret
+    store); refused at once when it holds anything but printable ASCII, which no HTTP header
+    carries. The message never quotes the key."""
+    value = raw(config, "api_key")
+    key = str(value).strip() if value is not None else ""
+    bad = next((i for i, c in enumerate(key) if not (c.isascii() and c.isprintable())), None)
+    if bad is not None:
+        raise pytest.UsageError(f"the API key (EI_API_KEY or --api-key) holds a character that is not printable "
+                                f"ASCII at position {bad + 1} of {len(key)}: an HTTP header cannot carry it")
+    return key or None
+
+
+def key_was_padded(config: pytest.Config) -> bool:
+    """The key as given had whitespace around it (a trailing newline from a file): it was stripped."""
+    value = raw(config, "api_key")
+    return value is not None and str(value) != str(value).strip()
+
+
 def build_settings(config: pytest.Config) -> Settings:
     """The one place where options become Settings; bad values are usage errors."""
     target = _target(config)
-    api_key = raw(config, "api_key")
+    api_key = _api_key(config)
     report_dir = Path(str(raw(config, "report_dir") or "reports"))
-    _preflight(config, None if api_key is None else str(api_key), report_dir)
+    _preflight(config, api_key, report_dir)
     if target is not None and not api_key:
         raise pytest.UsageError("a live target needs an API key: set EI_API_KEY (or --api-key)")
     if api_key is None:
@@ -256,4 +278,5 @@ def build_settings(config: pytest.Config) -> Settings:
         fail_on_change=bool(raw(config, "fail_on_change")),
         max_listing=_positive(config, "max_listing", DEFAULT_MAX_LISTING, int),
         job_deadline=_positive(config, "job_deadline", LIVE_JOB_DEADLINE if target else EMBEDDED_JOB_DEADLINE),
+        max_response_bytes=_positive(config, "max_response_bytes", DEFAULT_MAX_RESPONSE_BYTES, int),
     )

@@ -156,7 +156,7 @@ def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
             violations.append(Violation(clause, str(failure)))
         # the envelope is judged on the same reply, whatever schemathesis found
         violations += _envelope_violations(response, negative=negative)
-        violations += check_key_not_echoed(target.client.redactor.found_in(response.text), "this reply")
+        violations += check_key_not_echoed(target.client.redactor.echoed_in(response.text), "this reply")
     if violations:
         repro = _reproduce(case, target)
         violations = [Violation(v.clause, f"{v.message}\nreproduce: {repro}", {**v.evidence, "reproduce": repro})
