@@ -245,11 +245,13 @@ def cmd_run(args: argparse.Namespace) -> int:
 def _outcome(code: int, report_dir: Path, started: float) -> str:
     if code == EXIT_OK:
         return "every clause holds"
-    from eicontract.reporting import run_verdict
-
     # exit 1 from a passing run: --fail-on-change saw a changed reading or a new failure
+    from eicontract.reporting import run_failed, run_verdict
+
+    failed = run_failed(report_dir, started)
     return "every clause holds, but the target changed since the baseline" \
-        if run_verdict(report_dir, started) == "pass" else "contract violated"
+        if run_verdict(report_dir, started) == "pass" else \
+        f"contract violated: {', '.join(failed) or 'see the reports'}"
 
 
 def cmd_faults(args: argparse.Namespace) -> int:

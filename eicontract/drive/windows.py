@@ -109,6 +109,9 @@ class Region:
     reads: list[PageRead]
     ids: list[int] = field(init=False, repr=False, compare=False)
 
+    def __repr__(self) -> str:  # a property's minimal example names the region, not its pages
+        return f"Region(offset={self.offset}, page_size={self.page_size}, {len(self.reads)} reads)"
+
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", [i for read in self.reads for i in page_ids(read.body)])
 

@@ -14,12 +14,14 @@ import hypothesis
 import pytest
 
 from eicontract.clauses import CLAUSES
+from eicontract.drive.evidence import EXCHANGE_KEY
 from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor
 from eicontract.pytest.options import build_settings, listed
 from eicontract.reporting.record import Recorder
+from eicontract.reporting.replay import replay_base, replay_curl
 from eicontract.settings import Settings
 from eicontract.violations import ContractViolation, Violation
 
@@ -46,6 +48,8 @@ def pytest_configure(config: pytest.Config) -> None:
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
             stacklevel=2)
+    if config.option.tbstyle == "auto" and config.option.verbose <= 0:
+        config.option.tbstyle = "no"  # a red run ends on its failed-clauses table; -v (or --tb) shows tracebacks
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
@@ -129,20 +133,42 @@ def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
     return list(recorder.client.history)[-limit:]
 
 
+def _minimal_example(recorder: Recorder) -> str:
+    """The arguments hypothesis last called the property with: after a failure, its minimal
+    failing example (recorded by the suite's run_property through hypothesis' inner_test)."""
+    example = recorder.example or {}
+    return ", ".join(f"{name}={value}" for name, value in example.items())
+
+
+def _violation_record(recorder: Recorder, violation: Violation, base: str) -> dict[str, Any]:
+    evidence = dict(violation.evidence)
+    exchange = evidence.pop(EXCHANGE_KEY, None)
+    found: dict[str, Any] = {"clause": violation.clause, "message": recorder.redactor.text(violation.message),
+                             "evidence": recorder.redactor.data(evidence)}
+    if exchange is not None:
+        found["exchange"] = recorder.redactor.data(exchange)
+        found["reproduce"] = replay_curl(exchange, recorder.target_url, base)
+    return found
+
+
 def _failure_record(recorder: Recorder, test: str, text: str, violations: list[Violation]) -> dict[str, Any]:
-    text = recorder.redactor.text(text)
-    example = ""
-    marker = "Falsifying example"
-    if marker in text:  # hypothesis' minimal example: the most useful lines of the traceback
-        example = text[text.index(marker):].split("\n\n")[0][:3000]
+    """A failed test for the reports: each violation with the exchange it was judged on (and its
+    curl line against the target the user gave, or the replay server of an embedded run)."""
+    base = replay_base(recorder.settings, recorder.target_url)
+    records = [_violation_record(recorder, v, base) for v in violations]
+    reproduce = list(dict.fromkeys(r["reproduce"] for r in records if "reproduce" in r))
+    judged_on = "the judged requests"
+    if not reproduce:  # judged on several reads (or on none): the test's last request, said as such
+        last = _recent_exchanges(recorder, 1)
+        reproduce = [replay_curl(e, recorder.target_url, base) for e in last]
+        judged_on = "the test's last request (the violation was judged on several)" if last else ""
     return {
         "test": test,
-        "violations": [{"clause": v.clause, "message": recorder.redactor.text(v.message),
-                        "evidence": recorder.redactor.data(v.evidence)} for v in violations],
-        "minimal_example": example,
-        "reproduce": [e.curl() for e in _recent_exchanges(recorder)],
-        "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
-        "detail": text[-4000:],
+        "violations": records,
+        "minimal_example": recorder.redactor.text(_minimal_example(recorder)),
+        "reproduce": reproduce,
+        "reproduce_is": judged_on,
+        "detail": recorder.redactor.text(text)[-4000:],
     }
 
 
@@ -204,9 +230,10 @@ def pytest_runtest_makereport(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    client = item.config.stash[RECORDER_KEY].client
-    if client is not None:
-        client.history.clear()  # each test's reproduction commands are its own exchanges only
+    recorder = item.config.stash[RECORDER_KEY]
+    recorder.example = None  # each test's minimal example is its own
+    if recorder.client is not None:
+        recorder.client.history.clear()  # each test's reproduction commands are its own exchanges only
     return (yield from _stop_on_limit(item))
 
 
@@ -287,6 +314,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
     if recorder.since_baseline is not None:
         _judge_baseline(session, recorder.since_baseline, reporter)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Failed first: one row per failed clause (why, in one line, and the curl that shows it)."""
+    recorder: Recorder | None = config.stash.get(RECORDER_KEY, None)
+    if recorder is None or getattr(config, "workerinput", None) is not None:
+        return
+    from eicontract.reporting.terminal import failed_table
+
+    lines = failed_table(recorder)
+    if lines:
+        terminalreporter.write_sep("=", "eicontract: failed clauses", red=True, bold=True)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's last line names the failed clauses."""
+    recorder: Recorder | None = config.stash.get(RECORDER_KEY, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if recorder is None or reporter is None or getattr(config, "workerinput", None) is not None:
+        return
+    from eicontract.reporting.terminal import last_line
+
+    line = last_line(recorder)
+    if line:
+        reporter.write_line(line)
 
 
 def _judge_baseline(session: pytest.Session, section: dict[str, Any], reporter: Any) -> None:

@@ -51,6 +51,9 @@ class Recorder:
     baseline: dict[str, Any] | None = None  # --baseline's summary, read at the start (the report may overwrite it)
     baseline_source: str = ""
     since_baseline: dict[str, Any] | None = None  # the comparison, once the reports are written
+    # the arguments of the last example a hypothesis property ran (the suite's run_property sets
+    # it; the hooks clear it per test): after a failure, the minimal failing example
+    example: dict[str, str] | None = None
 
     def outcome(self, clause_id: str) -> ClauseOutcome:
         return self.clauses.setdefault(clause_id, ClauseOutcome())

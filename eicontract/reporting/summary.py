@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from eicontract.clauses import CLAUSES
 from eicontract.reporting.baseline import compare
 from eicontract.reporting.readings import topic_readings
+from eicontract.reporting.replay import replay_section
 
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
@@ -74,6 +75,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "duration_s": round(time.time() - recorder.started, 3),
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run")},
         "clauses": clauses,
+        "replay": replay_section(settings),
         "rerun": rerun_command(settings, [cid for cid, c in clauses.items() if c["status"] == "failed"]),
         "readings": topic_readings({topic: {reading: (count, detail) for reading, (count, detail) in readings.items()}
                                     for topic, readings in recorder.observations.items()}),

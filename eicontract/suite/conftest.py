@@ -10,6 +10,7 @@ every clause: no clause can be judged without it.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -237,12 +238,32 @@ def whole_listing(dataset: Dataset) -> Sweep:
 
 
 @pytest.fixture
-def run_property(ei_settings: Settings) -> Callable[..., None]:
-    """Run a @given property with the run's seed and the profile's example budget."""
+def run_property(ei_settings: Settings, ei_recorder: Recorder) -> Callable[..., None]:
+    """Run a @given property with the run's seed and the profile's example budget. Each call's
+    arguments are kept for the report: hypothesis calls the test last with the minimal failing
+    example (after shrinking), so the last call of a failed property is that example."""
 
     def run(prop: Callable[..., None], examples: int | None = None) -> None:
         chosen = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
                                      max_examples=examples or ei_settings.profile.examples)
+        _trace_examples(prop, ei_recorder)
         hypothesis.seed(ei_settings.seed)(chosen(prop))()
 
     return run
+
+
+EXAMPLE_REPR = 300  # characters of one argument's repr kept as the minimal example
+
+
+def _trace_examples(prop: Callable[..., None], recorder: Recorder) -> None:
+    """Wrap the property's inner test (hypothesis' documented, reassignable `inner_test`) so each
+    example's arguments land in the recorder before the test body runs."""
+    inner = prop.hypothesis.inner_test  # type: ignore[attr-defined]
+
+    @functools.wraps(inner)
+    def traced(*args: Any, **kwargs: Any) -> None:
+        shown = {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+        recorder.example = {name: repr(value)[:EXAMPLE_REPR] for name, value in shown.items()}
+        inner(*args, **kwargs)
+
+    prop.hypothesis.inner_test = traced  # type: ignore[attr-defined]

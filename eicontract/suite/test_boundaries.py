@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.oracles import boundaries
 from eicontract.oracles._common import format_instant, is_int, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
@@ -128,18 +129,19 @@ def test_the_last_sample_and_the_end(target: Target, dataset: Any) -> None:
                                            f"1 result, got {len(page_ids(body))}")]
     violations = last
     for offset in (size, size + 1):
-        body, status = _page(target, {"limit": 5, "offset": offset})
-        violations += boundaries.check_large_offset(body, status, offset).violations
+        exchange = target.client.page(target.settings.project_id, {"limit": 5, "offset": offset})
+        violations += judged(exchange, boundaries.check_large_offset(exchange.body, exchange.status or 599,
+                                                                     offset).violations)
     expect_no_violations(violations)
 
 
 @pytest.mark.clause("PAGE-PAST-END")
 @pytest.mark.parametrize("offset", LARGE_OFFSETS)
 def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[list[Observation]], None]) -> None:
-    body, status = _page(target, {"limit": 5, "offset": offset})
-    findings = boundaries.check_large_offset(body, status, offset)
+    exchange = target.client.page(target.settings.project_id, {"limit": 5, "offset": offset})
+    findings = boundaries.check_large_offset(exchange.body, exchange.status or 599, offset)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 # --- integers at and past 64 bits (docs/CLAIMS.md, decision.huge-integers) ----------------

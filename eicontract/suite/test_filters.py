@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import Window, read_window, split_point
 from eicontract.oracles import filters, paging
@@ -250,8 +251,8 @@ def test_a_malformed_filter_is_an_error(target: Target, dataset: Any, name: str,
     exchange = target.client.page(target.settings.project_id, {name: value, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("FILTER-MALFORMED", f"{name}={value!r}: no answer ({exchange.error})")])
-    expect_no_violations(filters.check_malformed(exchange.body, exchange.status or 0, dataset.size,
-                                                 limit=20, context=f"{name}={value!r}"))
+    expect_no_violations(judged(exchange, filters.check_malformed(exchange.body, exchange.status or 0, dataset.size,
+                                                                  limit=20, context=f"{name}={value!r}")))
 
 
 # A metadata key that JSON can spell but Unicode cannot hold (a lone surrogate): the documents
@@ -264,7 +265,8 @@ def test_a_metadata_key_that_is_not_text(target: Target, dataset: Any) -> None:
     exchange = target.client.page(target.settings.project_id, {"metadata": NOT_TEXT, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("SCHEMA-NEGATIVE", f"metadata={NOT_TEXT}: no answer ({exchange.error})")])
-    expect_no_violations(filters.check_unmatchable(exchange.body, exchange.status or 0, f"metadata={NOT_TEXT}"))
+    expect_no_violations(judged(exchange, filters.check_unmatchable(exchange.body, exchange.status or 0,
+                                                                    f"metadata={NOT_TEXT}")))
 
 
 # --- the whole listing: the thorough profile only ---------------------------------------------

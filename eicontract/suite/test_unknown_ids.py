@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
@@ -30,7 +31,7 @@ WHERE = ["above", "zero"]
 def _judge(exchange: Exchange, what: str) -> list[Violation]:
     if exchange.status is None:
         return [Violation("CLASSIFY-UNKNOWN", f"{what}: no answer ({exchange.error})")]
-    return check_unknown_id(exchange.body, exchange.status, what)
+    return judged(exchange, check_unknown_id(exchange.body, exchange.status, what))
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
