@@ -33,6 +33,8 @@ def exchange_evidence(exchange: Exchange, path: object = None) -> dict[str, Any]
     """What a report needs of an exchange to show it and to replay it."""
     found: dict[str, Any] = {"method": exchange.method, "url": exchange.url, "sent_key": exchange.sent_key,
                              "status": exchange.status, "excerpt": excerpt(exchange)}
+    if isinstance(exchange.body, dict):  # an excerpt may end early: the list lengths are seen whole
+        found["lengths"] = {k: len(v) for k, v in exchange.body.items() if isinstance(v, list)}
     if path not in (None, ""):
         found["path"] = str(path)
     return found

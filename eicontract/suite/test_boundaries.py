@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from eicontract.drive.evidence import judged
+from eicontract.http.client import Exchange
 from eicontract.oracles import boundaries
 from eicontract.oracles._common import format_instant, is_int, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
@@ -62,8 +63,14 @@ def _discovered(dataset: Any) -> None:
 
 
 def _page(target: Target, params: dict[str, int | str]) -> tuple[Any, int]:
+    _, body, status = _sent(target, params)
+    return body, status
+
+
+def _sent(target: Target, params: dict[str, int | str]) -> tuple[Exchange, Any, int]:
+    """The page, with the exchange it came from (what a violation found on it is judged on)."""
     exchange = target.client.page(target.settings.project_id, params)
-    return exchange.body, exchange.status or 599  # no answer: judged like a 5xx
+    return exchange, exchange.body, exchange.status or 599  # no answer: judged like a 5xx
 
 
 def _first_ids(target: Target) -> list[int]:
@@ -91,10 +98,10 @@ def _size(dataset: Any) -> int:
 @pytest.mark.clause("PAGE-LIMIT")
 def test_limit_zero(target: Target, observe: Callable[[list[Observation]], None]) -> None:
     default_body, _ = _page(target, {})
-    body, status = _page(target, {"limit": 0, "offset": 0})
+    exchange, body, status = _sent(target, {"limit": 0, "offset": 0})
     findings = boundaries.check_limit_zero(body, status, page_ids(default_body))
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
@@ -103,8 +110,9 @@ def test_limit_one(target: Target) -> None:
     violations: list[Violation] = []
     for offset in dict.fromkeys((0, 1, len(reference) - 1)):
         if 0 <= offset < len(reference):
-            body, status = _page(target, {"limit": 1, "offset": offset})
-            violations += boundaries.check_limit_page(body, status, 1, offset, reference[offset:offset + 1]).violations
+            exchange, body, status = _sent(target, {"limit": 1, "offset": offset})
+            violations += judged(exchange, boundaries.check_limit_page(body, status, 1, offset,
+                                                                       reference[offset:offset + 1]).violations)
     expect_no_violations(violations)
 
 
@@ -113,10 +121,10 @@ def test_limit_one(target: Target) -> None:
 def test_a_very_large_limit(target: Target, dataset: Any, limit: int,
                             observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
-    body, status = _page(target, {**query, "limit": limit, "offset": 0})
+    exchange, body, status = _sent(target, {**query, "limit": limit, "offset": 0})
     findings = boundaries.check_limit_page(body, status, limit, 0, reference, large=True)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-COMPLETE", "PAGE-PAST-END")
@@ -150,19 +158,19 @@ def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[lis
 @pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
 def test_a_huge_limit(target: Target, dataset: Any, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
-    body, status = _page(target, {**query, "limit": huge.text, "offset": 0})
+    exchange, body, status = _sent(target, {**query, "limit": huge.text, "offset": 0})
     findings = boundaries.check_limit_page(body, status, huge.value, 0, reference, large=True, shown=huge.name)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-PAST-END")
 @pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
 def test_a_huge_offset(target: Target, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
-    body, status = _page(target, {"limit": 5, "offset": huge.text})
+    exchange, body, status = _sent(target, {"limit": 5, "offset": huge.text})
     findings = boundaries.check_large_offset(body, status, huge.value, shown=huge.name)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
