@@ -9,10 +9,12 @@ one, at most EXCERPT characters). The reports turn it into a replayable curl lin
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any
 
 from eicontract.http.client import Exchange
+from eicontract.oracles.paging import page_ids
 from eicontract.violations import Violation
 
 EXCHANGE_KEY = "exchange"  # the evidence key the reports read
@@ -46,6 +48,27 @@ def judged(exchange: Exchange, violations: list[Violation]) -> list[Violation]:
     return [v if EXCHANGE_KEY in v.evidence else
             replace(v, evidence={**v.evidence, EXCHANGE_KEY: exchange_evidence(exchange, _path(v))})
             for v in violations]
+
+
+def judged_on_listing(pages: Sequence[Exchange], violations: list[Violation]) -> list[Violation]:
+    """`violations` found on a listing read page by page (`pages`, in order): each shown with the
+    page that holds a sample it names, else with the listing's first page (a sample that is
+    missing is on no page)."""
+    if not pages:
+        return violations
+    out: list[Violation] = []
+    for violation in violations:
+        named = _named_ids(violation.evidence)
+        shown = next((page for page in pages if named & set(page_ids(page.body))), pages[0]) if named else pages[0]
+        out += judged(shown, [violation])
+    return out
+
+
+def _named_ids(evidence: dict[str, Any]) -> set[int]:
+    """The sample ids an oracle named as its example (`ids`, or `samples` with an `id` each)."""
+    ids = [i for i in evidence.get("ids") or [] if isinstance(i, int)]
+    ids += [s["id"] for s in evidence.get("samples") or [] if isinstance(s, dict) and isinstance(s.get("id"), int)]
+    return set(ids)
 
 
 def _path(violation: Violation) -> object:

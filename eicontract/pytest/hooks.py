@@ -172,6 +172,16 @@ def _failure_record(recorder: Recorder, test: str, text: str, violations: list[V
     }
 
 
+def _violations_in(exc: BaseException) -> list[Violation]:
+    """The violations a failed test raised, also inside an exception group (hypothesis groups a
+    ContractViolation with its own errors, e.g. a flaky replay of a stateful test)."""
+    if isinstance(exc, ContractViolation):
+        return exc.violations
+    if isinstance(exc, BaseExceptionGroup):
+        return [v for inner in exc.exceptions for v in _violations_in(inner)]
+    return []
+
+
 def _fail(recorder: Recorder, clause_id: str, record: dict[str, Any]) -> None:
     outcome = recorder.outcome(clause_id)
     outcome.failed += 1
@@ -212,9 +222,7 @@ def pytest_runtest_makereport(
         return report
     if report.skipped:
         return report
-    violations: list[Violation] = []
-    if call.excinfo is not None and isinstance(call.excinfo.value, ContractViolation):
-        violations = call.excinfo.value.violations
+    violations = _violations_in(call.excinfo.value) if call.excinfo is not None else []
     if report.passed:
         for clause_id in clauses:
             recorder.outcome(clause_id).passed += 1

@@ -33,13 +33,13 @@ def _longest(dataset: Any, count: int) -> list[int]:
 
 
 @pytest.mark.clause("AUTH-REJECT")
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", KEYS, ids=lambda key: f"{key}-key")
 def test_page_rejects_a_bad_key(target: Target, key: str) -> None:
     expect_no_violations(_check(target.client.page(target.settings.project_id, {"limit": 5}, key=key)))
 
 
 @pytest.mark.clause("AUTH-REJECT")
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", KEYS, ids=lambda key: f"{key}-key")
 def test_classify_rejects_a_bad_key(target: Target, dataset: Any, key: str) -> None:
     block = min(dataset.blocks)
     sample = dataset.classify_ids[0]

@@ -117,7 +117,7 @@ def test_limit_one(target: Target) -> None:
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
-@pytest.mark.parametrize("limit", LARGE_LIMITS)
+@pytest.mark.parametrize("limit", LARGE_LIMITS, ids=lambda n: f"limit={n}")
 def test_a_very_large_limit(target: Target, dataset: Any, limit: int,
                             observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
@@ -144,7 +144,7 @@ def test_the_last_sample_and_the_end(target: Target, dataset: Any) -> None:
 
 
 @pytest.mark.clause("PAGE-PAST-END")
-@pytest.mark.parametrize("offset", LARGE_OFFSETS)
+@pytest.mark.parametrize("offset", LARGE_OFFSETS, ids=lambda n: f"offset={n}")
 def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[list[Observation]], None]) -> None:
     exchange = target.client.page(target.settings.project_id, {"limit": 5, "offset": offset})
     findings = boundaries.check_large_offset(exchange.body, exchange.status or 599, offset)
@@ -155,7 +155,7 @@ def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[lis
 # --- integers at and past 64 bits (docs/CLAIMS.md, decision.huge-integers) ----------------
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
-@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+@pytest.mark.parametrize("huge", HUGE, ids=[f"limit={name}" for name in HUGE_IDS])
 def test_a_huge_limit(target: Target, dataset: Any, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
     exchange, body, status = _sent(target, {**query, "limit": huge.text, "offset": 0})
@@ -165,7 +165,7 @@ def test_a_huge_limit(target: Target, dataset: Any, huge: Huge, observe: Callabl
 
 
 @pytest.mark.clause("PAGE-PAST-END")
-@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+@pytest.mark.parametrize("huge", HUGE, ids=[f"offset={name}" for name in HUGE_IDS])
 def test_a_huge_offset(target: Target, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
     exchange, body, status = _sent(target, {"limit": 5, "offset": huge.text})
     findings = boundaries.check_large_offset(body, status, huge.value, shown=huge.name)
@@ -174,7 +174,7 @@ def test_a_huge_offset(target: Target, huge: Huge, observe: Callable[[list[Obser
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", sorted(boundaries.FILTER_FIELDS))
+@pytest.mark.parametrize("param", sorted(boundaries.FILTER_FIELDS), ids=lambda f: f"filter={f}")
 def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
                                           observe: Callable[[list[Observation]], None]) -> None:
     """Every huge value of one filter, positive and negative: read exactly (a min past every
@@ -194,7 +194,7 @@ def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("unknown", ["sample", "block"])
+@pytest.mark.parametrize("unknown", ["sample", "block"], ids=lambda u: f"unknown-{u}")
 def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str) -> None:
     """A sample or learn block id at or past 64 bits names nothing: the failure envelope, never
     a result or a job (an id read as another, smaller one), never a 5xx."""
@@ -212,7 +212,7 @@ def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str)
 # --- a leap second in a date filter ---------------------------------------------------------
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """hh:mm:60 inside an id window read whole: rejected, or the page of the instant it means
@@ -236,7 +236,7 @@ def _leap_second(target: Target, query: dict[str, int | str], param: str, leap: 
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """The leap second just after a sample added at hh:mm:59.x, and just before one added at
@@ -256,7 +256,7 @@ def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str
 # --- a date whose '+' came unencoded (a space: what the official Python client sends) --------
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_date_filter_whose_plus_came_unencoded(target: Target, dataset: Any, param: str,
                                                  observe: Callable[[list[Observation]], None]) -> None:
     """A window sample's date at +01:00, once with its '+' and once with a space there, inside an id

@@ -147,8 +147,8 @@ def test_an_offset_past_the_end_is_empty(target: Target, dataset: Any, run_prope
 
 
 @pytest.mark.clause("PAGE-PARAMS")
-@pytest.mark.parametrize("param", ["limit", "offset"])
-@pytest.mark.parametrize("value", BAD_NUMBERS)
+@pytest.mark.parametrize(("param", "value"), [(p, v) for p in ("limit", "offset") for v in BAD_NUMBERS],
+                         ids=[f"{p}={v!r}" for p in ("limit", "offset") for v in BAD_NUMBERS])
 def test_a_bad_limit_or_offset_is_rejected(target: Target, param: str, value: str) -> None:
     other = "offset" if param == "limit" else "limit"
     exchange = target.client.page(target.settings.project_id, {param: value, other: "5" if other == "limit" else "0"})

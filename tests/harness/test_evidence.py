@@ -22,15 +22,15 @@ from typing import Any
 
 import pytest
 
-from eicontract.drive.evidence import EXCERPT, EXCHANGE_KEY, judged
+from eicontract.drive.evidence import EXCERPT, EXCHANGE_KEY, judged, judged_on_listing
 from eicontract.http.client import Exchange
 from eicontract.http.redact import Redactor
-from eicontract.pytest.hooks import _failure_record
+from eicontract.pytest.hooks import _failure_record, _violations_in
 from eicontract.reporting.record import Recorder
 from eicontract.reporting.replay import REPLAY_PORT, replay_curl, serve_command
 from eicontract.reporting.terminal import failed_table, last_line
 from eicontract.settings import PROFILE_TABLE, Settings
-from eicontract.violations import Violation
+from eicontract.violations import ContractViolation, Violation
 
 ROOT = Path(__file__).resolve().parents[2]
 KEY = "ei_" + "3videnceK3y" * 4
@@ -222,3 +222,35 @@ def test_the_printed_curl_replays_the_violation(red: RedRun, served: tuple[str, 
     assert done.returncode == 0, done.stderr
     limit = int(re.search(r"[?&]limit=(\d+)", curl).group(1))  # type: ignore[union-attr]
     assert len(json.loads(done.stdout)["result"]) == limit + 1  # the fault, seen again after the run
+
+
+# --- what was judged, named: listings, exception groups, parameter ids ---------------------------------
+
+
+def test_a_listing_violation_is_shown_with_the_page_holding_the_sample_it_names() -> None:
+    pages = [exchange(EMBEDDED_AT + f"/page?offset={offset}", {"result": [{"sampleId": offset + i} for i in (1, 2)]})
+             for offset in (0, 10)]
+    found = judged_on_listing(pages, [Violation("FILTER-SOUND", "11 matches no reading", {"samples": [{"id": 11}]}),
+                                      Violation("FILTER-COMPLETE", "5 is missing", {"samples": [{"id": 5}]})])
+    assert [v.evidence[EXCHANGE_KEY]["url"] for v in found] == [EMBEDDED_AT + "/page?offset=10",
+                                                                EMBEDDED_AT + "/page?offset=0"]
+
+
+def test_violations_inside_an_exception_group_are_the_tests_violations() -> None:
+    """hypothesis groups a stateful test's ContractViolation with its own errors (a flaky replay):
+    the failed clauses are the violated ones, not every clause the test checks."""
+    violation = Violation("JOB-STATUS-ID", "expected job.id 1, got 2")
+    group = BaseExceptionGroup("hypothesis", [ContractViolation([violation]), RuntimeError("flaky replay")])
+    assert _violations_in(group) == [violation]
+    assert _violations_in(RuntimeError("no violation")) == []
+
+
+@pytest.mark.slow
+def test_parameter_ids_say_what_was_tried(tmp_path: Path) -> None:
+    done = subprocess.run([sys.executable, "-m", "eicontract", "run", "--report-dir", str(tmp_path / "reports"),
+                           "--", "--collect-only"], cwd=tmp_path, env=_env(), capture_output=True, text=True,
+                          timeout=300, check=False)
+    assert done.returncode == 0, done.stdout + done.stderr
+    for wanted in ("test_one_filter_inside_windows[filter=minLength]", "[limit='-1']", "[offset=2147483647]",
+                   "[variant=int8-documented]", "test_page_rejects_a_bad_key[missing-key]", "[impulseId=0]"):
+        assert wanted in done.stdout, wanted
