@@ -21,6 +21,8 @@ if TYPE_CHECKING:
     from eicontract.http.client import ApiClient
     from eicontract.http.recording import Recording
 
+EXAMPLE_REPR = 300  # characters of one argument's repr kept in a minimal example
+
 
 @dataclass
 class ClauseOutcome:

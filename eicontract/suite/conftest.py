@@ -39,7 +39,7 @@ from eicontract.oracles.paging import PageRead, common_total, page_ids, page_res
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.hooks import abort, fail_run
 from eicontract.pytest.plugin import activate
-from eicontract.reporting.record import Recorder
+from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
 
 ANOMALY_TYPES = {"anomaly", "anomaly-gmm", "keras-anomaly", "keras-visual-anomaly"}
@@ -250,9 +250,6 @@ def run_property(ei_settings: Settings, ei_recorder: Recorder) -> Callable[..., 
         hypothesis.seed(ei_settings.seed)(chosen(prop))()
 
     return run
-
-
-EXAMPLE_REPR = 300  # characters of one argument's repr kept as the minimal example
 
 
 def _trace_examples(prop: Callable[..., None], recorder: Recorder) -> None:
