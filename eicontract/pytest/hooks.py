@@ -48,7 +48,7 @@ def pytest_configure(config: pytest.Config) -> None:
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
             stacklevel=2)
-    if config.option.tbstyle == "auto" and config.option.verbose <= 0:
+    if config.option.tbstyle == "auto" and not _asked_verbose(config):
         config.option.tbstyle = "no"  # a red run ends on its failed-clauses table; -v (or --tb) shows tracebacks
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
@@ -70,6 +70,12 @@ def pytest_configure(config: pytest.Config) -> None:
         "eicontract", database=None, deadline=None, print_blob=False, derandomize=False, report_multiple_bugs=False,
         max_examples=settings.profile.examples, suppress_health_check=list(hypothesis.HealthCheck), phases=phases,
     )
+
+
+def _asked_verbose(config: pytest.Config) -> bool:
+    """-v on the command line (`eicontract run` passes -q itself, so the level alone cannot tell)."""
+    return any(arg == "--verbose" or (arg.startswith("-v") and set(arg[1:]) == {"v"})
+               for arg in map(str, config.invocation_params.args))
 
 
 def _load_baseline(recorder: Recorder, path: Path) -> None:

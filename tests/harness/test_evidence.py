@@ -18,6 +18,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -25,7 +26,7 @@ import pytest
 from eicontract.drive.evidence import EXCERPT, EXCHANGE_KEY, judged, judged_on_listing
 from eicontract.http.client import Exchange
 from eicontract.http.redact import Redactor
-from eicontract.pytest.hooks import _failure_record, _violations_in
+from eicontract.pytest.hooks import _asked_verbose, _failure_record, _violations_in
 from eicontract.reporting.record import Recorder
 from eicontract.reporting.replay import REPLAY_PORT, replay_curl, serve_command
 from eicontract.reporting.terminal import failed_table, last_line
@@ -254,3 +255,11 @@ def test_parameter_ids_say_what_was_tried(tmp_path: Path) -> None:
     for wanted in ("test_one_filter_inside_windows[filter=minLength]", "[limit='-1']", "[offset=2147483647]",
                    "[variant=int8-documented]", "test_page_rejects_a_bad_key[missing-key]", "[impulseId=0]"):
         assert wanted in done.stdout, wanted
+
+
+@pytest.mark.parametrize(("args", "verbose"), [((), False), (("-q", "-m", "contract"), False), (("-v",), True),
+                                               (("-q", "-vv"), True), (("--verbose",), True), (("-vx",), False)])
+def test_tracebacks_show_only_when_asked_for(args: tuple[str, ...], verbose: bool) -> None:
+    """`eicontract run` passes -q itself: -v on the command line, not the verbosity level, asks for them."""
+    config = SimpleNamespace(invocation_params=SimpleNamespace(args=args))
+    assert _asked_verbose(config) is verbose  # type: ignore[arg-type]
