@@ -116,14 +116,16 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Any) -> N
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-PREDICTIONS", "PAGE-STABLE")
 def test_any_page(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    regions = dataset.regions
+    regions = {region.offset: region for region in dataset.regions}
 
-    @given(region=st.sampled_from(regions), shift=st.integers(0, 99), limit=st.integers(1, 120))
-    def prop(region: Any, shift: int, limit: int) -> None:
-        offset = region.offset + shift
+    # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
+    # (hypothesis prints a dataclass field by field, a region's pages whole)
+    @given(region=st.sampled_from(list(regions)), shift=st.integers(0, 99), limit=st.integers(1, 120))
+    def prop(region: int, shift: int, limit: int) -> None:
+        offset = region + shift
         (sent, first), (again, second) = _exchange_read(target, limit, offset), _exchange_read(target, limit, offset)
         violations = judged(sent, paging.check_page(first)) + judged(again, paging.check_stable(first, second))
-        known = region.ids[shift:shift + limit]  # what the region read there
+        known = regions[region].ids[shift:shift + limit]  # what the region read there
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
             violations += judged(sent, paging.compare_sweeps(known, seen))

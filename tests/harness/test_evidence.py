@@ -175,7 +175,7 @@ def test_the_minimal_example_comes_from_hypothesis_shrunk(red: RedRun) -> None:
     example = record["minimal_example"]
     # every limit fails on this fault, so hypothesis shrinks to the simplest: the first region, no shift, limit 1
     assert re.search(r"\bshift=0\b", example) and re.search(r"\blimit=1\b", example), example
-    assert "region=Region(offset=0" in example
+    assert re.search(r"\bregion=0\b", example), example
 
 
 @pytest.mark.slow
