@@ -162,18 +162,14 @@ def _failure_record(recorder: Recorder, test: str, text: str, violations: list[V
     curl line against the target the user gave, or the replay server of an embedded run)."""
     base = replay_base(recorder.settings, recorder.target_url)
     records = [_violation_record(recorder, v, base) for v in violations]
+    # only the requests the violations were judged on: a test's other requests would show nothing
+    # (a violation judged on many reads at once has none; the rerun command replays it)
     reproduce = list(dict.fromkeys(r["reproduce"] for r in records if "reproduce" in r))
-    judged_on = "the judged requests"
-    if not reproduce:  # judged on several reads (or on none): the test's last request, said as such
-        last = _recent_exchanges(recorder, 1)
-        reproduce = [replay_curl(e, recorder.target_url, base) for e in last]
-        judged_on = "the test's last request (the violation was judged on several)" if last else ""
     return {
         "test": test,
         "violations": records,
         "minimal_example": recorder.redactor.text(_minimal_example(recorder)),
         "reproduce": reproduce,
-        "reproduce_is": judged_on,
         "detail": recorder.redactor.text(text)[-4000:],
     }
 
@@ -325,6 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     paths = write_reports(recorder, exitstatus=int(exitstatus))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.ensure_newline()  # not on the end of the progress line
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
     if recorder.since_baseline is not None:
         _judge_baseline(session, recorder.since_baseline, reporter)

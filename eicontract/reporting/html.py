@@ -34,12 +34,12 @@ def _listing_size(listing: dict[str, Any] | None) -> str:
             if listing else "not read")
 
 
-def _failed_rows(clauses: dict[str, Any]) -> list[dict[str, str]]:
+def _failed_rows(summary: dict[str, Any]) -> list[dict[str, str]]:
     rows = []
-    for clause_id, c in clauses.items():
+    for clause_id, c in summary["clauses"].items():
         if c["status"] == "failed":
             why, curl = first_why(c["failures"], clause_id, width=200)
-            rows.append({"clause": clause_id, "why": why, "curl": curl})
+            rows.append({"clause": clause_id, "why": why, "curl": curl, "rerun": c.get("rerun", "")})
     return rows
 
 
@@ -48,7 +48,7 @@ def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = No
     jobs = summary.get("jobs") or {}
     return _environment().get_template("report.html.j2").render(
         summary=summary,
-        failed=_failed_rows(clauses),
+        failed=_failed_rows(summary),
         failures=[(cid, record) for cid, c in clauses.items() for record in c["failures"][:FAILURES_PER_CLAUSE]],
         jobs=jobs,
         listing_size=_listing_size(summary.get("listing")),

@@ -57,6 +57,8 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
             "first_failed_s": outcome.first_failed_s if outcome else None,
             "failures": outcome.failures if outcome else [],
         }
+        if failed:  # the command that replays this clause alone (a violation judged on many reads has no curl)
+            clauses[clause_id]["rerun"] = rerun_command(settings, [clause_id])
     statuses = [c["status"] for c in clauses.values()]
     summary = {
         "tool": "eicontract",

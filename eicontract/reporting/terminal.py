@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from eicontract.reporting.replay import replay_section
+from eicontract.reporting.summary import rerun_command
 
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
@@ -25,9 +26,9 @@ def first_why(records: list[dict[str, Any]], clause_id: str, width: int = WHY) -
     judged = next(((r, v) for r, v in mine if v.get("reproduce")), None)
     if judged is not None:
         message, curl = judged[1]["message"], judged[1]["reproduce"]
-    else:
+    else:  # judged on many reads at once (or the test broke): no one request shows it
         message = mine[0][1]["message"] if mine else _error_line(records[0]) if records else "failed"
-        curl = next(iter(records[0]["reproduce"]), "") if records else ""
+        curl = ""
     line = " ".join(str(message).split())
     return (line if len(line) <= width else line[:width - 3] + "..."), curl
 
@@ -47,8 +48,7 @@ def failed_table(recorder: Recorder) -> list[str]:
     for clause_id in failed:
         why, curl = first_why(recorder.clauses[clause_id].failures, clause_id)
         lines.append(f"{clause_id:<{width}}  {why}")
-        if curl:
-            lines.append(f"{'':<{width}}  {curl}")
+        lines.append(f"{'':<{width}}  {curl or rerun_command(recorder.settings, [clause_id])}")
     replay = replay_section(recorder.settings)
     if replay is not None:
         lines.append(f"the curl lines replay against: {replay['serve']} (both read EI_API_KEY)")

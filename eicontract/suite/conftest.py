@@ -141,7 +141,7 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
         fail_run(recorder, violation, "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):
         abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
-    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])
+    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)], exchanges=[exchange])
     end = find_end(client, project, len(first.ids))
     length = next((n for n in (end.length, end.estimate) if n is not None), len(first.ids))
     offsets = plan_offsets(length, REGIONS, rng)

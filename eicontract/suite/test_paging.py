@@ -52,10 +52,14 @@ def test_every_page_read(target: Target, dataset: Any, counts: Any,
     """Every page discovery read (regions, end probes, windows): the page rules, the schema, and
     one totalCount: the listing's on unfiltered pages, the window's length on a window."""
     violations: list[Violation] = []
+    sent = {id(e.body): e for e in [*(e for r in dataset.regions for e in r.exchanges),
+                                     *(e for w in dataset.windows for e in w.sweep.exchanges)]
+            if isinstance(e.body, dict)}  # a body object is its page's (None and [] are shared)
     for read in dataset.reads + [r for w in dataset.windows for r in w.sweep.reads]:
-        violations += check_schema(read.body, "page-response", target.settings.strictness,
-                                   where=f"page limit={read.limit} offset={read.offset}")
-        violations += paging.check_page(read)
+        found = check_schema(read.body, "page-response", target.settings.strictness,
+                             where=f"page limit={read.limit} offset={read.offset}") + paging.check_page(read)
+        exchange = sent.get(id(read.body))  # the page's own exchange (an end probe keeps none)
+        violations += judged(exchange, found) if exchange is not None else found
     expected = paging.listing_total(counts.length, counts.total, counts.windows_total)
     findings = paging.check_total(dataset.reads + dataset.end.probes, expected) if expected is not None \
         else None

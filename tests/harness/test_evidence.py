@@ -263,3 +263,16 @@ def test_tracebacks_show_only_when_asked_for(args: tuple[str, ...], verbose: boo
     """`eicontract run` passes -q itself: -v on the command line, not the verbosity level, asks for them."""
     config = SimpleNamespace(invocation_params=SimpleNamespace(args=args))
     assert _asked_verbose(config) is verbose  # type: ignore[arg-type]
+
+
+def test_a_violation_judged_on_many_reads_gets_the_rerun_command_not_an_unrelated_curl() -> None:
+    """The old report showed the test's last requests, whatever the violation was judged on."""
+    recorder = Recorder(settings(server_faults=("total-wrong",)), Redactor(KEY))
+    recorder.target_url = EMBEDDED_AT
+    outcome = recorder.outcome("PAGE-TOTAL")
+    outcome.failed = 1
+    outcome.failures.append(_failure_record(recorder, "t.py::test_counts", "", [Violation("PAGE-TOTAL", "301 != 300")]))
+    assert outcome.failures[0]["reproduce"] == []
+    lines = failed_table(recorder)
+    assert lines[1].strip() == ("eicontract run --seed 7 --profile quick --error-style http "
+                                "--server-fault total-wrong --clause PAGE-TOTAL")
