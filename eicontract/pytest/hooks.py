@@ -321,7 +321,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     paths = write_reports(recorder, exitstatus=int(exitstatus))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
-        reporter.ensure_newline()  # not on the end of the progress line
+        reporter.write("\n")  # the progress line is still open (pytest ends it lazily)
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
     if recorder.since_baseline is not None:
         _judge_baseline(session, recorder.since_baseline, reporter)
