@@ -20,6 +20,7 @@ from typing import Any
 import hypothesis
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.probe import broken, empty_but_expected, unusable
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import (
@@ -138,7 +139,7 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     if violation is None and reason is None and not page_results(exchange.body):
         violation = empty_but_expected(target.expected_samples)
     if violation is not None:
-        fail_run(recorder, violation, "discovery (its first page)")
+        fail_run(recorder, judged(exchange, [violation])[0], "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):
         abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
     first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)], exchanges=[exchange])
