@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import select
 import shlex
 import subprocess
 import sys
@@ -205,7 +206,8 @@ def served(red: RedRun) -> Iterator[tuple[str, dict[str, str]]]:
                               stderr=subprocess.DEVNULL, text=True)
     try:
         assert server.stdout is not None
-        first = server.stdout.readline()  # printed once it serves (bounded: the server starts or exits)
+        ready, _, _ = select.select([server.stdout], [], [], 60)  # the URL is printed once it serves
+        first = server.stdout.readline() if ready else ""
         url = re.search(r"http://127\.0\.0\.1:\d+/v1", first)
         assert url, f"the server did not start: {first!r}"
         yield url.group(0), env
