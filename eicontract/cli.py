@@ -302,15 +302,17 @@ def _run_gate(args: argparse.Namespace) -> int:
 
 
 def _outcome(code: int, report_dir: Path, started: float) -> str:
-    from eicontract.reporting import run_known, run_verdict
+    from eicontract.reporting import run_failed, run_known, run_verdict
 
     if code == EXIT_OK:
         known = run_known(report_dir, started)
         return f"every clause holds but for {known} known failure(s)" if known else "every clause holds"
 
     # exit 1 from a passing run: --fail-on-change saw a changed reading or a new failure
+    failed = run_failed(report_dir, started)
     return "every clause holds, but the target changed since the baseline" \
-        if run_verdict(report_dir, started) == "pass" else "contract violated"
+        if run_verdict(report_dir, started) == "pass" else \
+        f"contract violated: {', '.join(failed) or 'see the reports'}"
 
 
 def cmd_faults(args: argparse.Namespace) -> int:

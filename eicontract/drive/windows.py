@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from eicontract.drive.sweeps import Sweep, sweep
-from eicontract.http.client import ApiClient
+from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
 
 MAX_OFFSET = 2**31  # the gallop gives up here: no listing is that long
@@ -108,6 +108,10 @@ class Region:
     page_size: int
     reads: list[PageRead]
     ids: list[int] = field(init=False, repr=False, compare=False)
+    exchanges: list[Exchange] = field(default_factory=list, repr=False, compare=False)  # one per read: the evidence
+
+    def __repr__(self) -> str:  # a region is named by where it is, not by its pages
+        return f"Region(offset={self.offset}, page_size={self.page_size}, {len(self.reads)} reads)"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "ids", [i for read in self.reads for i in page_ids(read.body)])
@@ -117,17 +121,19 @@ def read_region(client: ApiClient, project_id: int, offset: int, length: int, pa
     """Pages of `page_size` from `offset`, each offset stepped by what the last page returned,
     until `length` samples, an empty page, a failed page, or a page bound."""
     reads: list[PageRead] = []
+    exchanges: list[Exchange] = []
     at, listed = offset, 0
     for _ in range(2 * -(-length // page_size) + 2):
         if listed >= length:
             break
-        body = client.page(project_id, {"limit": page_size, "offset": at}).body
+        exchanges.append(client.page(project_id, {"limit": page_size, "offset": at}))
+        body = exchanges[-1].body
         reads.append(PageRead(page_size, at, body))
         results = page_results(body)
         if not results:
             break
         at, listed = at + len(results), listed + len(results)
-    return Region(offset, page_size, reads)
+    return Region(offset, page_size, reads, exchanges=exchanges)
 
 
 def plan_offsets(length: int, count: int, rng: random.Random, span: int = REGION) -> list[int]:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.probe import UNKNOWN, Known, broken, unusable
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.http.guard import RunStopped
@@ -116,8 +117,8 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         client.close()
         if server is not None:
             server.stop()
-        if violation is not None:
-            fail_run(ei_recorder, violation, "the first request (the listing with limit=1)")
+        if violation is not None:  # shown with its request (replayable against a target the user gave)
+            fail_run(ei_recorder, judged(probe, [violation])[0], "the first request (the listing with limit=1)")
         abort(ei_recorder, str(problem))
     try:
         yield Target(ei_settings, client, url, embedded=server is not None, expected_samples=expected, known=known)

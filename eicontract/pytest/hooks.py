@@ -13,12 +13,14 @@ from typing import Any, NoReturn
 import hypothesis
 import pytest
 
+from eicontract.drive.evidence import EXCHANGE_KEY
 from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor, url_secrets
 from eicontract.pytest.options import build_settings, key_was_padded, listed, raw
 from eicontract.reporting.record import Recorder
+from eicontract.reporting.replay import replay_base, replay_curl
 from eicontract.settings import ANSWER_TIMEOUTS, Settings
 from eicontract.violations import ContractViolation, Violation
 
@@ -48,6 +50,8 @@ def pytest_configure(config: pytest.Config) -> None:
     if key_was_padded(config):
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "the API key had whitespace around it (a trailing newline?); it was stripped"), stacklevel=2)
+    if config.option.tbstyle == "auto" and not _asked_verbose(config):
+        config.option.tbstyle = "no"  # a red run ends on its failed-clauses table; -v (or --tb) shows tracebacks
     if config.getoption("hypothesis_seed", None) is None:
         # one fixed seed for every property (the hypothesis plugin reads this option next)
         config.option.hypothesis_seed = settings.seed
@@ -75,6 +79,12 @@ def pytest_configure(config: pytest.Config) -> None:
 def run_redactor(settings: Settings) -> Redactor:
     """The run's one redactor: the key in every form, and the credentials of --target."""
     return Redactor(settings.api_key, *url_secrets(settings.target))
+
+
+def _asked_verbose(config: pytest.Config) -> bool:
+    """-v on the command line (`eicontract run` passes -q itself, so the level alone cannot tell)."""
+    return any(arg == "--verbose" or (arg.startswith("-v") and set(arg[1:]) == {"v"})
+               for arg in map(str, config.invocation_params.args))
 
 
 def _load_baseline(recorder: Recorder, path: Path) -> None:
@@ -166,21 +176,49 @@ def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
     return list(recorder.client.history)[-limit:]
 
 
+def _minimal_example(recorder: Recorder) -> str:
+    """The arguments hypothesis last called the property with: after a failure, its minimal
+    failing example (recorded by the suite's run_property through hypothesis' inner_test)."""
+    example = recorder.example or {}
+    return ", ".join(f"{name}={value}" for name, value in example.items())
+
+
+def _violation_record(recorder: Recorder, violation: Violation, base: str) -> dict[str, Any]:
+    evidence = dict(violation.evidence)
+    exchange = evidence.pop(EXCHANGE_KEY, None)
+    found: dict[str, Any] = {"clause": violation.clause, "message": recorder.redactor.text(violation.message),
+                             "evidence": recorder.redactor.data(evidence)}
+    if exchange is not None:
+        found["exchange"] = recorder.redactor.data(exchange)
+        found["reproduce"] = replay_curl(exchange, recorder.target_url, base)
+    return found
+
+
 def _failure_record(recorder: Recorder, test: str, text: str, violations: list[Violation]) -> dict[str, Any]:
-    text = recorder.redactor.text(text)
-    example = ""
-    marker = "Falsifying example"
-    if marker in text:  # hypothesis' minimal example: the most useful lines of the traceback
-        example = text[text.index(marker):].split("\n\n")[0][:3000]
+    """A failed test for the reports: each violation with the exchange it was judged on (and its
+    curl line against the target the user gave, or the replay server of an embedded run)."""
+    base = replay_base(recorder.settings, recorder.target_url)
+    records = [_violation_record(recorder, v, base) for v in violations]
+    # only the requests the violations were judged on: a test's other requests would show nothing
+    # (a violation judged on many reads at once has none; the rerun command replays it)
+    reproduce = list(dict.fromkeys(r["reproduce"] for r in records if "reproduce" in r))
     return {
         "test": test,
-        "violations": [{"clause": v.clause, "message": recorder.redactor.text(v.message),
-                        "evidence": recorder.redactor.data(v.evidence)} for v in violations],
-        "minimal_example": example,
-        "reproduce": [e.curl() for e in _recent_exchanges(recorder)],
-        "exchanges": [e.summary() for e in _recent_exchanges(recorder)],
-        "detail": text[-4000:],
+        "violations": records,
+        "minimal_example": recorder.redactor.text(_minimal_example(recorder)),
+        "reproduce": reproduce,
+        "detail": recorder.redactor.text(text)[-4000:],
     }
+
+
+def _violations_in(exc: BaseException) -> list[Violation]:
+    """The violations a failed test raised, also inside an exception group (hypothesis groups a
+    ContractViolation with its own errors, e.g. a flaky replay of a stateful test)."""
+    if isinstance(exc, ContractViolation):
+        return exc.violations
+    if isinstance(exc, BaseExceptionGroup):
+        return [v for inner in exc.exceptions for v in _violations_in(inner)]
+    return []
 
 
 def _fail(recorder: Recorder, clause_id: str, record: dict[str, Any]) -> None:
@@ -223,9 +261,7 @@ def pytest_runtest_makereport(
         return report
     if report.skipped:
         return report
-    violations: list[Violation] = []
-    if call.excinfo is not None and isinstance(call.excinfo.value, ContractViolation):
-        violations = call.excinfo.value.violations
+    violations = _violations_in(call.excinfo.value) if call.excinfo is not None else []
     if report.passed:
         for clause_id in clauses:
             recorder.outcome(clause_id).passed += 1
@@ -242,9 +278,10 @@ def pytest_runtest_makereport(
 
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
-    client = item.config.stash[RECORDER_KEY].client
-    if client is not None:
-        client.history.clear()  # each test's reproduction commands are its own exchanges only
+    recorder = item.config.stash[RECORDER_KEY]
+    recorder.example = None  # each test's minimal example is its own
+    if recorder.client is not None:
+        recorder.client.history.clear()  # each test's reproduction commands are its own exchanges only
     return (yield from _stop_on_limit(item))
 
 
@@ -322,6 +359,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     paths = write_reports(recorder, exitstatus=int(exitstatus))
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter is not None:
+        reporter.write("\n")  # the progress line is still open (pytest ends it lazily)
         reporter.write_line(f"eicontract reports: {', '.join(str(p) for p in paths)}")
     if recorder.since_baseline is not None:
         _judge_baseline(session, recorder.since_baseline, reporter)
@@ -330,6 +368,33 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
 
         for line in format_lines(recorder.known_section or {}):
             reporter.write_line(line)
+
+
+def pytest_terminal_summary(terminalreporter: Any, config: pytest.Config) -> None:
+    """Failed first: one row per failed clause (why, in one line, and the curl that shows it)."""
+    recorder: Recorder | None = config.stash.get(RECORDER_KEY, None)
+    if recorder is None or getattr(config, "workerinput", None) is not None:
+        return
+    from eicontract.reporting.terminal import failed_table
+
+    lines = failed_table(recorder)
+    if lines:
+        terminalreporter.write_sep("=", "eicontract: failed clauses", red=True, bold=True)
+        for line in lines:
+            terminalreporter.write_line(line)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """The run's last line names the failed clauses."""
+    recorder: Recorder | None = config.stash.get(RECORDER_KEY, None)
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if recorder is None or reporter is None or getattr(config, "workerinput", None) is not None:
+        return
+    from eicontract.reporting.terminal import last_line
+
+    line = last_line(recorder)
+    if line:
+        reporter.write_line(line)
 
 
 def _judge_baseline(session: pytest.Session, section: dict[str, Any], reporter: Any) -> None:

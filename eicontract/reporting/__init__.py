@@ -17,7 +17,8 @@ from eicontract.reporting.summary import build_summary
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
 
-__all__ = ["HTML_FILE", "KILL_MATRIX_FILE", "SUMMARY_FILE", "run_known", "run_notes", "run_verdict", "write_reports"]
+__all__ = ["HTML_FILE", "KILL_MATRIX_FILE", "SUMMARY_FILE", "run_failed", "run_known", "run_notes", "run_verdict",
+           "write_reports"]
 HTML_FILE = "report.html"
 KILL_MATRIX_FILE = "kill-matrix.json"  # written by `eicontract mutants`; shown as a section when present
 
@@ -39,6 +40,13 @@ def run_notes(folder: Path, since: float) -> list[str]:
     """The notes (why a run stopped) of this run's summary in `folder`; [] when there are none."""
     notes = _fresh_summary(folder, since).get("notes") or []
     return [str(note) for note in notes] if isinstance(notes, list) else []
+
+
+def run_failed(folder: Path, since: float) -> list[str]:
+    """The clauses this run's summary in `folder` says failed ([] when it wrote none)."""
+    clauses = _fresh_summary(folder, since).get("clauses") or {}
+    return [cid for cid, c in clauses.items() if isinstance(c, dict) and c.get("status") == "failed"] \
+        if isinstance(clauses, dict) else []
 
 
 def run_verdict(folder: Path, since: float) -> str | None:

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from eicontract.http.recording import Recording
     from eicontract.reporting.known import Entry
 
+EXAMPLE_REPR = 300  # characters of one argument's repr kept in a minimal example
+
 
 @dataclass
 class ClauseOutcome:
@@ -57,6 +59,9 @@ class Recorder:
     known_source: str = ""
     known: list[dict[str, Any]] = field(default_factory=list)  # the failures the entries accepted
     known_section: dict[str, Any] | None = None  # the summary's known_failures, once written
+    # the arguments of the last example a hypothesis property ran (the suite's run_property sets
+    # it; the hooks clear it per test): after a failure, the minimal failing example
+    example: dict[str, str] | None = None
 
     def outcome(self, clause_id: str) -> ClauseOutcome:
         return self.clauses.setdefault(clause_id, ClauseOutcome())

@@ -14,6 +14,7 @@ from eicontract.reporting.baseline import compare
 from eicontract.reporting.known import day_of
 from eicontract.reporting.known import section as known_section
 from eicontract.reporting.readings import topic_readings
+from eicontract.reporting.replay import replay_section
 
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
@@ -60,6 +61,8 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
             "first_failed_s": outcome.first_failed_s if outcome else None,
             "failures": outcome.failures if outcome else [],
         }
+        if failed:  # the command that replays this clause alone (a violation judged on many reads has no curl)
+            clauses[clause_id]["rerun"] = rerun_command(settings, [clause_id])
     statuses = [c["status"] for c in clauses.values()]
     summary = {
         "tool": "eicontract",
@@ -78,6 +81,7 @@ def build_summary(recorder: Recorder, exitstatus: int) -> dict[str, Any]:
         "duration_s": round(time.time() - recorder.started, 3),
         "counts": {s: statuses.count(s) for s in ("passed", "failed", "not run", "known")},
         "clauses": clauses,
+        "replay": replay_section(settings),
         "rerun": rerun_command(settings, [cid for cid, c in clauses.items() if c["status"] == "failed"]),
         "readings": topic_readings({topic: {reading: (count, detail) for reading, (count, detail) in readings.items()}
                                     for topic, readings in recorder.observations.items()}),

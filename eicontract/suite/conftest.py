@@ -10,6 +10,7 @@ every clause: no clause can be judged without it.
 
 from __future__ import annotations
 
+import functools
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -19,6 +20,7 @@ from typing import Any
 import hypothesis
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.probe import broken, empty_but_expected, unusable
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import (
@@ -38,7 +40,7 @@ from eicontract.oracles.paging import PageRead, common_total, page_ids, page_res
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.hooks import abort, fail_run
 from eicontract.pytest.plugin import activate
-from eicontract.reporting.record import Recorder
+from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
 
 ANOMALY_TYPES = {"anomaly", "anomaly-gmm", "keras-anomaly", "keras-visual-anomaly"}
@@ -137,10 +139,10 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     if violation is None and reason is None and not page_results(exchange.body):
         violation = empty_but_expected(target.expected_samples)
     if violation is not None:
-        fail_run(recorder, violation, "discovery (its first page)")
+        fail_run(recorder, judged(exchange, [violation])[0], "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):
         abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
-    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)])
+    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)], exchanges=[exchange])
     end = find_end(client, project, len(first.ids))
     length = next((n for n in (end.length, end.estimate) if n is not None), len(first.ids))
     offsets = plan_offsets(length, REGIONS, rng)
@@ -237,12 +239,29 @@ def whole_listing(dataset: Dataset) -> Sweep:
 
 
 @pytest.fixture
-def run_property(ei_settings: Settings) -> Callable[..., None]:
-    """Run a @given property with the run's seed and the profile's example budget."""
+def run_property(ei_settings: Settings, ei_recorder: Recorder) -> Callable[..., None]:
+    """Run a @given property with the run's seed and the profile's example budget. Each call's
+    arguments are kept for the report: hypothesis calls the test last with the minimal failing
+    example (after shrinking), so the last call of a failed property is that example."""
 
     def run(prop: Callable[..., None], examples: int | None = None) -> None:
         chosen = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
                                      max_examples=examples or ei_settings.profile.examples)
+        _trace_examples(prop, ei_recorder)
         hypothesis.seed(ei_settings.seed)(chosen(prop))()
 
     return run
+
+
+def _trace_examples(prop: Callable[..., None], recorder: Recorder) -> None:
+    """Wrap the property's inner test (hypothesis' documented, reassignable `inner_test`) so each
+    example's arguments land in the recorder before the test body runs."""
+    inner = prop.hypothesis.inner_test  # type: ignore[attr-defined]
+
+    @functools.wraps(inner)
+    def traced(*args: Any, **kwargs: Any) -> None:
+        shown = {f"arg{i}": value for i, value in enumerate(args)} | kwargs
+        recorder.example = {name: repr(value)[:EXAMPLE_REPR] for name, value in shown.items()}
+        inner(*args, **kwargs)
+
+    prop.hypothesis.inner_test = traced  # type: ignore[attr-defined]

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.oracles.envelope import check_auth_rejected
 from eicontract.oracles.jobs import classify_kind
@@ -22,8 +23,8 @@ KEYS = ("missing", "wrong")
 def _check(exchange: Exchange) -> list[Violation]:
     if exchange.status is None:
         return [Violation("AUTH-REJECT", f"no answer: {exchange.error}")]
-    return [Violation(v.clause, f"{exchange.method} with a {exchange.sent_key} key: {v.message}", v.evidence)
-            for v in check_auth_rejected(exchange.body, exchange.status)]
+    return judged(exchange, [Violation(v.clause, f"{exchange.method} with a {exchange.sent_key} key: {v.message}",
+                                       v.evidence) for v in check_auth_rejected(exchange.body, exchange.status)])
 
 
 def _longest(dataset: Any, count: int) -> list[int]:
@@ -32,13 +33,13 @@ def _longest(dataset: Any, count: int) -> list[int]:
 
 
 @pytest.mark.clause("AUTH-REJECT")
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", KEYS, ids=lambda key: f"{key}-key")
 def test_page_rejects_a_bad_key(target: Target, key: str) -> None:
     expect_no_violations(_check(target.client.page(target.settings.project_id, {"limit": 5}, key=key)))
 
 
 @pytest.mark.clause("AUTH-REJECT")
-@pytest.mark.parametrize("key", KEYS)
+@pytest.mark.parametrize("key", KEYS, ids=lambda key: f"{key}-key")
 def test_classify_rejects_a_bad_key(target: Target, dataset: Any, key: str) -> None:
     block = min(dataset.blocks)
     sample = dataset.classify_ids[0]

@@ -16,6 +16,8 @@ from typing import Any, NamedTuple
 
 import pytest
 
+from eicontract.drive.evidence import judged
+from eicontract.http.client import Exchange
 from eicontract.oracles import boundaries
 from eicontract.oracles._common import format_instant, is_int, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
@@ -61,8 +63,14 @@ def _discovered(dataset: Any) -> None:
 
 
 def _page(target: Target, params: dict[str, int | str]) -> tuple[Any, int]:
+    _, body, status = _sent(target, params)
+    return body, status
+
+
+def _sent(target: Target, params: dict[str, int | str]) -> tuple[Exchange, Any, int]:
+    """The page, with the exchange it came from (what a violation found on it is judged on)."""
     exchange = target.client.page(target.settings.project_id, params)
-    return exchange.body, exchange.status or 599  # no answer: judged like a 5xx
+    return exchange, exchange.body, exchange.status or 599  # no answer: judged like a 5xx
 
 
 def _first_ids(target: Target) -> list[int]:
@@ -90,10 +98,10 @@ def _size(dataset: Any) -> int:
 @pytest.mark.clause("PAGE-LIMIT")
 def test_limit_zero(target: Target, observe: Callable[[list[Observation]], None]) -> None:
     default_body, _ = _page(target, {})
-    body, status = _page(target, {"limit": 0, "offset": 0})
+    exchange, body, status = _sent(target, {"limit": 0, "offset": 0})
     findings = boundaries.check_limit_zero(body, status, page_ids(default_body))
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
@@ -102,20 +110,21 @@ def test_limit_one(target: Target) -> None:
     violations: list[Violation] = []
     for offset in dict.fromkeys((0, 1, len(reference) - 1)):
         if 0 <= offset < len(reference):
-            body, status = _page(target, {"limit": 1, "offset": offset})
-            violations += boundaries.check_limit_page(body, status, 1, offset, reference[offset:offset + 1]).violations
+            exchange, body, status = _sent(target, {"limit": 1, "offset": offset})
+            violations += judged(exchange, boundaries.check_limit_page(body, status, 1, offset,
+                                                                       reference[offset:offset + 1]).violations)
     expect_no_violations(violations)
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
-@pytest.mark.parametrize("limit", LARGE_LIMITS)
+@pytest.mark.parametrize("limit", LARGE_LIMITS, ids=lambda n: f"limit={n}")
 def test_a_very_large_limit(target: Target, dataset: Any, limit: int,
                             observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
-    body, status = _page(target, {**query, "limit": limit, "offset": 0})
+    exchange, body, status = _sent(target, {**query, "limit": limit, "offset": 0})
     findings = boundaries.check_limit_page(body, status, limit, 0, reference, large=True)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-COMPLETE", "PAGE-PAST-END")
@@ -128,43 +137,44 @@ def test_the_last_sample_and_the_end(target: Target, dataset: Any) -> None:
                                            f"1 result, got {len(page_ids(body))}")]
     violations = last
     for offset in (size, size + 1):
-        body, status = _page(target, {"limit": 5, "offset": offset})
-        violations += boundaries.check_large_offset(body, status, offset).violations
+        exchange = target.client.page(target.settings.project_id, {"limit": 5, "offset": offset})
+        violations += judged(exchange, boundaries.check_large_offset(exchange.body, exchange.status or 599,
+                                                                     offset).violations)
     expect_no_violations(violations)
 
 
 @pytest.mark.clause("PAGE-PAST-END")
-@pytest.mark.parametrize("offset", LARGE_OFFSETS)
+@pytest.mark.parametrize("offset", LARGE_OFFSETS, ids=lambda n: f"offset={n}")
 def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[list[Observation]], None]) -> None:
-    body, status = _page(target, {"limit": 5, "offset": offset})
-    findings = boundaries.check_large_offset(body, status, offset)
+    exchange = target.client.page(target.settings.project_id, {"limit": 5, "offset": offset})
+    findings = boundaries.check_large_offset(exchange.body, exchange.status or 599, offset)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 # --- integers at and past 64 bits (docs/CLAIMS.md, decision.huge-integers) ----------------
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
-@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+@pytest.mark.parametrize("huge", HUGE, ids=[f"limit={name}" for name in HUGE_IDS])
 def test_a_huge_limit(target: Target, dataset: Any, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
-    body, status = _page(target, {**query, "limit": huge.text, "offset": 0})
+    exchange, body, status = _sent(target, {**query, "limit": huge.text, "offset": 0})
     findings = boundaries.check_limit_page(body, status, huge.value, 0, reference, large=True, shown=huge.name)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("PAGE-PAST-END")
-@pytest.mark.parametrize("huge", HUGE, ids=HUGE_IDS)
+@pytest.mark.parametrize("huge", HUGE, ids=[f"offset={name}" for name in HUGE_IDS])
 def test_a_huge_offset(target: Target, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
-    body, status = _page(target, {"limit": 5, "offset": huge.text})
+    exchange, body, status = _sent(target, {"limit": 5, "offset": huge.text})
     findings = boundaries.check_large_offset(body, status, huge.value, shown=huge.name)
     observe(findings.observations)
-    expect_no_violations(findings.violations)
+    expect_no_violations(judged(exchange, findings.violations))
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", sorted(boundaries.FILTER_FIELDS))
+@pytest.mark.parametrize("param", sorted(boundaries.FILTER_FIELDS), ids=lambda f: f"filter={f}")
 def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
                                           observe: Callable[[list[Observation]], None]) -> None:
     """Every huge value of one filter, positive and negative: read exactly (a min past every
@@ -184,7 +194,7 @@ def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("unknown", ["sample", "block"])
+@pytest.mark.parametrize("unknown", ["sample", "block"], ids=lambda u: f"unknown-{u}")
 def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str) -> None:
     """A sample or learn block id at or past 64 bits names nothing: the failure envelope, never
     a result or a job (an id read as another, smaller one), never a 5xx."""
@@ -202,7 +212,7 @@ def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str)
 # --- a leap second in a date filter ---------------------------------------------------------
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """hh:mm:60 inside an id window read whole: rejected, or the page of the instant it means
@@ -226,7 +236,7 @@ def _leap_second(target: Target, query: dict[str, int | str], param: str, leap: 
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """The leap second just after a sample added at hh:mm:59.x, and just before one added at
@@ -246,7 +256,7 @@ def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str
 # --- a date whose '+' came unencoded (a space: what the official Python client sends) --------
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("param", ["minDate", "maxDate"])
+@pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
 def test_a_date_filter_whose_plus_came_unencoded(target: Target, dataset: Any, param: str,
                                                  observe: Callable[[list[Observation]], None]) -> None:
     """A window sample's date at +01:00, once with its '+' and once with a space there, inside an id

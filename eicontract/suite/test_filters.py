@@ -21,6 +21,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.evidence import judged, judged_on_listing
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import Window, read_window, split_point
 from eicontract.oracles import filters, paging
@@ -144,6 +145,11 @@ def _unanswered(query: dict[str, str], result: Sweep) -> list[Violation]:
                                          f"{result.problem}")]
 
 
+def _judged(result: Sweep, unanswered: list[Violation], found: list[Violation]) -> list[Violation]:
+    """A filtered listing's violations with the page that shows each (an unanswered listing: its last page)."""
+    return judged_on_listing(result.exchanges[-1:], unanswered) + judged_on_listing(result.exchanges, found)
+
+
 def _totals(result: Sweep) -> list[Violation]:
     """PAGE-TOTAL on a filtered listing read whole: its totalCount is its length."""
     return paging.check_total(result.reads, len(result.ids)).violations if result.complete else []
@@ -162,7 +168,7 @@ def _windows_for(dataset: Any, name: str) -> list[Window]:
 
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE", "PAGE-TOTAL")
-@pytest.mark.parametrize("name", filters.FILTER_NAMES)
+@pytest.mark.parametrize("name", filters.FILTER_NAMES, ids=lambda f: f"filter={f}")
 def test_one_filter_inside_windows(dataset: Any, window_reads: WindowReads,
                                    observe: Callable[[list[Observation]], None], name: str) -> None:
     """Every filter, every run, in two windows (the top one included), judged on the window read whole."""
@@ -173,7 +179,7 @@ def test_one_filter_inside_windows(dataset: Any, window_reads: WindowReads,
             result = window_reads.read(window, query)
             findings = filters.check_filter(window.sweep.results, result.results, query)
             observe(findings.observations)
-            violations += _unanswered(query, result) + findings.violations + _totals(result)
+            violations += _judged(result, _unanswered(query, result), findings.violations + _totals(result))
     expect_no_violations(violations)
 
 
@@ -193,9 +199,8 @@ def test_id_windows_partition(target: Target, dataset: Any, window_reads: Window
         left_query, right_query = _query(window, ("maxId", str(middle))), _query(window, ("minId", str(middle)))
         left, right = window_reads.read(window, left_query), window_reads.read(window, right_query)
         for query, half in ((left_query, left), (right_query, right)):
-            violations += _unanswered(query, half) + _totals(half)
-            violations += filters.check_filter(filters.index_samples([*window.sweep.results, *half.results]),
-                                               half.results, query).violations
+            violations += _judged(half, _unanswered(query, half), _totals(half) + filters.check_filter(
+                filters.index_samples([*window.sweep.results, *half.results]), half.results, query).violations)
         violations += filters.check_partition(window.ids, left.ids, right.ids, middle)
     expect_no_violations(violations)
 
@@ -240,7 +245,7 @@ def test_every_pair_of_filters(target: Target, dataset: Any, window_reads: Windo
         violations += filters.check_composition(ra.ids, rb.ids, rab.ids) + _totals(rab)
         limit, offset = rng.randint(1, max(1, len(rab.ids))), rng.randint(0, len(rab.ids))
         page = target.client.page(target.settings.project_id, {**qab, "limit": limit, "offset": offset})
-        violations += filters.check_filter_paging(rab.ids, page_ids(page.body), offset, limit)
+        violations += judged(page, filters.check_filter_paging(rab.ids, page_ids(page.body), offset, limit))
     expect_no_violations(violations)
 
 
@@ -250,8 +255,8 @@ def test_a_malformed_filter_is_an_error(target: Target, dataset: Any, name: str,
     exchange = target.client.page(target.settings.project_id, {name: value, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("FILTER-MALFORMED", f"{name}={value!r}: no answer ({exchange.error})")])
-    expect_no_violations(filters.check_malformed(exchange.body, exchange.status or 0, dataset.size,
-                                                 limit=20, context=f"{name}={value!r}"))
+    expect_no_violations(judged(exchange, filters.check_malformed(exchange.body, exchange.status or 0, dataset.size,
+                                                                  limit=20, context=f"{name}={value!r}")))
 
 
 # A metadata key that JSON can spell but Unicode cannot hold (a lone surrogate): the documents
@@ -264,13 +269,14 @@ def test_a_metadata_key_that_is_not_text(target: Target, dataset: Any) -> None:
     exchange = target.client.page(target.settings.project_id, {"metadata": NOT_TEXT, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("SCHEMA-NEGATIVE", f"metadata={NOT_TEXT}: no answer ({exchange.error})")])
-    expect_no_violations(filters.check_unmatchable(exchange.body, exchange.status or 0, f"metadata={NOT_TEXT}"))
+    expect_no_violations(judged(exchange, filters.check_unmatchable(exchange.body, exchange.status or 0,
+                                                                    f"metadata={NOT_TEXT}")))
 
 
 # --- the whole listing: the thorough profile only ---------------------------------------------
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
-@pytest.mark.parametrize("name", filters.FILTER_NAMES)
+@pytest.mark.parametrize("name", filters.FILTER_NAMES, ids=lambda f: f"filter={f}")
 def test_one_filter_on_the_whole_listing(target: Target, whole_listing: Sweep, run_property: Callable[..., None],
                                          observe: Callable[[list[Observation]], None], name: str) -> None:
     candidates = filters.candidate_values(whole_listing.results, name)
@@ -282,6 +288,6 @@ def test_one_filter_on_the_whole_listing(target: Target, whole_listing: Sweep, r
                        max_pages=len(whole_listing.ids) // 100 + 5)
         findings = filters.check_filter(index, result.results, {name: value})
         observe(findings.observations)
-        expect_no_violations(_unanswered({name: value}, result) + findings.violations + _totals(result))
+        expect_no_violations(_judged(result, _unanswered({name: value}, result), findings.violations + _totals(result)))
 
     run_property(prop, examples=max(8, target.settings.profile.examples // 2))

@@ -14,6 +14,7 @@ import pytest
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
 from eicontract.oracles import jobs
 from eicontract.pytest.fixtures import Target
@@ -30,17 +31,19 @@ _EXPIRED: set[tuple[str, int]] = set()
 def _flow_violations(flow: Flow, sample: int, block: int, deadline: float) -> list[Violation]:
     found: list[Violation] = []
     for reply in (flow.first, *flow.after_finish):
-        found += jobs.check_exclusive(reply.body)
+        found += judged(reply, jobs.check_exclusive(reply.body))
     if flow.job_id is not None:
         for status in flow.statuses:
-            found += jobs.check_status_id(status.body, flow.job_id)
-        found += jobs.check_status_history([s.body for s in flow.statuses if s.ok_json])
-        found += jobs.check_completion(flow.job_id, flow.statuses[-1].body if flow.statuses else None,
-                                       flow.elapsed, deadline, [r.body for r in flow.after_finish],
-                                       MAX_CALLS_AFTER_FINISH)
+            found += judged(status, jobs.check_status_id(status.body, flow.job_id))
+        last = flow.statuses[-1] if flow.statuses else flow.first  # judged on the whole flow: its last answer shown
+        found += judged(last, jobs.check_status_history([s.body for s in flow.statuses if s.ok_json]))
+        found += judged((flow.after_finish or [last])[-1],
+                        jobs.check_completion(flow.job_id, flow.statuses[-1].body if flow.statuses else None,
+                                              flow.elapsed, deadline, [r.body for r in flow.after_finish],
+                                              MAX_CALLS_AFTER_FINISH))
     result = flow.result
     if result is not None:
-        found += jobs.check_subject(result.body, sample, block)
+        found += judged(result, jobs.check_subject(result.body, sample, block))
     return found
 
 
@@ -57,6 +60,11 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
         def __init__(self) -> None:
             super().__init__()
             self.results: dict[tuple[int, int, str], Any] = {}
+            self.steps: list[str] = []  # hypothesis runs the minimal failing program last: its steps are the example
+
+        def _step(self, step: str) -> None:
+            self.steps.append(step)
+            recorder.example = {"steps": "; ".join(self.steps)}
 
         def _classify(self, key: tuple[int, int, str]) -> None:
             sample, block, variant = key
@@ -71,7 +79,7 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
             result = flow.result
             if result is not None:
                 if key in self.results:
-                    violations += jobs.check_deterministic([self.results[key], result.body])
+                    violations += judged(result, jobs.check_deterministic([self.results[key], result.body]))
                 else:
                     self.results[key] = result.body
             expect_no_violations(violations)
@@ -80,17 +88,20 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
               block=st.sampled_from(sorted(dataset.blocks)), variant=st.sampled_from(VARIANTS))
         def classify(self, sample: int, block: int, variant: str) -> tuple[int, int, str]:
             key = (sample, block, variant)
+            self._step(f"classify(sample={sample}, block={block}, variant={variant!r})")
             self._classify(key)
             return key
 
         @rule(key=seen)
         def classify_again(self, key: tuple[int, int, str]) -> None:
+            self._step(f"classify_again(sample={key[0]}, block={key[1]}, variant={key[2]!r})")
             self._classify(key)
 
         @rule(job_id=st.sampled_from(UNKNOWN_JOB_IDS))
         def unknown_job(self, job_id: int) -> None:
+            self._step(f"unknown_job(job_id={job_id})")
             status = target.client.job_status(project, job_id)
-            expect_no_violations(jobs.check_unknown_job(status.body, status.status or 599))
+            expect_no_violations(judged(status, jobs.check_unknown_job(status.body, status.status or 599)))
 
     return JobVersusResult
 

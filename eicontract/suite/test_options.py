@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles import options
 from eicontract.oracles._common import is_int
@@ -82,7 +83,7 @@ def test_truncate_false_truncates_nothing(target: Target, dataset: Any) -> None:
             violations.append(Violation("LABELS-TRUNCATE", f"truncateStructuredLabels=false: sample {sample_id} "
                                         f"not in its id window ({window.summary()})"))
             continue
-        violations += options.check_untruncated(full[sample_id], seen[sample_id])
+        violations += judged(window, options.check_untruncated(full[sample_id], seen[sample_id]))
     expect_no_violations(violations)
 
 
@@ -104,7 +105,7 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
         pairs.append((full.body["sample"]["sample"], cut.body["sample"]["sample"]))
         findings = options.check_truncate(*pairs[-1])
         observe(findings.observations)
-        violations += findings.violations
+        violations += judged(cut, findings.violations)
     effect = options.check_truncate_effect(pairs)
     observe(effect.observations)
     expect_no_violations(violations + effect.violations)
@@ -112,7 +113,8 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
 
 @pytest.mark.clause("VARIANT", "WINDOW-PROBS", "WINDOW-ANOMALY")
 @pytest.mark.parametrize(("variant", "documented"), [*((v, True) for v in VARIANTS),
-                                                     *((v, False) for v in UNKNOWN_VARIANTS)])
+                                                     *((v, False) for v in UNKNOWN_VARIANTS)],
+                         ids=lambda v: f"variant={v}" if isinstance(v, str) else "documented" if v else "unknown")
 def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Any, variant: str, documented: bool,
                                                        observe: Callable[[list[Observation]], None]) -> None:
     project, block = target.settings.project_id, min(dataset.blocks)
@@ -121,16 +123,16 @@ def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: 
     if documented:
         accepted = options.check_variant_accepted(reply.body, reply.status or 0, variant)
         observe(accepted.observations)
-        violations = accepted.violations
+        violations = judged(reply, accepted.violations)
         if not accepted.observations:  # a refused akida may be refused on the page too
-            violations += [Violation("VARIANT", f"page with variant={variant}: {v.message}")
-                           for v in check_success_envelope(page.body)]
+            violations += judged(page, [Violation("VARIANT", f"page with variant={variant}: {v.message}")
+                                        for v in check_success_envelope(page.body)])
         # the variant's own values: still probability distributions, maxScore still >= meanScore
         for result in page_results(page.body) or []:
-            violations += [Violation(v.clause, f"page with variant={variant}: {v.message}", v.evidence)
-                           for v in check_probabilities(result) + check_anomaly_scores(result)]
+            violations += judged(page, [Violation(v.clause, f"page with variant={variant}: {v.message}", v.evidence)
+                                        for v in check_probabilities(result) + check_anomaly_scores(result)])
     else:
-        violations = options.check_variant_rejected(reply.body, reply.status or 0, variant)
-        violations += check_failure(page.body, page.status or 0, clause_id="VARIANT",
-                                    context=f"page variant={variant!r}")
+        violations = judged(reply, options.check_variant_rejected(reply.body, reply.status or 0, variant))
+        violations += judged(page, check_failure(page.body, page.status or 0, clause_id="VARIANT",
+                                                 context=f"page variant={variant!r}"))
     expect_no_violations(violations)

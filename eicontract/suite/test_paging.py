@@ -18,9 +18,11 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.probe import shorter_than_expected
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import read_region
+from eicontract.http.client import Exchange
 from eicontract.oracles import paging
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
@@ -35,8 +37,13 @@ PAGE_WITHOUT_OFFSET = 20
 
 
 def _read(target: Target, limit: int, offset: int) -> paging.PageRead:
+    return _exchange_read(target, limit, offset)[1]
+
+
+def _exchange_read(target: Target, limit: int, offset: int) -> tuple[Exchange, paging.PageRead]:
+    """The page and the exchange it came from (the evidence of what is judged on it)."""
     exchange = target.client.page(target.settings.project_id, {"limit": limit, "offset": offset})
-    return paging.PageRead(limit, offset, exchange.body)
+    return exchange, paging.PageRead(limit, offset, exchange.body)
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-PREDICTIONS", "PAGE-TOTAL", "SCHEMA-RESPONSE")
@@ -45,10 +52,14 @@ def test_every_page_read(target: Target, dataset: Any, counts: Any,
     """Every page discovery read (regions, end probes, windows): the page rules, the schema, and
     one totalCount: the listing's on unfiltered pages, the window's length on a window."""
     violations: list[Violation] = []
+    sent = {id(e.body): e for e in [*(e for r in dataset.regions for e in r.exchanges),
+                                     *(e for w in dataset.windows for e in w.sweep.exchanges)]
+            if isinstance(e.body, dict)}  # a body object is its page's (None and [] are shared)
     for read in dataset.reads + [r for w in dataset.windows for r in w.sweep.reads]:
-        violations += check_schema(read.body, "page-response", target.settings.strictness,
-                                   where=f"page limit={read.limit} offset={read.offset}")
-        violations += paging.check_page(read)
+        found = check_schema(read.body, "page-response", target.settings.strictness,
+                             where=f"page limit={read.limit} offset={read.offset}") + paging.check_page(read)
+        exchange = sent.get(id(read.body))  # the page's own exchange (an end probe keeps none)
+        violations += judged(exchange, found) if exchange is not None else found
     expected = paging.listing_total(counts.length, counts.total, counts.windows_total)
     findings = paging.check_total(dataset.reads + dataset.end.probes, expected) if expected is not None \
         else None
@@ -109,17 +120,19 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Any) -> N
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-PREDICTIONS", "PAGE-STABLE")
 def test_any_page(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
-    regions = dataset.regions
+    regions = {region.offset: region for region in dataset.regions}
 
-    @given(region=st.sampled_from(regions), shift=st.integers(0, 99), limit=st.integers(1, 120))
-    def prop(region: Any, shift: int, limit: int) -> None:
-        offset = region.offset + shift
-        first, second = _read(target, limit, offset), _read(target, limit, offset)
-        violations = paging.check_page(first) + paging.check_stable(first, second)
-        known = region.ids[shift:shift + limit]  # what the region read there
+    # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
+    # (hypothesis prints a dataclass field by field, a region's pages whole)
+    @given(region=st.sampled_from(list(regions)), shift=st.integers(0, 99), limit=st.integers(1, 120))
+    def prop(region: int, shift: int, limit: int) -> None:
+        offset = region + shift
+        (sent, first), (again, second) = _exchange_read(target, limit, offset), _exchange_read(target, limit, offset)
+        violations = judged(sent, paging.check_page(first)) + judged(again, paging.check_stable(first, second))
+        known = regions[region].ids[shift:shift + limit]  # what the region read there
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
-            violations += paging.compare_sweeps(known, seen)
+            violations += judged(sent, paging.compare_sweeps(known, seen))
         expect_no_violations(violations)
 
     run_property(prop)
@@ -133,20 +146,22 @@ def test_an_offset_past_the_end_is_empty(target: Target, dataset: Any, run_prope
 
     @given(beyond=st.one_of(st.integers(0, 1000), st.just(10**9)), limit=st.integers(1, 100))
     def prop(beyond: int, limit: int) -> None:
-        expect_no_violations(paging.check_past_end(_read(target, limit, size + beyond), size))
+        exchange, read = _exchange_read(target, limit, size + beyond)
+        expect_no_violations(judged(exchange, paging.check_past_end(read, size)))
 
     run_property(prop, examples=max(5, target.settings.profile.examples // 3))
 
 
 @pytest.mark.clause("PAGE-PARAMS")
-@pytest.mark.parametrize("param", ["limit", "offset"])
-@pytest.mark.parametrize("value", BAD_NUMBERS)
+@pytest.mark.parametrize(("param", "value"), [(p, v) for p in ("limit", "offset") for v in BAD_NUMBERS],
+                         ids=[f"{p}={v!r}" for p in ("limit", "offset") for v in BAD_NUMBERS])
 def test_a_bad_limit_or_offset_is_rejected(target: Target, param: str, value: str) -> None:
     other = "offset" if param == "limit" else "limit"
     exchange = target.client.page(target.settings.project_id, {param: value, other: "5" if other == "limit" else "0"})
     if exchange.status is None:
         expect_no_violations([Violation("PAGE-PARAMS", f"{param}={value!r}: no answer ({exchange.error})")])
-    expect_no_violations(paging.check_bad_param(exchange.body, exchange.status or 0, f"{param}={value!r}"))
+    expect_no_violations(judged(exchange, paging.check_bad_param(exchange.body, exchange.status or 0,
+                                                                 f"{param}={value!r}")))
 
 
 # --- the whole listing: the thorough profile only ---------------------------------------------

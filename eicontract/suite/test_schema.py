@@ -29,11 +29,13 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from eicontract import contract
-from eicontract.http.client import curl_command
+from eicontract.drive.evidence import judged
+from eicontract.http.client import Exchange
 from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.hooks import current_settings
+from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.violations import Violation, expect_no_violations
 
 _SETTINGS = current_settings()
@@ -128,18 +130,29 @@ def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list
     return checks
 
 
-def _reproduce(case: Any, target: Target) -> str:
-    """The case as a curl command, with the key as $EI_API_KEY (schemathesis' own masks it as [Filtered])."""
+def _exchange(case: Any, target: Target, response: Any) -> Exchange:
+    """The case as sent and what came back, as the evidence of its violations (the reports make
+    it a curl line with the key as $EI_API_KEY; schemathesis' own masks it as [Filtered])."""
     kwargs = case.as_transport_kwargs(base_url=target.url)
-    url = str(httpx.URL(kwargs["url"], params=kwargs.get("params") or {}))
+    url = target.client.redactor.text(str(httpx.URL(kwargs["url"], params=kwargs.get("params") or {})))
     sent = (kwargs.get("headers") or {}).get("x-api-key")
     sent_key = "missing" if sent is None else ("valid" if sent == target.settings.api_key else "wrong")
-    return curl_command(str(kwargs["method"]).upper(), target.client.redactor.text(url), sent_key)
+    method = str(kwargs["method"]).upper()
+    if response is None:
+        return Exchange(method, url, None, None, error="no answer", sent_key=sent_key)
+    try:
+        body = target.client.redactor.data(response.json())
+    except ValueError:
+        body = None
+    text = "" if body is not None else target.client.redactor.text(response.text)[:2000]
+    return Exchange(method, url, response.status_code, body, text, sent_key=sent_key)
 
 
-def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
+def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clause: str) -> None:
     if operation_of(case.method, case.formatted_path) is None:
         return  # a probe of an undocumented method or path: never sent, a live API gets only the contract's calls
+    # hypothesis calls the test last with the minimal failing case: the report's minimal example
+    recorder.example = {"case": repr(case)[:EXAMPLE_REPR]}
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
     try:
@@ -157,11 +170,7 @@ def _call(case: Any, target: Target, *, negative: bool, clause: str) -> None:
         # the envelope is judged on the same reply, whatever schemathesis found
         violations += _envelope_violations(response, negative=negative)
         violations += check_key_not_echoed(target.client.redactor.echoed_in(response.text), "this reply")
-    if violations:
-        repro = _reproduce(case, target)
-        violations = [Violation(v.clause, f"{v.message}\nreproduce: {repro}", {**v.evidence, "reproduce": repro})
-                      for v in violations]
-    expect_no_violations(violations)
+    expect_no_violations(judged(_exchange(case, target, response), violations) if violations else [])
 
 
 def _use_real_ids(case: Any, target: Target, ids: dict[str, list[int]]) -> None:
@@ -176,14 +185,14 @@ def _use_real_ids(case: Any, target: Target, ids: dict[str, list[int]]) -> None:
 
 @pytest.mark.clause("SCHEMA-RESPONSE", "ENVELOPE-ERROR", "SECRET-ECHO")
 @POSITIVE.parametrize()
-def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Any) -> None:
+def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Any, ei_recorder: Recorder) -> None:
     _use_real_ids(case, target, {"sampleId": dataset.classify_ids, "blockId": sorted(dataset.blocks)})
-    _call(case, target, negative=False, clause="SCHEMA-RESPONSE")
+    _call(case, target, ei_recorder, negative=False, clause="SCHEMA-RESPONSE")
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "ENVELOPE-ERROR", "SECRET-ECHO")
 @NEGATIVE.parametrize()
-def test_negative_data_gets_the_failure_envelope(case: Any, target: Target) -> None:
+def test_negative_data_gets_the_failure_envelope(case: Any, target: Target, ei_recorder: Recorder) -> None:
     if not _really_negative(case):
         return  # nothing invalid was sent: no claim to check (hypothesis still counts the example)
-    _call(case, target, negative=True, clause="SCHEMA-NEGATIVE")
+    _call(case, target, ei_recorder, negative=True, clause="SCHEMA-NEGATIVE")

@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
@@ -30,12 +31,12 @@ WHERE = ["above", "zero"]
 def _judge(exchange: Exchange, what: str) -> list[Violation]:
     if exchange.status is None:
         return [Violation("CLASSIFY-UNKNOWN", f"{what}: no answer ({exchange.error})")]
-    return check_unknown_id(exchange.body, exchange.status, what)
+    return judged(exchange, check_unknown_id(exchange.body, exchange.status, what))
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("where", WHERE)
-@pytest.mark.parametrize("unknown", ["sample", "block", "project"])
+@pytest.mark.parametrize("where", WHERE, ids=lambda w: f"id-{w}")
+@pytest.mark.parametrize("unknown", ["sample", "block", "project"], ids=lambda u: f"unknown-{u}")
 def test_classify_with_an_unknown_id_fails(target: Target, dataset: Any, unknown: str, where: str) -> None:
     project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
     ids = {"sample": sample, "block": block, "project": project}
@@ -46,7 +47,7 @@ def test_classify_with_an_unknown_id_fails(target: Target, dataset: Any, unknown
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("where", WHERE, ids=lambda w: f"id-{w}")
 def test_the_page_of_an_unknown_project_fails(target: Target, where: str) -> None:
     project = _unknown([target.settings.project_id], where)
     exchange = target.client.page(project, {"limit": 5})
@@ -54,7 +55,7 @@ def test_the_page_of_an_unknown_project_fails(target: Target, where: str) -> Non
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("where", WHERE)
+@pytest.mark.parametrize("where", WHERE, ids=lambda w: f"id-{w}")
 def test_the_job_status_of_an_unknown_project_fails(target: Target, where: str) -> None:
     project = _unknown([target.settings.project_id], where)
     exchange = target.client.job_status(project, 1)
@@ -62,7 +63,7 @@ def test_the_job_status_of_an_unknown_project_fails(target: Target, where: str) 
 
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
-@pytest.mark.parametrize("impulse", [MARGIN, 0])
+@pytest.mark.parametrize("impulse", [MARGIN, 0], ids=lambda i: f"impulseId={i}")
 def test_the_page_of_an_unknown_impulse_fails(target: Target, impulse: int) -> None:
     # "If this is unset then the default impulse is used": a set one that does not exist is an error
     exchange = target.client.page(target.settings.project_id, {"limit": 5, "impulseId": impulse})

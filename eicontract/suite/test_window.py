@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles._common import get_path, is_number
 from eicontract.oracles.schema import check_schema
@@ -39,7 +40,7 @@ def test_every_window_is_classified(target: Target, dataset: Any, run_property: 
                                                    where=f"classify sample {sample} block {block}")
         findings = check_result_windows(result.body)
         observe(findings.observations)
-        expect_no_violations(violations + findings.violations)
+        expect_no_violations(judged(result, violations + findings.violations))
 
     run_property(prop)
 
@@ -67,7 +68,7 @@ def test_expected_labels_of_multi_label_samples(target: Target, dataset: Any,
             return None  # the job clauses (test_jobs) own a flow without a result
         findings = check_expected_labels(result.body)
         observe(findings.observations)
-        violations.extend(findings.violations)
+        violations.extend(judged(result, findings.violations))
         return result.body
 
     first = judge(order[0])
@@ -106,11 +107,13 @@ def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset
     learned = _window_size(target, dataset)
     violations: list[Violation] = []
     # and every unfiltered page discovery read (regions across the listing): no request more
-    bodies = [page.body for page in pages] + [read.body for read in getattr(dataset, "reads", None) or []]
-    for body in bodies:
+    bodies = [(page, page.body) for page in pages] + \
+        [(None, read.body) for read in getattr(dataset, "reads", None) or []]
+    for exchange, body in bodies:
         window = learned or window_from_predictions(get_path(body, "predictions"))
         if window is None:
             observe([Observation("page:prediction-windows", "not judged", "no window size known")])
             continue
-        violations += check_prediction_windows(body, window)
+        found = check_prediction_windows(body, window)
+        violations += judged(exchange, found) if exchange is not None else found
     expect_no_violations(violations)

@@ -332,7 +332,8 @@ def test_setup_quotes_the_key(broken_setup):
 def _leaky_run(gate: Gate, clean_env: pytest.MonkeyPatch) -> tuple[pytest.RunResult, Path]:
     clean_env.setenv("EI_API_KEY", SECRET)
     junit = gate.pytester.path / "junit.xml"
-    result = gate.run(f"--junitxml={junit}", "-o", "junit_logging=all", "-rA", source=LEAKY_TESTS)
+    # --tb=short: the gate hides tracebacks by default; asked for, they are masked too
+    result = gate.run(f"--junitxml={junit}", "-o", "junit_logging=all", "-rA", "--tb=short", source=LEAKY_TESTS)
     assert result.ret == pytest.ExitCode.TESTS_FAILED
     return result, junit
 

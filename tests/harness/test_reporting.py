@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import json
 import re
-from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
 from typing import Any
 
 import pytest
+from markupsafe import escape
 
 from eicontract.clauses import CLAUSES
 from eicontract.drive.jobflow import JobTiming
