@@ -239,7 +239,10 @@ def test_unknown_names_are_refused_before_the_run(
     assert "PAGE-LIMIT," not in line and "limit-plus-one," not in line  # only the unknown ones are named
 
 
-@pytest.mark.parametrize("key", [SECRET + "\n", SECRET + "é", "\t" + SECRET], ids=["newline", "non-ascii", "tab"])
+# whitespace AROUND the key (a trailing newline from a file) is stripped with a warning, not refused
+# (tests/harness/test_hostile_target.py); inside it, no header can carry it
+@pytest.mark.parametrize("key", [SECRET[:5] + "\n" + SECRET[5:], SECRET + "é", SECRET[:5] + "\t" + SECRET[5:]],
+                         ids=["newline", "non-ascii", "tab"])
 def test_a_key_that_is_not_printable_ascii_is_refused_without_showing_it(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path, key: str
 ) -> None:
