@@ -187,6 +187,12 @@ class State:
         return {"success": True, "result": result, "predictions": preds, "totalCount": total}
 
 
+def path_id(digits: str) -> int:
+    # post-freeze fix 1 (PROVENANCE.md): int() refuses over 4300 digits (ValueError -> HTTP 500);
+    # an id that long names nothing, so it becomes one that matches nothing (404)
+    return int(digits) if len(digits) <= 40 else -1
+
+
 ROUTES = [
     ("POST", re.compile(r"/v1/api/(\d+)/classify/anomaly-gmm/v2/(\d+)/(\d+)"), "classify"),
     ("GET", re.compile(r"/v1/api/(\d+)/jobs/(\d+)/status"), "job"),
@@ -245,12 +251,12 @@ class Handler(BaseHTTPRequestHandler):
                 unknown = sorted(set(query) - KNOWN_PARAMS[name])
                 if unknown:
                     raise BadRequest(f"unknown query parameter(s): {', '.join(unknown)}")
-                if int(m.group(1)) != st.project.id:
+                if path_id(m.group(1)) != st.project.id:
                     raise Failure(404, f"Project {m.group(1)} not found")
                 if name == "classify":
-                    body = st.classify(int(m.group(3)), int(m.group(2)), query)
+                    body = st.classify(path_id(m.group(3)), path_id(m.group(2)), query)
                 elif name == "job":
-                    body = st.job_status(int(m.group(2)))
+                    body = st.job_status(path_id(m.group(2)))
                 else:
                     body = st.page(query)
             except BadRequest as exc:
