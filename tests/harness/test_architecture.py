@@ -1,7 +1,9 @@
 """ARCHITECTURE.md's import table is the rule, and this test enforces it on the code.
 
 Every module's imports are read with `ast` (imports inside functions and under TYPE_CHECKING
-count too: a lazy or type-only dependency is still a dependency). Each module is judged by its
+count too: a lazy or type-only dependency is still a dependency; so does `importlib.import_module`
+or `__import__` of a constant name, and a dynamic name is allowed only inside the module's own
+package). Each module is judged by its
 most specific row of the table ("## Import rules"): the eicontract modules it may import and the
 third-party distributions it may import; the standard library is always allowed. A module
 without a row, or a row that names nothing that exists, fails too, so the table stays true.
@@ -81,12 +83,34 @@ def _resolve(module: str, node: ast.ImportFrom) -> str:
     return ".".join([*base, *([node.module] if node.module else [])])
 
 
+DYNAMIC = "<a dynamic name>"
+_IMPORTERS = ("import_module", "__import__")
+
+
+def _dynamic_import(module: str, node: ast.Call) -> str | None:
+    """The module an `importlib.import_module(...)` / `__import__(...)` call names; a name built at run
+    time counts as the module's own package only when it starts from `__name__`, else DYNAMIC."""
+    func = node.func
+    name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
+    if name not in _IMPORTERS or not node.args:
+        return None
+    arg = node.args[0]
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+        return arg.value
+    first = arg.values[0] if isinstance(arg, ast.JoinedStr) and arg.values else None
+    if isinstance(first, ast.FormattedValue) and isinstance(first.value, ast.Name) and first.value.id == "__name__":
+        return f"eicontract.{module}"
+    return DYNAMIC
+
+
 def imports(module: str) -> set[str]:
     """Every module `module` imports, absolute; `from pkg import name` counts pkg.name when that is a module."""
     tree = ast.parse(MODULES[module].read_text(), filename=str(MODULES[module]))
     found: set[str] = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
+        if isinstance(node, ast.Call) and (dynamic := _dynamic_import(module, node)):
+            found.add(dynamic)
+        elif isinstance(node, ast.Import):
             found.update(alias.name for alias in node.names)
         elif isinstance(node, ast.ImportFrom):
             source = _resolve(module, node)
@@ -106,6 +130,9 @@ def problems(module: str, table: list[Rule]) -> list[str]:
         return [f"eicontract.{module} has no row in ARCHITECTURE.md's import table"]
     out = []
     for imported in sorted(imports(module)):
+        if imported == DYNAMIC:
+            out.append(f"eicontract.{module} imports a module named at run time: the table cannot check it")
+            continue
         top = imported.split(".")[0]
         if top == "eicontract":
             inner = imported.removeprefix("eicontract").lstrip(".")
@@ -153,6 +180,10 @@ def _judge(module: str, source: str, tmp_path: Path, monkeypatch: pytest.MonkeyP
     ("server.app", "from eicontract.oracles import paging\n"),
     ("http.client", "import pytest\n"),
     ("schemathesis", "import hypothesis\n"),
+    ("oracles.paging", "import importlib\nimportlib.import_module('eicontract.http.client')\n"),
+    ("oracles.paging", "from importlib import import_module\nimport_module('httpx')\n"),
+    ("oracles.paging", "__import__('eicontract.pytest.hooks')\n"),
+    ("oracles.paging", "import importlib\nname = 'x'\nimportlib.import_module(name)\n"),
 ])
 def test_the_checker_catches_a_forbidden_import(module: str, source: str, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
@@ -165,7 +196,67 @@ def test_the_checker_catches_a_forbidden_import(module: str, source: str, tmp_pa
     ("oracles.schema", "from eicontract import contract\n"),
     ("server.app", "from eicontract.server import config\nimport starlette.routing\n"),
     ("cli", "from eicontract.server import FAULTS\nimport pytest\n"),
+    ("server", "import importlib\nimportlib.import_module(f'{__name__}.app')\n"),
+    ("oracles.paging", "import importlib\nimportlib.import_module('eicontract.oracles.filters')\n"),
 ])
 def test_the_checker_passes_an_allowed_import(module: str, source: str, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert _judge(module, source, tmp_path, monkeypatch) == []
+
+
+# --- tests/ and scripts/: anything public, never another layer's private module or name -----------
+
+# the layers each test folder proves (it may use their private helpers); any other folder: public only
+TEST_LAYERS = {
+    "tests/oracles": ("oracles",),
+    "tests/server": ("server",),
+    "tests/contract_data": ("contract",),
+    "tests/harness": ("http", "drive", "pytest", "reporting", "suite", "schemathesis", "cli", "mutants",
+                      "mutation", "drift", "settings", "violations", "clauses", "contract"),
+}
+
+
+def _private(part: str) -> bool:
+    return part.startswith("_") and not part.startswith("__")
+
+
+def outside_files() -> list[Path]:
+    files = [*sorted((ROOT / "tests").rglob("*.py")), *sorted((ROOT / "scripts").rglob("*.py"))]
+    return [*files, ROOT / "conftest.py"]
+
+
+def private_reaches(relative: str, source: str) -> list[str]:
+    """The private eicontract modules or names a file (its path under the root, its text) imports
+    from a layer its folder does not prove."""
+    folder = relative.rsplit("/", 1)[0] if "/" in relative else ""
+    own = next((layers for prefix, layers in TEST_LAYERS.items() if folder.startswith(prefix)), ())
+    out = []
+    for node in ast.walk(ast.parse(source, filename=relative)):
+        targets: list[tuple[str, list[str]]] = []
+        if isinstance(node, ast.ImportFrom) and not node.level and (node.module or "").startswith("eicontract"):
+            targets.append((node.module or "", [a.name for a in node.names]))
+        elif isinstance(node, ast.Import):
+            targets += [(a.name, []) for a in node.names if a.name.startswith("eicontract")]
+        for module, names in targets:
+            inner = module.removeprefix("eicontract").lstrip(".")
+            if any(_covers(layer, inner) for layer in own):
+                continue
+            if any(_private(part) for part in inner.split(".")) or any(_private(n) for n in names):
+                out.append(f"{relative} imports {module} {', '.join(names)}".rstrip())
+    return out
+
+
+def test_tests_and_scripts_use_only_public_modules_of_other_layers() -> None:
+    found = [problem for path in outside_files()
+             for problem in private_reaches(path.relative_to(ROOT).as_posix(), path.read_text())]
+    assert found == []
+
+
+PRIVATE_IMPORTS = "from eicontract.oracles._common import clip\nfrom eicontract.pytest.hooks import _failure_record\n"
+
+
+def test_the_private_check_catches_a_private_import_from_another_layer() -> None:
+    assert len(private_reaches("tests/selftest/probe.py", PRIVATE_IMPORTS)) == 2
+    assert len(private_reaches("scripts/probe.py", PRIVATE_IMPORTS)) == 2
+    assert private_reaches("tests/oracles/probe.py", PRIVATE_IMPORTS) == [  # its own layer's: allowed
+        "tests/oracles/probe.py imports eicontract.pytest.hooks _failure_record"]
