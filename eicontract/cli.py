@@ -178,7 +178,11 @@ def parser() -> argparse.ArgumentParser:
 
 
 def cmd_serve(args: argparse.Namespace) -> int:
-    from eicontract.pytest.preflight import key_problem
+    from eicontract.pytest.preflight import key_problem, server_problem
+
+    if problem := server_problem(embedded=True):
+        print(f"eicontract serve: {problem}", file=sys.stderr)
+        return EXIT_HARNESS
     from eicontract.server import ServerConfig, serve_forever
     from eicontract.server.config import DEFAULT_API_KEY
 
@@ -251,7 +255,8 @@ def run_problem(args: argparse.Namespace) -> str | None:
               lambda: preflight.fault_problem(_split(args.server_fault)),
               lambda: preflight.variant_problem(_split(args.server_variant)),
               lambda: preflight.key_problem(key), lambda: preflight.workers_problem(args.workers),
-              lambda: preflight.known_failures_problem(args.known_failures))
+              lambda: preflight.known_failures_problem(args.known_failures),
+              lambda: preflight.server_problem(not (args.target or os.environ.get("EI_API_URL"))))
     return next((problem for check in checks if (problem := check())), None)
 
 

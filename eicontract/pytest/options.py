@@ -205,7 +205,8 @@ def _preflight(config: pytest.Config, api_key: str | None, report_dir: Path) -> 
 
     problems = (preflight.report_dir_problem(report_dir), preflight.clause_problem(listed(config, "clause")),
                 preflight.fault_problem(listed(config, "server_fault")),
-                preflight.variant_problem(listed(config, "server_variant")), preflight.key_problem(api_key))
+                preflight.variant_problem(listed(config, "server_variant")), preflight.key_problem(api_key),
+                preflight.server_problem(_target(config) is None))
     problem = next((p for p in problems if p), None)
     if problem:
         raise pytest.UsageError(problem)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import tempfile
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 
 from eicontract.clauses import CLAUSES
@@ -82,3 +82,18 @@ def workers_problem(workers: str | None) -> str | None:
     if workers and importlib.util.find_spec("xdist") is None:
         return "-n needs pytest-xdist: pip install 'eicontract[xdist]'"
     return None
+
+
+SERVER_MODULES = ("starlette", "uvicorn", "orjson")  # the `server` extra (pyproject.toml)
+
+
+def server_problem(embedded: bool, find_spec: Callable[[str], object] = importlib.util.find_spec) -> str | None:
+    """The embedded reference server's dependencies are an extra: a gate pointed at a live target
+    needs none of them, a run against the embedded server (or `eicontract serve`) needs all."""
+    if not embedded:
+        return None
+    missing = [name for name in SERVER_MODULES if find_spec(name) is None]
+    if not missing:
+        return None
+    return (f"the embedded reference server needs {', '.join(missing)}: pip install 'eicontract[server]' "
+            "(or give --target, the API root of the server to judge)")

@@ -314,3 +314,29 @@ def test_serve_refuses_a_key_that_is_not_printable_ascii(
     assert cli.main(["serve", "--port", "0"]) == cli.EXIT_HARNESS
     err = capsys.readouterr().err
     assert "printable ASCII" in err and SECRET not in err
+
+
+def test_the_embedded_server_without_its_extra_is_refused_with_the_extra_to_install() -> None:
+    from eicontract.pytest.preflight import SERVER_MODULES, server_problem
+
+    assert server_problem(embedded=False, find_spec=lambda name: None) is None  # a live target needs none
+    assert server_problem(embedded=True) is None  # this venv has the extra
+    line = server_problem(embedded=True, find_spec=lambda name: None if name == "uvicorn" else object())
+    assert line is not None and "uvicorn" in line and "eicontract[server]" in line and "--target" in line
+    assert "starlette" in SERVER_MODULES and "orjson" in SERVER_MODULES
+
+
+def test_run_and_serve_refuse_at_once_without_the_server_extra(monkeypatch: pytest.MonkeyPatch,
+                                                               capsys: pytest.CaptureFixture[str],
+                                                               tmp_path: Path) -> None:
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real(name, *a))
+    from eicontract.pytest import preflight
+
+    monkeypatch.setattr(preflight.server_problem, "__defaults__", (importlib.util.find_spec,))
+    line = _refused(monkeypatch, capsys, "--report-dir", str(tmp_path))
+    assert "eicontract[server]" in line
+    assert cli.main(["serve", "--port", "0"]) == cli.EXIT_HARNESS
+    assert "eicontract[server]" in capsys.readouterr().err

@@ -110,6 +110,18 @@ def test_eicontract_comes_from_the_wheel_and_its_dependencies_are_met(installed:
     _must(installed.run(installed.python, "-m", "pip", "check", cwd=empty))
 
 
+def test_the_reference_servers_dependencies_are_the_server_extra(installed: Install, empty: Path) -> None:
+    done = installed.run(installed.python, "-c", "import importlib.metadata as m, json; d = m.metadata('eicontract'); "
+                         "print(json.dumps([d.get_all('Provides-Extra'), d.get_all('Requires-Dist')]))", cwd=empty)
+    _must(done)
+    extras, requires = json.loads(done.stdout)
+    assert "server" in extras
+    server = [r for r in requires if "extra" in r and "server" in r]
+    for name in ("starlette", "uvicorn", "orjson"):  # only with the extra: a live-target gate needs none
+        assert any(r.startswith(name) for r in server) and not any(r.startswith(name) and "extra" not in r
+                                                                  for r in requires)
+
+
 def test_eicontract_run_passes_and_writes_reports_here(installed: Install, empty: Path) -> None:
     done = installed.run(installed.eicontract, "run", cwd=empty)
     _must(done)
