@@ -327,12 +327,16 @@ def _meta_item_match(metadata: Mapping[str, Any], item: _MetaItem, neq_loose: bo
 
 
 def _meta_match(
-    sample: Sample, query: _MetaQuery, neq_loose: bool, or_extra: bool, nometa_anded: bool
+    sample: Sample, query: _MetaQuery, neq_loose: bool, or_extra: bool, nometa_anded: bool,
+    bare_only_flag: bool = False,
 ) -> bool:
     found = sample.get("metadata")
     metadata: Mapping[str, Any] = found if _is_mapping(found) else {}
-    hits = [_meta_item_match(metadata, item, neq_loose) for item in query.items]
     empty = not metadata
+    # bare_only_flag: "To include samples without any metadata, use { no_metadata: true }" read
+    # as: a sample without metadata matches no key item, only no_metadata.
+    hits = ([False] * len(query.items) if empty and bare_only_flag
+            else [_meta_item_match(metadata, item, neq_loose) for item in query.items])
     if query.combinator == "and":
         if query.no_metadata and nometa_anded:
             return empty and all(hits)
@@ -352,6 +356,10 @@ def _metadata_readings(query: _MetaQuery) -> tuple[Reading, ...]:
         # The client's text: "samples with metadata keys not present in the filters are included".
         dimensions.append(("or_extra", ("or: matching items only",
                                         "or: also samples with a metadata key no item names")))
+    if any(i.op == "neq" for i in query.items):
+        # A neq item can match a sample without metadata (claims row reading.metadata-bare).
+        dimensions.append(("bare_only", ("bare samples: matched by items like any sample",
+                                         "bare samples: only with no_metadata")))
     if query.combinator == "and" and query.no_metadata and query.items:
         dimensions.append(("nometa_anded", ("no_metadata: ORed with the ANDed items",
                                             "no_metadata: ANDed with the items")))
@@ -362,7 +370,7 @@ def _metadata_readings(query: _MetaQuery) -> tuple[Reading, ...]:
                          in zip(dimensions, switches, strict=True)) or "documented"
         readings.append(Reading(name, partial(
             _meta_match, query=query, neq_loose="neq_loose" in on, or_extra="or_extra" in on,
-            nometa_anded="nometa_anded" in on)))
+            nometa_anded="nometa_anded" in on, bare_only_flag="bare_only" in on)))
     return tuple(readings)
 
 

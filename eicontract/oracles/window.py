@@ -158,6 +158,11 @@ def _result_count(classification: object, result: object, where: str, index: int
 # endIndex) at min(valuesCount, (k * I + W) / intervalMs), each within one value of rounding.
 
 RANGES_TOPIC = "window:expected-labels"
+# Whether endIndex is the window's last value or one past it is undocumented (claims row
+# reading.end-index): both are accepted, applied consistently over one classification.
+END_TOPIC = "window:end-index"
+END_READINGS = ((True, "endIndex inclusive"), (False, "endIndex exclusive"))
+EXCLUSIVE_SLACK = 1.0 - 1e-6
 INDEX_SLACK = 1.0 + 1e-6  # one value of rounding either way, plus float noise
 _MAX_BAD = 3  # entries described per classification
 ALL_VALUES = 2**63  # the end index of a single-label sample's one label
@@ -183,9 +188,15 @@ def check_expected_labels(body: object) -> Findings:
             continue
         interval, values, same_rate = geometry
         segments = _segments(sample, classification) if same_rate else None
-        bad = [problem for k, entry in enumerate(entries)
-               if (problem := _entry_problem(entry, k, float(window), float(increase), interval,
-                                             values, segments)) is not None]
+        by_reading = {inclusive: [problem for k, entry in enumerate(entries)
+                                  if (problem := _entry_problem(
+                                      entry, k, float(window), float(increase), interval, values,
+                                      segments, inclusive)) is not None]
+                      for inclusive in (True, False)}
+        fits = [name for inclusive, name in END_READINGS if not by_reading[inclusive]]
+        if len(fits) == 1:
+            observations.append(Observation(END_TOPIC, fits[0], _block_label(classification, index)))
+        bad = [] if fits else by_reading[True]
         if bad:
             violations.append(Violation(
                 "WINDOW-LABELS", f"{_block_label(classification, index)}: {len(bad)} of "
@@ -206,7 +217,9 @@ def _value_geometry(sample: object, classification: object) -> tuple[float, int,
             not is_number(told) or math.isclose(told, own, rel_tol=1e-9)):
         return float(own), int(count), True
     if is_number(told) and told > 0 and is_number(total) and total > 0:
-        return float(told), math.floor(total / told + FLOOR_EPSILON), False
+        # How a resampled sample's values are counted is undocumented (reading.resampled-count):
+        # the final partial value may count, so the bound is the ceiling (the floor fits under it).
+        return float(told), math.ceil(total / told - FLOOR_EPSILON), False
     return (f"no intervalMs and value count to place expectedLabels (sample intervalMs "
             f"{clip(own)}, valuesCount {clip(count)}, classification intervalMs {clip(told)})")
 
@@ -227,21 +240,26 @@ def _segments(sample: object, classification: object) -> list[tuple[int, int, st
 
 
 def _entry_problem(entry: object, k: int, window: float, increase: float, interval: float,
-                   values: int, segments: list[tuple[int, int, str]] | None) -> str | None:
+                   values: int, segments: list[tuple[int, int, str]] | None,
+                   inclusive: bool = True) -> str | None:
     start, end, label = (get_path(entry, "startIndex"), get_path(entry, "endIndex"),
                          get_path(entry, "label"))
     if not (is_int(start) and is_int(end)):
         return None  # SCHEMA-RESPONSE
     where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
-    if not 0 <= start <= end < values:
-        return f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}]"
+    last = end if inclusive else end - 1  # the window's last value under this reading
+    if not 0 <= start <= max(start, last) < values:
+        return (f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}] "
+                f"(endIndex {'inclusive' if inclusive else 'exclusive'})")
     first = k * increase / interval
     if abs(start - first) > INDEX_SLACK:
         return f"{where}: startIndex {start}, expected about {first:g}"
     stop = min(float(values), (k * increase + window) / interval)
-    if abs(end + 1 - stop) > INDEX_SLACK:
-        return f"{where}: endIndex {end}, expected about {stop - 1:g}"
-    return _label_problem(start, end, label, where, segments)
+    # Under the exclusive reading the end is held to under one value (rounding proper): with a
+    # whole value of slack on top of the shifted end, an inclusive end one value long would fit.
+    if abs(last + 1 - stop) > (INDEX_SLACK if inclusive else EXCLUSIVE_SLACK):
+        return f"{where}: endIndex {end}, expected about {stop - 1 if inclusive else stop:g}"
+    return _label_problem(start, max(start, last), label, where, segments)
 
 
 def _label_problem(start: int, end: int, label: object, where: str,

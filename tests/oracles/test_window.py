@@ -21,6 +21,7 @@ from eicontract.oracles.window import (
     multi_label_order,
     pick_multi_label,
 )
+from eicontract.violations import Observation
 from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels, sample
 
 # --- the window count ---------------------------------------------------------------------
@@ -191,7 +192,7 @@ def test_anomaly_violations(anomaly_result: object) -> None:
 
 
 def test_all_window_checks_together() -> None:
-    assert check_result_windows(classify_body()) == ([], [])
+    assert check_result_windows(classify_body()) == ([], [INCLUSIVE])
     body = classify_body()
     body["classifications"][0]["result"][0] = {"idle": 0.9, "wave": 0.9}
     assert clause_ids(check_result_windows(body).violations) == {"WINDOW-PROBS"}
@@ -249,16 +250,19 @@ def _entries(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 SEGMENTS = [(0, 29, "idle"), (30, 69, "wave"), (70, 99, "snake")]
+# The reading a classification's entries follow, observed when the data tells it.
+INCLUSIVE = Observation("window:end-index", "endIndex inclusive", "classification 0 (block 7)")
 
 
 @pytest.mark.parametrize("body", [_labelled(), _labelled(SEGMENTS)])
 def test_expected_labels_in_their_windows_pass(body: dict[str, Any]) -> None:
-    assert check_expected_labels(body) == ([], [])
-    assert check_result_windows(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
+    assert check_result_windows(body) == ([], [INCLUSIVE])
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    (lambda e: e[-1].update(endIndex=100), "outside the sample's values"),  # x | 1 past the end
+    # 2 past the last value (1 past it is the exclusive reading of endIndex: legal)
+    (lambda e: e[-1].update(endIndex=101), "outside the sample's values"),
     (lambda e: e[3].update(endIndex=e[3]["endIndex"] + 2), "endIndex"),
     (lambda e: [x.update(startIndex=0) for x in e], "startIndex"),  # every window at 0
     (lambda e: e[2].update(startIndex=2**40, endIndex=2**40), "outside"),
@@ -285,11 +289,38 @@ def test_expected_labels_legal_variants_pass() -> None:
     # edges rounded the other way (one value), and the classification's own (equal) intervalMs
     _entries(body)[2].update(startIndex=21, endIndex=48)
     body["classifications"][0]["intervalMs"] = 10.0
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
     # a truncated list: windows past its last label are not judged
     body["sample"]["sample"]["structuredLabels"] = body["sample"]["sample"]["structuredLabels"][:1]
     _entries(body)[7]["label"] = "updown"
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
+
+
+def test_expected_labels_endindex_exclusive_passes_and_is_observed() -> None:
+    """reading.end-index: endIndex one past the window's last value, applied to every entry."""
+    body = _labelled()
+    for entry in _entries(body):
+        entry["endIndex"] += 1
+    findings = check_expected_labels(body)
+    assert findings.violations == []
+    assert [(o.topic, o.reading) for o in findings.observations] == [
+        ("window:end-index", "endIndex exclusive")]
+
+
+def test_expected_labels_resampled_partial_value_passes() -> None:
+    """reading.resampled-count: a resampled sample whose last window counts its final partial
+    value ("indices [0, 107] outside the sample's values [0, 106]" was a false red)."""
+    body = classify_body(total_ms=1075, window_ms=1000, increase_ms=500)
+    body["classifications"][0]["intervalMs"] = 10
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 99, "label": "idle"}]
+    assert check_expected_labels(body).violations == []
+    body["sample"]["sample"]["totalLengthMs"] = 1075
+    body["classifications"][0]["intervalMs"] = 9.3  # 115.6 values: the last one is partial
+    body["windowSizeMs"], body["windowIncreaseMs"] = 1075, 500
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 115, "label": "idle"}]
+    assert check_expected_labels(body).violations == []
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 117, "label": "idle"}]
+    assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
 
 
 def test_expected_labels_at_a_resampled_rate() -> None:
@@ -297,7 +328,7 @@ def test_expected_labels_at_a_resampled_rate() -> None:
     body = classify_body()
     body["classifications"][0]["intervalMs"] = 5
     body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 200, "wave", 5)
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
     body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 100, "idle")
     assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
 
