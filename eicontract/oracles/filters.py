@@ -212,32 +212,50 @@ def _filename_readings(value: str) -> tuple[Reading, ...]:
     )
 
 
+def _same(fold: bool) -> Callable[[str], str]:
+    return str.casefold if fold else str
+
+
 def _labels_readings(wanted: frozenset[str]) -> tuple[Reading, ...]:
-    def single(sample: Sample) -> bool:
-        return sample.get("label") in wanted if isinstance(sample.get("label"), str) else False
+    """Whether a multi-label sample's other labels count, and case folding (reading.labels-case):
+    neither is documented."""
+    def single(sample: Sample, fold: bool) -> bool:
+        label, norm = sample.get("label"), _same(fold)
+        return isinstance(label, str) and norm(label) in {norm(w) for w in wanted}
 
-    def multi(sample: Sample) -> bool:
-        others = sample.get("structuredLabelsList")
+    def multi(sample: Sample, fold: bool) -> bool:
+        others, norm = sample.get("structuredLabelsList"), _same(fold)
         extra = others if isinstance(others, list) else []
-        return single(sample) or any(isinstance(x, str) and x in wanted for x in extra)
+        folded = {norm(w) for w in wanted}
+        return single(sample, fold) or any(isinstance(x, str) and norm(x) in folded for x in extra)
 
-    return (Reading("label in list", single),
-            Reading("label or any structuredLabelsList entry in list", multi))
+    return (Reading("label in list", partial(single, fold=False)),
+            Reading("label or any structuredLabelsList entry in list", partial(multi, fold=False)),
+            Reading("label in list (case-insensitive)", partial(single, fold=True)),
+            Reading("label or any structuredLabelsList entry in list (case-insensitive)",
+                    partial(multi, fold=True)))
 
 
 def _search_readings(value: str) -> tuple[Reading, ...]:
-    tokens = [t.casefold() for t in value.split()]
-    whole = value.strip().casefold()
+    """Tokens or the whole query, and case folding (reading.search-case): neither is documented
+    ("search query, <id> <name>")."""
+    def every_token(sample: Sample, fold: bool) -> bool:
+        norm = _same(fold)
+        name, ident = norm(_text(sample, "filename")), str(sample.get("id"))
+        return all(norm(t) == ident or norm(t) in name for t in value.split())
 
-    def every_token(sample: Sample) -> bool:
-        name, ident = _text(sample, "filename").casefold(), str(sample.get("id"))
-        return all(t == ident or t in name for t in tokens)
+    def whole_query(sample: Sample, fold: bool) -> bool:
+        norm, whole = _same(fold), value.strip()
+        return whole == str(sample.get("id")) or norm(whole) in norm(_text(sample, "filename"))
 
-    def whole_query(sample: Sample) -> bool:
-        return whole == str(sample.get("id")) or whole in _text(sample, "filename").casefold()
-
-    return (Reading("every token is the id or in the filename (case-insensitive)", every_token),
-            Reading("whole query is the id or in the filename (case-insensitive)", whole_query))
+    return (Reading("every token is the id or in the filename (case-insensitive)",
+                    partial(every_token, fold=True)),
+            Reading("whole query is the id or in the filename (case-insensitive)",
+                    partial(whole_query, fold=True)),
+            Reading("every token is the id or in the filename (case-sensitive)",
+                    partial(every_token, fold=False)),
+            Reading("whole query is the id or in the filename (case-sensitive)",
+                    partial(whole_query, fold=False)))
 
 
 def _signature_reading(value: str) -> tuple[Reading, ...]:

@@ -103,6 +103,7 @@ def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
 def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool,
                   on_page: bool) -> JSON:
     if truncate and sample.is_multi_label:
+        ctx.variants.truncated_labels(doc, segments_json(sample, truncate=False))
         ctx.faults.truncated_labels(doc, segments_json(sample, truncate=False))
     ctx.faults.sample(doc, on_page)
     return ctx.variants.extra_fields(doc, "sample")
@@ -151,6 +152,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
     body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, c), segments, wrong)
                                for c in body["classifications"]]
+    ctx.variants.classify_result(body)
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
@@ -33,6 +34,14 @@ TRACE_FIELD = "xTrace"
 # numbers are doubles (JavaScript, or any parser that reads numbers as floats): a correct
 # server may hand out such ids, and a gate in any language can still compare them.
 BIG_ID_BASE = 2**40
+# truncate-slice-5: truncateStructuredLabels=true keeps this many leading labels (the data's
+# multi-label samples have 3 to 5, so none is cut: the reading "a slice of at least K labels").
+TRUNCATE_SLICE = 5
+# resampled-partial: classify's classifications index values at this multiple of the sample's
+# interval (not a divisor of most lengths), counting the final partial value.
+RESAMPLE_FACTOR = 1.5
+# other-4xx: failures with another client-error status than the reference's.
+OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
 _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re.ASCII)
 
@@ -69,6 +78,19 @@ _CATALOGUE = (
                                 "not 404, with the failure envelope"),
     LegalVariant("connection-close", "every response says Connection: close (and the server "
                                      "closes the connection)"),
+    # issue 18: one server per reading the reference does not take (docs/CLAIMS.md, Readings)
+    LegalVariant("metadata-bare-strict", "samples without metadata match no metadata key item "
+                                         "(not even a neq one): only {\"no_metadata\": true} "
+                                         "lists them"),
+    LegalVariant("truncate-slice-5", f"truncateStructuredLabels=true keeps the first "
+                                     f"{TRUNCATE_SLICE} labels (the data has 3 to 5: none cut)"),
+    LegalVariant("endindex-exclusive", "classify's expectedLabels endIndex is one past the "
+                                       "window's last value"),
+    LegalVariant("resampled-partial", f"classify's classifications say intervalMs "
+                                      f"{RESAMPLE_FACTOR}x the sample's; expectedLabels index those "
+                                      f"values, the final partial value counted"),
+    LegalVariant("case-sensitive", "the filename filter and search match case-sensitively"),
+    LegalVariant("other-4xx", "failures with another 4xx: 400 as 422, 401 as 403, 404 as 410"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -80,7 +102,8 @@ PENDING_VARIANTS: tuple[LegalVariant, ...] = ()
 # Every variant a server accepts: the catalogue and the pending ones.
 ACCEPTED_VARIANTS: dict[str, LegalVariant] = {**LEGAL_VARIANTS,
                                               **{v.name: v for v in PENDING_VARIANTS}}
-_WIRE = ("trace-id", "throttle-429", "offset-dates", "connection-close")  # act on the wire
+_WIRE = ("trace-id", "throttle-429", "offset-dates", "connection-close",
+         "other-4xx")  # act on the wire
 
 
 def validate_variant_names(names: Iterable[str]) -> frozenset[str]:
@@ -129,6 +152,21 @@ def _offset_dates(value: Any) -> Any:
     return value
 
 
+def _resampled(body: JSON) -> None:
+    """resampled-partial: each classification at RESAMPLE_FACTOR x the sample's interval, its
+    expectedLabels in those values; the last window ends at the final (partial) value."""
+    sample = body["sample"]["sample"]
+    total, window, step = sample["totalLengthMs"], body["windowSizeMs"], body["windowIncreaseMs"]
+    interval = sample["intervalMs"] * RESAMPLE_FACTOR
+    values = math.ceil(total / interval)  # the final partial value counts
+    for doc in body["classifications"]:
+        doc["intervalMs"], doc["frequencyHz"] = interval, 1000.0 / interval
+        doc["expectedLabels"] = [
+            {**e, "startIndex": min(values - 1, math.floor(k * step / interval)),
+             "endIndex": min(values, math.ceil((k * step + window) / interval)) - 1}
+            for k, e in enumerate(doc["expectedLabels"])]
+
+
 class VariantSet(Switches):
     """The active legal variants and one hook method per place in the app where one acts."""
 
@@ -142,7 +180,30 @@ class VariantSet(Switches):
         limit = min(plan.limit, LIMIT_CAP) if "limit-cap" in self else plan.limit
         return replace(plan, descending=plan.descending or "order-desc" in self,
                        inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self,
+                       metadata_bare_strict=plan.metadata_bare_strict
+                       or "metadata-bare-strict" in self,
+                       case_sensitive=plan.case_sensitive or "case-sensitive" in self,
                        limit=limit)
+
+    def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
+        """truncateStructuredLabels=true on a multi-label sample: truncate-slice-5's slice."""
+        if "truncate-slice-5" in self:
+            kept = full[:TRUNCATE_SLICE]
+            sample_doc["structuredLabels"] = kept
+            sample_doc["structuredLabelsList"] = [s["label"] for s in kept]
+
+    def classify_result(self, body: JSON) -> None:
+        """A classify result (a private copy), in place: endindex-exclusive, resampled-partial."""
+        if "resampled-partial" in self:
+            _resampled(body)
+        if "endindex-exclusive" in self:
+            for doc in body["classifications"]:
+                doc["expectedLabels"] = [{**e, "endIndex": e["endIndex"] + 1}
+                                         for e in doc["expectedLabels"]]
+
+    def failure_status(self, status: int) -> int:
+        """The status a response goes out with (on the wire): other-4xx's client errors."""
+        return OTHER_4XX.get(status, status) if "other-4xx" in self else status
 
     def dataset(self, data: Dataset) -> Dataset:
         """The data this server holds (big-ids, offset-dates), from the generated data."""

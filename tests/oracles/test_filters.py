@@ -55,6 +55,13 @@ AMBIGUOUS = [
     ("filename", "idle", {"case-sensitive substring": {3}, "case-insensitive substring": {1, 3}}),
     ("labels", '["wave"]', {"label in list": {2},
                             "label or any structuredLabelsList entry in list": {1, 2}}),
+    # case folding of labels and search is undocumented (reading.labels-case, reading.search-case)
+    ("labels", '["WAVE"]', {"label in list": set(),
+                            "label in list (case-insensitive)": {2},
+                            "label or any structuredLabelsList entry in list (case-insensitive)":
+                                {1, 2}}),
+    ("search", "X12", {"every token is the id or in the filename (case-insensitive)": {12},
+                       "every token is the id or in the filename (case-sensitive)": set()}),
     ("search", "12 x12", {"every token is the id or in the filename (case-insensitive)": {12},
                           "whole query is the id or in the filename (case-insensitive)": set()}),
     ("metadata", META_NEQ, {
