@@ -42,6 +42,21 @@ from eicontract.oracles._common import (
 from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
 from eicontract.violations import Observation, Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "reading.metadata-bare",
+    "reading.metadata-neq-absent",
+    "reading.metadata-or-extra",
+    "reading.metadata-nometa-anded",
+    "reading.range-bounds",
+    "reading.filename-case",
+    "reading.search-case",
+    "reading.search-tokens",
+    "reading.labels-multi",
+    "reading.labels-case",
+)
+
 Sample = Mapping[str, Any]
 Predicate = Callable[[Sample], bool]
 

@@ -21,6 +21,16 @@ from eicontract.oracles._common import (
 )
 from eicontract.violations import Observation, Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "decision.expected-labels",
+    "reading.end-index",
+    "reading.resampled-count",
+    "reading.short-sample",
+    "reading.probability-rounding",
+)
+
 ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "keras-anomaly"})
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
