@@ -230,7 +230,8 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
         "model-result")
     shared = ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
     # copies: the memo's prediction objects are shared
-    predictions = [ctx.variants.extra_fields(dict(p), "prediction") for p in shared]
+    predictions = [ctx.variants.extra_fields(ctx.variants.prediction(dict(p)), "prediction")
+                   for p in shared]
     return dumps(result), dumps(predictions)[1:-1]
 
 ROUTES = [

@@ -15,7 +15,7 @@ import sqlite3
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -87,6 +87,8 @@ class PagePlan:
     inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
     metadata_bare_strict: bool = False  # variant: metadata-less samples match no key item
     case_sensitive: bool = False  # variant: filename and search match case-sensitively
+    labels_folded: bool = False  # variant labels-case-insensitive
+    neq_loose: bool = False  # variant neq-loose: a neq item with values also matches a missing key
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
 
@@ -244,7 +246,8 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     f = plan.filters
     out: list[Condition] = []
     if f.labels is not None:
-        labels: Condition = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
+        labels: Condition = ((f"lower(s.label) IN ({_marks(f.labels)})", [x.lower() for x in f.labels])
+                             if plan.labels_folded else (f"s.label IN ({_marks(f.labels)})", list(f.labels)))
         if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
             labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
         out.append(labels)
@@ -270,7 +273,7 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.max_id is not None:
         out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
     if f.metadata is not None and f.metadata.items:
-        out.append(_metadata(f.metadata, plan.metadata_bare_strict))
+        out.append(_metadata(f.metadata, plan.metadata_bare_strict, plan.neq_loose))
     out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date), inclusive))
     return out
 
@@ -313,12 +316,15 @@ _HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key 
 _HAS_METADATA = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)"
 
 
-def _metadata_item(item: MetadataItem, bare_strict: bool = False) -> Condition:
+def _metadata_item(item: MetadataItem, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
     if item.op == "none":
         return f"NOT {_HAS_METADATA}", []
     if bare_strict:  # legal variant metadata-bare-strict: only no_metadata lists bare samples
-        condition, params = _metadata_item(item)
+        condition, params = _metadata_item(item, neq_loose=neq_loose)
         return f"{_HAS_METADATA} AND ({condition})", params
+    if neq_loose and item.op == "neq" and item.values:  # legal variant neq-loose: no listed value
+        condition, params = _metadata_item(replace(item, op="eq"))
+        return f"NOT ({condition})", params
     if not item.values:  # eq: has the key at all; neq: lacks it
         sql = f"{_HAS_KEY})"
         return (sql if item.op == "eq" else f"NOT {sql}"), [item.key]
@@ -327,8 +333,8 @@ def _metadata_item(item: MetadataItem, bare_strict: bool = False) -> Condition:
             [item.key, *item.values])
 
 
-def _metadata(metadata: MetadataFilter, bare_strict: bool = False) -> Condition:
-    conditions = [_metadata_item(i, bare_strict) for i in metadata.items]
+def _metadata(metadata: MetadataFilter, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
+    conditions = [_metadata_item(i, bare_strict, neq_loose) for i in metadata.items]
     joiner = " AND " if metadata.combinator == "and" else " OR "
     return (joiner.join(f"({c})" for c, _ in conditions),
             [p for _, params in conditions for p in params])

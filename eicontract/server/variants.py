@@ -91,6 +91,11 @@ _CATALOGUE = (
                                       f"values, the final partial value counted"),
     LegalVariant("case-sensitive", "the filename filter and search match case-sensitively"),
     LegalVariant("other-4xx", "failures with another 4xx: 400 as 422, 401 as 403, 404 as 410"),
+    LegalVariant("labels-case-insensitive", "the labels filter compares labels case-insensitively"),
+    LegalVariant("neq-loose", "a metadata neq item with values also matches samples without "
+                              "the key"),
+    LegalVariant("no-prediction-correct", "page predictions leave out the optional "
+                                          "predictionCorrect"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -183,6 +188,8 @@ class VariantSet(Switches):
                        metadata_bare_strict=plan.metadata_bare_strict
                        or "metadata-bare-strict" in self,
                        case_sensitive=plan.case_sensitive or "case-sensitive" in self,
+                       labels_folded=plan.labels_folded or "labels-case-insensitive" in self,
+                       neq_loose=plan.neq_loose or "neq-loose" in self,
                        limit=limit)
 
     def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
@@ -200,6 +207,12 @@ class VariantSet(Switches):
             for doc in body["classifications"]:
                 doc["expectedLabels"] = [{**e, "endIndex": e["endIndex"] + 1}
                                          for e in doc["expectedLabels"]]
+
+    def prediction(self, doc: JSON) -> JSON:
+        """A page prediction (a private copy), in place: no-prediction-correct."""
+        if "no-prediction-correct" in self:
+            doc.pop("predictionCorrect", None)
+        return doc
 
     def failure_status(self, status: int) -> int:
         """The status a response goes out with (on the wire): other-4xx's client errors."""

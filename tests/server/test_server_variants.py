@@ -476,6 +476,38 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert page(variant, limit=3) == page(clean, limit=3)
 
 
+@check("labels-case-insensitive")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    label = DIRECT.label
+    upper = json.dumps([label.upper()])
+    assert label != label.upper() and ids(clean, labels=upper) == []
+    assert DIRECT.id in ids(variant, labels=upper)
+    exact = json.dumps([label])
+    assert ids(variant, labels=upper) == ids(variant, labels=exact) == ids(clean, labels=exact)
+
+
+@check("neq-loose")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    key, value = next((k, v) for s in TESTING if s.metadata for k, v in s.metadata.items())
+    lacking = {s.id for s in TESTING if key not in (s.metadata or {})}
+    assert lacking
+    item = json.dumps([{"key": key, "op": "neq", "values": [value]}])
+    loose, strict = set(ids(variant, metadata=item)), set(ids(clean, metadata=item))
+    assert loose == strict | lacking and not strict & lacking
+    keyonly = json.dumps([{"key": key, "op": "neq"}])  # without values: unchanged
+    assert ids(variant, metadata=keyonly) == ids(clean, metadata=keyonly)
+
+
+@check("no-prediction-correct")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = page(variant, limit=5), page(clean, limit=5)
+    assert mine["predictions"] and all("predictionCorrect" not in p for p in mine["predictions"])
+    assert any("predictionCorrect" in p for p in theirs["predictions"])
+    assert mine["predictions"] == [{k: v for k, v in p.items() if k != "predictionCorrect"}
+                                   for p in theirs["predictions"]]
+    assert mine["result"] == theirs["result"]
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
