@@ -22,6 +22,7 @@ from eicontract.server.errors import (
     ApiError,
     GuardMiddleware,
     api_error_handler,
+    bad_request,
     http_error_handler,
     not_found,
 )
@@ -122,6 +123,8 @@ async def classify_endpoint(request: Request) -> Response:
                                        for name in ("projectId", "blockId", "sampleId"))
     q = QueryReader(request.query_params)
     variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
+    if ctx.variants.refuses_variant(variant):
+        raise bad_request(f"variant {variant}: this project has no such model")
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
@@ -182,6 +185,8 @@ async def page_endpoint(request: Request) -> Response:
     q = QueryReader(request.query_params)
     limit, offset = params.paging(q, ctx.faults)
     variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
+    if ctx.variants.refuses_variant(variant):
+        raise bad_request(f"variant {variant}: this project has no such model")
     impulse_id = q.integer("impulseId")
     filters = params.page_filters(q, ctx.faults)
     _require_project(project_id)

@@ -89,6 +89,9 @@ class PagePlan:
     case_sensitive: bool = False  # variant: filename and search match case-sensitively
     labels_folded: bool = False  # variant labels-case-insensitive
     neq_loose: bool = False  # variant neq-loose: a neq item with values also matches a missing key
+    search_whole: bool = False  # variant search-whole: the whole query is the id or in the filename
+    metadata_or_extra: bool = False  # variant metadata-or-extra
+    nometa_ored: bool = False  # variant nometa-ored
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
 
@@ -265,7 +268,8 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.max_label is not None:
         out.append(("s.label_num IS NOT NULL AND s.label_num < ?", [f.max_label]))
     if f.search:
-        out.append(_search(f.search, plan.case_sensitive))
+        tokens = (" ".join(f.search),) if plan.search_whole else f.search
+        out.append(_search(tokens, plan.case_sensitive))
     if f.data_type is not None:
         out.append(("s.chart_type = ?", [f.data_type]))
     if f.min_id is not None:
@@ -273,7 +277,8 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.max_id is not None:
         out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
     if f.metadata is not None and f.metadata.items:
-        out.append(_metadata(f.metadata, plan.metadata_bare_strict, plan.neq_loose))
+        out.append(_metadata_variants(plan, *_metadata(f.metadata, plan.metadata_bare_strict,
+                                                       plan.neq_loose)))
     out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date), inclusive))
     return out
 
@@ -331,6 +336,23 @@ def _metadata_item(item: MetadataItem, bare_strict: bool = False, neq_loose: boo
     negate = "NOT " if item.op == "neq" else ""
     return (f"{_HAS_KEY} AND m.value {negate}IN ({_marks(item.values)}))",
             [item.key, *item.values])
+
+
+def _metadata_variants(plan: PagePlan, sql: str, params: list[object]) -> Condition:
+    """The legal variants metadata-or-extra (or: also a sample with a key no item names) and
+    nometa-ored (and: no_metadata ORed with the ANDed items)."""
+    metadata = plan.filters.metadata
+    assert metadata is not None
+    keyed = [i for i in metadata.items if i.op != "none"]
+    if plan.metadata_or_extra and metadata.combinator == "or" and keyed:
+        keys = sorted({i.key for i in keyed})
+        return (f"({sql}) OR EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND "
+                f"m.key NOT IN ({_marks(keys)}))", [*params, *keys])
+    if plan.nometa_ored and metadata.combinator == "and" and keyed and len(keyed) < len(metadata.items):
+        anded = [_metadata_item(i, plan.metadata_bare_strict, plan.neq_loose) for i in keyed]
+        return (" AND ".join(f"({c})" for c, _ in anded) + f" OR NOT {_HAS_METADATA}",
+                [p for _, ps in anded for p in ps])
+    return sql, params
 
 
 def _metadata(metadata: MetadataFilter, bare_strict: bool = False, neq_loose: bool = False) -> Condition:

@@ -40,6 +40,9 @@ TRUNCATE_SLICE = 5
 # resampled-partial: classify's classifications index values at this multiple of the sample's
 # interval (not a divisor of most lengths), counting the final partial value.
 RESAMPLE_FACTOR = 1.5
+# limit-zero-unset: the server's default page size (params.DEFAULT_LIMIT; variants cannot import
+# params: params -> errors -> config -> variants).
+UNSET_LIMIT = 100
 # other-4xx: failures with another client-error status than the reference's.
 OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
@@ -96,6 +99,19 @@ _CATALOGUE = (
                               "the key"),
     LegalVariant("no-prediction-correct", "page predictions leave out the optional "
                                           "predictionCorrect"),
+    LegalVariant("akida-refused", "variant=akida is refused with the failure envelope (400): a "
+                                  "project without an Akida model"),
+    LegalVariant("limit-zero-unset", f"limit=0 reads as unset: the default page of {UNSET_LIMIT}"),
+    LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
+                                 "filename), not each token"),
+    LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
+                                      "with a metadata key no item names"),
+    LegalVariant("nometa-ored", "metadata with filters_combinator and: no_metadata is ORed with "
+                                "the ANDed items"),
+    LegalVariant("resampled-floor", f"like resampled-partial ({RESAMPLE_FACTOR}x interval), "
+                                    f"whole values only: the final partial value is not counted"),
+    LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
+                                      "first value (the reference: its middle value)"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -157,13 +173,24 @@ def _offset_dates(value: Any) -> Any:
     return value
 
 
-def _resampled(body: JSON) -> None:
+def _first_value_labels(body: JSON) -> None:
+    """label-first-value: each expectedLabels entry takes the label of its first value."""
+    listed = body["sample"]["sample"].get("structuredLabels") or []
+    for doc in body["classifications"]:
+        doc["expectedLabels"] = [
+            {**e, "label": next((x["label"] for x in listed
+                                 if x["startIndex"] <= e["startIndex"] <= x["endIndex"]), e["label"])}
+            for e in doc["expectedLabels"]]
+
+
+def _resampled(body: JSON, partial_counts: bool = True) -> None:
     """resampled-partial: each classification at RESAMPLE_FACTOR x the sample's interval, its
-    expectedLabels in those values; the last window ends at the final (partial) value."""
+    expectedLabels in those values; the last window ends at the final (partial) value
+    (resampled-floor: at the last whole value)."""
     sample = body["sample"]["sample"]
     total, window, step = sample["totalLengthMs"], body["windowSizeMs"], body["windowIncreaseMs"]
     interval = sample["intervalMs"] * RESAMPLE_FACTOR
-    values = math.ceil(total / interval)  # the final partial value counts
+    values = (math.ceil if partial_counts else math.floor)(total / interval)
     for doc in body["classifications"]:
         doc["intervalMs"], doc["frequencyHz"] = interval, 1000.0 / interval
         doc["expectedLabels"] = [
@@ -182,7 +209,8 @@ class VariantSet(Switches):
         self._replies = itertools.count(1)
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
-        limit = min(plan.limit, LIMIT_CAP) if "limit-cap" in self else plan.limit
+        limit = UNSET_LIMIT if plan.limit == 0 and "limit-zero-unset" in self else plan.limit
+        limit = min(limit, LIMIT_CAP) if "limit-cap" in self else limit
         return replace(plan, descending=plan.descending or "order-desc" in self,
                        inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self,
                        metadata_bare_strict=plan.metadata_bare_strict
@@ -190,6 +218,9 @@ class VariantSet(Switches):
                        case_sensitive=plan.case_sensitive or "case-sensitive" in self,
                        labels_folded=plan.labels_folded or "labels-case-insensitive" in self,
                        neq_loose=plan.neq_loose or "neq-loose" in self,
+                       search_whole=plan.search_whole or "search-whole" in self,
+                       metadata_or_extra=plan.metadata_or_extra or "metadata-or-extra" in self,
+                       nometa_ored=plan.nometa_ored or "nometa-ored" in self,
                        limit=limit)
 
     def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
@@ -201,8 +232,10 @@ class VariantSet(Switches):
 
     def classify_result(self, body: JSON) -> None:
         """A classify result (a private copy), in place: endindex-exclusive, resampled-partial."""
-        if "resampled-partial" in self:
-            _resampled(body)
+        if "resampled-partial" in self or "resampled-floor" in self:
+            _resampled(body, partial_counts="resampled-partial" in self)
+        if "label-first-value" in self:
+            _first_value_labels(body)
         if "endindex-exclusive" in self:
             for doc in body["classifications"]:
                 doc["expectedLabels"] = [{**e, "endIndex": e["endIndex"] + 1}
@@ -213,6 +246,10 @@ class VariantSet(Switches):
         if "no-prediction-correct" in self:
             doc.pop("predictionCorrect", None)
         return doc
+
+    def refuses_variant(self, variant: str) -> bool:
+        """akida-refused: this project has no Akida model."""
+        return variant == "akida" and "akida-refused" in self
 
     def failure_status(self, status: int) -> int:
         """The status a response goes out with (on the wire): other-4xx's client errors."""

@@ -14,6 +14,7 @@ import httpx
 import pytest
 
 from eicontract.server import LEGAL_VARIANTS, LegalVariant, ServerConfig, start_in_thread
+from eicontract.server.params import DEFAULT_LIMIT
 from eicontract.server.render import iso
 from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
@@ -25,6 +26,7 @@ from eicontract.server.variants import (
     THROTTLE_EVERY,
     TRACE_FIELD,
     TRUNCATE_SLICE,
+    UNSET_LIMIT,
     VariantSet,
 )
 from tests.server.server_helpers import (
@@ -506,6 +508,83 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert mine["predictions"] == [{k: v for k, v in p.items() if k != "predictionCorrect"}
                                    for p in theirs["predictions"]]
     assert mine["result"] == theirs["result"]
+
+
+@check("akida-refused")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for method, path in (("POST", classify_path(CLASSIFIER, DIRECT.id)), ("GET", PAGE)):
+        refused = variant.request(method, path, params={"variant": "akida"})
+        assert refused.status_code == 400 and refused.json()["success"] is False
+        assert clean.request(method, path, params={"variant": "akida"}).json()["success"] is True
+    assert classify(variant, variant="int8") == classify(clean, variant="int8")
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("limit-zero-unset")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    assert page(clean, limit=0)["result"] == []
+    assert ids(variant, limit=0) == [r["sampleId"] for r in page(clean)["result"]]
+    assert len(page(clean)["result"]) == UNSET_LIMIT == DEFAULT_LIMIT
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("search-whole")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    part = DIRECT.filename[:3]
+    query = f"{DIRECT.id} {part}"
+    assert DIRECT.id in ids(clean, search=query) and ids(variant, search=query) == []
+    assert ids(variant, search=part) == ids(clean, search=part)
+    assert ids(variant, search=str(DIRECT.id)) == ids(clean, search=str(DIRECT.id))
+
+
+@check("metadata-or-extra")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    key, value = next((k, v) for s in TESTING if s.metadata for k, v in s.metadata.items())
+    others = {s.id for s in TESTING if s.metadata and set(s.metadata) - {key}}
+    query = json.dumps([{"key": key, "op": "eq", "values": [value]}, {"filters_combinator": "or"}])
+    assert others
+    assert set(ids(variant, metadata=query)) == set(ids(clean, metadata=query)) | others
+    anded = json.dumps([{"key": key, "op": "eq", "values": [value]}, {"filters_combinator": "and"}])
+    assert ids(variant, metadata=anded) == ids(clean, metadata=anded)
+
+
+@check("nometa-ored")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    key = next(k for s in TESTING if s.metadata for k in s.metadata)
+    bare = {s.id for s in TESTING if not s.metadata}
+    query = json.dumps([{"key": key, "op": "eq"}, {"no_metadata": True}, {"filters_combinator": "and"}])
+    assert ids(clean, metadata=query) == []  # ANDed: a sample cannot have the key and no metadata
+    has_key = {s.id for s in TESTING if key in (s.metadata or {})}
+    assert set(ids(variant, metadata=query)) == has_key | bare
+    ored = json.dumps([{"key": key, "op": "eq"}, {"no_metadata": True}])
+    assert ids(variant, metadata=ored) == ids(clean, metadata=ored)
+
+
+@check("resampled-floor")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    partial = next(s for s in TESTING if s.frequency == 100 and s.total_length_ms <= 2000
+                   and not (s.total_length_ms / (s.interval_ms * RESAMPLE_FACTOR)).is_integer())
+    doc = result(variant, partial.id)["classifications"][0]
+    interval = partial.interval_ms * RESAMPLE_FACTOR
+    assert doc["intervalMs"] == interval
+    values = math.floor(partial.total_length_ms / interval)
+    assert max(e["endIndex"] for e in doc["expectedLabels"]) == values - 1  # no partial value
+
+
+@check("label-first-value")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    changed = 0
+    for sample in [s for s in TESTING if s.segments][:5]:
+        mine = result(variant, sample.id)
+        theirs = result(clean, sample.id)
+        listed = theirs["sample"]["sample"]["structuredLabels"]
+        for e, f in zip(mine["classifications"][0]["expectedLabels"],
+                        theirs["classifications"][0]["expectedLabels"], strict=True):
+            assert (e["startIndex"], e["endIndex"]) == (f["startIndex"], f["endIndex"])
+            first = next(x["label"] for x in listed if x["startIndex"] <= e["startIndex"] <= x["endIndex"])
+            assert e["label"] == first
+            changed += e["label"] != f["label"]
+    assert changed  # some window's middle value lies in another label than its first
 
 
 # -- the catalogue and the config ---------------------------------------------------------
