@@ -194,6 +194,9 @@ async def page_endpoint(request: Request) -> Response:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
     plan = ctx.faults.page_plan(ctx.variants.page_plan(PagePlan(filters, limit, offset)))
+    refused = ctx.variants.refused_number(filters, q.integer("limit"), q.integer("offset"))
+    if refused is not None:
+        raise bad_request(refused)
     plan = ctx.faults.deep_page_plan(plan, ctx.dataset.ids)
     total = ctx.store.count(plan)
     samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))

@@ -92,6 +92,7 @@ class PagePlan:
     search_whole: bool = False  # variant search-whole: the whole query is the id or in the filename
     metadata_or_extra: bool = False  # variant metadata-or-extra
     nometa_ored: bool = False  # variant nometa-ored
+    labels_also_ids: tuple[int, ...] = ()  # variant labels-multi: ids a structured label matches
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
 
@@ -251,6 +252,9 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.labels is not None:
         labels: Condition = ((f"lower(s.label) IN ({_marks(f.labels)})", [x.lower() for x in f.labels])
                              if plan.labels_folded else (f"s.label IN ({_marks(f.labels)})", list(f.labels)))
+        if plan.labels_also_ids:  # legal variant labels-multi
+            labels = (f"({labels[0]} OR s.id IN ({_marks(plan.labels_also_ids)}))",
+                      [*labels[1], *plan.labels_also_ids])
         if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
             labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
         out.append(labels)

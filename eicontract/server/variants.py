@@ -20,7 +20,7 @@ from eicontract.server.dataset import Dataset
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
-    from eicontract.server.store import PagePlan
+    from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
 
@@ -110,6 +110,10 @@ _CATALOGUE = (
                                 "the ANDed items"),
     LegalVariant("resampled-floor", f"like resampled-partial ({RESAMPLE_FACTOR}x interval), "
                                     f"whole values only: the final partial value is not counted"),
+    LegalVariant("labels-multi", "the labels filter also lists a multi-label sample whose "
+                                 "structured labels include a listed label"),
+    LegalVariant("big-numbers-rejected", "limit or offset of 2**31 or more, and numeric filters "
+                                         "of magnitude 2**63 or more, are refused (400)"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
 )
@@ -207,8 +211,12 @@ class VariantSet(Switches):
     def __init__(self, names: Iterable[str] = ()) -> None:
         super().__init__(names)
         self._replies = itertools.count(1)
+        self._by_segment_label: dict[str, tuple[int, ...]] = {}  # labels-multi
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
+        if "labels-multi" in self and plan.filters.labels:
+            plan = replace(plan, labels_also_ids=tuple(sorted(
+                {i for label in plan.filters.labels for i in self._by_segment_label.get(label, ())})))
         limit = UNSET_LIMIT if plan.limit == 0 and "limit-zero-unset" in self else plan.limit
         limit = min(limit, LIMIT_CAP) if "limit-cap" in self else limit
         return replace(plan, descending=plan.descending or "order-desc" in self,
@@ -247,6 +255,19 @@ class VariantSet(Switches):
             doc.pop("predictionCorrect", None)
         return doc
 
+    def refused_number(self, f: PageFilters, limit: int | None, offset: int | None) -> str | None:
+        """big-numbers-rejected: why the request is refused, or None (limit and offset as sent,
+        before the server clamps them)."""
+        if "big-numbers-rejected" not in self:
+            return None
+        if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:
+            return "limit and offset must be below 2**31"
+        numbers = (f.min_length, f.max_length, f.min_frequency, f.max_frequency, f.min_label,
+                   f.max_label, f.min_id, f.max_id)
+        if any(n is not None and abs(n) >= 2**63 for n in numbers):
+            return "numeric filters must be within 64 bits"
+        return None
+
     def refuses_variant(self, variant: str) -> bool:
         """akida-refused: this project has no Akida model."""
         return variant == "akida" and "akida-refused" in self
@@ -259,6 +280,12 @@ class VariantSet(Switches):
         """The data this server holds (big-ids, offset-dates), from the generated data."""
         if "big-ids" in self:
             data = _with_big_ids(data)
+        if "labels-multi" in self:
+            found: dict[str, list[int]] = {}
+            for sample in data.samples:
+                for label in {s.label for s in sample.segments}:
+                    found.setdefault(label, []).append(sample.id)
+            self._by_segment_label = {k: tuple(v) for k, v in found.items()}
         if "offset-dates" in self:
             data = _in_whole_seconds(data)
         return data

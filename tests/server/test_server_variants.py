@@ -587,6 +587,26 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert changed  # some window's middle value lies in another label than its first
 
 
+@check("labels-multi")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    multi = next(s for s in TESTING if s.segments and {x.label for x in s.segments} - {s.label})
+    other = sorted({x.label for x in multi.segments} - {multi.label})[0]
+    wanted = json.dumps([other])
+    assert multi.id not in ids(clean, labels=wanted) and multi.id in ids(variant, labels=wanted)
+    assert set(ids(clean, labels=wanted)) < set(ids(variant, labels=wanted))
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("big-numbers-rejected")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for query in ({"limit": 2**31}, {"offset": 2**31}, {"minId": 2**63}, {"maxLength": -(2**64)}):
+        refused = variant.get(PAGE, params=query)
+        assert refused.status_code == 400 and refused.json()["success"] is False, query
+        assert clean.get(PAGE, params=query).json()["success"] is True
+    for query in ({"limit": 2**31 - 1}, {"offset": 2**31 - 1}, {"minId": 2**63 - 1}):
+        assert page(variant, **query) == page(clean, **query)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
