@@ -91,6 +91,7 @@ def _table(claims: Iterable[Claim]) -> list[str]:
 
 def _readings_section(claims: Iterable[Claim]) -> list[str]:
     """Every reading row, its alternatives and the server that exercises each (or why none)."""
+    claims = list(claims)
     out = ["## Readings: each alternative, and the server that takes it", "",
            "| row | reading | server (legal variant) |", "|---|---|---|"]
     for c in claims:

@@ -145,3 +145,11 @@ def test_a_fact_that_paraphrases_cites_its_sentence() -> None:
     """The rows that were decisions and became facts quote the sentence they rest on."""
     assert load_claims().claims and all(
         c.cites for c in load_claims().claims if c.id.startswith("decision.") and c.source != "reading")
+
+
+def test_docs_list_every_unproven_reading() -> None:
+    claims_map = load_claims()
+    unproven = [(c.id, r.text) for c in claims_map.claims for r in c.readings if r.unproven]
+    text = render_markdown(claims_map, CLAUSES)
+    listed = text.split("### Unproven readings", 1)[1].split("\n## ", 1)[0]
+    assert unproven and all(f"`{i}`: {t}" in listed for i, t in unproven)
