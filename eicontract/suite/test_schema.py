@@ -115,11 +115,23 @@ _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 
 def _may_name_unknown_ids(case: Any) -> bool:
-    """Also a documented variant a project may lack (decision.akida-refused): its refusal is a
-    failure envelope, not a rejection of valid data."""
+    """Also valid data a server may refuse by a reading: a documented variant the project may
+    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers) or a limit or
+    offset past int32 (decision.large-limit-offset). Its refusal is a failure envelope, not a
+    rejection of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
     return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
-            or parts["query"].get("variant") in MAY_BE_REFUSED)
+            or parts["query"].get("variant") in MAY_BE_REFUSED
+            or any(_past(value, 2**31 if name in ("limit", "offset") else 2**63)
+                   for part in parts.values() for name, value in part.items()))
+
+
+def _past(value: object, bound: int) -> bool:
+    """A number (or its text) of magnitude at least bound."""
+    try:
+        return abs(float(str(value))) >= bound
+    except (ValueError, OverflowError):
+        return False
 
 
 def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list[Any]:
