@@ -102,6 +102,7 @@ _CATALOGUE = (
     LegalVariant("akida-refused", "variant=akida is refused with the failure envelope (400): a "
                                   "project without an Akida model"),
     LegalVariant("limit-zero-unset", f"limit=0 reads as unset: the default page of {UNSET_LIMIT}"),
+    LegalVariant("limit-zero-rejected", "limit=0 is refused with the failure envelope (400)"),
     LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
                                  "filename), not each token"),
     LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
@@ -258,6 +259,8 @@ class VariantSet(Switches):
     def refused_number(self, f: PageFilters, limit: int | None, offset: int | None) -> str | None:
         """big-numbers-rejected: why the request is refused, or None (limit and offset as sent,
         before the server clamps them)."""
+        if limit == 0 and "limit-zero-rejected" in self:
+            return "limit must be at least 1"
         if "big-numbers-rejected" not in self:
             return None
         if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:

@@ -607,6 +607,14 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         assert page(variant, **query) == page(clean, **query)
 
 
+@check("limit-zero-rejected")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    refused = variant.get(PAGE, params={"limit": 0})
+    assert refused.status_code == 400 and refused.json()["success"] is False
+    assert page(clean, limit=0)["result"] == []
+    assert page(variant, limit=1) == page(clean, limit=1)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
