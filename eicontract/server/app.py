@@ -255,7 +255,8 @@ ROUTES = [
 def _job_registry(config: ServerConfig, faults: FaultSet, variants: VariantSet) -> JobRegistry:
     seconds = faults.job_seconds(variants.job_seconds(config.job_seconds))
     return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start(),
-                       first_id=variants.first_job_id(FIRST_JOB_ID))
+                       first_id=variants.first_job_id(FIRST_JOB_ID),
+                       fails_first=variants.jobs_fail_first())
 
 
 def build_app(config: ServerConfig) -> Starlette:

@@ -115,6 +115,8 @@ _CATALOGUE = (
                                  "structured labels include a listed label"),
     LegalVariant("big-numbers-rejected", "limit or offset of 2**31 or more, and numeric filters "
                                          "of magnitude 2**63 or more, are refused (400)"),
+    LegalVariant("jobs-fail-first", "the first job of each (sample, block, variant, truncate) "
+                                    "finishes unsuccessfully; the next one succeeds"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
 )
@@ -332,6 +334,9 @@ class VariantSet(Switches):
             _traced(doc, hashlib.blake2b(f"trace:{request_number}".encode(),
                                          digest_size=16).hexdigest())
         return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+    def jobs_fail_first(self) -> bool:
+        return "jobs-fail-first" in self
 
     def always_job(self) -> bool:
         return "always-job" in self
