@@ -117,6 +117,8 @@ _CATALOGUE = (
                                          "of magnitude 2**63 or more, are refused (400)"),
     LegalVariant("jobs-fail-first", "the first job of each (sample, block, variant, truncate) "
                                     "finishes unsuccessfully; the next one succeeds"),
+    LegalVariant("short-no-window", "a sample shorter than one window has no window (classify "
+                                    "and page), not one zero-padded window"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
 )
@@ -334,6 +336,20 @@ class VariantSet(Switches):
             _traced(doc, hashlib.blake2b(f"trace:{request_number}".encode(),
                                          digest_size=16).hexdigest())
         return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+    def windows_of(self, doc: JSON, total_ms: float, window_ms: float) -> JSON:
+        """A classification (shared: copied when changed): short-no-window empties it."""
+        if "short-no-window" not in self or total_ms >= window_ms:
+            return doc
+        doc = {**doc, "result": [], "expectedLabels": [], "resultCount": 0}
+        if "anomalyResult" in doc:
+            doc["anomalyResult"] = []
+        return doc
+
+    def predictions_of(self, predictions: list[JSON], total_ms: float, window_ms: float) -> list[JSON]:
+        """A sample's page predictions: none under short-no-window for a short sample."""
+        short = "short-no-window" in self and total_ms < window_ms
+        return [] if short else predictions
 
     def jobs_fail_first(self) -> bool:
         return "jobs-fail-first" in self

@@ -31,6 +31,7 @@ from eicontract.server.variants import (
 )
 from tests.server.server_helpers import (
     CLASSIFIER,
+    DATA,
     PAGE,
     TESTING,
     check_registry,
@@ -627,6 +628,20 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert is_job(second) and second["id"] != first["id"]
     assert wait_for_job(variant, second["id"])["finishedSuccessful"] is True
     assert result(variant, sample.id) == result(clean, sample.id)
+
+
+@check("short-no-window")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    window = DATA.impulse.window_size_ms
+    short = next(s for s in TESTING if s.total_length_ms < window)
+    mine, theirs = result(variant, short.id), result(clean, short.id)
+    assert [len(c["result"]) for c in theirs["classifications"]] == [1] * len(theirs["classifications"])
+    for c in mine["classifications"]:
+        assert c["result"] == c["expectedLabels"] == [] and c["resultCount"] == 0
+    window_ids = {"minId": short.id, "maxId": short.id + 1}
+    assert page(variant, **window_ids)["predictions"] == []
+    assert page(clean, **window_ids)["predictions"]
+    assert page(variant, limit=3, minLength=int(window)) == page(clean, limit=3, minLength=int(window))
 
 
 # -- the catalogue and the config ---------------------------------------------------------
