@@ -112,7 +112,8 @@ def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bo
 
 def _classification(ctx: AppContext, doc: JSON, stable: bool = False) -> JSON:
     """A (shared, clean) classification as it goes out: a faulted copy with the extras."""
-    return ctx.variants.extra_fields(ctx.faults.classification(doc, stable), "classification")
+    return ctx.variants.extra_fields(ctx.variants.precise(ctx.faults.classification(doc, stable)),
+                                     "classification")
 
 
 # -- classify -----------------------------------------------------------------------------

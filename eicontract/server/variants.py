@@ -43,6 +43,8 @@ RESAMPLE_FACTOR = 1.5
 # limit-zero-unset: the server's default page size (params.DEFAULT_LIMIT; variants cannot import
 # params: params -> errors -> config -> variants).
 UNSET_LIMIT = 100
+# probs-precise: probabilities past the reference's 4 decimals (argmax and the sum unchanged).
+PRECISE_STEP = 3.7e-7
 # other-4xx: failures with another client-error status than the reference's.
 OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
@@ -119,6 +121,9 @@ _CATALOGUE = (
                                     "finishes unsuccessfully; the next one succeeds"),
     LegalVariant("short-no-window", "a sample shorter than one window has no window (classify "
                                     "and page), not one zero-padded window"),
+    LegalVariant("probs-precise", f"class probabilities carry more digits than the reference "
+                                  f"rounds to ({PRECISE_STEP} moved from each window's least to "
+                                  f"its most likely class)"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
 )
@@ -180,6 +185,13 @@ def _offset_dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _offset_dates(v) for k, v in value.items()}
     return value
+
+
+def _precise(window: dict[str, float]) -> dict[str, float]:
+    top, low = max(window, key=window.__getitem__), min(window, key=window.__getitem__)
+    if window[top] == window[low] or window[low] < PRECISE_STEP or window[top] > 1 - PRECISE_STEP:
+        return window
+    return {**window, top: window[top] + PRECISE_STEP, low: window[low] - PRECISE_STEP}
 
 
 def _first_value_labels(body: JSON) -> None:
@@ -350,6 +362,12 @@ class VariantSet(Switches):
         """A sample's page predictions: none under short-no-window for a short sample."""
         short = "short-no-window" in self and total_ms < window_ms
         return [] if short else predictions
+
+    def precise(self, doc: JSON) -> JSON:
+        """A classification (a private shallow copy), in place: probs-precise."""
+        if "probs-precise" in self and doc["learnBlock"]["type"] == "keras":
+            doc["result"] = [_precise(window) for window in doc["result"]]
+        return doc
 
     def jobs_fail_first(self) -> bool:
         return "jobs-fail-first" in self

@@ -21,6 +21,7 @@ from eicontract.server.variants import (
     BIG_ID_BASE,
     LIMIT_CAP,
     PENDING_VARIANTS,
+    PRECISE_STEP,
     RESAMPLE_FACTOR,
     SLOW_JOB_FACTOR,
     THROTTLE_EVERY,
@@ -642,6 +643,20 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert page(variant, **window_ids)["predictions"] == []
     assert page(clean, **window_ids)["predictions"]
     assert page(variant, limit=3, minLength=int(window)) == page(clean, limit=3, minLength=int(window))
+
+
+@check("probs-precise")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = classify(variant), classify(clean)
+    windows = list(zip(mine["classifications"][0]["result"], theirs["classifications"][0]["result"],
+                       strict=True))
+    assert any(a != b for a, b in windows)
+    for a, b in windows:
+        assert a.keys() == b.keys() and abs(sum(a.values()) - sum(b.values())) < 1e-9
+        assert max(a, key=a.__getitem__) == max(b, key=b.__getitem__)  # the prediction stays
+        assert all(abs(a[k] - b[k]) <= PRECISE_STEP * 1.01 for k in a)
+    assert any(len(f"{v}".split(".")[-1]) > 4 for a, _ in windows for v in a.values())
+    assert classify(variant) == mine  # deterministic
 
 
 # -- the catalogue and the config ---------------------------------------------------------
