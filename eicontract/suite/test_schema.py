@@ -134,6 +134,15 @@ def _past(value: object, bound: int) -> bool:
         return False
 
 
+def _status_violations(status: int, clause: str) -> list[Violation]:
+    """claims row reading.failure-status: 200 (the only status the published spec declares), or a
+    failure with any 4xx; anything else (1xx, 3xx, another 2xx) is no reading. 5xx: not_a_server_error."""
+    if status == 200 or 400 <= status < 600:
+        return []
+    return [Violation(clause, f"HTTP {status}: the published spec declares only 200, and a failure "
+                              f"may come with a 4xx")]
+
+
 def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list[Any]:
     # No status_code_conformance: the bundled contract's 400/401/404 are one server's choice
     # (API-FACTS: the published spec declares only 200); _status_violations judges the status.
@@ -143,15 +152,6 @@ def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list
     if error_style == "http" and (negative or not unknown_ids):
         checks.append(negative_data_rejection if negative else positive_data_acceptance)
     return checks
-
-
-def _status_violations(status: int, clause: str) -> list[Violation]:
-    """claims row reading.failure-status: 200 (the only status the published spec declares), or a
-    failure with any 4xx; anything else (1xx, 3xx, another 2xx) is no reading. 5xx: not_a_server_error."""
-    if status == 200 or 400 <= status < 600:
-        return []
-    return [Violation(clause, f"HTTP {status}: the published spec declares only 200, and a failure "
-                              f"may come with a 4xx")]
 
 
 def _reproduce(case: Any, target: Target) -> str:
