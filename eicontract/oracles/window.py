@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from eicontract.oracles._common import (
     MAX_EXAMPLES,
@@ -28,6 +29,7 @@ CLAIMS: tuple[str, ...] = (
     "reading.end-index",
     "reading.resampled-count",
     "reading.short-sample",
+    "reading.tail-window",
     "reading.probability-rounding",
 )
 
@@ -45,6 +47,9 @@ SCORE_TOLERANCE = 1e-3
 SHORT_SAMPLE_TOPIC = "window:short-sample"
 READING_NO_WINDOW = "no window"
 READING_PADDED = "one zero-padded window"
+TAIL_TOPIC = "window:tail"
+READING_FULL_ONLY = "full windows only"
+READING_TAIL = "a last zero-padded window over the tail"
 
 
 def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float) -> tuple[int, ...]:
@@ -58,7 +63,11 @@ def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float
     if total_ms < window_ms:
         return (0, 1)
     steps = (total_ms - window_ms) / increase_ms
-    return (math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1,)
+    full = math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1
+    # reading.tail-window: "moves over the complete file" may add one zero-padded window over a
+    # tail no full window reaches.
+    return (full, full + 1) if (full - 1) * increase_ms + window_ms < total_ms - WINDOW_EPSILON_MS \
+        else (full,)
 
 
 def check_result_windows(body: object) -> Findings:
@@ -99,8 +108,10 @@ def check_window_count(body: object) -> Findings:
     readings: set[str] = set()
     for index, classification in enumerate(classifications):
         violations += _classification_counts(classification, index, allowed, readings)
-    observations = [Observation(SHORT_SAMPLE_TOPIC, reading,
-                                f"totalLengthMs={total} < windowSizeMs={window}")
+    short = total < window  # type: ignore[operator]
+    observations = [Observation(SHORT_SAMPLE_TOPIC if short else TAIL_TOPIC, reading,
+                                f"totalLengthMs={total}, windowSizeMs={window}, "
+                                f"windowIncreaseMs={increase}")
                     for reading in sorted(readings)]
     return Findings(violations, observations)
 
@@ -123,7 +134,10 @@ def _classification_counts(
     out += _labels_count(labels, result, allowed, where, index)
     out += _result_count(classification, result, where, index)
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
-        readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+        if allowed == (0, 1):
+            readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+        else:
+            readings.add(READING_FULL_ONLY if len(result) == allowed[0] else READING_TAIL)
     return out
 
 
@@ -137,8 +151,13 @@ def _labels_count(
     if not isinstance(labels, list):
         return [Violation("WINDOW-LABELS", f"{where}: expected an expectedLabels array, got "
                           f"{type_name(labels)}", {"classification": index})]
-    # For a short sample, expectedLabels must follow the same reading as result.
+    # Where two counts are readings, expectedLabels must follow the reading result takes; when
+    # they disagree, one of the two counts is wrong under every reading: WINDOW-COUNT.
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
+        if allowed != (0, 1) and len(labels) in allowed and len(labels) != len(result):
+            return [Violation("WINDOW-COUNT", f"{where}: {len(result)} windows in result but "
+                              f"{len(labels)} expectedLabels: the two counts disagree",
+                              {"classification": index, "seen": len(result), "labels": len(labels)})]
         allowed = (len(result),)
     if len(labels) in allowed:
         return []
@@ -461,6 +480,17 @@ def window_from_predictions(predictions: object) -> float | None:
     return max(widths, key=lambda w: (widths[w], w)) if widths else None
 
 
+def _padded_tail(start: float, total: float, window_ms: float, starts: list[float]) -> bool:
+    """reading.tail-window: a window past the sample's end is legal when it is the last one, the
+    only one past the end, starts inside the sample, and follows its predecessor at the spacing the
+    sample's other windows keep (a window moved one increase late breaks that spacing)."""
+    past = [s for s in starts if s + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS]
+    if past != [start] or start != starts[-1] or start >= total:
+        return False
+    gaps = [b - a for a, b in pairwise(starts)]
+    return len(gaps) < 2 or all(math.isclose(gaps[-1], g, abs_tol=WINDOW_EPSILON_MS) for g in gaps)
+
+
 def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
     """PAGE-PREDICTIONS: every prediction's window [startMs, startMs + windowSizeMs] lies inside
     its sample, as the windows classify counts do (WINDOW-COUNT); a sample shorter than one
@@ -471,13 +501,20 @@ def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
     for entry in results if isinstance(results, list) else []:
         lengths[get_path(entry, "sampleId")] = get_path(entry, "sample", "totalLengthMs")
     predictions = get_path(page, "predictions")
+    starts: dict[object, set[float]] = {}
+    for prediction in predictions if isinstance(predictions, list) else []:
+        sample_id, start = get_path(prediction, "sampleId"), get_path(prediction, "startMs")
+        if is_number(lengths.get(sample_id)) and is_number(start):
+            starts.setdefault(sample_id, set()).add(float(start))
     bad: list[dict[str, object]] = []
     for prediction in predictions if isinstance(predictions, list) else []:
-        total, start = lengths.get(get_path(prediction, "sampleId")), get_path(prediction, "startMs")
+        sample_id = get_path(prediction, "sampleId")
+        total, start = lengths.get(sample_id), get_path(prediction, "startMs")
         if not (is_number(total) and is_number(start)):
             continue  # foreign or malformed predictions: paging.check_page reports them
-        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS:
-            bad.append({"sampleId": get_path(prediction, "sampleId"), "startMs": start,
+        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS and not _padded_tail(
+                float(start), float(total), window_ms, sorted(starts[sample_id])):
+            bad.append({"sampleId": sample_id, "startMs": start,
                         "endMs": get_path(prediction, "endMs"), "totalLengthMs": total})
     if not bad:
         return []

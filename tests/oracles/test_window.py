@@ -31,7 +31,7 @@ from tests.oracles.factories import classification, classify_body, clause_ids, e
     [
         (1000, 300, 100, (8,)),
         (1000, 1000, 100, (1,)),
-        (1099, 1000, 100, (1,)),
+        (1099, 1000, 100, (1, 2)),  # a tail of 99 ms: full windows only, or one padded over it
         (1100, 1000, 100, (2,)),
         (1000, 700, 0.1, (3001,)),  # 300 / 0.1 is 2999.9999999999995 in floats
         (0.9, 0.6, 0.1, (4,)),
@@ -48,7 +48,9 @@ def test_expected_window_counts(total: float, window: float, increase: float,
 def test_window_count_matches_brute_force(total: int, window: int, increase: int) -> None:
     starts = [s for s in range(0, total + 1, increase) if s + window <= total]
     allowed = expected_window_counts(total, window, increase)
-    assert allowed == ((len(starts),) if total >= window else (0, 1))
+    tail = bool(starts) and starts[-1] + window < total  # reading.tail-window
+    assert allowed == ((0, 1) if total < window else
+                       (len(starts), len(starts) + 1) if tail else (len(starts),))
 
 
 @pytest.mark.parametrize("args", [(1000, 0, 100), (1000, 300, 0), (-1, 300, 100),
@@ -121,6 +123,25 @@ def test_labels_missing() -> None:
     body = classify_body()
     del body["classifications"][0]["expectedLabels"]
     assert clause_ids(check_window_count(body).violations) == {"WINDOW-LABELS"}
+
+
+@pytest.mark.parametrize(("windows", "reading"), [(1, "full windows only"),
+                                                  (2, "a last zero-padded window over the tail")])
+def test_tail_window_readings_pass_and_are_observed(windows: int, reading: str) -> None:
+    """reading.tail-window: 1099 ms, window 1000, increase 100: one full window, or two with
+    the last zero-padded over the 99 ms tail."""
+    body = classify_body(total_ms=1099, window_ms=1000, increase_ms=100,
+                         classifications=[classification(windows=windows)])
+    findings = check_window_count(body)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == [reading]
+
+
+def test_tail_window_counts_must_agree() -> None:
+    """Server fault window-off-by-one: one window too many in result, expectedLabels right."""
+    body = classify_body(total_ms=1099, window_ms=1000, increase_ms=100,
+                         classifications=[classification(windows=1)])
+    body["classifications"][0]["result"].append({"idle": 0.5, "wave": 0.5})
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-COUNT"}
 
 
 def test_short_sample_labels_follow_the_results_reading() -> None:
@@ -219,6 +240,19 @@ def test_a_window_ending_past_the_sample_is_caught_even_when_endms_is_clipped() 
     # server fault window-past-end: the last window starts one increase late, endMs clipped
     body = _predicted(1000, (0, 300), (350, 650), (750, 1000))
     assert clause_ids(check_prediction_windows(body, 300)) == {"PAGE-PREDICTIONS"}
+
+
+def test_a_padded_tail_window_on_the_page_passes() -> None:
+    """reading.tail-window: the last window, at the sample's spacing, starts inside the sample and
+    is zero-padded past its end; one starting past the end, or two past it, fit no reading."""
+    from eicontract.oracles.window import check_prediction_windows
+
+    tail = _predicted(1100, (0, 300), (350, 650), (700, 1000), (1050, 1100))
+    assert check_prediction_windows(tail, 300) == []
+    beyond = _predicted(1000, (0, 300), (350, 650), (700, 1000), (1050, 1000))
+    assert clause_ids(check_prediction_windows(beyond, 300)) == {"PAGE-PREDICTIONS"}
+    two = _predicted(1100, (0, 300), (350, 650), (700, 1000), (900, 1100), (1050, 1100))
+    assert clause_ids(check_prediction_windows(two, 300)) == {"PAGE-PREDICTIONS"}
 
 
 def test_window_size_from_the_predictions_spacing() -> None:
