@@ -154,9 +154,9 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.variants.extra_fields(body["sample"], "raw-sample-data")
     segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
-    window = ctx.dataset.impulse.window_size_ms
-    body["classifications"] = [ctx.faults.expected_labels(_classification(
-        ctx, ctx.variants.windows_of(c, subject.total_length_ms, window)), segments, wrong)
+    impulse = ctx.dataset.impulse
+    body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, ctx.variants.windows_of(
+        c, subject, impulse.window_size_ms, impulse.window_increase_ms)), segments, wrong)
         for c in body["classifications"]]
     ctx.variants.classify_result(body)
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
@@ -238,11 +238,12 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
     result = ctx.variants.extra_fields({
         "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
         "classifications": [_classification(ctx, ctx.variants.windows_of(
-            d, sample.total_length_ms, impulse.window_size_ms), stable=True) for d in docs]},
+            d, sample, impulse.window_size_ms, impulse.window_increase_ms), stable=True)
+            for d in docs]},
         "model-result")
     shared = ctx.variants.predictions_of(
         ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse),
-        sample.total_length_ms, impulse.window_size_ms)
+        sample, impulse.window_size_ms, impulse.window_increase_ms)
     # copies: the memo's prediction objects are shared
     predictions = [ctx.variants.extra_fields(ctx.variants.prediction(dict(p)), "prediction")
                    for p in shared]

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from eicontract.server.dataset import Dataset
+from eicontract.server.dataset import Dataset, SampleRecord
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
@@ -124,6 +124,8 @@ _CATALOGUE = (
     LegalVariant("probs-precise", f"class probabilities carry more digits than the reference "
                                   f"rounds to ({PRECISE_STEP} moved from each window's least to "
                                   f"its most likely class)"),
+    LegalVariant("tail-window", "a sample whose length leaves a tail no full window reaches gets "
+                                "one more, zero-padded window over it (classify and page)"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
 )
@@ -185,6 +187,21 @@ def _offset_dates(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _offset_dates(v) for k, v in value.items()}
     return value
+
+
+def _tail_start(total: float, window: float, increase: float) -> float | None:
+    """tail-window: where the zero-padded window over the tail starts, or None (no tail)."""
+    if total < window:
+        return None
+    full = math.floor((total - window) / increase + 1e-9) + 1
+    return full * increase if (full - 1) * increase + window < total - 1e-6 else None
+
+
+def _tail_label(last: JSON, sample: SampleRecord, start: int) -> JSON:
+    """The padded window's expectedLabels entry: from its first value to the sample's last."""
+    label = next((s.label for s in sample.segments if s.start_index <= start <= s.end_index),
+                 last["label"])
+    return {**last, "startIndex": start, "endIndex": sample.values_count - 1, "label": label}
 
 
 def _precise(window: dict[str, float]) -> dict[str, float]:
@@ -349,19 +366,36 @@ class VariantSet(Switches):
                                          digest_size=16).hexdigest())
         return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
 
-    def windows_of(self, doc: JSON, total_ms: float, window_ms: float) -> JSON:
-        """A classification (shared: copied when changed): short-no-window empties it."""
-        if "short-no-window" not in self or total_ms >= window_ms:
-            return doc
-        doc = {**doc, "result": [], "expectedLabels": [], "resultCount": 0}
-        if "anomalyResult" in doc:
-            doc["anomalyResult"] = []
+    def windows_of(self, doc: JSON, sample: SampleRecord, window_ms: float,
+                   increase_ms: float) -> JSON:
+        """A classification (shared: copied when changed): short-no-window empties it,
+        tail-window adds a zero-padded window over the tail."""
+        total = sample.total_length_ms
+        if "short-no-window" in self and total < window_ms:
+            doc = {**doc, "result": [], "expectedLabels": [], "resultCount": 0}
+            if "anomalyResult" in doc:
+                doc["anomalyResult"] = []
+        tail = _tail_start(total, window_ms, increase_ms) if "tail-window" in self else None
+        if tail is not None and doc["result"]:
+            doc = {**doc, "result": [*doc["result"], dict(doc["result"][-1])],
+                   "resultCount": doc.get("resultCount", len(doc["result"])) + 1,
+                   "expectedLabels": [*doc["expectedLabels"], _tail_label(
+                       doc["expectedLabels"][-1], sample, round(tail / sample.interval_ms))]}
+            if doc.get("anomalyResult"):
+                doc["anomalyResult"] = [*doc["anomalyResult"], dict(doc["anomalyResult"][-1])]
         return doc
 
-    def predictions_of(self, predictions: list[JSON], total_ms: float, window_ms: float) -> list[JSON]:
-        """A sample's page predictions: none under short-no-window for a short sample."""
-        short = "short-no-window" in self and total_ms < window_ms
-        return [] if short else predictions
+    def predictions_of(self, predictions: list[JSON], sample: SampleRecord, window_ms: float,
+                       increase_ms: float) -> list[JSON]:
+        """A sample's page predictions: none under short-no-window for a short sample; one
+        more under tail-window."""
+        total = sample.total_length_ms
+        if "short-no-window" in self and total < window_ms:
+            return []
+        tail = _tail_start(total, window_ms, increase_ms) if "tail-window" in self else None
+        if tail is None or not predictions:
+            return predictions
+        return [*predictions, {**predictions[-1], "startMs": tail, "endMs": total}]
 
     def precise(self, doc: JSON) -> JSON:
         """A classification (a private shallow copy), in place: probs-precise."""

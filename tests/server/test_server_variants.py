@@ -659,6 +659,27 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert classify(variant) == mine  # deterministic
 
 
+@check("tail-window")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    impulse = DATA.impulse
+    size, step = impulse.window_size_ms, impulse.window_increase_ms
+    tailed = next(s for s in TESTING if size < s.total_length_ms <= 4000
+                  and (s.total_length_ms - size) % step)
+    mine, theirs = result(variant, tailed.id), result(clean, tailed.id)
+    for a, b in zip(mine["classifications"], theirs["classifications"], strict=True):
+        assert len(a["result"]) == len(a["expectedLabels"]) == a["resultCount"] == len(b["result"]) + 1
+        assert a["result"][:-1] == b["result"] and a["expectedLabels"][:-1] == b["expectedLabels"]
+        assert a["expectedLabels"][-1]["endIndex"] == tailed.values_count - 1
+    window_ids = {"minId": tailed.id, "maxId": tailed.id + 1}
+    mine_p, theirs_p = page(variant, **window_ids)["predictions"], page(clean, **window_ids)["predictions"]
+    assert mine_p[:-1] == theirs_p and mine_p[-1]["startMs"] == theirs_p[-1]["startMs"] + step
+    assert mine_p[-1]["startMs"] < tailed.total_length_ms < mine_p[-1]["startMs"] + size
+    exact = next((s for s in TESTING if s.total_length_ms >= size
+                  and not (s.total_length_ms - size) % step), None)
+    if exact is not None:  # no tail: the same windows
+        assert result(variant, exact.id)["classifications"] == result(clean, exact.id)["classifications"]
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
