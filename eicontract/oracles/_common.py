@@ -9,6 +9,12 @@ from typing import Any, NamedTuple, TypeGuard
 
 from eicontract.violations import Observation, Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "decision.sampleid-names-sample",
+)
+
 # Evidence stays small: at most this many example items, and short reprs.
 MAX_EXAMPLES = 5
 MAX_REPR = 120

@@ -24,6 +24,14 @@ from eicontract.oracles.envelope import check_failure, is_success_status
 from eicontract.oracles.paging import page_ids, page_results
 from eicontract.violations import Observation, Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "decision.limit-zero",
+    "decision.large-limit-offset",
+    "decision.huge-integers",
+)
+
 INT32_LIMIT = 2**31
 LIMIT_ZERO_TOPIC = "page:limit=0"
 LARGE_LIMIT_TOPIC = "page:large-limit"

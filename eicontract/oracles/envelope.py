@@ -12,6 +12,13 @@ from collections.abc import Mapping
 from eicontract.oracles._common import clip, type_name
 from eicontract.violations import Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "reading.failure-status",
+    "decision.extra-fields",
+)
+
 ENVELOPE_KEYS = frozenset({"success", "error"})
 # The contract's data fields: the top-level properties of its success bodies (classify result,
 # job reply, job status, page) beyond the envelope; tests/oracles checks this against the

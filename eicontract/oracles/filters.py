@@ -42,6 +42,21 @@ from eicontract.oracles._common import (
 from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
 from eicontract.violations import Observation, Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "reading.metadata-bare",
+    "reading.metadata-neq-absent",
+    "reading.metadata-or-extra",
+    "reading.metadata-nometa-anded",
+    "reading.range-bounds",
+    "reading.filename-case",
+    "reading.search-case",
+    "reading.search-tokens",
+    "reading.labels-multi",
+    "reading.labels-case",
+)
+
 Sample = Mapping[str, Any]
 Predicate = Callable[[Sample], bool]
 
@@ -212,32 +227,50 @@ def _filename_readings(value: str) -> tuple[Reading, ...]:
     )
 
 
+def _same(fold: bool) -> Callable[[str], str]:
+    return str.casefold if fold else str
+
+
 def _labels_readings(wanted: frozenset[str]) -> tuple[Reading, ...]:
-    def single(sample: Sample) -> bool:
-        return sample.get("label") in wanted if isinstance(sample.get("label"), str) else False
+    """Whether a multi-label sample's other labels count, and case folding (reading.labels-case):
+    neither is documented."""
+    def single(sample: Sample, fold: bool) -> bool:
+        label, norm = sample.get("label"), _same(fold)
+        return isinstance(label, str) and norm(label) in {norm(w) for w in wanted}
 
-    def multi(sample: Sample) -> bool:
-        others = sample.get("structuredLabelsList")
+    def multi(sample: Sample, fold: bool) -> bool:
+        others, norm = sample.get("structuredLabelsList"), _same(fold)
         extra = others if isinstance(others, list) else []
-        return single(sample) or any(isinstance(x, str) and x in wanted for x in extra)
+        folded = {norm(w) for w in wanted}
+        return single(sample, fold) or any(isinstance(x, str) and norm(x) in folded for x in extra)
 
-    return (Reading("label in list", single),
-            Reading("label or any structuredLabelsList entry in list", multi))
+    return (Reading("label in list", partial(single, fold=False)),
+            Reading("label or any structuredLabelsList entry in list", partial(multi, fold=False)),
+            Reading("label in list (case-insensitive)", partial(single, fold=True)),
+            Reading("label or any structuredLabelsList entry in list (case-insensitive)",
+                    partial(multi, fold=True)))
 
 
 def _search_readings(value: str) -> tuple[Reading, ...]:
-    tokens = [t.casefold() for t in value.split()]
-    whole = value.strip().casefold()
+    """Tokens or the whole query, and case folding (reading.search-case): neither is documented
+    ("search query, <id> <name>")."""
+    def every_token(sample: Sample, fold: bool) -> bool:
+        norm = _same(fold)
+        name, ident = norm(_text(sample, "filename")), str(sample.get("id"))
+        return all(norm(t) == ident or norm(t) in name for t in value.split())
 
-    def every_token(sample: Sample) -> bool:
-        name, ident = _text(sample, "filename").casefold(), str(sample.get("id"))
-        return all(t == ident or t in name for t in tokens)
+    def whole_query(sample: Sample, fold: bool) -> bool:
+        norm, whole = _same(fold), value.strip()
+        return whole == str(sample.get("id")) or norm(whole) in norm(_text(sample, "filename"))
 
-    def whole_query(sample: Sample) -> bool:
-        return whole == str(sample.get("id")) or whole in _text(sample, "filename").casefold()
-
-    return (Reading("every token is the id or in the filename (case-insensitive)", every_token),
-            Reading("whole query is the id or in the filename (case-insensitive)", whole_query))
+    return (Reading("every token is the id or in the filename (case-insensitive)",
+                    partial(every_token, fold=True)),
+            Reading("whole query is the id or in the filename (case-insensitive)",
+                    partial(whole_query, fold=True)),
+            Reading("every token is the id or in the filename (case-sensitive)",
+                    partial(every_token, fold=False)),
+            Reading("whole query is the id or in the filename (case-sensitive)",
+                    partial(whole_query, fold=False)))
 
 
 def _signature_reading(value: str) -> tuple[Reading, ...]:
@@ -327,12 +360,16 @@ def _meta_item_match(metadata: Mapping[str, Any], item: _MetaItem, neq_loose: bo
 
 
 def _meta_match(
-    sample: Sample, query: _MetaQuery, neq_loose: bool, or_extra: bool, nometa_anded: bool
+    sample: Sample, query: _MetaQuery, neq_loose: bool, or_extra: bool, nometa_anded: bool,
+    bare_only_flag: bool = False,
 ) -> bool:
     found = sample.get("metadata")
     metadata: Mapping[str, Any] = found if _is_mapping(found) else {}
-    hits = [_meta_item_match(metadata, item, neq_loose) for item in query.items]
     empty = not metadata
+    # bare_only_flag: "To include samples without any metadata, use { no_metadata: true }" read
+    # as: a sample without metadata matches no key item, only no_metadata.
+    hits = ([False] * len(query.items) if empty and bare_only_flag
+            else [_meta_item_match(metadata, item, neq_loose) for item in query.items])
     if query.combinator == "and":
         if query.no_metadata and nometa_anded:
             return empty and all(hits)
@@ -352,6 +389,10 @@ def _metadata_readings(query: _MetaQuery) -> tuple[Reading, ...]:
         # The client's text: "samples with metadata keys not present in the filters are included".
         dimensions.append(("or_extra", ("or: matching items only",
                                         "or: also samples with a metadata key no item names")))
+    if any(i.op == "neq" for i in query.items):
+        # A neq item can match a sample without metadata (claims row reading.metadata-bare).
+        dimensions.append(("bare_only", ("bare samples: matched by items like any sample",
+                                         "bare samples: only with no_metadata")))
     if query.combinator == "and" and query.no_metadata and query.items:
         dimensions.append(("nometa_anded", ("no_metadata: ORed with the ANDed items",
                                             "no_metadata: ANDed with the items")))
@@ -362,7 +403,7 @@ def _metadata_readings(query: _MetaQuery) -> tuple[Reading, ...]:
                          in zip(dimensions, switches, strict=True)) or "documented"
         readings.append(Reading(name, partial(
             _meta_match, query=query, neq_loose="neq_loose" in on, or_extra="or_extra" in on,
-            nometa_anded="nometa_anded" in on)))
+            nometa_anded="nometa_anded" in on, bare_only_flag="bare_only" in on)))
     return tuple(readings)
 
 

@@ -11,6 +11,12 @@ from __future__ import annotations
 from eicontract.oracles.envelope import check_failure
 from eicontract.violations import Violation
 
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "decision.unknown-ids",
+)
+
 
 def check_unknown_id(body: object, status: int, what: str) -> list[Violation]:
     """``what`` names the request, e.g. 'classify of unknown sample 1000300'."""

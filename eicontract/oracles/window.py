@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from eicontract.oracles._common import (
     MAX_EXAMPLES,
@@ -20,6 +21,17 @@ from eicontract.oracles._common import (
     type_name,
 )
 from eicontract.violations import Observation, Violation
+
+# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# accepts has a row; tests/contract_data/test_claims.py checks them against the map.
+CLAIMS: tuple[str, ...] = (
+    "decision.expected-labels",
+    "reading.end-index",
+    "reading.resampled-count",
+    "reading.short-sample",
+    "reading.tail-window",
+    "reading.probability-rounding",
+)
 
 ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "keras-anomaly"})
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
@@ -35,6 +47,9 @@ SCORE_TOLERANCE = 1e-3
 SHORT_SAMPLE_TOPIC = "window:short-sample"
 READING_NO_WINDOW = "no window"
 READING_PADDED = "one zero-padded window"
+TAIL_TOPIC = "window:tail"
+READING_FULL_ONLY = "full windows only"
+READING_TAIL = "a last zero-padded window over the tail"
 
 
 def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float) -> tuple[int, ...]:
@@ -48,7 +63,11 @@ def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float
     if total_ms < window_ms:
         return (0, 1)
     steps = (total_ms - window_ms) / increase_ms
-    return (math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1,)
+    full = math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1
+    # reading.tail-window: "moves over the complete file" may add one zero-padded window over a
+    # tail no full window reaches.
+    return (full, full + 1) if (full - 1) * increase_ms + window_ms < total_ms - WINDOW_EPSILON_MS \
+        else (full,)
 
 
 def check_result_windows(body: object) -> Findings:
@@ -89,8 +108,10 @@ def check_window_count(body: object) -> Findings:
     readings: set[str] = set()
     for index, classification in enumerate(classifications):
         violations += _classification_counts(classification, index, allowed, readings)
-    observations = [Observation(SHORT_SAMPLE_TOPIC, reading,
-                                f"totalLengthMs={total} < windowSizeMs={window}")
+    short = total < window  # type: ignore[operator]
+    observations = [Observation(SHORT_SAMPLE_TOPIC if short else TAIL_TOPIC, reading,
+                                f"totalLengthMs={total}, windowSizeMs={window}, "
+                                f"windowIncreaseMs={increase}")
                     for reading in sorted(readings)]
     return Findings(violations, observations)
 
@@ -113,7 +134,10 @@ def _classification_counts(
     out += _labels_count(labels, result, allowed, where, index)
     out += _result_count(classification, result, where, index)
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
-        readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+        if allowed == (0, 1):
+            readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+        else:
+            readings.add(READING_FULL_ONLY if len(result) == allowed[0] else READING_TAIL)
     return out
 
 
@@ -127,8 +151,13 @@ def _labels_count(
     if not isinstance(labels, list):
         return [Violation("WINDOW-LABELS", f"{where}: expected an expectedLabels array, got "
                           f"{type_name(labels)}", {"classification": index})]
-    # For a short sample, expectedLabels must follow the same reading as result.
+    # Where two counts are readings, expectedLabels must follow the reading result takes; when
+    # they disagree, one of the two counts is wrong under every reading: WINDOW-COUNT.
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
+        if allowed != (0, 1) and len(labels) in allowed and len(labels) != len(result):
+            return [Violation("WINDOW-COUNT", f"{where}: {len(result)} windows in result but "
+                              f"{len(labels)} expectedLabels: the two counts disagree",
+                              {"classification": index, "seen": len(result), "labels": len(labels)})]
         allowed = (len(result),)
     if len(labels) in allowed:
         return []
@@ -158,6 +187,11 @@ def _result_count(classification: object, result: object, where: str, index: int
 # endIndex) at min(valuesCount, (k * I + W) / intervalMs), each within one value of rounding.
 
 RANGES_TOPIC = "window:expected-labels"
+# Whether endIndex is the window's last value or one past it is undocumented (claims row
+# reading.end-index): both are accepted, applied consistently over one classification.
+END_TOPIC = "window:end-index"
+END_READINGS = ((True, "endIndex inclusive"), (False, "endIndex exclusive"))
+EXCLUSIVE_SLACK = 1.0 - 1e-6
 INDEX_SLACK = 1.0 + 1e-6  # one value of rounding either way, plus float noise
 _MAX_BAD = 3  # entries described per classification
 ALL_VALUES = 2**63  # the end index of a single-label sample's one label
@@ -183,9 +217,15 @@ def check_expected_labels(body: object) -> Findings:
             continue
         interval, values, same_rate = geometry
         segments = _segments(sample, classification) if same_rate else None
-        bad = [problem for k, entry in enumerate(entries)
-               if (problem := _entry_problem(entry, k, float(window), float(increase), interval,
-                                             values, segments)) is not None]
+        by_reading = {inclusive: [problem for k, entry in enumerate(entries)
+                                  if (problem := _entry_problem(
+                                      entry, k, float(window), float(increase), interval, values,
+                                      segments, inclusive)) is not None]
+                      for inclusive in (True, False)}
+        fits = [name for inclusive, name in END_READINGS if not by_reading[inclusive]]
+        if len(fits) == 1:
+            observations.append(Observation(END_TOPIC, fits[0], _block_label(classification, index)))
+        bad = [] if fits else by_reading[True]
         if bad:
             violations.append(Violation(
                 "WINDOW-LABELS", f"{_block_label(classification, index)}: {len(bad)} of "
@@ -206,7 +246,9 @@ def _value_geometry(sample: object, classification: object) -> tuple[float, int,
             not is_number(told) or math.isclose(told, own, rel_tol=1e-9)):
         return float(own), int(count), True
     if is_number(told) and told > 0 and is_number(total) and total > 0:
-        return float(told), math.floor(total / told + FLOOR_EPSILON), False
+        # How a resampled sample's values are counted is undocumented (reading.resampled-count):
+        # the final partial value may count, so the bound is the ceiling (the floor fits under it).
+        return float(told), math.ceil(total / told - FLOOR_EPSILON), False
     return (f"no intervalMs and value count to place expectedLabels (sample intervalMs "
             f"{clip(own)}, valuesCount {clip(count)}, classification intervalMs {clip(told)})")
 
@@ -227,21 +269,26 @@ def _segments(sample: object, classification: object) -> list[tuple[int, int, st
 
 
 def _entry_problem(entry: object, k: int, window: float, increase: float, interval: float,
-                   values: int, segments: list[tuple[int, int, str]] | None) -> str | None:
+                   values: int, segments: list[tuple[int, int, str]] | None,
+                   inclusive: bool = True) -> str | None:
     start, end, label = (get_path(entry, "startIndex"), get_path(entry, "endIndex"),
                          get_path(entry, "label"))
     if not (is_int(start) and is_int(end)):
         return None  # SCHEMA-RESPONSE
     where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
-    if not 0 <= start <= end < values:
-        return f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}]"
+    last = end if inclusive else end - 1  # the window's last value under this reading
+    if not 0 <= start <= max(start, last) < values:
+        return (f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}] "
+                f"(endIndex {'inclusive' if inclusive else 'exclusive'})")
     first = k * increase / interval
     if abs(start - first) > INDEX_SLACK:
         return f"{where}: startIndex {start}, expected about {first:g}"
     stop = min(float(values), (k * increase + window) / interval)
-    if abs(end + 1 - stop) > INDEX_SLACK:
-        return f"{where}: endIndex {end}, expected about {stop - 1:g}"
-    return _label_problem(start, end, label, where, segments)
+    # Under the exclusive reading the end is held to under one value (rounding proper): with a
+    # whole value of slack on top of the shifted end, an inclusive end one value long would fit.
+    if abs(last + 1 - stop) > (INDEX_SLACK if inclusive else EXCLUSIVE_SLACK):
+        return f"{where}: endIndex {end}, expected about {stop - 1 if inclusive else stop:g}"
+    return _label_problem(start, max(start, last), label, where, segments)
 
 
 def _label_problem(start: int, end: int, label: object, where: str,
@@ -433,6 +480,17 @@ def window_from_predictions(predictions: object) -> float | None:
     return max(widths, key=lambda w: (widths[w], w)) if widths else None
 
 
+def _padded_tail(start: float, total: float, window_ms: float, starts: list[float]) -> bool:
+    """reading.tail-window: a window past the sample's end is legal when it is the last one, the
+    only one past the end, starts inside the sample, and follows its predecessor at the spacing the
+    sample's other windows keep (a window moved one increase late breaks that spacing)."""
+    past = [s for s in starts if s + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS]
+    if past != [start] or start != starts[-1] or start >= total:
+        return False
+    gaps = [b - a for a, b in pairwise(starts)]
+    return len(gaps) < 2 or all(math.isclose(gaps[-1], g, abs_tol=WINDOW_EPSILON_MS) for g in gaps)
+
+
 def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
     """PAGE-PREDICTIONS: every prediction's window [startMs, startMs + windowSizeMs] lies inside
     its sample, as the windows classify counts do (WINDOW-COUNT); a sample shorter than one
@@ -443,13 +501,20 @@ def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
     for entry in results if isinstance(results, list) else []:
         lengths[get_path(entry, "sampleId")] = get_path(entry, "sample", "totalLengthMs")
     predictions = get_path(page, "predictions")
+    starts: dict[object, set[float]] = {}
+    for prediction in predictions if isinstance(predictions, list) else []:
+        sample_id, start = get_path(prediction, "sampleId"), get_path(prediction, "startMs")
+        if is_number(lengths.get(sample_id)) and is_number(start):
+            starts.setdefault(sample_id, set()).add(float(start))
     bad: list[dict[str, object]] = []
     for prediction in predictions if isinstance(predictions, list) else []:
-        total, start = lengths.get(get_path(prediction, "sampleId")), get_path(prediction, "startMs")
+        sample_id = get_path(prediction, "sampleId")
+        total, start = lengths.get(sample_id), get_path(prediction, "startMs")
         if not (is_number(total) and is_number(start)):
             continue  # foreign or malformed predictions: paging.check_page reports them
-        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS:
-            bad.append({"sampleId": get_path(prediction, "sampleId"), "startMs": start,
+        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS and not _padded_tail(
+                float(start), float(total), window_ms, sorted(starts[sample_id])):
+            bad.append({"sampleId": sample_id, "startMs": start,
                         "endMs": get_path(prediction, "endMs"), "totalLengthMs": total})
     if not bad:
         return []

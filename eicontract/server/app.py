@@ -22,6 +22,7 @@ from eicontract.server.errors import (
     ApiError,
     GuardMiddleware,
     api_error_handler,
+    bad_request,
     http_error_handler,
     not_found,
 )
@@ -103,6 +104,7 @@ def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
 def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool,
                   on_page: bool) -> JSON:
     if truncate and sample.is_multi_label:
+        ctx.variants.truncated_labels(doc, segments_json(sample, truncate=False))
         ctx.faults.truncated_labels(doc, segments_json(sample, truncate=False))
     ctx.faults.sample(doc, on_page)
     return ctx.variants.extra_fields(doc, "sample")
@@ -110,7 +112,8 @@ def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bo
 
 def _classification(ctx: AppContext, doc: JSON, stable: bool = False) -> JSON:
     """A (shared, clean) classification as it goes out: a faulted copy with the extras."""
-    return ctx.variants.extra_fields(ctx.faults.classification(doc, stable), "classification")
+    return ctx.variants.extra_fields(ctx.variants.precise(ctx.faults.classification(doc, stable)),
+                                     "classification")
 
 
 # -- classify -----------------------------------------------------------------------------
@@ -121,6 +124,8 @@ async def classify_endpoint(request: Request) -> Response:
                                        for name in ("projectId", "blockId", "sampleId"))
     q = QueryReader(request.query_params)
     variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
+    if ctx.variants.refuses_variant(variant):
+        raise bad_request(f"variant {variant}: this project has no such model")
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
@@ -149,8 +154,11 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.variants.extra_fields(body["sample"], "raw-sample-data")
     segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
-    body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, c), segments, wrong)
-                               for c in body["classifications"]]
+    impulse = ctx.dataset.impulse
+    body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, ctx.variants.windows_of(
+        c, subject, impulse.window_size_ms, impulse.window_increase_ms)), segments, wrong)
+        for c in body["classifications"]]
+    ctx.variants.classify_result(body)
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 
@@ -180,6 +188,8 @@ async def page_endpoint(request: Request) -> Response:
     q = QueryReader(request.query_params)
     limit, offset = params.paging(q, ctx.faults)
     variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
+    if ctx.variants.refuses_variant(variant):
+        raise bad_request(f"variant {variant}: this project has no such model")
     impulse_id = q.integer("impulseId")
     filters = params.page_filters(q, ctx.faults)
     _require_project(project_id)
@@ -187,6 +197,9 @@ async def page_endpoint(request: Request) -> Response:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
     plan = ctx.faults.page_plan(ctx.variants.page_plan(PagePlan(filters, limit, offset)))
+    refused = ctx.variants.refused_number(filters, q.integer("limit"), q.integer("offset"))
+    if refused is not None:
+        raise bad_request(refused)
     plan = ctx.faults.deep_page_plan(plan, ctx.dataset.ids)
     total = ctx.store.count(plan)
     samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
@@ -224,11 +237,16 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
     docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
     result = ctx.variants.extra_fields({
         "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
-        "classifications": [_classification(ctx, d, stable=True) for d in docs]},
+        "classifications": [_classification(ctx, ctx.variants.windows_of(
+            d, sample, impulse.window_size_ms, impulse.window_increase_ms), stable=True)
+            for d in docs]},
         "model-result")
-    shared = ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
+    shared = ctx.variants.predictions_of(
+        ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse),
+        sample, impulse.window_size_ms, impulse.window_increase_ms)
     # copies: the memo's prediction objects are shared
-    predictions = [ctx.variants.extra_fields(dict(p), "prediction") for p in shared]
+    predictions = [ctx.variants.extra_fields(ctx.variants.prediction(dict(p)), "prediction")
+                   for p in shared]
     return dumps(result), dumps(predictions)[1:-1]
 
 ROUTES = [
@@ -244,7 +262,8 @@ ROUTES = [
 def _job_registry(config: ServerConfig, faults: FaultSet, variants: VariantSet) -> JobRegistry:
     seconds = faults.job_seconds(variants.job_seconds(config.job_seconds))
     return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start(),
-                       first_id=variants.first_job_id(FIRST_JOB_ID))
+                       first_id=variants.first_job_id(FIRST_JOB_ID),
+                       fails_first=variants.jobs_fail_first())
 
 
 def build_app(config: ServerConfig) -> Starlette:

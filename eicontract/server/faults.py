@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at impo
 JSON = dict[str, Any]
 
 NEW_CHART_TYPE = "hologram"  # enum-new-value: a chartType the documents do not list
+UNCUT_FROM = 4  # truncate-ignored: samples with this many labels or more are left whole
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,8 +114,11 @@ _CATALOGUE = (
     Fault("classify-unknown-sample", "CLASSIFY-UNKNOWN",
           "classify of an unknown sample id answers success with a made-up result"),
     Fault("limit-zero-all", "PAGE-LIMIT", "limit=0 is answered with the whole listing"),
+    # No effect at all cannot be told from a slice longer than every sample (issue 18): the
+    # fault is a slice applied to some samples only, which no slice size explains.
     Fault("truncate-ignored", "LABELS-TRUNCATE-EFFECT",
-          "truncateStructuredLabels is validated, then has no effect"),
+          f"truncateStructuredLabels has no effect on samples of {UNCUT_FROM} labels or more "
+          f"(shorter ones are still cut to 2)"),
     Fault("filtered-total-unfiltered", "PAGE-TOTAL",
           "totalCount counts the whole (unfiltered) category, also on filtered listings"),
     Fault("filter-pair-ignored", "FILTER-COMPOSE",
@@ -267,7 +271,7 @@ class FaultSet(Switches):
 
     def truncate(self, asked: bool) -> bool:
         """truncateStructuredLabels as it takes effect (validated before)."""
-        return asked and "truncate-ignored" not in self
+        return asked
 
     def ignores_limit(self) -> bool:
         """True: a (valid) limit is read, then replaced by the default page size."""
@@ -452,6 +456,9 @@ class FaultSet(Switches):
 
     def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
         """Called for truncateStructuredLabels=true on multi-label samples."""
+        if "truncate-ignored" in self and len(full) >= UNCUT_FROM:
+            sample_doc["structuredLabels"] = full
+            sample_doc["structuredLabelsList"] = [s["label"] for s in full]
         if "truncate-wrong" in self:
             wrong = [*reversed(full), {"startIndex": 0, "endIndex": 0, "label": MADE_UP_LABEL}]
             sample_doc["structuredLabels"] = wrong

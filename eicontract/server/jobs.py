@@ -71,7 +71,8 @@ def _now(not_before: datetime) -> datetime:
 
 class JobRegistry:
     def __init__(self, job_seconds: float, finishes: bool = True,
-                 reports_early: bool = False, first_id: int = FIRST_JOB_ID) -> None:
+                 reports_early: bool = False, first_id: int = FIRST_JOB_ID,
+                 fails_first: bool = False) -> None:
         self._job_seconds = job_seconds
         self._finishes = finishes  # False only under the job-never-finishes fault
         self._reports_early = reports_early  # True only under the finished-too-early fault
@@ -81,6 +82,8 @@ class JobRegistry:
         self._producer: dict[CacheKey, int] = {}  # which job filled the cache entry
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
         self._next_id = first_id
+        self._fails_first = fails_first  # legal variant jobs-fail-first
+        self._failed: set[CacheKey] = set()
 
     def get(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
@@ -123,7 +126,11 @@ class JobRegistry:
         if not self._finishes:
             return
         await asyncio.sleep(self._job_seconds)
-        successful = self._compute_into_cache(job, key, compute)
+        if self._fails_first and key not in self._failed:  # a transient failure, once per key
+            self._failed.add(key)
+            successful = False
+        else:
+            successful = self._compute_into_cache(job, key, compute)
         if job.finished is None:
             job.successful = successful
             job.finished = _now(job.started)

@@ -15,7 +15,7 @@ import sqlite3
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -85,6 +85,14 @@ class PagePlan:
     descending: bool = False
     filter_after_paging: bool = False
     inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
+    metadata_bare_strict: bool = False  # variant: metadata-less samples match no key item
+    case_sensitive: bool = False  # variant: filename and search match case-sensitively
+    labels_folded: bool = False  # variant labels-case-insensitive
+    neq_loose: bool = False  # variant neq-loose: a neq item with values also matches a missing key
+    search_whole: bool = False  # variant search-whole: the whole query is the id or in the filename
+    metadata_or_extra: bool = False  # variant metadata-or-extra
+    nometa_ored: bool = False  # variant nometa-ored
+    labels_also_ids: tuple[int, ...] = ()  # variant labels-multi: ids a structured label matches
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
 
@@ -242,12 +250,17 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     f = plan.filters
     out: list[Condition] = []
     if f.labels is not None:
-        labels: Condition = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
+        labels: Condition = ((f"lower(s.label) IN ({_marks(f.labels)})", [x.lower() for x in f.labels])
+                             if plan.labels_folded else (f"s.label IN ({_marks(f.labels)})", list(f.labels)))
+        if plan.labels_also_ids:  # legal variant labels-multi
+            labels = (f"({labels[0]} OR s.id IN ({_marks(plan.labels_also_ids)}))",
+                      [*labels[1], *plan.labels_also_ids])
         if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
             labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
         out.append(labels)
     if f.filename is not None:  # instr, not LIKE: '%' and '_' in the query are literal
-        out.append(("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
+        out.append(("instr(s.filename, ?) > 0", [f.filename]) if plan.case_sensitive
+                   else ("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
     inclusive = plan.inclusive_bounds
     out.extend(_range("s.total_length_ms", f.min_length, f.max_length, inclusive))
     out.extend(_range("s.frequency", f.min_frequency, f.max_frequency, inclusive))
@@ -259,7 +272,8 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.max_label is not None:
         out.append(("s.label_num IS NOT NULL AND s.label_num < ?", [f.max_label]))
     if f.search:
-        out.append(_search(f.search))
+        tokens = (" ".join(f.search),) if plan.search_whole else f.search
+        out.append(_search(tokens, plan.case_sensitive))
     if f.data_type is not None:
         out.append(("s.chart_type = ?", [f.data_type]))
     if f.min_id is not None:
@@ -267,7 +281,8 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.max_id is not None:
         out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
     if f.metadata is not None and f.metadata.items:
-        out.append(_metadata(f.metadata))
+        out.append(_metadata_variants(plan, *_metadata(f.metadata, plan.metadata_bare_strict,
+                                                       plan.neq_loose)))
     out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date), inclusive))
     return out
 
@@ -297,10 +312,12 @@ def _bindable(value: float) -> float:
     return sql_int(value) if isinstance(value, int) else value
 
 
-def _search(tokens: Sequence[str]) -> Condition:
-    """Every token is the id (as written) or a case-insensitive substring of the filename."""
-    parts = ["(CAST(s.id AS TEXT) = ? OR instr(s.filename_lc, ?) > 0)" for _ in tokens]
-    params: list[object] = [p for t in tokens for p in (t, t.lower())]
+def _search(tokens: Sequence[str], case_sensitive: bool = False) -> Condition:
+    """Every token is the id (as written) or a case-insensitive substring of the filename
+    (case-sensitive: the legal variant of that name)."""
+    column = "s.filename" if case_sensitive else "s.filename_lc"
+    parts = [f"(CAST(s.id AS TEXT) = ? OR instr({column}, ?) > 0)" for _ in tokens]
+    params: list[object] = [p for t in tokens for p in (t, t if case_sensitive else t.lower())]
     return " AND ".join(parts), params
 
 
@@ -308,9 +325,15 @@ _HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key 
 _HAS_METADATA = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)"
 
 
-def _metadata_item(item: MetadataItem) -> Condition:
+def _metadata_item(item: MetadataItem, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
     if item.op == "none":
         return f"NOT {_HAS_METADATA}", []
+    if bare_strict:  # legal variant metadata-bare-strict: only no_metadata lists bare samples
+        condition, params = _metadata_item(item, neq_loose=neq_loose)
+        return f"{_HAS_METADATA} AND ({condition})", params
+    if neq_loose and item.op == "neq" and item.values:  # legal variant neq-loose: no listed value
+        condition, params = _metadata_item(replace(item, op="eq"))
+        return f"NOT ({condition})", params
     if not item.values:  # eq: has the key at all; neq: lacks it
         sql = f"{_HAS_KEY})"
         return (sql if item.op == "eq" else f"NOT {sql}"), [item.key]
@@ -319,8 +342,25 @@ def _metadata_item(item: MetadataItem) -> Condition:
             [item.key, *item.values])
 
 
-def _metadata(metadata: MetadataFilter) -> Condition:
-    conditions = [_metadata_item(i) for i in metadata.items]
+def _metadata_variants(plan: PagePlan, sql: str, params: list[object]) -> Condition:
+    """The legal variants metadata-or-extra (or: also a sample with a key no item names) and
+    nometa-ored (and: no_metadata ORed with the ANDed items)."""
+    metadata = plan.filters.metadata
+    assert metadata is not None
+    keyed = [i for i in metadata.items if i.op != "none"]
+    if plan.metadata_or_extra and metadata.combinator == "or" and keyed:
+        keys = sorted({i.key for i in keyed})
+        return (f"({sql}) OR EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND "
+                f"m.key NOT IN ({_marks(keys)}))", [*params, *keys])
+    if plan.nometa_ored and metadata.combinator == "and" and keyed and len(keyed) < len(metadata.items):
+        anded = [_metadata_item(i, plan.metadata_bare_strict, plan.neq_loose) for i in keyed]
+        return (" AND ".join(f"({c})" for c, _ in anded) + f" OR NOT {_HAS_METADATA}",
+                [p for _, ps in anded for p in ps])
+    return sql, params
+
+
+def _metadata(metadata: MetadataFilter, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
+    conditions = [_metadata_item(i, bare_strict, neq_loose) for i in metadata.items]
     joiner = " AND " if metadata.combinator == "and" else " OR "
     return (joiner.join(f"({c})" for c, _ in conditions),
             [p for _, params in conditions for p in params])

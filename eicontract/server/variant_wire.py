@@ -3,7 +3,8 @@ catch-all), so that it sees every response, failures and 401s included.
 
 What each does is decided in variants.py (the VariantSet hooks); this module only moves bytes:
 throttle-429 answers before anything else runs, trace-id and offset-dates rewrite JSON bodies,
-connection-close adds the header (uvicorn then closes the connection). gzip is Starlette's
+connection-close adds the header (uvicorn then closes the connection), other-4xx changes a
+failure's status. gzip is Starlette's
 GZipMiddleware, put outside this one so that it compresses the rewritten body.
 """
 
@@ -62,7 +63,8 @@ class WireVariants:
                 headers = MutableHeaders(raw=list(message["headers"]))
                 if variants.closes_connections():
                     headers["connection"] = "close"
-                message = {**message, "headers": headers.raw}
+                message = {**message, "headers": headers.raw,
+                           "status": variants.failure_status(message["status"])}
                 if variants.rewrites_bodies() and headers.get("content-type", "").startswith(
                         "application/json"):
                     held = message

@@ -10,16 +10,17 @@ from __future__ import annotations
 import hashlib
 import itertools
 import json
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
-from eicontract.server.dataset import Dataset
+from eicontract.server.dataset import Dataset, SampleRecord
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
-    from eicontract.server.store import PagePlan
+    from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
 
@@ -33,6 +34,19 @@ TRACE_FIELD = "xTrace"
 # numbers are doubles (JavaScript, or any parser that reads numbers as floats): a correct
 # server may hand out such ids, and a gate in any language can still compare them.
 BIG_ID_BASE = 2**40
+# truncate-slice-5: truncateStructuredLabels=true keeps this many leading labels (the data's
+# multi-label samples have 3 to 5, so none is cut: the reading "a slice of at least K labels").
+TRUNCATE_SLICE = 5
+# resampled-partial: classify's classifications index values at this multiple of the sample's
+# interval (not a divisor of most lengths), counting the final partial value.
+RESAMPLE_FACTOR = 1.5
+# limit-zero-unset: the server's default page size (params.DEFAULT_LIMIT; variants cannot import
+# params: params -> errors -> config -> variants).
+UNSET_LIMIT = 100
+# probs-precise: probabilities past the reference's 4 decimals (argmax and the sum unchanged).
+PRECISE_STEP = 3.7e-7
+# other-4xx: failures with another client-error status than the reference's.
+OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
 _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re.ASCII)
 
@@ -69,6 +83,51 @@ _CATALOGUE = (
                                 "not 404, with the failure envelope"),
     LegalVariant("connection-close", "every response says Connection: close (and the server "
                                      "closes the connection)"),
+    # issue 18: one server per reading the reference does not take (docs/CLAIMS.md, Readings)
+    LegalVariant("metadata-bare-strict", "samples without metadata match no metadata key item "
+                                         "(not even a neq one): only {\"no_metadata\": true} "
+                                         "lists them"),
+    LegalVariant("truncate-slice-5", f"truncateStructuredLabels=true keeps the first "
+                                     f"{TRUNCATE_SLICE} labels (the data has 3 to 5: none cut)"),
+    LegalVariant("endindex-exclusive", "classify's expectedLabels endIndex is one past the "
+                                       "window's last value"),
+    LegalVariant("resampled-partial", f"classify's classifications say intervalMs "
+                                      f"{RESAMPLE_FACTOR}x the sample's; expectedLabels index those "
+                                      f"values, the final partial value counted"),
+    LegalVariant("case-sensitive", "the filename filter and search match case-sensitively"),
+    LegalVariant("other-4xx", "failures with another 4xx: 400 as 422, 401 as 403, 404 as 410"),
+    LegalVariant("labels-case-insensitive", "the labels filter compares labels case-insensitively"),
+    LegalVariant("neq-loose", "a metadata neq item with values also matches samples without "
+                              "the key"),
+    LegalVariant("no-prediction-correct", "page predictions leave out the optional "
+                                          "predictionCorrect"),
+    LegalVariant("akida-refused", "variant=akida is refused with the failure envelope (400): a "
+                                  "project without an Akida model"),
+    LegalVariant("limit-zero-unset", f"limit=0 reads as unset: the default page of {UNSET_LIMIT}"),
+    LegalVariant("limit-zero-rejected", "limit=0 is refused with the failure envelope (400)"),
+    LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
+                                 "filename), not each token"),
+    LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
+                                      "with a metadata key no item names"),
+    LegalVariant("nometa-ored", "metadata with filters_combinator and: no_metadata is ORed with "
+                                "the ANDed items"),
+    LegalVariant("resampled-floor", f"like resampled-partial ({RESAMPLE_FACTOR}x interval), "
+                                    f"whole values only: the final partial value is not counted"),
+    LegalVariant("labels-multi", "the labels filter also lists a multi-label sample whose "
+                                 "structured labels include a listed label"),
+    LegalVariant("big-numbers-rejected", "limit or offset of 2**31 or more, and numeric filters "
+                                         "of magnitude 2**63 or more, are refused (400)"),
+    LegalVariant("jobs-fail-first", "the first job of each (sample, block, variant, truncate) "
+                                    "finishes unsuccessfully; the next one succeeds"),
+    LegalVariant("short-no-window", "a sample shorter than one window has no window (classify "
+                                    "and page), not one zero-padded window"),
+    LegalVariant("probs-precise", f"class probabilities carry more digits than the reference "
+                                  f"rounds to ({PRECISE_STEP} moved from each window's least to "
+                                  f"its most likely class)"),
+    LegalVariant("tail-window", "a sample whose length leaves a tail no full window reaches gets "
+                                "one more, zero-padded window over it (classify and page)"),
+    LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
+                                      "first value (the reference: its middle value)"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -80,7 +139,8 @@ PENDING_VARIANTS: tuple[LegalVariant, ...] = ()
 # Every variant a server accepts: the catalogue and the pending ones.
 ACCEPTED_VARIANTS: dict[str, LegalVariant] = {**LEGAL_VARIANTS,
                                               **{v.name: v for v in PENDING_VARIANTS}}
-_WIRE = ("trace-id", "throttle-429", "offset-dates", "connection-close")  # act on the wire
+_WIRE = ("trace-id", "throttle-429", "offset-dates", "connection-close",
+         "other-4xx")  # act on the wire
 
 
 def validate_variant_names(names: Iterable[str]) -> frozenset[str]:
@@ -129,6 +189,54 @@ def _offset_dates(value: Any) -> Any:
     return value
 
 
+def _tail_start(total: float, window: float, increase: float) -> float | None:
+    """tail-window: where the zero-padded window over the tail starts, or None (no tail)."""
+    if total < window:
+        return None
+    full = math.floor((total - window) / increase + 1e-9) + 1
+    return full * increase if (full - 1) * increase + window < total - 1e-6 else None
+
+
+def _tail_label(last: JSON, sample: SampleRecord, start: int) -> JSON:
+    """The padded window's expectedLabels entry: from its first value to the sample's last."""
+    label = next((s.label for s in sample.segments if s.start_index <= start <= s.end_index),
+                 last["label"])
+    return {**last, "startIndex": start, "endIndex": sample.values_count - 1, "label": label}
+
+
+def _precise(window: dict[str, float]) -> dict[str, float]:
+    top, low = max(window, key=window.__getitem__), min(window, key=window.__getitem__)
+    if window[top] == window[low] or window[low] < PRECISE_STEP or window[top] > 1 - PRECISE_STEP:
+        return window
+    return {**window, top: window[top] + PRECISE_STEP, low: window[low] - PRECISE_STEP}
+
+
+def _first_value_labels(body: JSON) -> None:
+    """label-first-value: each expectedLabels entry takes the label of its first value."""
+    listed = body["sample"]["sample"].get("structuredLabels") or []
+    for doc in body["classifications"]:
+        doc["expectedLabels"] = [
+            {**e, "label": next((x["label"] for x in listed
+                                 if x["startIndex"] <= e["startIndex"] <= x["endIndex"]), e["label"])}
+            for e in doc["expectedLabels"]]
+
+
+def _resampled(body: JSON, partial_counts: bool = True) -> None:
+    """resampled-partial: each classification at RESAMPLE_FACTOR x the sample's interval, its
+    expectedLabels in those values; the last window ends at the final (partial) value
+    (resampled-floor: at the last whole value)."""
+    sample = body["sample"]["sample"]
+    total, window, step = sample["totalLengthMs"], body["windowSizeMs"], body["windowIncreaseMs"]
+    interval = sample["intervalMs"] * RESAMPLE_FACTOR
+    values = (math.ceil if partial_counts else math.floor)(total / interval)
+    for doc in body["classifications"]:
+        doc["intervalMs"], doc["frequencyHz"] = interval, 1000.0 / interval
+        doc["expectedLabels"] = [
+            {**e, "startIndex": min(values - 1, math.floor(k * step / interval)),
+             "endIndex": min(values, math.ceil((k * step + window) / interval)) - 1}
+            for k, e in enumerate(doc["expectedLabels"])]
+
+
 class VariantSet(Switches):
     """The active legal variants and one hook method per place in the app where one acts."""
 
@@ -137,17 +245,83 @@ class VariantSet(Switches):
     def __init__(self, names: Iterable[str] = ()) -> None:
         super().__init__(names)
         self._replies = itertools.count(1)
+        self._by_segment_label: dict[str, tuple[int, ...]] = {}  # labels-multi
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
-        limit = min(plan.limit, LIMIT_CAP) if "limit-cap" in self else plan.limit
+        if "labels-multi" in self and plan.filters.labels:
+            plan = replace(plan, labels_also_ids=tuple(sorted(
+                {i for label in plan.filters.labels for i in self._by_segment_label.get(label, ())})))
+        limit = UNSET_LIMIT if plan.limit == 0 and "limit-zero-unset" in self else plan.limit
+        limit = min(limit, LIMIT_CAP) if "limit-cap" in self else limit
         return replace(plan, descending=plan.descending or "order-desc" in self,
                        inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self,
+                       metadata_bare_strict=plan.metadata_bare_strict
+                       or "metadata-bare-strict" in self,
+                       case_sensitive=plan.case_sensitive or "case-sensitive" in self,
+                       labels_folded=plan.labels_folded or "labels-case-insensitive" in self,
+                       neq_loose=plan.neq_loose or "neq-loose" in self,
+                       search_whole=plan.search_whole or "search-whole" in self,
+                       metadata_or_extra=plan.metadata_or_extra or "metadata-or-extra" in self,
+                       nometa_ored=plan.nometa_ored or "nometa-ored" in self,
                        limit=limit)
+
+    def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
+        """truncateStructuredLabels=true on a multi-label sample: truncate-slice-5's slice."""
+        if "truncate-slice-5" in self:
+            kept = full[:TRUNCATE_SLICE]
+            sample_doc["structuredLabels"] = kept
+            sample_doc["structuredLabelsList"] = [s["label"] for s in kept]
+
+    def classify_result(self, body: JSON) -> None:
+        """A classify result (a private copy), in place: endindex-exclusive, resampled-partial."""
+        if "resampled-partial" in self or "resampled-floor" in self:
+            _resampled(body, partial_counts="resampled-partial" in self)
+        if "label-first-value" in self:
+            _first_value_labels(body)
+        if "endindex-exclusive" in self:
+            for doc in body["classifications"]:
+                doc["expectedLabels"] = [{**e, "endIndex": e["endIndex"] + 1}
+                                         for e in doc["expectedLabels"]]
+
+    def prediction(self, doc: JSON) -> JSON:
+        """A page prediction (a private copy), in place: no-prediction-correct."""
+        if "no-prediction-correct" in self:
+            doc.pop("predictionCorrect", None)
+        return doc
+
+    def refused_number(self, f: PageFilters, limit: int | None, offset: int | None) -> str | None:
+        """big-numbers-rejected: why the request is refused, or None (limit and offset as sent,
+        before the server clamps them)."""
+        if limit == 0 and "limit-zero-rejected" in self:
+            return "limit must be at least 1"
+        if "big-numbers-rejected" not in self:
+            return None
+        if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:
+            return "limit and offset must be below 2**31"
+        numbers = (f.min_length, f.max_length, f.min_frequency, f.max_frequency, f.min_label,
+                   f.max_label, f.min_id, f.max_id)
+        if any(n is not None and abs(n) >= 2**63 for n in numbers):
+            return "numeric filters must be within 64 bits"
+        return None
+
+    def refuses_variant(self, variant: str) -> bool:
+        """akida-refused: this project has no Akida model."""
+        return variant == "akida" and "akida-refused" in self
+
+    def failure_status(self, status: int) -> int:
+        """The status a response goes out with (on the wire): other-4xx's client errors."""
+        return OTHER_4XX.get(status, status) if "other-4xx" in self else status
 
     def dataset(self, data: Dataset) -> Dataset:
         """The data this server holds (big-ids, offset-dates), from the generated data."""
         if "big-ids" in self:
             data = _with_big_ids(data)
+        if "labels-multi" in self:
+            found: dict[str, list[int]] = {}
+            for sample in data.samples:
+                for label in {s.label for s in sample.segments}:
+                    found.setdefault(label, []).append(sample.id)
+            self._by_segment_label = {k: tuple(v) for k, v in found.items()}
         if "offset-dates" in self:
             data = _in_whole_seconds(data)
         return data
@@ -191,6 +365,46 @@ class VariantSet(Switches):
             _traced(doc, hashlib.blake2b(f"trace:{request_number}".encode(),
                                          digest_size=16).hexdigest())
         return json.dumps(doc, ensure_ascii=False, allow_nan=False, separators=(",", ":")).encode()
+
+    def windows_of(self, doc: JSON, sample: SampleRecord, window_ms: float,
+                   increase_ms: float) -> JSON:
+        """A classification (shared: copied when changed): short-no-window empties it,
+        tail-window adds a zero-padded window over the tail."""
+        total = sample.total_length_ms
+        if "short-no-window" in self and total < window_ms:
+            doc = {**doc, "result": [], "expectedLabels": [], "resultCount": 0}
+            if "anomalyResult" in doc:
+                doc["anomalyResult"] = []
+        tail = _tail_start(total, window_ms, increase_ms) if "tail-window" in self else None
+        if tail is not None and doc["result"]:
+            doc = {**doc, "result": [*doc["result"], dict(doc["result"][-1])],
+                   "resultCount": doc.get("resultCount", len(doc["result"])) + 1,
+                   "expectedLabels": [*doc["expectedLabels"], _tail_label(
+                       doc["expectedLabels"][-1], sample, round(tail / sample.interval_ms))]}
+            if doc.get("anomalyResult"):
+                doc["anomalyResult"] = [*doc["anomalyResult"], dict(doc["anomalyResult"][-1])]
+        return doc
+
+    def predictions_of(self, predictions: list[JSON], sample: SampleRecord, window_ms: float,
+                       increase_ms: float) -> list[JSON]:
+        """A sample's page predictions: none under short-no-window for a short sample; one
+        more under tail-window."""
+        total = sample.total_length_ms
+        if "short-no-window" in self and total < window_ms:
+            return []
+        tail = _tail_start(total, window_ms, increase_ms) if "tail-window" in self else None
+        if tail is None or not predictions:
+            return predictions
+        return [*predictions, {**predictions[-1], "startMs": tail, "endMs": total}]
+
+    def precise(self, doc: JSON) -> JSON:
+        """A classification (a private shallow copy), in place: probs-precise."""
+        if "probs-precise" in self and doc["learnBlock"]["type"] == "keras":
+            doc["result"] = [_precise(window) for window in doc["result"]]
+        return doc
+
+    def jobs_fail_first(self) -> bool:
+        return "jobs-fail-first" in self
 
     def always_job(self) -> bool:
         return "always-job" in self

@@ -16,7 +16,7 @@ from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_m
 
 from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
-from eicontract.oracles import jobs
+from eicontract.oracles import jobs, options
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import Recorder
 from eicontract.violations import Violation, expect_no_violations
@@ -73,6 +73,12 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
             if flow.job_id is not None and not flow.finished:
                 _EXPIRED.add((target.url, flow.job_id))
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
+            if variant in options.MAY_BE_REFUSED:  # decision.akida-refused: VARIANT judges it
+                refusal = options.check_variant_accepted(flow.first.body, flow.first.status or 599, variant)
+                if refusal.observations:
+                    for observation in refusal.observations:
+                        recorder.observe(observation)
+                    return
             for observation in jobs.job_outcome(flow.statuses[-1].body if flow.statuses else None):
                 recorder.observe(observation)  # a failed job: a reading (docs/CLAIMS.md), never a verdict
             violations = _flow_violations(flow, sample, block, deadline)

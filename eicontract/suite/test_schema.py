@@ -25,7 +25,6 @@ from schemathesis.specs.openapi.checks import (
     negative_data_rejection,
     positive_data_acceptance,
     response_schema_conformance,
-    status_code_conformance,
 )
 
 from eicontract import contract
@@ -33,6 +32,7 @@ from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
+from eicontract.oracles.options import MAY_BE_REFUSED
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.hooks import current_settings
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
@@ -117,12 +117,38 @@ _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 
 def _may_name_unknown_ids(case: Any) -> bool:
+    """Also valid data a server may refuse by a reading: a documented variant the project may
+    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers) or a limit or
+    offset past int32 (decision.large-limit-offset). Its refusal is a failure envelope, not a
+    rejection of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
-    return any(name in parts[where] for where, name in _UNMAPPED_IDS)
+    return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
+            or parts["query"].get("variant") in MAY_BE_REFUSED
+            or any(_past(value, 2**31 if name in ("limit", "offset") else 2**63)
+                   for part in parts.values() for name, value in part.items()))
+
+
+def _past(value: object, bound: int) -> bool:
+    """A number (or its text) of magnitude at least bound."""
+    try:
+        return abs(float(str(value))) >= bound
+    except (ValueError, OverflowError):
+        return False
+
+
+def _status_violations(status: int, clause: str) -> list[Violation]:
+    """claims row reading.failure-status: 200 (the only status the published spec declares), or a
+    failure with any 4xx; anything else (1xx, 3xx, another 2xx) is no reading. 5xx: not_a_server_error."""
+    if status == 200 or 400 <= status < 600:
+        return []
+    return [Violation(clause, f"HTTP {status}: the published spec declares only 200, and a failure "
+                              f"may come with a 4xx")]
 
 
 def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list[Any]:
-    checks = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
+    # No status_code_conformance: the bundled contract's 400/401/404 are one server's choice
+    # (API-FACTS: the published spec declares only 200); _status_violations judges the status.
+    checks = [not_a_server_error, content_type_conformance, response_schema_conformance]
     # with failures as HTTP 200, status-based acceptance checks don't apply; nor do they to valid
     # data naming an id that may not exist (a 400 for it is a failure envelope, not a rejection)
     if error_style == "http" and (negative or not unknown_ids):
@@ -168,6 +194,7 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
         except AssertionError as failure:  # a single failed check
             violations.append(Violation(clause, str(failure)))
         # the envelope is judged on the same reply, whatever schemathesis found
+        violations += _status_violations(response.status_code, clause)
         violations += _envelope_violations(response, negative=negative)
         violations += check_key_not_echoed(target.client.redactor.echoed_in(response.text), "this reply")
     expect_no_violations(judged(_exchange(case, target, response), violations) if violations else [])

@@ -21,6 +21,7 @@ from eicontract.oracles.window import (
     multi_label_order,
     pick_multi_label,
 )
+from eicontract.violations import Observation
 from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels, sample
 
 # --- the window count ---------------------------------------------------------------------
@@ -30,7 +31,7 @@ from tests.oracles.factories import classification, classify_body, clause_ids, e
     [
         (1000, 300, 100, (8,)),
         (1000, 1000, 100, (1,)),
-        (1099, 1000, 100, (1,)),
+        (1099, 1000, 100, (1, 2)),  # a tail of 99 ms: full windows only, or one padded over it
         (1100, 1000, 100, (2,)),
         (1000, 700, 0.1, (3001,)),  # 300 / 0.1 is 2999.9999999999995 in floats
         (0.9, 0.6, 0.1, (4,)),
@@ -47,7 +48,9 @@ def test_expected_window_counts(total: float, window: float, increase: float,
 def test_window_count_matches_brute_force(total: int, window: int, increase: int) -> None:
     starts = [s for s in range(0, total + 1, increase) if s + window <= total]
     allowed = expected_window_counts(total, window, increase)
-    assert allowed == ((len(starts),) if total >= window else (0, 1))
+    tail = bool(starts) and starts[-1] + window < total  # reading.tail-window
+    assert allowed == ((0, 1) if total < window else
+                       (len(starts), len(starts) + 1) if tail else (len(starts),))
 
 
 @pytest.mark.parametrize("args", [(1000, 0, 100), (1000, 300, 0), (-1, 300, 100),
@@ -122,6 +125,25 @@ def test_labels_missing() -> None:
     assert clause_ids(check_window_count(body).violations) == {"WINDOW-LABELS"}
 
 
+@pytest.mark.parametrize(("windows", "reading"), [(1, "full windows only"),
+                                                  (2, "a last zero-padded window over the tail")])
+def test_tail_window_readings_pass_and_are_observed(windows: int, reading: str) -> None:
+    """reading.tail-window: 1099 ms, window 1000, increase 100: one full window, or two with
+    the last zero-padded over the 99 ms tail."""
+    body = classify_body(total_ms=1099, window_ms=1000, increase_ms=100,
+                         classifications=[classification(windows=windows)])
+    findings = check_window_count(body)
+    assert findings.violations == [] and [o.reading for o in findings.observations] == [reading]
+
+
+def test_tail_window_counts_must_agree() -> None:
+    """Server fault window-off-by-one: one window too many in result, expectedLabels right."""
+    body = classify_body(total_ms=1099, window_ms=1000, increase_ms=100,
+                         classifications=[classification(windows=1)])
+    body["classifications"][0]["result"].append({"idle": 0.5, "wave": 0.5})
+    assert clause_ids(check_window_count(body).violations) == {"WINDOW-COUNT"}
+
+
 def test_short_sample_labels_follow_the_results_reading() -> None:
     body = classify_body(total_ms=200, window_ms=300, classifications=[classification(windows=1)])
     body["classifications"][0]["expectedLabels"] = []
@@ -191,7 +213,7 @@ def test_anomaly_violations(anomaly_result: object) -> None:
 
 
 def test_all_window_checks_together() -> None:
-    assert check_result_windows(classify_body()) == ([], [])
+    assert check_result_windows(classify_body()) == ([], [INCLUSIVE])
     body = classify_body()
     body["classifications"][0]["result"][0] = {"idle": 0.9, "wave": 0.9}
     assert clause_ids(check_result_windows(body).violations) == {"WINDOW-PROBS"}
@@ -218,6 +240,19 @@ def test_a_window_ending_past_the_sample_is_caught_even_when_endms_is_clipped() 
     # server fault window-past-end: the last window starts one increase late, endMs clipped
     body = _predicted(1000, (0, 300), (350, 650), (750, 1000))
     assert clause_ids(check_prediction_windows(body, 300)) == {"PAGE-PREDICTIONS"}
+
+
+def test_a_padded_tail_window_on_the_page_passes() -> None:
+    """reading.tail-window: the last window, at the sample's spacing, starts inside the sample and
+    is zero-padded past its end; one starting past the end, or two past it, fit no reading."""
+    from eicontract.oracles.window import check_prediction_windows
+
+    tail = _predicted(1100, (0, 300), (350, 650), (700, 1000), (1050, 1100))
+    assert check_prediction_windows(tail, 300) == []
+    beyond = _predicted(1000, (0, 300), (350, 650), (700, 1000), (1050, 1000))
+    assert clause_ids(check_prediction_windows(beyond, 300)) == {"PAGE-PREDICTIONS"}
+    two = _predicted(1100, (0, 300), (350, 650), (700, 1000), (900, 1100), (1050, 1100))
+    assert clause_ids(check_prediction_windows(two, 300)) == {"PAGE-PREDICTIONS"}
 
 
 def test_window_size_from_the_predictions_spacing() -> None:
@@ -249,16 +284,19 @@ def _entries(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 SEGMENTS = [(0, 29, "idle"), (30, 69, "wave"), (70, 99, "snake")]
+# The reading a classification's entries follow, observed when the data tells it.
+INCLUSIVE = Observation("window:end-index", "endIndex inclusive", "classification 0 (block 7)")
 
 
 @pytest.mark.parametrize("body", [_labelled(), _labelled(SEGMENTS)])
 def test_expected_labels_in_their_windows_pass(body: dict[str, Any]) -> None:
-    assert check_expected_labels(body) == ([], [])
-    assert check_result_windows(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
+    assert check_result_windows(body) == ([], [INCLUSIVE])
 
 
 @pytest.mark.parametrize(("change", "words"), [
-    (lambda e: e[-1].update(endIndex=100), "outside the sample's values"),  # x | 1 past the end
+    # 2 past the last value (1 past it is the exclusive reading of endIndex: legal)
+    (lambda e: e[-1].update(endIndex=101), "outside the sample's values"),
     (lambda e: e[3].update(endIndex=e[3]["endIndex"] + 2), "endIndex"),
     (lambda e: [x.update(startIndex=0) for x in e], "startIndex"),  # every window at 0
     (lambda e: e[2].update(startIndex=2**40, endIndex=2**40), "outside"),
@@ -285,11 +323,38 @@ def test_expected_labels_legal_variants_pass() -> None:
     # edges rounded the other way (one value), and the classification's own (equal) intervalMs
     _entries(body)[2].update(startIndex=21, endIndex=48)
     body["classifications"][0]["intervalMs"] = 10.0
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
     # a truncated list: windows past its last label are not judged
     body["sample"]["sample"]["structuredLabels"] = body["sample"]["sample"]["structuredLabels"][:1]
     _entries(body)[7]["label"] = "updown"
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
+
+
+def test_expected_labels_endindex_exclusive_passes_and_is_observed() -> None:
+    """reading.end-index: endIndex one past the window's last value, applied to every entry."""
+    body = _labelled()
+    for entry in _entries(body):
+        entry["endIndex"] += 1
+    findings = check_expected_labels(body)
+    assert findings.violations == []
+    assert [(o.topic, o.reading) for o in findings.observations] == [
+        ("window:end-index", "endIndex exclusive")]
+
+
+def test_expected_labels_resampled_partial_value_passes() -> None:
+    """reading.resampled-count: a resampled sample whose last window counts its final partial
+    value ("indices [0, 107] outside the sample's values [0, 106]" was a false red)."""
+    body = classify_body(total_ms=1075, window_ms=1000, increase_ms=500)
+    body["classifications"][0]["intervalMs"] = 10
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 99, "label": "idle"}]
+    assert check_expected_labels(body).violations == []
+    body["sample"]["sample"]["totalLengthMs"] = 1075
+    body["classifications"][0]["intervalMs"] = 9.3  # 115.6 values: the last one is partial
+    body["windowSizeMs"], body["windowIncreaseMs"] = 1075, 500
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 115, "label": "idle"}]
+    assert check_expected_labels(body).violations == []
+    body["classifications"][0]["expectedLabels"] = [{"startIndex": 0, "endIndex": 117, "label": "idle"}]
+    assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
 
 
 def test_expected_labels_at_a_resampled_rate() -> None:
@@ -297,7 +362,7 @@ def test_expected_labels_at_a_resampled_rate() -> None:
     body = classify_body()
     body["classifications"][0]["intervalMs"] = 5
     body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 200, "wave", 5)
-    assert check_expected_labels(body) == ([], [])
+    assert check_expected_labels(body) == ([], [INCLUSIVE])
     body["classifications"][0]["expectedLabels"] = expected_labels(8, 300, 100, 100, "idle")
     assert clause_ids(check_expected_labels(body).violations) == {"WINDOW-LABELS"}
 

@@ -22,6 +22,7 @@ from eicontract.server.faults import (
     DEEP_FAULTS,
     DEEP_OFFSET,
     PENDING_FAULTS,
+    UNCUT_FROM,
     FaultSet,
     top_tenth_from,
 )
@@ -605,15 +606,25 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
 
 @check("truncate-ignored")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
-    def labels_of(c: httpx.Client, **query: Any) -> list[str]:
-        labels: list[str] = classify(c, MULTI, **query)["sample"]["sample"]["structuredLabelsList"]
+    """Samples of UNCUT_FROM labels or more are left whole, shorter ones still cut: no slice size
+    explains both (a flag with no effect at all could be a slice longer than every sample)."""
+    def labels_of(c: httpx.Client, sample: Any, **query: Any) -> list[str]:
+        body = classify(c, sample, **query)
+        if "classifications" not in body:
+            wait_for_job(c, body["id"])
+            body = classify(c, sample, **query)
+        labels: list[str] = body["sample"]["sample"]["structuredLabelsList"]
         return labels
-    full = labels_of(clean)
-    assert len(full) > 2 and labels_of(clean, truncateStructuredLabels="true") == full[:2]
-    assert labels_of(bad, truncateStructuredLabels="true") == full
-    query = {"minId": MULTI.id, "maxId": MULTI.id + 1, "truncateStructuredLabels": "true"}
-    assert page(clean, **query)["result"][0]["sample"]["structuredLabelsList"] == full[:2]
-    assert page(bad, **query)["result"][0]["sample"]["structuredLabelsList"] == full
+    multi = [s for s in TESTING if s.segments]
+    long_one = next(s for s in multi if len(s.segments) >= UNCUT_FROM)
+    short_one = next(s for s in multi if len(s.segments) < UNCUT_FROM)
+    for sample, cut in ((long_one, False), (short_one, True)):
+        full = labels_of(clean, sample)
+        assert labels_of(clean, sample, truncateStructuredLabels="true") == full[:2]
+        assert labels_of(bad, sample, truncateStructuredLabels="true") == (full[:2] if cut else full)
+        query = {"minId": sample.id, "maxId": sample.id + 1, "truncateStructuredLabels": "true"}
+        listed = page(bad, **query)["result"][0]["sample"]["structuredLabelsList"]
+        assert listed == (full[:2] if cut else full)
     assert bad.get(PAGE, params={"truncateStructuredLabels": "maybe"}).status_code == 400
 
 
