@@ -149,8 +149,9 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.variants.extra_fields(body["sample"], "raw-sample-data")
     segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
-    body["classifications"] = [ctx.faults.expected_labels(_classification(ctx, c), segments, wrong)
-                               for c in body["classifications"]]
+    body["classifications"] = [ctx.faults.variant_classification(
+        ctx.faults.expected_labels(_classification(ctx, c), segments, wrong), key.variant)
+        for c in body["classifications"]]
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 

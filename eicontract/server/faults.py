@@ -135,6 +135,19 @@ _CATALOGUE = (
     Fault("expected-label-segment-start", "WINDOW-LABELS",
           "classify's expectedLabels: a window whose middle value is a structured label's first "
           "value gets a label the window does not overlap (the sample's own when it is one)"),
+    # issue 18: relations between answers, each broken alone
+    Fault("default-variant-int8", "OPTION-DEFAULT",
+          "a request without `variant` uses the int8 model, not the documented float32"),
+    Fault("sample-foreign-project", "SUBJECT-OWNER",
+          "sample objects name another project (projectId + 1) than the one asked"),
+    Fault("job-status-no-uids", "SCHEMA-RESPONSE",
+          "job status objects leave out the required `jobNotificationUids` (an empty list)"),
+    Fault("page-stale-windows", "CLASSIFY-PAGE",
+          "the page's classifications lack the last window of a sample with several (as if an "
+          "older job with another window increase made them); classify is right"),
+    Fault("variant-drops-window", "OPTION-SCOPE",
+          "classify with variant int8 or akida loses the last window of a sample with several "
+          "(result, expectedLabels, resultCount alike)"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -193,6 +206,17 @@ def _values_coerced(entry: JSON) -> JSON:
     return {**entry, "values": values}
 
 
+def _without_last_window(doc: JSON) -> JSON:
+    """A classification (copied) whose last window is gone from every per-window list."""
+    doc = dict(doc)
+    for key in ("result", "anomalyResult", "expectedLabels"):
+        if key in doc:
+            doc[key] = doc[key][:-1]
+    if "resultCount" in doc:
+        doc["resultCount"] = len(doc["result"])
+    return doc
+
+
 def top_tenth_from(ids: Sequence[int]) -> int:
     """The first id of the top tenth of the id range (ids ascending, not empty)."""
     return ids[-1] - (ids[-1] - ids[0]) // 10
@@ -237,6 +261,10 @@ class FaultSet(Switches):
 
     def rejects_variant(self, variant: str) -> bool:
         return variant == "int8" and "variant-int8-rejected" in self
+
+    def default_variant(self, documented: str) -> str:
+        """The model variant used when a request names none."""
+        return "int8" if "default-variant-int8" in self else documented
 
     def negative_paging_value(self) -> int | None:
         """What a negative limit/offset becomes; None = reject it (the contract)."""
@@ -407,6 +435,8 @@ class FaultSet(Switches):
         stable, or PAGE-STABLE would break too and the fault would not be single-clause.
         """
         doc = dict(doc)
+        if "page-stale-windows" in self and stable and len(doc["result"]) > 1:
+            doc = _without_last_window(doc)
         if "window-off-by-one" in self:
             doc["result"] = [*doc["result"], dict(doc["result"][-1])]
             if "anomalyResult" in doc:
@@ -423,6 +453,12 @@ class FaultSet(Switches):
             doc.pop("anomalyResult", None)
         if "results-nondeterministic" in self and is_classifier and not stable:
             doc["result"] = [self._shaken(r) for r in doc["result"]]
+        return doc
+
+    def variant_classification(self, doc: JSON, variant: str) -> JSON:
+        """One classification of the classify endpoint (a copy), for the variant asked."""
+        if "variant-drops-window" in self and variant != "float32" and len(doc["result"]) > 1:
+            return _without_last_window(doc)
         return doc
 
     def expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],
@@ -459,6 +495,8 @@ class FaultSet(Switches):
 
     def sample(self, doc: JSON, on_page: bool) -> JSON:
         """A Sample object (classify's RawSampleData.sample, or a page result's), in place."""
+        if "sample-foreign-project" in self:
+            doc["projectId"] += 1
         if "enum-new-value" in self:
             doc["chartType"] = NEW_CHART_TYPE
         if "wrong-type" in self and on_page:
@@ -493,6 +531,8 @@ class FaultSet(Switches):
                    ) -> None:
         if "status-wrong-id" in self:
             doc["id"] += 1
+        if "job-status-no-uids" in self:
+            doc.pop("jobNotificationUids", None)
         if "status-time-backwards" in self and finished is not None:
             doc["started"] = iso(finished + timedelta(seconds=1))
 

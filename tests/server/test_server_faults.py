@@ -752,6 +752,52 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, **page_query)["predictions"] == page(clean, **page_query)["predictions"]
 
 
+# -- relations between answers (issue 18) ----------------------------------------------------
+
+@check("default-variant-int8")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert classify(clean) == classify(clean, variant="float32")
+    assert classify(bad) == classify(bad, variant="int8") != classify(bad, variant="float32")
+    assert classify(bad, variant="float32") == classify(clean, variant="float32")  # explicit: right
+
+
+@check("sample-foreign-project")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert classify(clean)["sample"]["sample"]["projectId"] == 1
+    assert classify(bad)["sample"]["sample"]["projectId"] == 2
+    assert {r["sample"]["projectId"] for r in page(bad, limit=5)["result"]} == {2}
+
+
+@check("job-status-no-uids")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert wait_for_job(clean, started_job(clean))["jobNotificationUids"] == []
+    job = wait_for_job(bad, started_job(bad))
+    assert "jobNotificationUids" not in job and job["key"] and job["finished"]
+
+
+@check("page-stale-windows")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    window = {"minId": DIRECT.id, "maxId": DIRECT.id + 1}
+    good, stale = page(clean, **window)["result"][0], page(bad, **window)["result"][0]
+    for right, wrong in zip(good["classifications"], stale["classifications"], strict=True):
+        assert len(right["result"]) == WINDOWS == len(wrong["result"]) + 1
+        assert wrong["expectedLabels"] == right["expectedLabels"][:-1]
+        assert wrong["resultCount"] == WINDOWS - 1
+    assert page(bad, **window)["predictions"] == page(clean, **window)["predictions"]
+    assert classify(bad) == classify(clean)  # classify is right
+
+
+@check("variant-drops-window")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert classify(bad, variant="float32") == classify(clean, variant="float32")
+    for variant in ("int8", "akida"):
+        right, wrong = classify(clean, variant=variant), classify(bad, variant=variant)
+        doc = wrong["classifications"][0]
+        assert len(doc["result"]) == len(right["classifications"][0]["result"]) - 1 == WINDOWS - 1
+        assert doc["resultCount"] == len(doc["expectedLabels"]) == WINDOWS - 1
+    assert page(bad, limit=3, variant="int8") == page(clean, limit=3, variant="int8")  # the page is right
+
+
 # -- the catalogue itself ----------------------------------------------------------------
 
 # Clause ids that pending faults name and eicontract/clauses.py does not have yet.
