@@ -148,6 +148,8 @@ _CATALOGUE = (
     Fault("variant-drops-window", "OPTION-SCOPE",
           "classify with variant int8 or akida loses the last window of a sample with several "
           "(result, expectedLabels, resultCount alike)"),
+    Fault("metadata-first-value-only", "FILTER-COMPLETE",
+          "a metadata `eq` item with several values matches only its first value"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -359,6 +361,9 @@ class FaultSet(Switches):
             metadata = replace(metadata, items=items)
         if "metadata-anded" in self and metadata.combinator is None:
             metadata = replace(metadata, combinator="and")
+        if "metadata-first-value-only" in self:  # `value = values[0]` where `IN values` was meant
+            items = tuple(replace(i, values=i.values[:1]) if i.op == "eq" else i for i in metadata.items)
+            metadata = replace(metadata, items=items)
         if "metadata-keyonly-inverted" in self:  # only items without values: "none" has none either
             items = tuple(replace(i, op=_INVERTED[i.op]) if i.op != "none" and not i.values else i
                           for i in metadata.items)

@@ -798,6 +798,23 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, limit=3, variant="int8") == page(clean, limit=3, variant="int8")  # the page is right
 
 
+@check("metadata-first-value-only")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    def with_(query: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
+        value = {"metadata": json.dumps(query), "limit": 10_000}
+        return ids(clean, **value), ids(bad, **value)
+
+    def having(values: set[str]) -> list[int]:
+        return [s.id for s in TESTING if (s.metadata or {}).get("site") in values]
+
+    right, wrong = with_([{"key": "site", "op": "eq", "values": ["buildingA", "buildingB"]}])
+    assert right == having({"buildingA", "buildingB"}) and wrong == having({"buildingA"})
+    for same in ([{"key": "site", "op": "eq", "values": ["buildingB"]}],
+                 [{"key": "site", "op": "neq", "values": ["buildingA", "buildingB"]}]):
+        clean_ids, bad_ids = with_(same)
+        assert clean_ids == bad_ids  # one value, and neq items, stay right
+
+
 # -- the catalogue itself ----------------------------------------------------------------
 
 # Clause ids that pending faults name and eicontract/clauses.py does not have yet.
