@@ -94,6 +94,9 @@ _CLAUSES = [
            "An option changes only what it claims: a model variant changes the values, never the "
            "sample, the window count or the expected labels; truncateStructuredLabels changes the "
            "labels, never the window count or the values."),
+    Clause("CONCURRENT", "job",
+           "A classify of a sample whose job is running gets the result, a job or the failure "
+           "envelope: never a 5xx, never success without either."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

@@ -128,7 +128,10 @@ async def classify_endpoint(request: Request) -> Response:
     if body is None:
         if ctx.variants.always_job() or needs_job(sample, ctx.dataset.impulse,
                                                    ctx.config.job_threshold_ms):
-            job = ctx.jobs.running(key) or ctx.jobs.start(key, partial(_compute, ctx, key))
+            job = ctx.jobs.running(key)
+            if job is not None:
+                ctx.faults.on_running_job(job.id)
+            job = job or ctx.jobs.start(key, partial(_compute, ctx, key))
             return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
     return _ok(ctx, _classify_reply(ctx, key, body), "classify-result")

@@ -148,6 +148,8 @@ _CATALOGUE = (
     Fault("variant-drops-window", "OPTION-SCOPE",
           "classify with variant int8 or akida loses the last window of a sample with several "
           "(result, expectedLabels, resultCount alike)"),
+    Fault("running-job-500", "CONCURRENT",
+          "a classify of a request whose job is still running answers 500 (the job lock raises)"),
     Fault("metadata-first-value-only", "FILTER-COMPLETE",
           "a metadata `eq` item with several values matches only its first value"),
 )
@@ -235,6 +237,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 class MetadataParserCrash(RuntimeError):
     """Raised on purpose (fault negative-500) so the catch-all answers 500."""
+
+
+class RunningJobCrash(RuntimeError):
+    """Raised on purpose (fault running-job-500) so the catch-all answers 500."""
 
 
 class LeapSecondCrash(RuntimeError):
@@ -515,6 +521,11 @@ class FaultSet(Switches):
             body["id"] = job_id()
 
     # -- jobs -------------------------------------------------------------------------
+
+    def on_running_job(self, job_id: int) -> None:
+        """Called when a classify finds its request's job still running."""
+        if "running-job-500" in self:
+            raise RunningJobCrash(f"job {job_id} is locked")
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self

@@ -798,6 +798,25 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, limit=3, variant="int8") == page(clean, limit=3, variant="int8")  # the page is right
 
 
+@check("running-job-500")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    with pytest.raises(RuntimeError):
+        FaultSet({"running-job-500"}).on_running_job(3)
+    FaultSet().on_running_job(3)  # the clean server: no raise
+    # each try a sample this fresh server has not classified; the job runs 0.05 s, a loopback
+    # call takes a few ms: a re-call that found the job over already is tried again
+    for fresh in [s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000][:3]:
+        job_id = int(classify(bad, fresh)["id"])
+        again = bad.post(classify_path(CLASSIFIER, fresh.id))
+        if again.status_code == 500:
+            assert again.json()["success"] is False
+            wait_for_job(bad, job_id)
+            assert "classifications" in classify(bad, fresh)  # once finished: the result
+            return
+        assert "classifications" in again.json()
+    raise AssertionError("no re-call found its job running")
+
+
 @check("metadata-first-value-only")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     def with_(query: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
