@@ -150,6 +150,9 @@ _CATALOGUE = (
           "(result, expectedLabels, resultCount alike)"),
     Fault("running-job-500", "CONCURRENT",
           "a classify of a request whose job is still running answers 500 (the job lock raises)"),
+    Fault("labels-prefix", "FILTER-SOUND",
+          "the labels filter matches every label that starts with a given one (an autocomplete "
+          "query reused: `label LIKE 'x%'`)"),
     Fault("metadata-first-value-only", "FILTER-COMPLETE",
           "a metadata `eq` item with several values matches only its first value"),
 )
@@ -329,6 +332,8 @@ class FaultSet(Switches):
             changes["combinator"] = "or"
         if "filter-after-paging" in self:
             changes["filter_after_paging"] = True
+        if "labels-prefix" in self:
+            changes["labels_prefix"] = True
         if "order-unstable" in self:
             changes["descending"] = next(self._page_requests) % 2 == 1
         if "limit-plus-one" in self:

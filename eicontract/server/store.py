@@ -87,6 +87,7 @@ class PagePlan:
     inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
+    labels_prefix: bool = False  # fault labels-prefix: a label matches when it starts with a value
 
 
 Condition = tuple[str, list[object]]
@@ -243,6 +244,9 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     out: list[Condition] = []
     if f.labels is not None:
         labels: Condition = (f"s.label IN ({_marks(f.labels)})", list(f.labels))
+        if plan.labels_prefix:  # fault labels-prefix
+            labels = (" OR ".join("substr(s.label, 1, length(?)) = ?" for _ in f.labels) or "0",
+                      [p for label in f.labels for p in (label, label)])
         if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
             labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
         out.append(labels)

@@ -817,6 +817,18 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     raise AssertionError("no re-call found its job running")
 
 
+@check("labels-prefix")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    def labelled(*labels: str) -> list[int]:
+        return [s.id for s in TESTING if s.label in labels]
+
+    query = {"labels": '["idl"]', "limit": 10_000}
+    assert ids(clean, **query) == [] and ids(bad, **query) == labelled("idle")
+    assert ids(bad, labels='["1"]', limit=10_000) == labelled("1.25", "10")
+    exact = {"labels": '["idle", "wave"]', "limit": 10_000}
+    assert ids(bad, **exact) == ids(clean, **exact) == labelled("idle", "wave")  # whole labels: right
+
+
 @check("metadata-first-value-only")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     def with_(query: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
