@@ -152,9 +152,11 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.variants.extra_fields(body["sample"], "raw-sample-data")
     segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
-    body["classifications"] = [ctx.faults.variant_classification(
-        ctx.faults.expected_labels(_classification(ctx, c), segments, wrong), key.variant)
-        for c in body["classifications"]]
+    impulse = ctx.dataset.impulse
+    body["classifications"] = [ctx.faults.rounded_windows(ctx.faults.variant_classification(
+        ctx.faults.expected_labels(_classification(ctx, c), segments, wrong), key.variant),
+        subject.total_length_ms, impulse.window_size_ms, impulse.window_increase_ms,
+        subject.interval_ms, subject.values_count) for c in body["classifications"]]
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 

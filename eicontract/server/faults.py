@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -153,6 +154,10 @@ _CATALOGUE = (
     Fault("labels-prefix", "FILTER-SOUND",
           "the labels filter matches every label that starts with a given one (an autocomplete "
           "query reused: `label LIKE 'x%'`)"),
+    Fault("window-count-rounded", "WINDOW-COUNT",
+          "classify counts windows as round((L - W) / I) + 1, not floor: a sample whose length is "
+          "past a multiple of the increase by half an increase or more gets one window more "
+          "(result, expectedLabels and resultCount alike)"),
     Fault("metadata-first-value-only", "FILTER-COMPLETE",
           "a metadata `eq` item with several values matches only its first value"),
 )
@@ -475,6 +480,26 @@ class FaultSet(Switches):
         """One classification of the classify endpoint (a copy), for the variant asked."""
         if "variant-drops-window" in self and variant != "float32" and len(doc["result"]) > 1:
             return _without_last_window(doc)
+        return doc
+
+    def rounded_windows(self, doc: JSON, length_ms: float, size_ms: float, increase_ms: float,
+                        interval_ms: float, values: int) -> JSON:
+        """One classification of the classify endpoint (a copy), given its sample's geometry."""
+        if "window-count-rounded" not in self or length_ms <= size_ms:
+            return doc
+        steps = (length_ms - size_ms) / increase_ms
+        if math.floor(steps + 0.5) == math.floor(steps):
+            return doc
+        start = len(doc["result"]) * increase_ms  # the extra window, starting past L - W
+        doc = dict(doc)
+        doc["result"] = [*doc["result"], dict(doc["result"][-1])]
+        if "anomalyResult" in doc:
+            doc["anomalyResult"] = [*doc["anomalyResult"], dict(doc["anomalyResult"][-1])]
+        last = doc["expectedLabels"][-1]
+        doc["expectedLabels"] = [*doc["expectedLabels"], {
+            "startIndex": min(values - 1, math.floor(start / interval_ms)), "endIndex": values - 1,
+            "label": last["label"]}]
+        doc["resultCount"] = len(doc["result"])
         return doc
 
     def expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],

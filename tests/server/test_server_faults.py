@@ -829,6 +829,29 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert ids(bad, **exact) == ids(clean, **exact) == labelled("idle", "wave")  # whole labels: right
 
 
+@check("window-count-rounded")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    def result(c: httpx.Client, sample: SampleRecord) -> dict[str, Any]:
+        body = classify(c, sample)
+        if "id" in body:  # these lengths are all resampled: a job first
+            wait_for_job(c, body["id"])
+            body = classify(c, sample)
+        return body
+
+    def windows(c: httpx.Client, sample: SampleRecord) -> int:
+        return len(result(c, sample)["classifications"][0]["result"])
+
+    past_half = next(s for s in TESTING if s.total_length_ms > 1000 and (s.total_length_ms - 1000) % 250 >= 125)
+    exact = next(s for s in TESTING if s.total_length_ms > 1000 and (s.total_length_ms - 1000) % 250 == 0)
+    right = window_count(past_half.total_length_ms, 1000, 250)
+    assert windows(clean, past_half) == right and windows(bad, past_half) == right + 1
+    doc = result(bad, past_half)["classifications"][0]
+    assert doc["resultCount"] == len(doc["expectedLabels"]) == right + 1
+    assert windows(bad, exact) == windows(clean, exact)  # at a multiple: right
+    query = {"minId": past_half.id, "maxId": past_half.id + 1}
+    assert page(bad, **query) == page(clean, **query)  # the page is right
+
+
 @check("metadata-first-value-only")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     def with_(query: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
