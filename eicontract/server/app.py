@@ -166,8 +166,9 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
 async def job_status_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id, job_id = path_int(request, "projectId"), path_int(request, "jobId")
-    _require_project(project_id)
     job = ctx.jobs.get(job_id)
+    if ctx.faults.job_status_checks_project() or job is None:
+        _require_project(project_id)
     if job is None:
         made_up = ctx.faults.unknown_job(job_id, iso(datetime.now(UTC)))
         if made_up is None:

@@ -158,6 +158,8 @@ _CATALOGUE = (
           "classify counts windows as round((L - W) / I) + 1, not floor: a sample whose length is "
           "past a multiple of the increase by half an increase or more gets one window more "
           "(result, expectedLabels and resultCount alike)"),
+    Fault("job-status-any-project", "CLASSIFY-UNKNOWN",
+          "job status does not check the project: a job is answered under any project id"),
     Fault("metadata-first-value-only", "FILTER-COMPLETE",
           "a metadata `eq` item with several values matches only its first value"),
 )
@@ -556,6 +558,9 @@ class FaultSet(Switches):
         """Called when a classify finds its request's job still running."""
         if "running-job-500" in self:
             raise RunningJobCrash(f"job {job_id} is locked")
+
+    def job_status_checks_project(self) -> bool:
+        return "job-status-any-project" not in self
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self

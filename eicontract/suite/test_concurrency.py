@@ -14,12 +14,14 @@ from eicontract.oracles import concurrency, paging
 from eicontract.oracles._common import as_number
 from eicontract.oracles.jobs import check_status_id, classify_kind
 from eicontract.oracles.schema import check_schema
+from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 TRIES = 8  # samples tried (longest first) until one classify answers a job
 JOBS = 2  # jobs judged
 PAGE = 20
+MARGIN = 10**9  # another project: this one's id + MARGIN
 
 
 def _longest(dataset: Any) -> list[int]:
@@ -29,7 +31,7 @@ def _longest(dataset: Any) -> list[int]:
     return [s["id"] for s in ranked][:TRIES]
 
 
-@pytest.mark.clause("CONCURRENT", "JOB-STATUS-ID", "SCHEMA-RESPONSE", "PAGE-LIMIT")
+@pytest.mark.clause("CONCURRENT", "JOB-STATUS-ID", "SCHEMA-RESPONSE", "PAGE-LIMIT", "CLASSIFY-UNKNOWN")
 def test_requests_while_a_job_runs(target: Target, dataset: Any,
                                    observe: Callable[[list[Observation]], None]) -> None:
     project, block, strictness = target.settings.project_id, min(dataset.blocks), target.settings.strictness
@@ -44,6 +46,9 @@ def test_requests_while_a_job_runs(target: Target, dataset: Any,
         again = client.classify(project, block, sample, **options)
         status = client.job_status(project, job_id)
         page = client.page(project, {"limit": PAGE, "offset": 0})
+        elsewhere = client.job_status(project + MARGIN, job_id)  # this project's job, under another id
+        violations += check_unknown_id(elsewhere.body, elsewhere.status or 599,
+                                       f"status of job {job_id} under project {project + MARGIN}")
         findings = concurrency.check_classify_while_running(again.body, again.status, job_id, what)
         observe(findings.observations)
         violations += findings.violations

@@ -18,7 +18,7 @@ import pytest
 from eicontract.drive.jobflow import Flow, classify_until_result
 from eicontract.oracles import relations
 from eicontract.oracles._common import as_number, is_int
-from eicontract.oracles.jobs import classify_kind
+from eicontract.oracles.jobs import check_deterministic, check_subject, classify_kind
 from eicontract.oracles.paging import page_results
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
@@ -83,7 +83,17 @@ def _body(flow: Flow) -> Any:
     return flow.result.body if flow.result is not None else None
 
 
-@pytest.mark.clause("OPTION-DEFAULT", "OPTION-SCOPE", "CLASSIFY-PAGE", "SUBJECT-OWNER", "SCHEMA-RESPONSE")
+def page_default(default: Any, float32: Any, sample: int) -> list[Observation]:
+    """The page's documents give no default variant: which one a page without it answers is a
+    reading (page:variant-default), never a verdict."""
+    if not isinstance(default, dict) or not isinstance(float32, dict):
+        return []
+    same = not check_deterministic([float32, default])
+    return [Observation("page:variant-default", "float32" if same else "not float32", f"sample {sample}")]
+
+
+@pytest.mark.clause("OPTION-DEFAULT", "OPTION-SCOPE", "CLASSIFY-PAGE", "SUBJECT-OWNER", "SCHEMA-RESPONSE",
+                    "JOB-SUBJECT")
 def test_one_sample_asked_for_several_ways(target: Target, dataset: Any,
                                            observe: Callable[[list[Observation]], None]) -> None:
     project, strictness = target.settings.project_id, target.settings.strictness
@@ -93,6 +103,7 @@ def test_one_sample_asked_for_several_ways(target: Target, dataset: Any,
         page_result, page_body = _page_result(target, sample, variant="float32")
         if page_body is not None:
             violations += check_schema(page_body, "page-response", strictness, where=f"page of sample {sample}")
+            observe(page_default(_page_result(target, sample)[0], page_result, sample))
         for block in sorted(dataset.blocks):
             what = f"sample {sample} block {block}"
             flows = {"float32": _flow(target, block, sample, variant="float32"),
@@ -102,6 +113,8 @@ def test_one_sample_asked_for_several_ways(target: Target, dataset: Any,
                 flows["truncated"] = _flow(target, block, sample, variant="float32", truncate=True)
             for name, flow in flows.items():
                 violations += flow_schema(flow, strictness, f"{what} ({name})")
+                if flow.result is not None:  # the sample and block asked for, before and after a job
+                    violations += check_subject(flow.result.body, sample, block)
             bodies = {name: _body(flow) for name, flow in flows.items()}
             explicit = bodies["float32"]
             if explicit is None:

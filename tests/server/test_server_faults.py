@@ -852,6 +852,16 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, **query) == page(clean, **query)  # the page is right
 
 
+@check("job-status-any-project")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    job_id = started_job(clean)
+    assert clean.get(status_path(job_id, project=7)).status_code == 404
+    job_id = started_job(bad)
+    reply = bad.get(status_path(job_id, project=7))
+    assert reply.status_code == 200 and reply.json()["job"]["id"] == job_id
+    assert bad.get(status_path(999_999, project=7)).status_code == 404  # an unknown job: still refused
+
+
 @check("metadata-first-value-only")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     def with_(query: list[dict[str, Any]]) -> tuple[list[int], list[int]]:
