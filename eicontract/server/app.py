@@ -154,7 +154,8 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
     impulse = ctx.dataset.impulse
     body["classifications"] = [ctx.faults.rounded_windows(ctx.faults.variant_classification(
-        ctx.faults.expected_labels(_classification(ctx, c), segments, wrong), key.variant),
+        ctx.faults.expected_labels(_classification(ctx, c), segments, wrong), key.variant,
+        key.truncate and subject.is_multi_label),
         subject.total_length_ms, impulse.window_size_ms, impulse.window_increase_ms,
         subject.interval_ms, subject.values_count) for c in body["classifications"]]
     ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))

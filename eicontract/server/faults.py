@@ -149,6 +149,9 @@ _CATALOGUE = (
     Fault("variant-drops-window", "OPTION-SCOPE",
           "classify with variant int8 or akida loses the last window of a sample with several "
           "(result, expectedLabels, resultCount alike)"),
+    Fault("truncate-drops-window", "OPTION-SCOPE",
+          "classify with truncateStructuredLabels=true loses the last window of a multi-label "
+          "sample with several (result, expectedLabels, resultCount alike)"),
     Fault("running-job-500", "CONCURRENT",
           "a classify of a request whose job is still running answers 500 (the job lock raises)"),
     Fault("labels-prefix", "FILTER-SOUND",
@@ -478,9 +481,13 @@ class FaultSet(Switches):
             doc["result"] = [self._shaken(r) for r in doc["result"]]
         return doc
 
-    def variant_classification(self, doc: JSON, variant: str) -> JSON:
-        """One classification of the classify endpoint (a copy), for the variant asked."""
-        if "variant-drops-window" in self and variant != "float32" and len(doc["result"]) > 1:
+    def variant_classification(self, doc: JSON, variant: str, truncated: bool = False) -> JSON:
+        """One classification of the classify endpoint (a copy), for the variant asked; truncated:
+        truncateStructuredLabels took effect on a multi-label sample."""
+        several = len(doc["result"]) > 1
+        if several and "variant-drops-window" in self and variant != "float32":
+            return _without_last_window(doc)
+        if several and truncated and "truncate-drops-window" in self:
             return _without_last_window(doc)
         return doc
 

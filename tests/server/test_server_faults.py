@@ -798,6 +798,18 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, limit=3, variant="int8") == page(clean, limit=3, variant="int8")  # the page is right
 
 
+@check("truncate-drops-window")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    full, cut = classify(bad, MULTI), classify(bad, MULTI, truncateStructuredLabels="true")
+    assert full == classify(clean, MULTI)
+    right = len(classify(clean, MULTI, truncateStructuredLabels="true")["classifications"][0]["result"])
+    doc = cut["classifications"][0]
+    assert len(doc["result"]) == right - 1 == len(full["classifications"][0]["result"]) - 1
+    assert doc["resultCount"] == len(doc["expectedLabels"]) == right - 1
+    single = {"truncateStructuredLabels": "true"}
+    assert not DIRECT.is_multi_label and classify(bad, **single) == classify(clean, **single)
+
+
 @check("running-job-500")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     with pytest.raises(RuntimeError):
