@@ -24,7 +24,7 @@ from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
 from eicontract.violations import Observation, Violation, expect_no_violations
 
-PICKED = 4  # samples judged, whatever the listing's size
+PICKED = 5  # samples judged, whatever the listing's size
 
 
 def _labels(sample: dict[str, Any]) -> int:
@@ -33,8 +33,8 @@ def _labels(sample: dict[str, Any]) -> int:
 
 def pick_samples(dataset: Any, count: int = PICKED) -> list[int]:
     """Samples at the edges the relations care about, from those discovery read (deterministic):
-    the shortest and the longest, one at a frequency other than the commonest (resampled), and the
-    one with the most structured labels."""
+    the shortest and the longest, one at a frequency other than the commonest (resampled), the one
+    with the most structured labels, and the longest multi-label one (the most windows to truncate)."""
     allowed = set(dataset.classify_ids)
     known = [s for s in dataset.samples if is_int(s.get("id")) and s["id"] in allowed]
     if not known:
@@ -47,7 +47,9 @@ def pick_samples(dataset: Any, count: int = PICKED) -> list[int]:
     common = rates.most_common(1)[0][0]
     picks = [min(known, key=lambda s: (length(s), s["id"])), max(known, key=lambda s: (length(s), -s["id"]))]
     picks += [s for s in known if as_number(s.get("frequency")) != common][:1]
-    picks += sorted((s for s in known if _labels(s) > 1), key=lambda s: (-_labels(s), s["id"]))[:1]
+    multi = [s for s in known if _labels(s) > 1]
+    picks += sorted(multi, key=lambda s: (-_labels(s), s["id"]))[:1]
+    picks += sorted(multi, key=lambda s: (-length(s), s["id"]))[:1]
     return list(dict.fromkeys(s["id"] for s in picks))[:count]
 
 
