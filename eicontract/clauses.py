@@ -81,6 +81,22 @@ _CLAUSES = [
     Clause("LABELS-TRUNCATE-EFFECT", "options",
            "truncateStructuredLabels=true visibly cuts: the samples with the most structured labels, "
            "and every sample with more than the slice is seen to keep, return fewer labels."),
+    # 8. Added by issue 18: relations between answers (appended: ids never move)
+    Clause("OPTION-DEFAULT", "options",
+           "A documented default gives what its explicit form gives: classify without variant "
+           "answers the variant=float32 result."),
+    Clause("SUBJECT-OWNER", "job",
+           "Every sample read under a project names that project as its projectId."),
+    Clause("CLASSIFY-PAGE", "job",
+           "Classify and the page describe the same sample the same way: its data fields, and "
+           "per learn block its window count and expected labels."),
+    Clause("OPTION-SCOPE", "options",
+           "An option changes only what it claims: a model variant changes the values, never the "
+           "sample, the window count or the expected labels; truncateStructuredLabels changes the "
+           "labels, never the window count or the values."),
+    Clause("CONCURRENT", "job",
+           "A classify of a sample whose job is running gets the result, a job or the failure "
+           "envelope: never a 5xx, never success without either."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

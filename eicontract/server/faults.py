@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
@@ -139,6 +140,36 @@ _CATALOGUE = (
     Fault("expected-label-segment-start", "WINDOW-LABELS",
           "classify's expectedLabels: a window whose middle value is a structured label's first "
           "value gets a label the window does not overlap (the sample's own when it is one)"),
+    # issue 18: relations between answers, each broken alone
+    Fault("default-variant-int8", "OPTION-DEFAULT",
+          "a request without `variant` uses the int8 model, not the documented float32"),
+    Fault("sample-foreign-project", "SUBJECT-OWNER",
+          "sample objects name another project (projectId + 1) than the one asked"),
+    Fault("job-status-no-uids", "SCHEMA-RESPONSE",
+          "job status objects leave out the required `jobNotificationUids` (an empty list)"),
+    Fault("page-stale-windows", "CLASSIFY-PAGE",
+          "the page's classifications lack the last window of a sample with several (as if an "
+          "older job with another window increase made them); classify is right"),
+    Fault("variant-drops-window", "OPTION-SCOPE",
+          "classify with variant int8 or akida loses the last window of a sample with several "
+          "(result, expectedLabels, resultCount alike)"),
+    Fault("truncate-drops-window", "OPTION-SCOPE",
+          "classify with truncateStructuredLabels=true loses the last window of a multi-label "
+          "sample with several (result, expectedLabels, resultCount alike)"),
+    Fault("running-job-500", "CONCURRENT",
+          "a classify of a request whose job is still running answers 500 (the job lock raises)"),
+    Fault("labels-prefix", "FILTER-SOUND",
+          "the labels filter matches every label that starts with a given one (an autocomplete "
+          "query reused: `label LIKE 'x%'`)"),
+    Fault("window-count-rounded", "CLASSIFY-PAGE",
+          "classify counts windows as round((L - W) / I) + 1, not floor: a sample whose length is "
+          "past a multiple of the increase by half an increase or more gets one window more over "
+          "its tail (result, expectedLabels and resultCount alike); the page does not. Each alone "
+          "is a legal reading (tail-window): only the two together disagree"),
+    Fault("job-status-any-project", "CLASSIFY-UNKNOWN",
+          "job status does not check the project: a job is answered under any project id"),
+    Fault("metadata-first-value-only", "FILTER-COMPLETE",
+          "a metadata `eq` item with several values matches only its first value"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -197,6 +228,17 @@ def _values_coerced(entry: JSON) -> JSON:
     return {**entry, "values": values}
 
 
+def _without_last_window(doc: JSON) -> JSON:
+    """A classification (copied) whose last window is gone from every per-window list."""
+    doc = dict(doc)
+    for key in ("result", "anomalyResult", "expectedLabels"):
+        if key in doc:
+            doc[key] = doc[key][:-1]
+    if "resultCount" in doc:
+        doc["resultCount"] = len(doc["result"])
+    return doc
+
+
 def top_tenth_from(ids: Sequence[int]) -> int:
     """The first id of the top tenth of the id range (ids ascending, not empty)."""
     return ids[-1] - (ids[-1] - ids[0]) // 10
@@ -213,6 +255,10 @@ def _later(a: datetime | None, b: datetime | None) -> datetime | None:
 
 class MetadataParserCrash(RuntimeError):
     """Raised on purpose (fault negative-500) so the catch-all answers 500."""
+
+
+class RunningJobCrash(RuntimeError):
+    """Raised on purpose (fault running-job-500) so the catch-all answers 500."""
 
 
 class LeapSecondCrash(RuntimeError):
@@ -241,6 +287,10 @@ class FaultSet(Switches):
 
     def rejects_variant(self, variant: str) -> bool:
         return variant == "int8" and "variant-int8-rejected" in self
+
+    def default_variant(self, documented: str) -> str:
+        """The model variant used when a request names none."""
+        return "int8" if "default-variant-int8" in self else documented
 
     def negative_paging_value(self) -> int | None:
         """What a negative limit/offset becomes; None = reject it (the contract)."""
@@ -297,6 +347,8 @@ class FaultSet(Switches):
             changes["combinator"] = "or"
         if "filter-after-paging" in self:
             changes["filter_after_paging"] = True
+        if "labels-prefix" in self:
+            changes["labels_prefix"] = True
         if "order-unstable" in self:
             changes["descending"] = next(self._page_requests) % 2 == 1
         if "limit-plus-one" in self:
@@ -335,6 +387,9 @@ class FaultSet(Switches):
             metadata = replace(metadata, items=items)
         if "metadata-anded" in self and metadata.combinator is None:
             metadata = replace(metadata, combinator="and")
+        if "metadata-first-value-only" in self:  # `value = values[0]` where `IN values` was meant
+            items = tuple(replace(i, values=i.values[:1]) if i.op == "eq" else i for i in metadata.items)
+            metadata = replace(metadata, items=items)
         if "metadata-keyonly-inverted" in self:  # only items without values: "none" has none either
             items = tuple(replace(i, op=_INVERTED[i.op]) if i.op != "none" and not i.values else i
                           for i in metadata.items)
@@ -411,6 +466,8 @@ class FaultSet(Switches):
         stable, or PAGE-STABLE would break too and the fault would not be single-clause.
         """
         doc = dict(doc)
+        if "page-stale-windows" in self and stable and len(doc["result"]) > 1:
+            doc = _without_last_window(doc)
         if "window-off-by-one" in self:
             doc["result"] = [*doc["result"], dict(doc["result"][-1])]
             if "anomalyResult" in doc:
@@ -427,6 +484,36 @@ class FaultSet(Switches):
             doc.pop("anomalyResult", None)
         if "results-nondeterministic" in self and is_classifier and not stable:
             doc["result"] = [self._shaken(r) for r in doc["result"]]
+        return doc
+
+    def variant_classification(self, doc: JSON, variant: str, truncated: bool = False) -> JSON:
+        """One classification of the classify endpoint (a copy), for the variant asked; truncated:
+        truncateStructuredLabels took effect on a multi-label sample."""
+        several = len(doc["result"]) > 1
+        if several and "variant-drops-window" in self and variant != "float32":
+            return _without_last_window(doc)
+        if several and truncated and "truncate-drops-window" in self:
+            return _without_last_window(doc)
+        return doc
+
+    def rounded_windows(self, doc: JSON, length_ms: float, size_ms: float, increase_ms: float,
+                        interval_ms: float, values: int) -> JSON:
+        """One classification of the classify endpoint (a copy), given its sample's geometry."""
+        if "window-count-rounded" not in self or length_ms <= size_ms:
+            return doc
+        steps = (length_ms - size_ms) / increase_ms
+        if math.floor(steps + 0.5) == math.floor(steps):
+            return doc
+        start = len(doc["result"]) * increase_ms  # the extra window, starting past L - W
+        doc = dict(doc)
+        doc["result"] = [*doc["result"], dict(doc["result"][-1])]
+        if "anomalyResult" in doc:
+            doc["anomalyResult"] = [*doc["anomalyResult"], dict(doc["anomalyResult"][-1])]
+        last = doc["expectedLabels"][-1]
+        doc["expectedLabels"] = [*doc["expectedLabels"], {
+            "startIndex": min(values - 1, math.floor(start / interval_ms)), "endIndex": values - 1,
+            "label": last["label"]}]
+        doc["resultCount"] = len(doc["result"])
         return doc
 
     def expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],
@@ -466,6 +553,8 @@ class FaultSet(Switches):
 
     def sample(self, doc: JSON, on_page: bool) -> JSON:
         """A Sample object (classify's RawSampleData.sample, or a page result's), in place."""
+        if "sample-foreign-project" in self:
+            doc["projectId"] += 1
         if "enum-new-value" in self:
             doc["chartType"] = NEW_CHART_TYPE
         if "wrong-type" in self and on_page:
@@ -479,6 +568,14 @@ class FaultSet(Switches):
             body["id"] = job_id()
 
     # -- jobs -------------------------------------------------------------------------
+
+    def on_running_job(self, job_id: int) -> None:
+        """Called when a classify finds its request's job still running."""
+        if "running-job-500" in self:
+            raise RunningJobCrash(f"job {job_id} is locked")
+
+    def job_status_checks_project(self) -> bool:
+        return "job-status-any-project" not in self
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self
@@ -500,6 +597,8 @@ class FaultSet(Switches):
                    ) -> None:
         if "status-wrong-id" in self:
             doc["id"] += 1
+        if "job-status-no-uids" in self:
+            doc.pop("jobNotificationUids", None)
         if "status-time-backwards" in self and finished is not None:
             doc["started"] = iso(finished + timedelta(seconds=1))
 

@@ -167,7 +167,7 @@ class QueryReader:
 
 
 def variant(q: QueryReader, faults: FaultSet) -> str:
-    value = q.choice("variant", VARIANTS) or DEFAULT_VARIANT
+    value = q.choice("variant", VARIANTS) or faults.default_variant(DEFAULT_VARIANT)
     if faults.rejects_variant(value):
         raise bad_request(f"variant {value} is not supported")
     return value

@@ -95,6 +95,7 @@ class PagePlan:
     labels_also_ids: tuple[int, ...] = ()  # variant labels-multi: ids a structured label matches
     metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
     labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
+    labels_prefix: bool = False  # fault labels-prefix: a label matches when it starts with a value
 
 
 Condition = tuple[str, list[object]]
@@ -252,6 +253,9 @@ def filter_conditions(plan: PagePlan) -> list[Condition]:
     if f.labels is not None:
         labels: Condition = ((f"lower(s.label) IN ({_marks(f.labels)})", [x.lower() for x in f.labels])
                              if plan.labels_folded else (f"s.label IN ({_marks(f.labels)})", list(f.labels)))
+        if plan.labels_prefix:  # fault labels-prefix
+            labels = (" OR ".join("substr(s.label, 1, length(?)) = ?" for _ in f.labels) or "0",
+                      [p for label in f.labels for p in (label, label)])
         if plan.labels_also_ids:  # legal variant labels-multi
             labels = (f"({labels[0]} OR s.id IN ({_marks(plan.labels_also_ids)}))",
                       [*labels[1], *plan.labels_also_ids])
