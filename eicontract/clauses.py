@@ -89,7 +89,7 @@ _CLAUSES = [
            "Every sample read under a project names that project as its projectId."),
     Clause("CLASSIFY-PAGE", "job",
            "Classify and the page describe the same sample the same way: its data fields, and "
-           "per learn block its window count and expected labels."),
+           "per learn block its number of windows and of expected labels."),
     Clause("OPTION-SCOPE", "options",
            "An option changes only what it claims: a model variant changes the values, never the "
            "sample, the window count or the expected labels; truncateStructuredLabels changes the "

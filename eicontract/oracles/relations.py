@@ -7,8 +7,9 @@ every reading of the documents agrees on (docs/CLAIMS.md, section "relations"):
   classify without `variant` is the classify with `variant=float32`, the same result.
 - SUBJECT-OWNER: a sample read under project P names P as its `projectId`.
 - CLASSIFY-PAGE: classify and the page describe one sample: its data fields, and per learn
-  block the number of windows and their expected labels (the values are the model's: a page may
-  be an older job's; not compared).
+  block the number of windows and of expected labels (the values are the model's: a page may
+  be an older job's; the expected labels' index and label conventions are readings of their
+  own: neither compared).
 - OPTION-SCOPE: an option changes only what it claims to change. A model variant changes the
   values, never the sample, the window count or the expected labels; truncateStructuredLabels
   changes the labels returned, never the window count or the values.
@@ -116,11 +117,17 @@ def _labels(classification: Mapping[str, object]) -> object:
     return [known_part(x, STRUCTURED_LABEL_FIELDS) for x in labels]
 
 
-def _window_differences(a: Mapping[str, object], b: Mapping[str, object], labels: bool) -> list[str]:
+def _window_differences(a: Mapping[str, object], b: Mapping[str, object], labels: bool,
+                        entries: bool = False) -> list[str]:
+    """labels: the expected labels must be equal too (two classify answers); entries: only as many
+    (classify against the page, whose label conventions may be another reading)."""
     out = []
     count_a, count_b = _window_count(a), _window_count(b)
     if count_a is not None and count_b is not None and count_a != count_b:
         out.append(f"{count_a} windows versus {count_b}")
+    entries_a, entries_b = a.get("expectedLabels"), b.get("expectedLabels")
+    if entries and isinstance(entries_a, list) and isinstance(entries_b, list) and len(entries_a) != len(entries_b):
+        out.append(f"{len(entries_a)} expectedLabels versus {len(entries_b)}")
     if labels and "expectedLabels" in a and "expectedLabels" in b and _labels(a) != _labels(b):
         out.append(f"expectedLabels {clip(_labels(a), 80)} versus {clip(_labels(b), 80)}")
     return out
@@ -130,8 +137,8 @@ def check_classify_page(classify_body: object, page_result: object, what: str
                         ) -> tuple[list[Violation], list[Observation]]:
     """CLASSIFY-PAGE: the classify result and the page's ModelResult of the same sample (same
     variant, neither truncated) agree on the sample's data and, per learn block the classify
-    answered, on the window count and the expected labels. A block the page does not carry is
-    an observation (the documents do not say the page holds every block)."""
+    answered, on the number of windows and of expected labels. A block the page does not carry
+    is an observation (the documents do not say the page holds every block)."""
     problems = sample_differences(get_path(classify_body, "sample", "sample"),
                                   get_path(page_result, "sample"), (*SAMPLE_DATA_FIELDS, *SAMPLE_DATES,
                                                                     *LABEL_LISTS))
@@ -143,7 +150,8 @@ def check_classify_page(classify_body: object, page_result: object, what: str
                                             f"{what}: learn block {block}"))
             continue
         problems += [f"learn block {block}: {p}" for p in _window_differences(classification,
-                                                                                 on_page[block], True)]
+                                                                                 on_page[block], False,
+                                                                                 entries=True)]
     violations = [Violation("CLASSIFY-PAGE", f"{what}: classify and the page describe the sample "
                             f"differently: {'; '.join(problems[:MAX_EXAMPLES])}",
                             {"differences": problems[:MAX_EXAMPLES]})] if problems else []

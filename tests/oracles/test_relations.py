@@ -95,11 +95,18 @@ def test_another_window_count_on_the_page_is_classify_page() -> None:
     assert clause_ids(violations) == {"CLASSIFY-PAGE"} and "3 windows versus 2" in violations[0].message
 
 
-def test_other_expected_labels_on_the_page_are_classify_page() -> None:
+def test_other_expected_label_conventions_on_the_page_are_legal() -> None:
+    """endIndex exclusive, another window's label: readings of their own (main's legal variants)."""
     on_page = page_result()
-    on_page["classifications"][0]["expectedLabels"][1]["label"] = "wave"
+    on_page["classifications"][0]["expectedLabels"][1].update(label="wave", endIndex=2)
+    assert relations.check_classify_page(result(), on_page, "s") == ([], [])
+
+
+def test_another_number_of_expected_labels_on_the_page_is_classify_page() -> None:
+    on_page = page_result()
+    on_page["classifications"][0]["expectedLabels"].pop()
     violations, _ = relations.check_classify_page(result(), on_page, "s")
-    assert clause_ids(violations) == {"CLASSIFY-PAGE"}
+    assert clause_ids(violations) == {"CLASSIFY-PAGE"} and "3 expectedLabels versus 2" in violations[0].message
 
 
 def test_other_sample_data_on_the_page_is_classify_page() -> None:
