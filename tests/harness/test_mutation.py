@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -94,7 +96,8 @@ def test_a_mutant_runs_under_the_first_configuration_that_reaches_it(tmp_path: P
              configs.Configuration("variant:b", ("--server-variant", "b"))]
     # clean never runs Store.total (line 11), variant a runs nothing of page's line 6, b runs everything;
     # a configuration without coverage (its baseline failed) reaches nothing
-    coverage = {"clean": {"store.py": {11}}, "variant:a": {"store.py": {6}}, "variant:b": {"store.py": set()}}
+    coverage: dict[str, dict[str, set[int]]] = {"clean": {"store.py": {11}}, "variant:a": {"store.py": {6}},
+                                                "variant:b": {"store.py": set()}}
     runs, unreached = configs.assign(specs, order, coverage)
     assert not unreached and {c.name for s, c in runs if s.line == 11} == {"variant:a"}
     assert {c.name for s, c in runs if s.line != 11} == {"clean"}
@@ -155,7 +158,7 @@ def _result(key: str, outcome: str) -> Result:
     return Result(key, "store.py", 1, "core/X", "f", outcome, None, 1.0)
 
 
-def _evidence(differing: list[str], free: list[str] = (), unmatched: list[str] = ()) -> dict[str, object]:
+def _evidence(differing: list[str], free: Sequence[str] = (), unmatched: Sequence[str] = ()) -> dict[str, Any]:
     return {"corpus": ["window@1"], "requests": 10, "differing": differing, "free": list(free),
             "unmatched": list(unmatched)}
 
@@ -165,7 +168,8 @@ def test_only_replay_evidence_takes_a_survivor_out_of_the_gaps() -> None:
         _result("s-eq", "survived"), _result("s-free", "survived"), _result("s-hand", "survived"),
         _result("s-gap", "survived"), _result("s-new", "survived"), _result("t", "timeout"), _result("h", "harness")]
     results.append(Result("nc", "store.py", 1, "core/X", "f", "survived", None, 0.0, reached=False))
-    triage = {"s-eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])},
+    triage: dict[str, dict[str, Any]] = {
+              "s-eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])},
               "s-free": {"verdict": "contract_free", "reason": "r", "replay": _evidence(["op:body.x"], ["row"])},
               "s-hand": {"verdict": "equivalent", "reason": "a hand-written reason is not evidence"},
               "s-gap": {"verdict": "gap", "reason": "no oracle looks at it"},
