@@ -81,6 +81,10 @@ _CLAUSES = [
     Clause("LABELS-TRUNCATE-EFFECT", "options",
            "truncateStructuredLabels=true visibly cuts: the samples with the most structured labels, "
            "and every sample with more than the slice is seen to keep, return fewer labels."),
+    # 8. Added by issue 19 (appended: ids never move)
+    Clause("NO-5XX", "schema",
+           "No request is answered with a 5xx: every operation, with every model variant and both "
+           "truncate settings, over every sample id of a window of the listing and its ends."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

@@ -135,6 +135,10 @@ _CATALOGUE = (
     Fault("expected-label-segment-start", "WINDOW-LABELS",
           "classify's expectedLabels: a window whose middle value is a structured label's first "
           "value gets a label the window does not overlap (the sample's own when it is one)"),
+    # issue 19: a 5xx on one combination only the 5xx hunt sends
+    Fault("variant-end-500", "NO-5XX",
+          "classify of the highest sample id with variant akida and truncateStructuredLabels=true "
+          "answers 500 (its result, once computed: a job first when the sample is long)"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -215,6 +219,10 @@ class LeapSecondCrash(RuntimeError):
     """Raised on purpose (fault leap-second-500) so the catch-all answers 500."""
 
 
+class VariantEndCrash(RuntimeError):
+    """Raised on purpose (fault variant-end-500) so the catch-all answers 500."""
+
+
 class FaultSet(Switches):
     """The active faults and one hook method per place in the app where a fault acts."""
 
@@ -224,6 +232,7 @@ class FaultSet(Switches):
         super().__init__(names)
         self._page_requests = itertools.count()
         self._noise = random.Random()  # unseeded on purpose: results-nondeterministic
+        self._variant, self._truncate = "", False  # the current request's (variant-end-500)
 
     # -- requests and the envelope ------------------------------------------------------
 
@@ -236,6 +245,7 @@ class FaultSet(Switches):
         return "" if "error-empty" in self else text
 
     def rejects_variant(self, variant: str) -> bool:
+        self._variant = variant  # variant-end-500: the request's, read before any await in its handler
         return variant == "int8" and "variant-int8-rejected" in self
 
     def negative_paging_value(self) -> int | None:
@@ -267,6 +277,7 @@ class FaultSet(Switches):
 
     def truncate(self, asked: bool) -> bool:
         """truncateStructuredLabels as it takes effect (validated before)."""
+        self._truncate = asked  # variant-end-500, like rejects_variant
         return asked and "truncate-ignored" not in self
 
     def ignores_limit(self) -> bool:
@@ -396,6 +407,9 @@ class FaultSet(Switches):
 
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         """Which sample a classify result describes (classify endpoint)."""
+        if ("variant-end-500" in self and sample_id == max(ids) and self._variant == "akida"
+                and self._truncate):
+            raise VariantEndCrash(f"sample {sample_id}, akida, truncated")
         if "result-wrong-sample" not in self:
             return sample_id
         return ids[(ids.index(sample_id) + 1) % len(ids)]
