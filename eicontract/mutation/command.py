@@ -158,7 +158,15 @@ def write_reports(report_dir: Path, results: Sequence[Result], triage: Mapping[s
 
 
 def _corpora(args: argparse.Namespace) -> list[Path]:
-    return list(args.corpus) or sorted(DEFAULT_CORPORA.glob("*.jsonl"))
+    """--corpus, else the default folder's, built (the window corpora, seconds) when it has none."""
+    if args.corpus:
+        return list(args.corpus)
+    if not sorted(DEFAULT_CORPORA.glob("*.jsonl")):
+        from eicontract.mutation.corpus import build_defaults
+
+        print(f"eicontract mutation: building the window corpora in {DEFAULT_CORPORA}", flush=True)
+        build_defaults(DEFAULT_CORPORA)
+    return sorted(DEFAULT_CORPORA.glob("*.jsonl"))
 
 
 def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs: Sequence[MutantSpec],

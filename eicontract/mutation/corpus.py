@@ -121,7 +121,8 @@ def window_corpus(setup: ServerSetup, window: int) -> Corpus:
             ids += [r["sampleId"] for r in page.get("result", [])]
             if len(page.get("result", [])) < LISTING_PAGE:
                 break
-    name = f"window-s{setup.seed}-n{setup.samples}-w{window}" + "".join(f"-{v}" for v in setup.variants)
+    name = f"window-s{setup.seed}-n{setup.samples}-w{window}" + "".join(f"-{v}" for v in setup.variants) + \
+        ("-body" if setup.error_style == "body" else "")
     return Corpus(name, setup, window_requests(ids, blocks, window))
 
 
@@ -194,6 +195,40 @@ def record_gate(out: Path, name: str, run_flags: Sequence[str]) -> int:
     return 0 if code in (0, 1) else 2
 
 
+DEFAULT_WINDOW = 5
+SEEDS = (1, 2, 3)
+
+
+def default_setups(seeds: Sequence[int] = SEEDS, samples: int = 300) -> list[ServerSetup]:
+    """Every configuration the gate is proven on (clean, every legal variant, the body error
+    style) at the first seed, and the clean one at the other seeds."""
+    from eicontract.server import LEGAL_VARIANTS
+
+    first = seeds[0]
+    return [ServerSetup(first, samples), *(ServerSetup(first, samples, (name,)) for name in LEGAL_VARIANTS),
+            ServerSetup(first, samples, error_style="body"), *(ServerSetup(s, samples) for s in seeds[1:])]
+
+
+def build_defaults(folder: Path, window: int = DEFAULT_WINDOW, seeds: Sequence[int] = SEEDS, samples: int = 300,
+                   gate: bool = False) -> list[Path]:
+    """The window corpus of every default setup; with gate, also the quick gate's requests at each
+    seed and the thorough gate's at the first (minutes each)."""
+    written = []
+    for setup in default_setups(seeds, samples):
+        corpus = window_corpus(setup, window)
+        path = folder / f"{corpus.name}.jsonl"
+        write(corpus, path)
+        written.append(path)
+    if gate:
+        runs = [(f"gate-quick-s{s}", ["--seed", str(s)]) for s in seeds] + \
+            [(f"gate-thorough-s{seeds[0]}", ["--seed", str(seeds[0]), "--profile", "thorough"])]
+        for name, flags in runs:
+            if record_gate(folder / f"{name}.jsonl", name, [*flags, "--no-shrink", "--server-samples", str(samples),
+                                                            "--report-dir", str(folder / "reports")]) == 0:
+                written.append(folder / f"{name}.jsonl")
+    return written
+
+
 def _main(argv: Iterable[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m eicontract.mutation.corpus")
     sub = p.add_subparsers(dest="kind", required=True)
@@ -207,7 +242,18 @@ def _main(argv: Iterable[str] | None = None) -> int:
     win.add_argument("--samples", type=int, default=300)
     win.add_argument("--window", type=int, default=20)
     win.add_argument("--variant", action="append", default=[])
+    every = sub.add_parser("defaults", help="the window corpus of every configuration (and, with --gate, "
+                                            "the gate's requests) into a folder")
+    every.add_argument("folder", type=Path)
+    every.add_argument("--window", type=int, default=DEFAULT_WINDOW)
+    every.add_argument("--samples", type=int, default=300, help="samples in project 1 (100000: the big corpus)")
+    every.add_argument("--seed", type=int, action="append", default=[], help=f"seeds (default {SEEDS})")
+    every.add_argument("--gate", action="store_true", help="also record the gate's requests (minutes per run)")
     args = p.parse_args(list(argv) if argv is not None else None)
+    if args.kind == "defaults":
+        paths = build_defaults(args.folder, args.window, tuple(args.seed) or SEEDS, args.samples, args.gate)
+        print(f"{len(paths)} corpora in {args.folder}")
+        return 0
     if args.kind == "record":
         return record_gate(args.out, args.name, [f for f in args.flags if f != "--"])
     corpus = window_corpus(ServerSetup(args.seed, args.samples, tuple(args.variant)), args.window)

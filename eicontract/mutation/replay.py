@@ -6,7 +6,7 @@ Pure parts: `differences` (two responses -> the JSON paths where they differ, ar
 folded to []), `free_rows` (the claims map's rows with free_fields), `classify_paths` (paths ->
 the free rows that cover them and those none covers). The I/O part replays a corpus in a
 subprocess whose PYTHONPATH puts a workspace copy (mutated or not) first:
-`python -m eicontract.mutation.replay CORPUS OUT`.
+`python -m eicontract.mutation.replay OUT_DIR CORPUS...`.
 
 Jobs run with job_seconds 0 in a replay (no request waits for a clock), and the clean server is
 replayed twice: a path that differs between two clean replays is noise (a timestamp, a race),
@@ -148,21 +148,30 @@ def replay(corpus: Corpus) -> list[dict[str, Any]]:
     return out
 
 
-def replay_in(root: Path, corpus_file: Path, out: Path, timeout_s: float = REPLAY_TIMEOUT_S) -> list[dict[str, Any]]:
-    """Replay in a subprocess that imports the package copy under root (mutated or not)."""
+def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s: float = REPLAY_TIMEOUT_S
+              ) -> list[list[dict[str, Any]]]:
+    """Replay every corpus in one subprocess that imports the package copy under root (mutated
+    or not): one interpreter start per mutant, whatever the number of corpora."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_", "COV_"))}
-    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1")
-    done = subprocess.run([sys.executable, "-m", "eicontract.mutation.replay", str(corpus_file), str(out)],
-                          cwd=root, env=env, capture_output=True, text=True, timeout=timeout_s, check=False)
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", PYTHONWARNINGS="ignore")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.jsonl"):
+        old.unlink()
+    done = subprocess.run([sys.executable, "-m", "eicontract.mutation.replay", str(out_dir),
+                           *map(str, corpus_files)], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout_s, check=False)
     if done.returncode != 0:
         raise RuntimeError(f"replay failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
-    return [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    return [[json.loads(line) for line in (out_dir / f"{k}.jsonl").read_text(encoding="utf-8").splitlines()]
+            for k in range(len(corpus_files))]
 
 
 def _main(argv: Sequence[str]) -> int:
-    corpus_file, out = Path(argv[0]), Path(argv[1])
-    responses = replay(read(corpus_file))
-    out.write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in responses), encoding="utf-8")
+    out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
+    for k, corpus_file in enumerate(corpus_files):
+        responses = replay(read(corpus_file))
+        (out_dir / f"{k}.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in responses),
+                                            encoding="utf-8")
     return 0
 
 

@@ -18,37 +18,37 @@ import yaml
 
 from eicontract.mutation.corpus import read
 from eicontract.mutation.engine import MutantSpec, Workspace
-from eicontract.mutation.replay import MAX_PATHS, compare, free_rows, replay_in, verdict
+from eicontract.mutation.replay import MAX_PATHS, STRUCTURE, compare, free_rows, replay_in, verdict
 
 
 class Replayer:
-    """One workspace; the clean responses of each corpus are replayed twice, once."""
+    """One workspace; the clean responses of the corpora replayed twice, once for every mutant."""
 
     def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path) -> None:
         self.space = Workspace(package_dir, root / "space")
-        self.corpora = [(path, read(path)) for path in corpora]
-        self.tmp = root
-        self.clean = {str(path): (replay_in(self.space.root, path, root / "c1.jsonl"),
-                                  replay_in(self.space.root, path, root / "c2.jsonl")) for path, _ in self.corpora}
+        self.files = list(corpora)
+        self.corpora = [read(path) for path in corpora]
+        self.out = root / "out"
+        self.clean = (replay_in(self.space.root, self.files, self.out),
+                      replay_in(self.space.root, self.files, self.out))
         self.rows = free_rows()
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
         differing: set[str] = set()
-        unstable = requests = 0
+        unstable = 0
         with self.space.mutated(spec):
-            for path, corpus in self.corpora:
-                try:
-                    mutant = replay_in(self.space.root, path, self.tmp / "m.jsonl")
-                except RuntimeError as exc:  # the mutated server does not even start: it differs
-                    differing.add(f"replay:{str(exc)[:120]}")
-                    continue
-                clean, again = self.clean[str(path)]
-                found, noise = compare(corpus.requests, clean, again, mutant)
-                differing |= found
-                unstable += noise
-                requests += len(corpus.requests)
+            try:
+                mutants = replay_in(self.space.root, self.files, self.out)
+            except RuntimeError as exc:  # the mutated server does not even start: it differs
+                mutants = []
+                differing.add(f"replay:{str(exc)[:120]}{STRUCTURE}")
+        for corpus, clean, again, mutant in zip(self.corpora, *self.clean, mutants, strict=False):
+            found, noise = compare(corpus.requests, clean, again, mutant)
+            differing |= found
+            unstable += noise
         kind, used, unmatched = verdict(sorted(differing), self.rows)
-        return {"verdict": kind, "replay": {"corpus": [c.id for _, c in self.corpora], "requests": requests,
+        return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
+                                            "requests": sum(len(c.requests) for c in self.corpora),
                                             "differing": sorted(differing)[:MAX_PATHS], "free": used,
                                             "unmatched": unmatched[:MAX_PATHS], "unstable": unstable}}
 
