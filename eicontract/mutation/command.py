@@ -180,6 +180,8 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
         return triage
     by_id = {s.id: s for s in specs}
     todo = [by_id[r.id] for r in results if category(r, triage) == "gap" and r.id in by_id]
+    if args.rescore and (args.only or args.sample is not None):  # some of the gaps of logged runs
+        todo = choose(todo, args.sample, args.seed, args.only)
     print(f"eicontract mutation: replaying {len(todo)} survivors against {len(corpora)} corpora", flush=True)
     found = triage_by_replay(todo, package, corpora)
     merge_into(args.triage, found)

@@ -135,21 +135,27 @@ class RecordingMiddleware:
         self.app, self.sink, self.key = app, sink, key
         self.lock = threading.Lock()
 
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.app, name)  # the runner reads the app's state through the wrapper
+
     def _headers(self, scope: Mapping[str, Any]) -> dict[str, str]:
         kept = {}
         for name, value in scope.get("headers", []):
             text = name.decode("latin-1").lower()
             if text in KEPT_HEADERS:
                 kept[text] = value.decode("latin-1").replace(self.key, KEY_PLACEHOLDER)
+
         return kept
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        entry = {"method": scope["method"], "path": scope["path"],
-                 "query": [list(q) for q in parse_qsl(scope.get("query_string", b"").decode("latin-1"),
-                                                      keep_blank_values=True)],
+        # the raw target as sent (percent-encoded): a fuzzer's path may not survive decoding
+        raw = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        entry = {"method": scope["method"], "path": scope["path"], "raw": raw + (f"?{query}" if query else ""),
+                 "query": [list(q) for q in parse_qsl(query, keep_blank_values=True)],
                  "headers": self._headers(scope), "body": ""}
         body = bytearray()
 

@@ -143,8 +143,13 @@ def replay(corpus: Corpus) -> list[dict[str, Any]]:
     with TestClient(build_app(config), raise_server_exceptions=False) as client:
         for r in corpus.requests:
             headers = {k: v.replace(KEY_PLACEHOLDER, config.api_key) for k, v in r["headers"].items()}
-            out.append(_response(client.request(r["method"], r["path"], params=[tuple(q) for q in r["query"]],
-                                                headers=headers, content=r["body"].encode("latin-1") or None)))
+            content = r["body"].encode("latin-1") or None
+            if r.get("raw"):  # recorded: the target exactly as it was sent
+                reply = client.request(r["method"], "http://testserver" + r["raw"], headers=headers, content=content)
+            else:
+                reply = client.request(r["method"], r["path"], params=[tuple(q) for q in r["query"]], headers=headers,
+                                       content=content)
+            out.append(_response(reply))
     return out
 
 

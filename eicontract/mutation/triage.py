@@ -79,15 +79,16 @@ def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
 
 
 def contradictions(triage: Mapping[str, Mapping[str, Any]], found: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """An entry the replay now contradicts: another verdict, or other differing paths."""
+    """An entry the replay now contradicts: another verdict (an equivalent that differs somewhere,
+    a contract_free with a difference no free row covers, ...). Other differing paths under the
+    same verdict are no contradiction: a gate corpus recorded again may hold other requests."""
     problems = []
     for key, now in found.items():
         entry = triage[key]
         if now["verdict"] != entry["verdict"]:
+            shown = now["replay"]["unmatched"] or now["replay"]["differing"]
             problems.append(f"{key}: triaged {entry['verdict']}, the replay says {now['verdict']} "
-                            f"({', '.join(now['replay']['unmatched'][:3])})")
-        elif sorted(now["replay"]["differing"]) != sorted(entry["replay"].get("differing") or []):
-            problems.append(f"{key}: the replay's differing paths changed: {now['replay']['differing'][:3]}")
+                            f"({', '.join(shown[:3])})")
     return problems
 
 
@@ -102,14 +103,15 @@ def recheck(triage: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec]
 
 
 def merge_into(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
-    """Add or replace entries in the triage file (a hand reason on a gap is kept)."""
+    """Add or replace entries in the triage file (an earlier hand reason kept as hand_reason)."""
     data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
     data = data or {}
     for key, entry in entries.items():
         old = data.get(key) or {}
-        new = dict(entry)
-        if new["verdict"] == "gap" and old.get("reason") and old.get("verdict") == "gap":
-            new["reason"] = old["reason"]
+        new = {**entry, "line": old.get("line", entry.get("line"))}
+        if old.get("reason") and not str(old["reason"]).startswith("replay:"):
+            # a hand-written reason stays for the reader, never as evidence
+            new["hand_reason"] = f"{old.get('verdict')}: {' '.join(str(old['reason']).split())}"
         data[key] = new
     lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
     header = "".join(line + "\n" for line in itertools.takewhile(lambda t: t.startswith("#"), lines))
