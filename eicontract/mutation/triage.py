@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 import itertools
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +64,15 @@ def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
     return {"verdict": found["verdict"], "reason": reason, "line": spec.source_line, "replay": dict(replay)}
 
 
-def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Sequence[Path]
-                     ) -> dict[str, dict[str, Any]]:
+def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Sequence[Path],
+                     progress: Callable[[str, str], None] = lambda key, verdict: None) -> dict[str, dict[str, Any]]:
     with tempfile.TemporaryDirectory(prefix="eicontract-replay-") as tmp:
         replayer = Replayer(package_dir, corpora, Path(tmp))
-        return {spec.id: entry_for(spec, replayer.evidence(spec)) for spec in specs}
+        found = {}
+        for spec in specs:
+            found[spec.id] = entry_for(spec, replayer.evidence(spec))
+            progress(spec.id, found[spec.id]["verdict"])
+        return found
 
 
 def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
