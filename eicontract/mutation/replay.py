@@ -70,9 +70,10 @@ def response_paths(request: Mapping[str, Any], clean: Mapping[str, Any], other: 
 
 
 def compare(requests: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, Any]],
-            again: Sequence[Mapping[str, Any]], mutant: Sequence[Mapping[str, Any]]) -> tuple[set[str], int]:
+            again: Sequence[Mapping[str, Any]], mutant: Sequence[Mapping[str, Any]],
+            clock: Sequence[str] = ()) -> tuple[set[str], int]:
     """(the paths where the mutant differs from the clean server, the count of unstable ones: paths
-    where two clean replays already differ, which say nothing about the mutant)."""
+    where two clean replays already differ, or clock values, which say nothing about the mutant)."""
     differing: set[str] = set()
     unstable: set[str] = set()
     for request, c, c2, m in zip(requests, clean, again, mutant, strict=True):
@@ -80,19 +81,35 @@ def compare(requests: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, 
             continue
         noise = set(response_paths(request, c, c2)) if c != c2 else set()
         unstable |= noise
-        differing |= set(response_paths(request, c, m)) - noise
+        found = set(response_paths(request, c, m)) - noise
+        ticking = {p for p in found if any(fnmatch.fnmatchcase(p, _glob(q)) for q in clock)}
+        unstable |= ticking
+        differing |= found - ticking
     return differing, len(unstable)
 
 
-def free_rows(claims_file: Path | None = None) -> dict[str, list[str]]:
-    """Claims rows that mark fields free: row id -> its free_fields patterns (`operationId:path`,
-    fnmatch, e.g. `classifySampleByLearnBlockV2:body.classifications[].result.*`)."""
+def _claims_rows(claims_file: Path | None) -> list[dict[str, Any]]:
     if claims_file is None:
         from eicontract.contract import contracts_dir
 
         claims_file = Path(str(contracts_dir())) / "claims.yaml"
-    rows = yaml.safe_load(claims_file.read_text(encoding="utf-8"))["claims"]
-    return {str(r["id"]): [str(p) for p in r["free_fields"]] for r in rows if r.get("free_fields")}
+    rows: list[dict[str, Any]] = yaml.safe_load(claims_file.read_text(encoding="utf-8"))["claims"]
+    return rows
+
+
+def free_rows(claims_file: Path | None = None) -> dict[str, list[str]]:
+    """Claims rows that mark fields free: row id -> its free_fields patterns (`operationId:path`,
+    fnmatch, e.g. `classifySampleByLearnBlockV2:body.classifications[].result[].*`). A row with
+    `clock: true` is not among them: its fields are read from the clock (clock_patterns)."""
+    return {str(r["id"]): [str(p) for p in r["free_fields"]] for r in _claims_rows(claims_file)
+            if r.get("free_fields") and not r.get("clock")}
+
+
+def clock_patterns(claims_file: Path | None = None) -> list[str]:
+    """The free_fields of rows with `clock: true`: values the server reads from its clock (a job's
+    times), which may differ between any two replays whatever the code. They are noise, like the
+    paths two clean replays disagree on: left out of the comparison and counted as unstable."""
+    return [str(p) for r in _claims_rows(claims_file) if r.get("clock") for p in r.get("free_fields") or ()]
 
 
 def _glob(pattern: str) -> str:
@@ -132,6 +149,21 @@ def _response(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
+def _without_lifespan(app: Any) -> Any:
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:  # the lifespan protocol answered here: startup, then shutdown
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    return wrapped
+
+
 def replay(corpus: Corpus) -> list[dict[str, Any]]:
     """Every request of the corpus, in order, against a fresh app of the corpus's configuration."""
     from starlette.testclient import TestClient
@@ -141,8 +173,9 @@ def replay(corpus: Corpus) -> list[dict[str, Any]]:
     config = ServerConfig(seed=corpus.setup.seed, samples=corpus.setup.samples, job_seconds=0.0,
                           variants=frozenset(corpus.setup.variants), error_style=corpus.setup.error_style)
     out = []
-    # raise_server_exceptions=False: an exception is the 500 a user would get, not a crash of ours
-    with TestClient(build_app(config), raise_server_exceptions=False) as client:
+    # raise_server_exceptions=False: an exception is the 500 a user would get, not a crash of ours;
+    # no lifespan reaches the app, as under uvicorn (runner.py: lifespan="off")
+    with TestClient(_without_lifespan(build_app(config)), raise_server_exceptions=False) as client:
         for r in corpus.requests:
             headers = {k: v.replace(KEY_PLACEHOLDER, config.api_key) for k, v in r["headers"].items()}
             content = r["body"].encode("latin-1") or None

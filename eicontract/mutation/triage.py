@@ -18,7 +18,15 @@ import yaml
 
 from eicontract.mutation.corpus import read
 from eicontract.mutation.engine import MutantSpec, Workspace
-from eicontract.mutation.replay import MAX_PATHS, STRUCTURE, compare, free_rows, replay_in, verdict
+from eicontract.mutation.replay import (
+    MAX_PATHS,
+    STRUCTURE,
+    clock_patterns,
+    compare,
+    free_rows,
+    replay_in,
+    verdict,
+)
 
 
 class Replayer:
@@ -31,7 +39,7 @@ class Replayer:
         self.out = root / "out"
         self.clean = (replay_in(self.space.root, self.files, self.out),
                       replay_in(self.space.root, self.files, self.out))
-        self.rows = free_rows()
+        self.rows, self.clock = free_rows(), clock_patterns()
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
         differing: set[str] = set()
@@ -43,7 +51,7 @@ class Replayer:
                 mutants = []
                 differing.add(f"replay:{str(exc)[:120]}{STRUCTURE}")
         for corpus, clean, again, mutant in zip(self.corpora, *self.clean, mutants, strict=False):
-            found, noise = compare(corpus.requests, clean, again, mutant)
+            found, noise = compare(corpus.requests, clean, again, mutant, self.clock)
             differing |= found
             unstable += noise
         kind, used, unmatched = verdict(sorted(differing), self.rows)

@@ -38,6 +38,16 @@ def test_the_claims_map_marks_the_model_values_free() -> None:
     assert classify_paths([f"{CLASSIFY}:body.classifications[].sample.id"], rows)[1] != []
 
 
+def test_clock_values_are_noise_and_not_free() -> None:
+    assert "getJobStatus:body.job.computeTime*" in replay.clock_patterns()
+    assert "decision.job-clock-values" not in replay.free_rows()
+    requests = [{"path": "/v1/api/1/jobs/1/status"}]
+    clean = [{"status": 200, "body": {"job": {"computeTime": 0.0, "id": 1}}}]
+    mutant = [{"status": 200, "body": {"job": {"computeTime": 0.001, "id": 2}}}]
+    assert replay.compare(requests, clean, clean, mutant, replay.clock_patterns()) == (
+        {"getJobStatus:body.job.id"}, 1)
+
+
 def test_noise_between_two_clean_replays_says_nothing_about_the_mutant() -> None:
     requests = [{"path": "/v1/api/1/jobs/1/status"}, {"path": "/v1/api/1/classify/all/result/page"}]
     clean = [{"status": 200, "body": {"t": 1}}, {"status": 200, "body": {"n": 1}}]
