@@ -2,7 +2,7 @@
 reference server against the quick gate, one that the gate kills and one that survives and is
 triaged equivalent with replay evidence in docs/mutation-triage.yaml; and the CI re-check of the
 triage: three entries with evidence replayed (no entry may be contradicted), and a false entry
-caught."""
+caught (a difference on free values claimed as none)."""
 
 from __future__ import annotations
 
@@ -22,6 +22,8 @@ ROOT = Path(__file__).resolve().parents[2]
 KILLED = "store.py:epoch_us:ReplaceBinaryOperator_Sub_RShift:76d8dd37:0"
 # PageFilters(frozen=False): nothing assigns to or hashes one (equivalent: the replay's evidence)
 EQUIVALENT = "store.py:<module>:ReplaceTrueWithFalse:d11d6f1f:4"
+# the anomaly score scaled by division instead of multiplication: other values, the model's to choose
+FREE = "classify.py:_anomaly:ReplaceBinaryOperator_Mul_Div:e12815c1:0"
 RUN_TIMEOUT_S = 900  # two gate runs at once; one is a survivor, so a whole quick gate
 RECHECK_N = 3
 
@@ -76,11 +78,12 @@ def test_the_replay_confirms_a_sample_of_the_triage(corpora: list[str]) -> None:
 
 
 def test_the_recheck_rejects_an_entry_the_replay_contradicts(tmp_path: Path, corpora: list[str]) -> None:
-    """A killed mutant (dates compared against nonsense) claimed equivalent with made-up evidence."""
-    false = {KILLED: {"verdict": "equivalent", "reason": "hand-written",
+    """A mutant that changes the stand-in model's anomaly scores (contract-free by replay) claimed
+    equivalent, with made-up evidence."""
+    false = {FREE: {"verdict": "equivalent", "reason": "hand-written",
                       "replay": {"corpus": ["made-up"], "requests": 1, "differing": [], "free": [], "unmatched": []}}}
     triage = tmp_path / "triage.yaml"
     triage.write_text(yaml.safe_dump(false))
     done = _mutation("--recheck", "1", "--triage", str(triage), *corpora)
     assert done.returncode == 1, done.stdout[-2000:] + done.stderr[-2000:]
-    assert f"triage contradicted: {KILLED}: triaged equivalent, the replay says" in done.stderr
+    assert f"triage contradicted: {FREE}: triaged equivalent, the replay says contract_free" in done.stderr
