@@ -45,10 +45,11 @@ serve: $(STAMP)
 mutants: $(STAMP)
 	$(BIN)/eicontract mutants $(ARGS)
 
-# mutation testing: cosmic-ray mutants of the reference server against the quick gate (hours in full;
+# mutation testing: cosmic-ray mutants of the reference server against the quick gate, each under a
+# configuration whose coverage reaches its line; survivors triaged by differential replay (hours in full;
 # a seeded sample: make mutation ARGS="--sample 40 --seed 1"); reports/mutation.json, docs/MUTATION.md
 mutation: $(STAMP)
-	$(BIN)/eicontract mutation $(ARGS)
+	$(BIN)/eicontract mutation --replay-survivors $(ARGS)
 
 # docs/CLAIMS.md from eicontract/contract/data/claims.yaml (tests/contract_data/test_claims.py checks it is fresh)
 claims: $(STAMP)

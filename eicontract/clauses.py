@@ -97,6 +97,10 @@ _CLAUSES = [
     Clause("CONCURRENT", "job",
            "A classify of a sample whose job is running gets the result, a job or the failure "
            "envelope: never a 5xx, never success without either."),
+    # 9. Added by issue 19 (appended: ids never move)
+    Clause("NO-5XX", "schema",
+           "No request is answered with a 5xx: every operation, with every model variant and both "
+           "truncate settings, over every sample id of a window of the listing and its ends."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

@@ -170,6 +170,10 @@ _CATALOGUE = (
           "job status does not check the project: a job is answered under any project id"),
     Fault("metadata-first-value-only", "FILTER-COMPLETE",
           "a metadata `eq` item with several values matches only its first value"),
+    # issue 19: a 5xx on one combination only the 5xx hunt sends
+    Fault("variant-end-500", "NO-5XX",
+          "classify of the highest sample id with variant akida and truncateStructuredLabels=true "
+          "answers 500 (its result, once computed: a job first when the sample is long)"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -265,6 +269,10 @@ class LeapSecondCrash(RuntimeError):
     """Raised on purpose (fault leap-second-500) so the catch-all answers 500."""
 
 
+class VariantEndCrash(RuntimeError):
+    """Raised on purpose (fault variant-end-500) so the catch-all answers 500."""
+
+
 class FaultSet(Switches):
     """The active faults and one hook method per place in the app where a fault acts."""
 
@@ -274,6 +282,7 @@ class FaultSet(Switches):
         super().__init__(names)
         self._page_requests = itertools.count()
         self._noise = random.Random()  # unseeded on purpose: results-nondeterministic
+        self._variant, self._truncate = "", False  # the current request's (variant-end-500)
 
     # -- requests and the envelope ------------------------------------------------------
 
@@ -286,6 +295,7 @@ class FaultSet(Switches):
         return "" if "error-empty" in self else text
 
     def rejects_variant(self, variant: str) -> bool:
+        self._variant = variant  # variant-end-500: the request's, read before any await in its handler
         return variant == "int8" and "variant-int8-rejected" in self
 
     def default_variant(self, documented: str) -> str:
@@ -321,6 +331,7 @@ class FaultSet(Switches):
 
     def truncate(self, asked: bool) -> bool:
         """truncateStructuredLabels as it takes effect (validated before)."""
+        self._truncate = asked  # variant-end-500, like rejects_variant
         return asked
 
     def ignores_limit(self) -> bool:
@@ -455,6 +466,9 @@ class FaultSet(Switches):
 
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         """Which sample a classify result describes (classify endpoint)."""
+        if ("variant-end-500" in self and sample_id == max(ids) and self._variant == "akida"
+                and self._truncate):
+            raise VariantEndCrash(f"sample {sample_id}, akida, truncated")
         if "result-wrong-sample" not in self:
             return sample_id
         return ids[(ids.index(sample_id) + 1) % len(ids)]

@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import json
 import warnings
+from collections.abc import Sequence
 from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from eicontract import mutation
-from eicontract.mutation import Result, choose, enumerate_mutants, outcome_of, summarise, triage_problems
+from eicontract.mutation import Result, choose, configs, enumerate_mutants, outcome_of, summarise, triage_problems
 
 SOURCE = '''from __future__ import annotations
 
@@ -88,17 +90,45 @@ def test_the_sufficient_set_keeps_one_arithmetic_and_two_comparison_replacements
     assert choose(specs, only=[dropped.id], operators="sufficient") == [dropped]
 
 
-def test_a_mutant_on_a_line_the_gate_never_executes_survives_without_a_run(tmp_path: Path) -> None:
+def test_a_mutant_runs_under_the_first_configuration_that_reaches_it(tmp_path: Path) -> None:
     specs = choose(_specs(tmp_path), operators="sufficient")
-    to_run, unreached = mutation.split_reached(specs, {"store.py": {11}})  # Store.total never called
-    assert unreached and all(s.line == 11 for s in unreached) and all(s.line != 11 for s in to_run)
-    assert mutation.split_reached(specs, None) == (specs, [])  # no coverage: every mutant runs
+    order = [configs.Configuration("clean", ()), configs.Configuration("variant:a", ("--server-variant", "a")),
+             configs.Configuration("variant:b", ("--server-variant", "b"))]
+    # clean never runs Store.total (line 11), variant a runs nothing of page's line 6, b runs everything;
+    # a configuration without coverage (its baseline failed) reaches nothing
+    coverage: dict[str, dict[str, set[int]]] = {"clean": {"store.py": {11}}, "variant:a": {"store.py": {6}},
+                                                "variant:b": {"store.py": set()}}
+    runs, unreached = configs.assign(specs, order, coverage)
+    assert not unreached and {c.name for s, c in runs if s.line == 11} == {"variant:a"}
+    assert {c.name for s, c in runs if s.line != 11} == {"clean"}
+    runs, unreached = configs.assign(specs, order, {"clean": {"store.py": {11}}, "variant:a": {"store.py": {11}}})
+    assert unreached and all(s.line == 11 for s in unreached) and all(s.line != 11 for s, _ in runs)
     (tmp_path / "server").mkdir()
     (tmp_path / "server" / "store.py").write_text(SOURCE)
-    result = mutation.unreached_result(unreached[0], tmp_path)
+    result = mutation.engine.unreached_result(unreached[0], tmp_path)
     assert (result.outcome, result.reached, result.exit_code) == ("survived", False, None)
-    assert "n + 1" in result.diff and result.problem == mutation.UNREACHED
-    assert summarise([result], {})["unreached"] == 1
+    assert "n + 1" in result.diff and result.problem == mutation.engine.UNREACHED
+    assert summarise([result], {})["no_coverage"] == 1
+
+
+def test_the_configurations_are_clean_first_then_every_legal_variant_and_the_body_style() -> None:
+    from eicontract.server import LEGAL_VARIANTS
+
+    names = [c.name for c in configs.configurations()]
+    assert names[0] == "clean" and names[-1] == "error-style:body"
+    assert names[1:-1] == [f"variant:{v}" for v in LEGAL_VARIANTS]
+
+
+def test_the_coverage_cache_is_reused_only_for_the_same_code(tmp_path: Path) -> None:
+    cache = tmp_path / "cov.json"
+    configs.save_cache(cache, "abc", {"clean": {"store.py": {3, 1}}})
+    assert configs.load_cache(cache, "abc") == {"clean": {"store.py": {1, 3}}}
+    assert configs.load_cache(cache, "other") == {} and configs.load_cache(tmp_path / "none", "abc") == {}
+    (tmp_path / "pkg").mkdir()
+    (tmp_path / "pkg" / "a.py").write_text("x = 1\n")
+    before = configs.code_hash(tmp_path / "pkg")
+    (tmp_path / "pkg" / "a.py").write_text("x = 2\n")
+    assert configs.code_hash(tmp_path / "pkg") != before
 
 
 def test_unexecuted_lines_are_statements_coverage_saw_not_run(tmp_path: Path) -> None:
@@ -114,7 +144,7 @@ def test_unexecuted_lines_are_statements_coverage_saw_not_run(tmp_path: Path) ->
     namespace["page"]([1, 2, 3])  # type: ignore[operator]
     cov.stop()
     cov.save()
-    missing = mutation.unexecuted_lines(tmp_path, data, ["store.py"])["store.py"]
+    missing = configs.unexecuted_lines(tmp_path, data, ["store.py"])["store.py"]
     assert 11 in missing and 6 not in missing and 4 not in missing
 
 
@@ -128,26 +158,47 @@ def _result(key: str, outcome: str) -> Result:
     return Result(key, "store.py", 1, "core/X", "f", outcome, None, 1.0)
 
 
-def test_the_score_leaves_out_only_the_equivalent_survivors() -> None:
+def _evidence(differing: list[str], free: Sequence[str] = (), unmatched: Sequence[str] = ()) -> dict[str, Any]:
+    return {"corpus": ["window@1"], "requests": 10, "differing": differing, "free": list(free),
+            "unmatched": list(unmatched)}
+
+
+def test_only_replay_evidence_takes_a_survivor_out_of_the_gaps() -> None:
     results = [_result(f"k{n}", "killed") for n in range(6)] + [
-        _result("s-eq", "survived"), _result("s-gap", "survived"), _result("s-new", "survived"),
-        _result("t", "timeout"), _result("h", "harness")]
-    triage = {"s-eq": {"verdict": "equivalent", "reason": "the order is free"},
+        _result("s-eq", "survived"), _result("s-free", "survived"), _result("s-hand", "survived"),
+        _result("s-gap", "survived"), _result("s-new", "survived"), _result("t", "timeout"), _result("h", "harness")]
+    results.append(Result("nc", "store.py", 1, "core/X", "f", "survived", None, 0.0, reached=False))
+    triage: dict[str, dict[str, Any]] = {
+              "s-eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])},
+              "s-free": {"verdict": "contract_free", "reason": "r", "replay": _evidence(["op:body.x"], ["row"])},
+              "s-hand": {"verdict": "equivalent", "reason": "a hand-written reason is not evidence"},
               "s-gap": {"verdict": "gap", "reason": "no oracle looks at it"},
-              "k0": {"verdict": "equivalent", "reason": "wrong"}, "gone": {"verdict": "gap", "reason": "old"}}
+              "k0": {"verdict": "gap", "reason": "wrong"}, "gone": {"verdict": "gap", "reason": "old"}}
     doc = summarise(results, triage, known_ids=[r.id for r in results])
-    assert (doc["total"], doc["killed"], doc["survived"], doc["equivalent"]) == (11, 6, 3, 1)
-    assert (doc["untriaged"], doc["untriaged_ids"], doc["gaps"]) == (1, ["s-new"], ["s-gap"])
-    assert (doc["timeout"], doc["harness"]) == (1, 1)
-    assert doc["score"] == round(6 / 10, 4)
+    assert {k: doc[k] for k in ("total", "killed", "equivalent", "contract_free", "gap", "no_coverage", "timeout",
+                                "harness")} == {"total": 14, "killed": 6, "equivalent": 1, "contract_free": 1,
+                                                "gap": 3, "no_coverage": 1, "timeout": 1, "harness": 1}
+    assert doc["untriaged_ids"] == ["s-new"] and doc["unproven_ids"] == ["s-hand"]
+    assert doc["standard_score"] == round(6 / 13, 4) and doc["contract_relative_score"] == round(6 / 12, 4)
     assert doc["killed_but_triaged"] == ["k0"] and doc["stale_triage"] == ["gone"]
+
+
+def test_evidence_must_support_its_verdict() -> None:
+    assert mutation.proven({"verdict": "equivalent", "replay": _evidence([])}) == "equivalent"
+    assert mutation.proven({"verdict": "equivalent", "replay": _evidence(["op:body.x"])}) is None
+    assert mutation.proven({"verdict": "contract_free", "replay": _evidence(["op:body.x"], ["row"])}) == \
+        "contract_free"
+    assert mutation.proven({"verdict": "contract_free",
+                            "replay": _evidence(["op:body.x", "op:status"], ["row"], ["op:status"])}) is None
+    assert mutation.proven({"verdict": "equivalent", "replay": {**_evidence([]), "requests": 0}}) is None
+    assert mutation.proven({"verdict": "equivalent", "reason": "hand"}) is None
 
 
 def test_an_empty_run_has_no_score() -> None:
     assert summarise([], {})["score"] is None
 
 
-def test_a_triage_entry_needs_a_verdict_and_a_reason() -> None:
+def test_a_triage_entry_needs_a_verdict_and_a_gap_its_reason() -> None:
     assert triage_problems({"a": {"verdict": "equivalent", "reason": "order is free"}}) == []
     problems = triage_problems({"a": {"verdict": "fine", "reason": "x"}, "b": {"verdict": "gap", "reason": " "},
                                 "c": "equivalent"})
@@ -158,10 +209,10 @@ def test_the_checked_in_triage_is_well_formed_and_current() -> None:
     """Every entry has a verdict and a reason. An entry whose line has changed since (its mutant is
     no longer made) is stale: a warning here and `stale_triage` in mutation.json, not a failure, so
     that an edit of the server does not break the build before its mutants are run again."""
-    root = Path(mutation.__file__).resolve().parents[1]
-    triage = mutation.load_triage(root / mutation.DEFAULT_TRIAGE)
+    root = Path(mutation.__file__).resolve().parents[2]
+    triage = mutation.load_triage(root / mutation.engine.DEFAULT_TRIAGE)
     assert triage and triage_problems(triage) == []
-    known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parent / "server")}
+    known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parents[1] / "server")}
     stale = sorted(set(triage) - known)
     if stale:
         warnings.warn(f"stale mutation triage (re-run and re-triage these): {stale}", stacklevel=1)
@@ -175,7 +226,7 @@ def test_the_html_table_shows_every_mutant_and_its_triage() -> None:
            **summarise(results, triage), "results": [asdict(r) for r in results]}
     page = mutation.render_html(doc)
     assert "store.py:f:X:1:0" in page and "&lt;Y&gt;" in page and "the order is free" in page
-    assert "score 1.0" in page  # 1 killed of 2, one of them equivalent
+    assert "standard_score 0.5" in page  # 1 killed of 2: a hand reason takes nothing out
 
 
 def test_a_kill_keeps_its_evidence(tmp_path: Path) -> None:

@@ -1,0 +1,219 @@
+"""Differential replay (docs/MUTATION.md, "Replay"): a corpus's requests against the clean and a
+mutated reference server, in-process (Starlette's TestClient), responses compared on the
+contract's fields (status and JSON body; the text of a non-JSON body).
+
+Pure parts: `differences` (two responses -> the JSON paths where they differ, array indices
+folded to []), `free_rows` (the claims map's rows with free_fields), `classify_paths` (paths ->
+the free rows that cover them and those none covers). The I/O part replays a corpus in a
+subprocess whose PYTHONPATH puts a workspace copy (mutated or not) first:
+`python -m eicontract.mutation.replay OUT_DIR CORPUS...`.
+
+Jobs run with job_seconds 0 in a replay (no request waits for a clock), and the clean server is
+replayed twice: a path that differs between two clean replays is noise (a timestamp, a race),
+left out of the comparison and counted as `unstable` in the evidence.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eicontract.mutation.corpus import KEY_PLACEHOLDER, Corpus, read
+
+OPERATIONS = (("/classify/anomaly-gmm/", "classifySampleByLearnBlockV2"), ("/jobs/", "getJobStatus"),
+              ("/classify/all/result/page", "getClassifyJobResultPage"))
+STRUCTURE = "!"  # the suffix of a difference in shape, never in value
+MAX_PATHS = 40  # differing paths kept in the evidence (a broken mutant differs everywhere)
+REPLAY_TIMEOUT_S = 900.0
+
+
+def operation(path: str) -> str:
+    return next((op for marker, op in OPERATIONS if marker in path), "other")
+
+
+# --- comparing (pure) --------------------------------------------------------------------------
+
+def differences(a: Any, b: Any, at: str = "body") -> list[str]:
+    """Where two JSON values differ: dotted paths, array elements as []. A difference of shape (a
+    key only one has, another length, another type) ends in STRUCTURE: no free field covers it."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        out = []
+        for key in sorted(set(a) | set(b), key=str):
+            if key not in a or key not in b:
+                out.append(f"{at}.{key}{STRUCTURE}")
+            else:
+                out += differences(a[key], b[key], f"{at}.{key}")
+        return out
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            return [at + STRUCTURE]
+        return [p for x, y in zip(a, b, strict=True) for p in differences(x, y, f"{at}[]")]
+    if type(a) is not type(b) and not {type(a), type(b)} <= {int, float}:
+        return [at + STRUCTURE]
+    return [at] if a != b else []
+
+
+def response_paths(request: Mapping[str, Any], clean: Mapping[str, Any], other: Mapping[str, Any]) -> list[str]:
+    """`operationId:path` of every difference between two responses to one request."""
+    op = operation(str(request.get("path", "")))
+    found = ["status"] if clean.get("status") != other.get("status") else []
+    found += differences(clean.get("body"), other.get("body"))
+    return [f"{op}:{p}" for p in found]
+
+
+def compare(requests: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, Any]],
+            again: Sequence[Mapping[str, Any]], mutant: Sequence[Mapping[str, Any]],
+            clock: Sequence[str] = ()) -> tuple[set[str], int]:
+    """(the paths where the mutant differs from the clean server, the count of unstable ones: paths
+    where two clean replays already differ, or clock values, which say nothing about the mutant)."""
+    differing: set[str] = set()
+    unstable: set[str] = set()
+    for request, c, c2, m in zip(requests, clean, again, mutant, strict=True):
+        if c == c2 == m:  # the common case, compared in C: no paths to walk
+            continue
+        noise = set(response_paths(request, c, c2)) if c != c2 else set()
+        unstable |= noise
+        found = set(response_paths(request, c, m)) - noise
+        ticking = {p for p in found if any(fnmatch.fnmatchcase(p, _glob(q)) for q in clock)}
+        unstable |= ticking
+        differing |= found - ticking
+    return differing, len(unstable)
+
+
+def _claims_rows(claims_file: Path | None) -> list[dict[str, Any]]:
+    if claims_file is None:
+        from eicontract.contract import contracts_dir
+
+        claims_file = Path(str(contracts_dir())) / "claims.yaml"
+    rows: list[dict[str, Any]] = yaml.safe_load(claims_file.read_text(encoding="utf-8"))["claims"]
+    return rows
+
+
+def free_rows(claims_file: Path | None = None) -> dict[str, list[str]]:
+    """Claims rows that mark fields free: row id -> its free_fields patterns (`operationId:path`,
+    fnmatch, e.g. `classifySampleByLearnBlockV2:body.classifications[].result[].*`). A row with
+    `clock: true` is not among them: its fields are read from the clock (clock_patterns)."""
+    return {str(r["id"]): [str(p) for p in r["free_fields"]] for r in _claims_rows(claims_file)
+            if r.get("free_fields") and not r.get("clock")}
+
+
+def clock_patterns(claims_file: Path | None = None) -> list[str]:
+    """The free_fields of rows with `clock: true`: values the server reads from its clock (a job's
+    times), which may differ between any two replays whatever the code. They are noise, like the
+    paths two clean replays disagree on: left out of the comparison and counted as unstable."""
+    return [str(p) for r in _claims_rows(claims_file) if r.get("clock") for p in r.get("free_fields") or ()]
+
+
+def _glob(pattern: str) -> str:
+    """A free_fields pattern as fnmatch reads it: its [] are arrays, not character classes."""
+    return pattern.replace("[]", "[[]]")
+
+
+def classify_paths(paths: Iterable[str], rows: Mapping[str, Sequence[str]]) -> tuple[list[str], list[str]]:
+    """(the rows whose free_fields cover some path, the paths no row covers). A status or a shape
+    is never free: only values are."""
+    used, unmatched = set(), []
+    for path in paths:
+        covering = [] if path.endswith(STRUCTURE) or path.endswith(":status") else \
+            [rid for rid, patterns in rows.items() if any(fnmatch.fnmatchcase(path, _glob(p)) for p in patterns)]
+        if covering:
+            used.add(covering[0])
+        else:
+            unmatched.append(path)
+    return sorted(used), sorted(unmatched)
+
+
+def verdict(differing: Sequence[str], rows: Mapping[str, Sequence[str]]) -> tuple[str, list[str], list[str]]:
+    """equivalent (nothing differs), contract_free (every path covered by a free row), else gap."""
+    if not differing:
+        return "equivalent", [], []
+    used, unmatched = classify_paths(differing, rows)
+    return ("contract_free" if not unmatched else "gap"), used, unmatched
+
+
+# --- replaying (in the workspace's process) ----------------------------------------------------
+
+def _response(response: Any) -> dict[str, Any]:
+    try:
+        body: Any = response.json()
+    except ValueError:
+        body = {"text": response.text[:2000]}
+    return {"status": response.status_code, "body": body}
+
+
+def _without_lifespan(app: Any) -> Any:
+    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] != "lifespan":
+            await app(scope, receive, send)
+            return
+        while True:  # the lifespan protocol answered here: startup, then shutdown
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+    return wrapped
+
+
+def replay(corpus: Corpus) -> list[dict[str, Any]]:
+    """Every request of the corpus, in order, against a fresh app of the corpus's configuration."""
+    from starlette.testclient import TestClient
+
+    from eicontract.server import ServerConfig, build_app
+
+    config = ServerConfig(seed=corpus.setup.seed, samples=corpus.setup.samples, job_seconds=0.0,
+                          variants=frozenset(corpus.setup.variants), error_style=corpus.setup.error_style)
+    out = []
+    # raise_server_exceptions=False: an exception is the 500 a user would get, not a crash of ours;
+    # no lifespan reaches the app, as under uvicorn (runner.py: lifespan="off")
+    with TestClient(_without_lifespan(build_app(config)), raise_server_exceptions=False) as client:
+        for r in corpus.requests:
+            headers = {k: v.replace(KEY_PLACEHOLDER, config.api_key) for k, v in r["headers"].items()}
+            content = r["body"].encode("latin-1") or None
+            if r.get("raw"):  # recorded: the target exactly as it was sent
+                reply = client.request(r["method"], "http://testserver" + r["raw"], headers=headers, content=content)
+            else:
+                reply = client.request(r["method"], r["path"], params=[tuple(q) for q in r["query"]], headers=headers,
+                                       content=content)
+            out.append(_response(reply))
+    return out
+
+
+def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s: float = REPLAY_TIMEOUT_S
+              ) -> list[list[dict[str, Any]]]:
+    """Replay every corpus in one subprocess that imports the package copy under root (mutated
+    or not): one interpreter start per mutant, whatever the number of corpora."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_", "COV_"))}
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", PYTHONWARNINGS="ignore")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    for old in out_dir.glob("*.jsonl"):
+        old.unlink()
+    done = subprocess.run([sys.executable, "-m", "eicontract.mutation.replay", str(out_dir),
+                           *map(str, corpus_files)], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=timeout_s, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"replay failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+    return [[json.loads(line) for line in (out_dir / f"{k}.jsonl").read_text(encoding="utf-8").splitlines()]
+            for k in range(len(corpus_files))]
+
+
+def _main(argv: Sequence[str]) -> int:
+    out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
+    for k, corpus_file in enumerate(corpus_files):
+        responses = replay(read(corpus_file))
+        (out_dir / f"{k}.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in responses),
+                                            encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main(sys.argv[1:]))

@@ -1,0 +1,131 @@
+"""Triage by machine: replay a surviving mutant against the corpora and write its verdict with the
+evidence (docs/mutation-triage.yaml), and re-check a sample of the entries (the CI self-test).
+
+An entry: {verdict, reason, replay: {corpus: [ids], requests, differing: [paths], free: [claims
+rows], unmatched: [paths], unstable}}. Only a replay writes `replay`; score.proven reads it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from eicontract.mutation.corpus import read
+from eicontract.mutation.engine import MutantSpec, Workspace
+from eicontract.mutation.replay import (
+    MAX_PATHS,
+    STRUCTURE,
+    clock_patterns,
+    compare,
+    free_rows,
+    replay_in,
+    verdict,
+)
+
+
+class Replayer:
+    """One workspace; the clean responses of the corpora replayed twice, once for every mutant."""
+
+    def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path) -> None:
+        self.space = Workspace(package_dir, root / "space")
+        self.files = list(corpora)
+        self.corpora = [read(path) for path in corpora]
+        self.out = root / "out"
+        self.clean = (replay_in(self.space.root, self.files, self.out),
+                      replay_in(self.space.root, self.files, self.out))
+        self.rows, self.clock = free_rows(), clock_patterns()
+
+    def evidence(self, spec: MutantSpec) -> dict[str, Any]:
+        differing: set[str] = set()
+        unstable = 0
+        with self.space.mutated(spec):
+            try:
+                mutants = replay_in(self.space.root, self.files, self.out)
+            except RuntimeError as exc:  # the mutated server does not even start: it differs
+                mutants = []
+                differing.add(f"replay:{str(exc)[:120]}{STRUCTURE}")
+        for corpus, clean, again, mutant in zip(self.corpora, *self.clean, mutants, strict=False):
+            found, noise = compare(corpus.requests, clean, again, mutant, self.clock)
+            differing |= found
+            unstable += noise
+        kind, used, unmatched = verdict(sorted(differing), self.rows)
+        return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
+                                            "requests": sum(len(c.requests) for c in self.corpora),
+                                            "differing": sorted(differing)[:MAX_PATHS], "free": used,
+                                            "unmatched": unmatched[:MAX_PATHS], "unstable": unstable}}
+
+
+def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
+    replay = found["replay"]
+    if found["verdict"] == "equivalent":
+        reason = f"replay: identical responses on {replay['requests']} requests"
+    elif found["verdict"] == "contract_free":
+        reason = f"replay: differs only on free fields ({', '.join(replay['free'])})"
+    else:
+        reason = f"replay: differs on {', '.join(replay['unmatched'][:3])}: the gate never compares it"
+    return {"verdict": found["verdict"], "reason": reason, "line": spec.source_line, "replay": dict(replay)}
+
+
+def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Sequence[Path],
+                     progress: Callable[[str, str], None] = lambda key, verdict: None) -> dict[str, dict[str, Any]]:
+    with tempfile.TemporaryDirectory(prefix="eicontract-replay-") as tmp:
+        replayer = Replayer(package_dir, corpora, Path(tmp))
+        found = {}
+        for spec in specs:
+            found[spec.id] = entry_for(spec, replayer.evidence(spec))
+            progress(spec.id, found[spec.id]["verdict"])
+        return found
+
+
+def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
+    """N entries with replay evidence (equivalent or contract_free), chosen by a hash of the id:
+    deterministic, and spread over modules rather than the file's first entries."""
+    proven = [k for k, e in triage.items() if e.get("verdict") in ("equivalent", "contract_free") and e.get("replay")]
+    return sorted(proven, key=lambda k: hashlib.sha256(k.encode()).hexdigest())[:n]
+
+
+def contradictions(triage: Mapping[str, Mapping[str, Any]], found: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """An entry the replay now contradicts: another verdict (an equivalent that differs somewhere,
+    a contract_free with a difference no free row covers, ...). Other differing paths under the
+    same verdict are no contradiction: a gate corpus recorded again may hold other requests."""
+    problems = []
+    for key, now in found.items():
+        entry = triage[key]
+        if now["verdict"] != entry["verdict"]:
+            shown = now["replay"]["unmatched"] or now["replay"]["differing"]
+            problems.append(f"{key}: triaged {entry['verdict']}, the replay says {now['verdict']} "
+                            f"({', '.join(shown[:3])})")
+    return problems
+
+
+def recheck(triage: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec], package_dir: Path,
+            corpora: Sequence[Path], n: int) -> tuple[list[str], list[str]]:
+    """(the ids re-checked, the contradictions). An entry whose mutant no longer exists is stale."""
+    by_id = {s.id: s for s in specs}
+    chosen = pick(triage, n)
+    stale = [f"{k}: no such mutant in the code now (stale)" for k in chosen if k not in by_id]
+    found = triage_by_replay([by_id[k] for k in chosen if k in by_id], package_dir, corpora)
+    return chosen, stale + contradictions(triage, found)
+
+
+def merge_into(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
+    """Add or replace entries in the triage file (an earlier hand reason kept as hand_reason)."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data = data or {}
+    for key, entry in entries.items():
+        old = data.get(key) or {}
+        new = {**entry, "line": old.get("line", entry.get("line"))}
+        if old.get("reason") and not str(old["reason"]).startswith("replay:"):
+            # a hand-written reason stays for the reader, never as evidence
+            new["hand_reason"] = f"{old.get('verdict')}: {' '.join(str(old['reason']).split())}"
+        data[key] = new
+    lines = path.read_text(encoding="utf-8").splitlines() if path.is_file() else []
+    header = "".join(line + "\n" for line in itertools.takewhile(lambda t: t.startswith("#"), lines))
+    path.write_text(header + "\n" + yaml.safe_dump(data, sort_keys=False, width=110, allow_unicode=True),
+                    encoding="utf-8")
