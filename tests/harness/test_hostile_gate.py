@@ -112,7 +112,7 @@ def test_no_form_of_the_key_or_the_credentials_reaches_any_output(tmp_path: Path
             Hostile(hostile.planting(server.url, _plant)) as target:
         target_url = target.url.replace("http://", f"http://{USER}:{PASSWORD}@")
         run = run_gate(reports, "--target", target_url, "--project-id", "1", "--clause", "SECRET-ECHO",
-                       "--clause", "SCHEMA-RESPONSE", "--max-requests", "120", "--no-shrink", "--record", str(recorded),
+                       "--clause", "SCHEMA-RESPONSE", "--max-requests", "600", "--no-shrink", "--record", str(recorded),
                        env={"EI_API_KEY": KEY + "\n"})  # a trailing newline, as from a secret file
         planted = [text for _, _, headers in target.seen for text in _plant(headers)]
     assert run.exit_code in (1, 2), run.explain()  # the budget may end the run before its last test
