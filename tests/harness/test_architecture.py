@@ -211,8 +211,8 @@ TEST_LAYERS = {
     "tests/oracles": ("oracles",),
     "tests/server": ("server",),
     "tests/contract_data": ("contract",),
-    "tests/harness": ("http", "drive", "pytest", "reporting", "suite", "schemathesis", "cli", "mutants",
-                      "mutation", "drift", "settings", "violations", "clauses", "contract"),
+    "tests/harness": ("http", "drive", "pytest", "reporting", "suite", "schemathesis", "cli", "proof",
+                      "drift", "settings", "violations", "clauses", "contract"),
 }
 
 
