@@ -36,6 +36,7 @@ from eicontract.oracles.options import MAY_BE_REFUSED
 from eicontract.pytest.fixtures import Target
 from eicontract.pytest.hooks import current_settings
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
 
 _SETTINGS = current_settings()
@@ -212,7 +213,8 @@ def _use_real_ids(case: Any, target: Target, ids: dict[str, list[int]]) -> None:
 
 @pytest.mark.clause("SCHEMA-RESPONSE", "ENVELOPE-ERROR", "SECRET-ECHO")
 @POSITIVE.parametrize()
-def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Any, ei_recorder: Recorder) -> None:
+def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Dataset,
+                                              ei_recorder: Recorder) -> None:
     _use_real_ids(case, target, {"sampleId": dataset.classify_ids, "blockId": sorted(dataset.blocks)})
     _call(case, target, ei_recorder, negative=False, clause="SCHEMA-RESPONSE")
 
