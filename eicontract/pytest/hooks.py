@@ -24,16 +24,8 @@ from eicontract.reporting.replay import replay_base, replay_curl
 from eicontract.settings import ANSWER_TIMEOUTS, Settings
 from eicontract.violations import ContractViolation, Violation
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
-_CURRENT: list[Settings] = []  # for code that runs at collection, before fixtures exist
+SETTINGS_KEY = pytest.StashKey["Settings"]()  # the run's state lives on its config, never in a module
 RECORDER_KEY = pytest.StashKey["Recorder"]()
-
-
-def current_settings() -> Settings:
-    """The run's Settings, for module-level code (schemathesis builds its tests at collection)."""
-    if not _CURRENT:
-        raise RuntimeError("eicontract settings are read before pytest_configure ran")
-    return _CURRENT[0]
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,7 +34,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "contract: the contract suite itself (runs against a target)")
     settings = build_settings(config)
     config.stash[SETTINGS_KEY] = settings
-    _CURRENT[:] = [settings]
     if config.getoption("ei_api_key"):
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
@@ -68,6 +59,7 @@ def pytest_configure(config: pytest.Config) -> None:
     if raw(config, "known_failures"):
         _load_known_failures(recorder, Path(str(raw(config, "known_failures"))))
     config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(CollectRedaction(recorder.redactor), "eicontract-collect-redaction")
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
         # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
@@ -241,10 +233,16 @@ def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: R
     report.sections = [(title, redactor.text(body)) for title, body in report.sections]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if _CURRENT:
-        _redact_report(report, run_redactor(_CURRENT[0]))
+class CollectRedaction:
+    """A collect report names no config, so the run's redactor reaches it on a plugin object the
+    config owns (registered in pytest_configure), not through a module global."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        _redact_report(report, self.redactor)
 
 
 @pytest.hookimpl(wrapper=True)

@@ -38,7 +38,7 @@ from eicontract.drive.windows import (
 )
 from eicontract.oracles.paging import PageRead, common_total, page_ids, page_results
 from eicontract.pytest.fixtures import Target
-from eicontract.pytest.hooks import abort, fail_run
+from eicontract.pytest.hooks import SETTINGS_KEY, abort, fail_run
 from eicontract.pytest.plugin import activate
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
@@ -52,6 +52,21 @@ SUITE = Path(__file__).resolve().parent
 
 def pytest_configure(config: pytest.Config) -> None:
     activate(config)  # the suite collected by a path the plugin did not recognise: still the gate
+
+
+_CONFIGURED = pytest.StashKey[set[str]]()  # the suite modules handed the run's settings
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Module | pytest.Class, name: str, obj: object) -> None:
+    """A suite module that builds its tests from the run's settings (test_schema: schemathesis
+    makes its items from seeded schemas) gets them through its `configure`, once, after its import
+    and before any of its tests become items: the settings live on the config, not in a global."""
+    configure = getattr(collector.module, "configure", None)
+    done = collector.config.stash.setdefault(_CONFIGURED, set())
+    if callable(configure) and collector.module.__name__ not in done:
+        done.add(collector.module.__name__)
+        configure(collector.config.stash[SETTINGS_KEY])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
