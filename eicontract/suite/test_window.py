@@ -12,15 +12,10 @@ from hypothesis import strategies as st
 from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles._common import get_path, is_number
+from eicontract.oracles.label_picks import multi_label_order, pick_multi_label
+from eicontract.oracles.labels import check_expected_labels
 from eicontract.oracles.schema import check_schema
-from eicontract.oracles.window import (
-    check_expected_labels,
-    check_prediction_windows,
-    check_result_windows,
-    multi_label_order,
-    pick_multi_label,
-    window_from_predictions,
-)
+from eicontract.oracles.window import check_prediction_windows, check_result_windows, window_from_predictions
 from eicontract.pytest.fixtures import Target
 from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
