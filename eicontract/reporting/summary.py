@@ -135,6 +135,6 @@ def _jobs(recorder: Recorder) -> dict[str, Any]:
 
 def _traffic(recorder: Recorder) -> dict[str, Any]:
     """What the run cost the target (this process's share under pytest-xdist)."""
-    guard = recorder.guard
-    return {"sent": guard.sent, "budget": guard.limits.max_requests, "rps": guard.limits.rps,
-            "run_deadline_s": guard.limits.deadline_s, "retried_429": guard.retried_429}
+    traffic = recorder.traffic
+    return {"sent": traffic.sent, "budget": traffic.budget, "rps": traffic.rps,
+            "run_deadline_s": traffic.run_deadline_s, "retried_429": traffic.retried_429}
