@@ -95,14 +95,14 @@ def _add_mutants(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
 
 
 def _add_mutation(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    from eicontract import mutation
+    from eicontract.proof import mutation
 
     mutation.add_arguments(sub.add_parser("mutation", help="mutation testing: cosmic-ray mutants of the reference "
                                                            "server against the quick gate (docs/MUTATION.md)"))
 
 
 def cmd_mutation(args: argparse.Namespace) -> int:
-    from eicontract import mutation
+    from eicontract.proof import mutation
 
     return mutation.main(args)
 
@@ -336,11 +336,11 @@ def cmd_faults(args: argparse.Namespace) -> int:
 def cmd_mutants(args: argparse.Namespace) -> int:
     import time
 
-    from eicontract import mutants
+    from eicontract.proof import killmatrix
     from eicontract.reporting import KILL_MATRIX_FILE
     from eicontract.reporting.html import render_kill_matrix_page
 
-    chosen = [m for m in mutants.catalogue() if not args.only or m.name in args.only]
+    chosen = [m for m in killmatrix.catalogue() if not args.only or m.name in args.only]
     unknown = set(args.only) - {m.name for m in chosen}
     if unknown or not chosen:
         print(f"eicontract mutants: unknown names {sorted(unknown)}; see `eicontract faults`", file=sys.stderr)
@@ -351,20 +351,20 @@ def cmd_mutants(args: argparse.Namespace) -> int:
         seeds = [(seeds[0] if seeds else DEFAULT_SEED) + k for k in range(args.seeds)]
     started = time.monotonic()
 
-    def progress(row: mutants.Row) -> None:
+    def progress(row: killmatrix.Row) -> None:
         print(f"  {row.name}: {'ok' if row.ok else 'NOT OK'} ({row.duration_s} s)", flush=True)
 
     print(f"eicontract mutants: {len(chosen) * max(1, len(seeds))} gate runs on {args.workers} workers", flush=True)
-    rows = mutants.run_matrix(chosen, report_dir / "mutants", args.workers, (), progress, seeds)
+    rows = killmatrix.run_matrix(chosen, report_dir / "mutants", args.workers, (), progress, seeds)
     command = "eicontract mutants " + " ".join(sys.argv[2:]) if sys.argv[1:2] == ["mutants"] else "eicontract mutants"
-    document = mutants.matrix_document(rows, time.monotonic() - started, command.strip())
+    document = killmatrix.matrix_document(rows, time.monotonic() - started, command.strip())
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / KILL_MATRIX_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    page = render_kill_matrix_page(document).replace("</body>", mutants.render_seed_section(document) + "</body>")
+    page = render_kill_matrix_page(document).replace("</body>", killmatrix.render_seed_section(document) + "</body>")
     (report_dir / "kill-matrix.html").write_text(page, encoding="utf-8")
-    print(mutants.format_table(rows))
+    print(killmatrix.format_table(rows))
     if len(seeds) > 1:
-        print(mutants.format_seed_table(document))
+        print(killmatrix.format_seed_table(document))
         print(f"flaky across seeds {seeds}: {', '.join(document['flaky']) or 'none'}")
     print(f"{document['caught']}/{document['faults']} faults caught, {len(document['false_alarms'])} false alarms "
           f"in {document['legal_variants']} legal variants; median time to catch "

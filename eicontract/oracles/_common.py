@@ -113,6 +113,22 @@ def get_path(body: object, *keys: str) -> object:
     return current
 
 
+# Relative slack for floor((L - W) / I): 0.3 / 0.1 is 2.9999999999999996 in binary floats.
+FLOOR_EPSILON = 1e-9
+
+
+def classifications_of(body: object) -> list[object]:
+    """A classify result's classifications (one per learn block); [] when it has none."""
+    found = get_path(body, "classifications")
+    return found if isinstance(found, list) else []
+
+
+def block_label(classification: object, index: int) -> str:
+    """How a message names one classification."""
+    block_id = get_path(classification, "learnBlock", "id")
+    return f"classification {index} (block {clip(block_id)})"
+
+
 def result_sample_id(item: object) -> int | None:
     """The sample id of a page result, a sample object or a bare id: the one rule for the concept.
 

@@ -1,4 +1,6 @@
-"""One classify result body against the sliding window.
+"""One classify result body against the sliding window (WINDOW-COUNT, WINDOW-PROBS,
+WINDOW-ANOMALY; each expectedLabels entry against its window is `labels`), and the prediction
+windows of a page (PAGE-PREDICTIONS).
 
 With L = sample.sample.totalLengthMs, W = windowSizeMs and I = windowIncreaseMs, a sample
 with L >= W has floor((L - W) / I) + 1 windows. For L < W the documents do not say: we accept
@@ -8,26 +10,27 @@ no window or one zero-padded window and record which one the server chose.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from eicontract.oracles._common import (
+    FLOOR_EPSILON,
     MAX_EXAMPLES,
     Findings,
+    block_label,
+    classifications_of,
     clip,
     get_path,
     is_int,
     is_number,
     type_name,
 )
+from eicontract.oracles.labels import check_expected_labels
 from eicontract.violations import Observation, Violation
 
 # The claims rows (contract/data/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
-    "decision.expected-labels",
-    "reading.end-index",
-    "reading.resampled-count",
     "reading.short-sample",
     "reading.tail-window",
     "reading.probability-rounding",
@@ -37,8 +40,6 @@ ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "ke
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
 PROB_TOLERANCE = 1e-3
-# Relative slack for floor((L - W) / I): 0.3 / 0.1 is 2.9999999999999996 in binary floats.
-FLOOR_EPSILON = 1e-9
 # Window ends are sums of floats: this much slack in ms.
 WINDOW_EPSILON_MS = 1e-6
 # Scores are rounded for the reply, maybe to different digits (the reference: the mean to its
@@ -78,16 +79,6 @@ def check_result_windows(body: object) -> Findings:
                     findings.observations + ranges.observations)
 
 
-def _classifications(body: object) -> list[object]:
-    found = get_path(body, "classifications")
-    return found if isinstance(found, list) else []
-
-
-def _block_label(classification: object, index: int) -> str:
-    block_id = get_path(classification, "learnBlock", "id")
-    return f"classification {index} (block {clip(block_id)})"
-
-
 # --- WINDOW-COUNT and WINDOW-LABELS -------------------------------------------------------
 
 def check_window_count(body: object) -> Findings:
@@ -119,7 +110,7 @@ def check_window_count(body: object) -> Findings:
 def _classification_counts(
     classification: object, index: int, allowed: tuple[int, ...], readings: set[str]
 ) -> list[Violation]:
-    where = _block_label(classification, index)
+    where = block_label(classification, index)
     result = get_path(classification, "result")
     labels = get_path(classification, "expectedLabels")
     out: list[Violation] = []
@@ -181,192 +172,6 @@ def _result_count(classification: object, result: object, where: str, index: int
                       f"got {clip(count)}", {"classification": index})]
 
 
-# --- WINDOW-LABELS: each expectedLabels entry against its own window ------------------------
-# expectedLabels are StructuredLabels: value indices of the sample, endIndex inclusive. Window k
-# covers [k * I, k * I + W) ms, so its entry starts at value k * I / intervalMs and ends (one past
-# endIndex) at min(valuesCount, (k * I + W) / intervalMs), each within one value of rounding.
-
-RANGES_TOPIC = "window:expected-labels"
-# Whether endIndex is the window's last value or one past it is undocumented (claims row
-# reading.end-index): both are accepted, applied consistently over one classification.
-END_TOPIC = "window:end-index"
-END_READINGS = ((True, "endIndex inclusive"), (False, "endIndex exclusive"))
-EXCLUSIVE_SLACK = 1.0 - 1e-6
-INDEX_SLACK = 1.0 + 1e-6  # one value of rounding either way, plus float noise
-_MAX_BAD = 3  # entries described per classification
-ALL_VALUES = 2**63  # the end index of a single-label sample's one label
-
-
-def check_expected_labels(body: object) -> Findings:
-    """WINDOW-LABELS: every expectedLabels entry lies in its window and inside the sample, and
-    carries the label of a structured label it overlaps (the sample's label when the sample has
-    none). Nothing is judged where the reply does not say the sample's interval and value count."""
-    window, increase = get_path(body, "windowSizeMs"), get_path(body, "windowIncreaseMs")
-    if not (is_number(window) and is_number(increase) and window > 0 and increase > 0):
-        return Findings([], [])  # WINDOW-COUNT reports it
-    sample = get_path(body, "sample", "sample")
-    violations: list[Violation] = []
-    observations: list[Observation] = []
-    for index, classification in enumerate(_classifications(body)):
-        entries = get_path(classification, "expectedLabels")
-        if not isinstance(entries, list) or not entries:
-            continue
-        geometry = _value_geometry(sample, classification)
-        if isinstance(geometry, str):
-            observations.append(Observation(RANGES_TOPIC, "not judged", geometry))
-            continue
-        interval, values, same_rate = geometry
-        segments = _segments(sample, classification) if same_rate else None
-        by_reading = {inclusive: [problem for k, entry in enumerate(entries)
-                                  if (problem := _entry_problem(
-                                      entry, k, float(window), float(increase), interval, values,
-                                      segments, inclusive)) is not None]
-                      for inclusive in (True, False)}
-        fits = [name for inclusive, name in END_READINGS if not by_reading[inclusive]]
-        if len(fits) == 1:
-            observations.append(Observation(END_TOPIC, fits[0], _block_label(classification, index)))
-        bad = [] if fits else by_reading[True]
-        if bad:
-            violations.append(Violation(
-                "WINDOW-LABELS", f"{_block_label(classification, index)}: {len(bad)} of "
-                f"{len(entries)} expectedLabels do not match their window (windowSizeMs "
-                f"{window}, windowIncreaseMs {increase}, intervalMs {interval:g}, {values} "
-                f"values): {'; '.join(bad[:_MAX_BAD])}", {"classification": index,
-                                                         "entries": bad[:MAX_EXAMPLES]}))
-    return Findings(violations, observations)
-
-
-def _value_geometry(sample: object, classification: object) -> tuple[float, int, bool] | str:
-    """(intervalMs, value count, whether that is the sample's own rate), or why not known. The
-    classification's intervalMs wins (a resampling impulse may index its own values); then the
-    value count comes from totalLengthMs, and structured labels (the sample's rate) are not used."""
-    own, count = get_path(sample, "intervalMs"), get_path(sample, "valuesCount")
-    told, total = get_path(classification, "intervalMs"), get_path(sample, "totalLengthMs")
-    if is_number(own) and own > 0 and is_int(count) and count > 0 and (
-            not is_number(told) or math.isclose(told, own, rel_tol=1e-9)):
-        return float(own), int(count), True
-    if is_number(told) and told > 0 and is_number(total) and total > 0:
-        # How a resampled sample's values are counted is undocumented (reading.resampled-count):
-        # the final partial value may count, so the bound is the ceiling (the floor fits under it).
-        return float(told), math.ceil(total / told - FLOOR_EPSILON), False
-    return (f"no intervalMs and value count to place expectedLabels (sample intervalMs "
-            f"{clip(own)}, valuesCount {clip(count)}, classification intervalMs {clip(told)})")
-
-
-def _segments(sample: object, classification: object) -> list[tuple[int, int, str]] | None:
-    """The sample's structured labels as (start, end, label); a single-label sample is one label
-    over all its values; None when the labels cannot be known (a multi-label sample that does not
-    list them, or no label at all)."""
-    listed = get_path(sample, "structuredLabels")
-    if isinstance(listed, list) and listed:
-        return [(s, e, label) for item in listed
-                if is_int(s := get_path(item, "startIndex")) and is_int(e := get_path(item, "endIndex"))
-                and isinstance(label := get_path(item, "label"), str)]
-    own = get_path(sample, "label")
-    if get_path(classification, "isMultiLabel") is True or not isinstance(own, str):
-        return None
-    return [(0, ALL_VALUES, own)]
-
-
-def _entry_problem(entry: object, k: int, window: float, increase: float, interval: float,
-                   values: int, segments: list[tuple[int, int, str]] | None,
-                   inclusive: bool = True) -> str | None:
-    start, end, label = (get_path(entry, "startIndex"), get_path(entry, "endIndex"),
-                         get_path(entry, "label"))
-    if not (is_int(start) and is_int(end)):
-        return None  # SCHEMA-RESPONSE
-    where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
-    last = end if inclusive else end - 1  # the window's last value under this reading
-    if not 0 <= start <= max(start, last) < values:
-        return (f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}] "
-                f"(endIndex {'inclusive' if inclusive else 'exclusive'})")
-    first = k * increase / interval
-    if abs(start - first) > INDEX_SLACK:
-        return f"{where}: startIndex {start}, expected about {first:g}"
-    stop = min(float(values), (k * increase + window) / interval)
-    # Under the exclusive reading the end is held to under one value (rounding proper): with a
-    # whole value of slack on top of the shifted end, an inclusive end one value long would fit.
-    if abs(last + 1 - stop) > (INDEX_SLACK if inclusive else EXCLUSIVE_SLACK):
-        return f"{where}: endIndex {end}, expected about {stop - 1 if inclusive else stop:g}"
-    return _label_problem(start, max(start, last), label, where, segments)
-
-
-def _label_problem(start: int, end: int, label: object, where: str,
-                   segments: list[tuple[int, int, str]] | None) -> str | None:
-    if segments is None or not isinstance(label, str):
-        return None
-    if end > max(e for _, e, _ in segments):
-        return None  # past the listed labels: the list may be truncated (not judged)
-    if not _covered(start, end, segments):
-        return None  # a window over a gap between labels: the documents do not say its label
-    overlapping = {name for s, e, name in segments if s <= end and e >= start}
-    if label in overlapping:
-        return None
-    return (f"{where}: label {clip(label)}, expected one of the sample's structured labels "
-            f"over values [{start}, {end}]: {sorted(overlapping)}")
-
-
-def _covered(start: int, end: int, segments: list[tuple[int, int, str]]) -> bool:
-    """Whether the structured labels cover every value in [start, end]."""
-    reached = start
-    for s, e, _ in sorted(segments):
-        if s > reached:
-            break
-        reached = max(reached, e + 1)
-    return reached > end
-
-
-# --- which multi-label samples WINDOW-LABELS classifies (a bounded, deterministic probe) ------
-
-def _listed_segments(sample: object) -> list[tuple[int, int, str]]:
-    listed = get_path(sample, "structuredLabels")
-    if not (isinstance(listed, list) and len(listed) > 1):
-        return []
-    return _segments(sample, {}) or []
-
-
-def multi_label_order(samples: Iterable[object]) -> list[int]:
-    """The ids of the samples with two or more structured labels, the most labels first (then by
-    id): where a window's label depends on which segment it lies in."""
-    ranked: dict[int, int] = {ident: len(segments) for s in samples
-                              if is_int(ident := get_path(s, "id")) and (segments := _listed_segments(s))}
-    return sorted(ranked, key=lambda i: (-ranked[i], i))
-
-
-def edge_windows(sample: object, window_ms: float, increase_ms: float) -> tuple[int, int]:
-    """The sample's windows that the structured labels cover and whose middle value is a label's
-    first or last value (the segment edges, where an off-by-one picks another label): how many of
-    them overlap no value of the sample's own label (a fallback to it shows there), and how many
-    in all. (The middle value is one reading of a window's label; WINDOW-LABELS accepts any
-    label the window overlaps.)"""
-    segments, interval = _listed_segments(sample), get_path(sample, "intervalMs")
-    values, total = get_path(sample, "valuesCount"), get_path(sample, "totalLengthMs")
-    if not (segments and is_number(interval) and interval > 0 and is_int(values) and is_number(total)
-            and window_ms > 0 and increase_ms > 0):
-        return 0, 0
-    edges = {index for start, end, _ in segments for index in (start, end)}
-    own, count = get_path(sample, "label"), max(expected_window_counts(total, window_ms, increase_ms))
-    telling = hits = 0
-    for k in range(count):
-        start = math.floor(k * increase_ms / interval + FLOOR_EPSILON)
-        end = max(start, min(values, math.ceil((k * increase_ms + window_ms) / interval - FLOOR_EPSILON)) - 1)
-        if (start + end) // 2 in edges and _covered(start, end, segments):
-            hits += 1
-            telling += own not in {name for s, e, name in segments if s <= end and e >= start}
-    return telling, hits
-
-
-def pick_multi_label(samples: Sequence[object], window_ms: float, increase_ms: float, count: int,
-                     skip: Iterable[int] = ()) -> list[int]:
-    """``count`` multi-label sample ids for WINDOW-LABELS, deterministically: by edge_windows
-    (the telling ones first, then all), then the most labels, then by id."""
-    left = set(skip)
-    by_id = {get_path(s, "id"): s for s in samples}
-    order = [i for i in multi_label_order(samples) if i not in left]
-    edges = {i: edge_windows(by_id[i], window_ms, increase_ms) for i in order}
-    return sorted(order, key=lambda i: (-edges[i][0], -edges[i][1]))[:count]  # stable: ties keep the order
-
-
 # --- WINDOW-PROBS -------------------------------------------------------------------------
 
 def check_probabilities(body: object) -> list[Violation]:
@@ -374,7 +179,7 @@ def check_probabilities(body: object) -> list[Violation]:
     "anomaly") lie in [0, 1] and sum to 1 within 1e-3. A block whose type is missing is
     skipped: anomaly scores must not be judged as probabilities."""
     out: list[Violation] = []
-    for index, classification in enumerate(_classifications(body)):
+    for index, classification in enumerate(classifications_of(body)):
         block_type = get_path(classification, "learnBlock", "type")
         if not isinstance(block_type, str) or block_type in NOT_PROBABILITIES:
             continue
@@ -384,7 +189,7 @@ def check_probabilities(body: object) -> list[Violation]:
         bad = [(w, problem) for w, window in enumerate(result)
                if (problem := _probability_problem(window)) is not None]
         if bad:
-            out.append(Violation("WINDOW-PROBS", f"{_block_label(classification, index)} "
+            out.append(Violation("WINDOW-PROBS", f"{block_label(classification, index)} "
                                  f"({block_type}): {len(bad)} of {len(result)} windows are not a "
                                  f"probability distribution; window {bad[0][0]}: {bad[0][1]}",
                                  {"classification": index,
@@ -416,7 +221,7 @@ def check_anomaly(body: object) -> list[Violation]:
     """WINDOW-ANOMALY: an anomaly block scores every window, either as a numeric "anomaly"
     in each result window or as one anomalyResult entry per window with meanScore/maxScore."""
     out: list[Violation] = []
-    for index, classification in enumerate(_classifications(body)):
+    for index, classification in enumerate(classifications_of(body)):
         block_type = get_path(classification, "learnBlock", "type")
         if not isinstance(block_type, str) or block_type not in SCORED_ANOMALY_TYPES:
             continue
@@ -427,7 +232,7 @@ def check_anomaly(body: object) -> list[Violation]:
                     if not is_number(get_path(window, "anomaly"))]
         if not unscored or _anomaly_result_complete(classification, len(result)):
             continue
-        out.append(Violation("WINDOW-ANOMALY", f"{_block_label(classification, index)}: expected "
+        out.append(Violation("WINDOW-ANOMALY", f"{block_label(classification, index)}: expected "
                              f"an anomaly score for every window; {len(unscored)} of {len(result)} "
                              f"windows have no numeric 'anomaly' and anomalyResult does not cover "
                              f"them (first: window {unscored[0]})",
@@ -447,7 +252,7 @@ def check_anomaly_scores(body: object) -> list[Violation]:
     """WINDOW-ANOMALY: in every anomalyResult entry, maxScore (the maximum of the scores) is at
     least meanScore (their mean). Entries missing either number are left to the checks above."""
     out: list[Violation] = []
-    for index, classification in enumerate(_classifications(body)):
+    for index, classification in enumerate(classifications_of(body)):
         entries = get_path(classification, "anomalyResult")
         if not isinstance(entries, list):
             continue
@@ -457,7 +262,7 @@ def check_anomaly_scores(body: object) -> list[Violation]:
                and top < mean - SCORE_TOLERANCE * max(1.0, abs(mean))]
         if bad:
             w, mean, top = bad[0]
-            out.append(Violation("WINDOW-ANOMALY", f"{_block_label(classification, index)}: "
+            out.append(Violation("WINDOW-ANOMALY", f"{block_label(classification, index)}: "
                                  f"{len(bad)} of {len(entries)} anomalyResult entries have maxScore "
                                  f"below meanScore (a maximum is never below the mean); entry {w}: "
                                  f"maxScore {top} < meanScore {mean}",

@@ -15,7 +15,7 @@ from eicontract.drive.evidence import judged
 from eicontract.drive.probe import UNKNOWN, Known, broken, unusable
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.http.guard import RunStopped
-from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, abort, fail_run
+from eicontract.pytest.hooks import RECORDER_KEY, SETTINGS_KEY, TRANSPORT_KEY, abort, fail_run
 from eicontract.reporting.record import Recorder
 from eicontract.settings import Settings
 from eicontract.violations import Observation
@@ -81,7 +81,8 @@ def _start_embedded(settings: Settings) -> Any:
 
 
 @pytest.fixture(scope="session")
-def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
+def target(ei_settings: Settings, ei_recorder: Recorder, pytestconfig: pytest.Config) -> Iterator[Target]:
+    transport = pytestconfig.stash[TRANSPORT_KEY]
     server = None
     if ei_settings.embedded:
         try:
@@ -93,9 +94,9 @@ def target(ei_settings: Settings, ei_recorder: Recorder) -> Iterator[Target]:
         assert ei_settings.target is not None
         url = ei_settings.target
     client = ApiClient(url, ei_settings.api_key, timeout=ei_settings.timeout,
-                       connect_timeout=ei_settings.connect_timeout, guard=ei_recorder.guard,
-                       recording=ei_recorder.recording)
-    ei_recorder.client, ei_recorder.target_url = client, url
+                       connect_timeout=ei_settings.connect_timeout, guard=transport.guard,
+                       recording=transport.recording)
+    transport.client, ei_recorder.target_url = client, url
     try:
         probe = client.page(ei_settings.project_id, {"limit": 1})
     except RunStopped as stop:

@@ -14,26 +14,19 @@ import hypothesis
 import pytest
 
 from eicontract.drive.evidence import EXCHANGE_KEY
-from eicontract.http.client import Exchange
 from eicontract.http.guard import Guard, Limits, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor, url_secrets
+from eicontract.http.transport import Transport
 from eicontract.pytest.options import build_settings, key_was_padded, listed, raw
 from eicontract.reporting.record import Recorder
 from eicontract.reporting.replay import replay_base, replay_curl
 from eicontract.settings import ANSWER_TIMEOUTS, Settings
 from eicontract.violations import ContractViolation, Violation
 
-SETTINGS_KEY = pytest.StashKey["Settings"]()
-_CURRENT: list[Settings] = []  # for code that runs at collection, before fixtures exist
-RECORDER_KEY = pytest.StashKey["Recorder"]()
-
-
-def current_settings() -> Settings:
-    """The run's Settings, for module-level code (schemathesis builds its tests at collection)."""
-    if not _CURRENT:
-        raise RuntimeError("eicontract settings are read before pytest_configure ran")
-    return _CURRENT[0]
+SETTINGS_KEY = pytest.StashKey["Settings"]()  # the run's state lives on its config, never in a module
+RECORDER_KEY = pytest.StashKey["Recorder"]()  # what the run finds
+TRANSPORT_KEY = pytest.StashKey[Transport]()  # how it reaches the target
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -42,7 +35,6 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "contract: the contract suite itself (runs against a target)")
     settings = build_settings(config)
     config.stash[SETTINGS_KEY] = settings
-    _CURRENT[:] = [settings]
     if config.getoption("ei_api_key"):
         config.issue_config_time_warning(pytest.PytestConfigWarning(
             "--api-key on the command line is visible to other users of this machine; prefer EI_API_KEY"),
@@ -58,16 +50,18 @@ def pytest_configure(config: pytest.Config) -> None:
     # an xdist worker knows it is one from its config (never from the environment, which a
     # subprocess started by a test run under xdist inherits)
     workerinput: dict[str, Any] = getattr(config, "workerinput", {})
-    recorder = Recorder(settings, run_redactor(settings),
-                        guard=Guard(limits_for(settings, int(workerinput.get("workercount", 1)))))
+    recorder = Recorder(settings, run_redactor(settings))
+    transport = Transport(Guard(limits_for(settings, int(workerinput.get("workercount", 1)))))
     if settings.record_dir is not None:
         worker = str(workerinput.get("workerid", ""))
-        recorder.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
+        transport.recording = Recording(settings.record_dir, recorder.redactor, worker=worker)
+    config.stash[TRANSPORT_KEY] = transport
     if settings.baseline is not None:
         _load_baseline(recorder, settings.baseline)
     if raw(config, "known_failures"):
         _load_known_failures(recorder, Path(str(raw(config, "known_failures"))))
     config.stash[RECORDER_KEY] = recorder
+    config.pluginmanager.register(CollectRedaction(recorder.redactor), "eicontract-collect-redaction")
     phases = [p for p in hypothesis.Phase if settings.shrink or p != hypothesis.Phase.shrink]
     hypothesis.settings.register_profile(
         # one bug per property is enough evidence for a gate, and shrinking a second costs minutes
@@ -170,12 +164,6 @@ def _item_clauses(item: pytest.Item) -> list[str]:
     return [c for mark in item.iter_markers("clause") for c in mark.args]
 
 
-def _recent_exchanges(recorder: Recorder, limit: int = 4) -> list[Exchange]:
-    if recorder.client is None:
-        return []
-    return list(recorder.client.history)[-limit:]
-
-
 def _minimal_example(recorder: Recorder) -> str:
     """The arguments hypothesis last called the property with: after a failure, its minimal
     failing example (recorded by the suite's run_property through hypothesis' inner_test)."""
@@ -241,10 +229,16 @@ def _redact_report(report: pytest.TestReport | pytest.CollectReport, redactor: R
     report.sections = [(title, redactor.text(body)) for title, body in report.sections]
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collectreport(report: pytest.CollectReport) -> None:
-    if _CURRENT:
-        _redact_report(report, run_redactor(_CURRENT[0]))
+class CollectRedaction:
+    """A collect report names no config, so the run's redactor reaches it on a plugin object the
+    config owns (registered in pytest_configure), not through a module global."""
+
+    def __init__(self, redactor: Redactor) -> None:
+        self.redactor = redactor
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        _redact_report(report, self.redactor)
 
 
 @pytest.hookimpl(wrapper=True)
@@ -280,8 +274,9 @@ def pytest_runtest_makereport(
 def pytest_runtest_setup(item: pytest.Item) -> Generator[None, None, None]:
     recorder = item.config.stash[RECORDER_KEY]
     recorder.example = None  # each test's minimal example is its own
-    if recorder.client is not None:
-        recorder.client.history.clear()  # each test's reproduction commands are its own exchanges only
+    client = item.config.stash[TRANSPORT_KEY].client
+    if client is not None:
+        client.history.clear()  # each test's reproduction commands are its own exchanges only
     return (yield from _stop_on_limit(item))
 
 
@@ -296,20 +291,21 @@ def _stop_on_limit(item: pytest.Item) -> Generator[None, None, None]:
         return (yield)
     except BaseException as exc:
         recorder: Recorder = item.config.stash[RECORDER_KEY]
-        stop = _run_stopped(exc) or (_target_silent(recorder) if isinstance(exc, Exception) else None)
+        transport = item.config.stash[TRANSPORT_KEY]
+        stop = _run_stopped(exc) or (_target_silent(transport) if isinstance(exc, Exception) else None)
         if stop is None:
             raise
         abort(recorder, f"run stopped in {item.nodeid}: {stop}")
 
 
-def _target_silent(recorder: Recorder) -> str | None:
+def _target_silent(transport: Transport) -> str | None:
     """A test that failed while its last request got no HTTP answer judged nothing: no answer is
     evidence about the target's availability, never about a clause (and hypothesis, replaying
     against a target that died mid-test, reports a confusing Flaky error instead)."""
-    count = recorder.guard.unanswered_in_a_row
+    count = transport.guard.unanswered_in_a_row
     if not count:
         return None
-    last = next((e.error for e in reversed(_recent_exchanges(recorder, 20)) if e.status is None), "")
+    last = next((e.error for e in reversed(transport.recent(20)) if e.status is None), "")
     return f"the target stopped answering: the last {count} request(s) got no HTTP answer ({last})"
 
 
@@ -345,8 +341,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     recorder: Recorder | None = session.config.stash.get(RECORDER_KEY, None)
     if recorder is None:
         return
-    if recorder.recording is not None:
-        recorder.recording.close(recorder.target_url, recorder.settings.project_id)
+    transport = session.config.stash[TRANSPORT_KEY]
+    recorder.traffic.count(transport.guard)
+    if transport.recording is not None:
+        transport.recording.close(recorder.target_url, recorder.settings.project_id)
     workeroutput = getattr(session.config, "workeroutput", None)
     if workeroutput is not None:  # an xdist worker: the controller writes the one report
         workeroutput[WORKER_SHARE] = recorder.export()

@@ -2,7 +2,8 @@
 size, notes, traffic, and the baseline to compare with.
 
 Filled by the pytest hooks, read by the report writers; it lives here (not in the pytest layer)
-so that reporting depends on nothing above it.
+so that reporting depends on nothing above it. How the run reaches the target (the guard, the
+client, the --record writer) is not part of the record: that is `eicontract.http.transport`.
 """
 
 from __future__ import annotations
@@ -11,15 +12,13 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from eicontract.http.guard import Guard
 from eicontract.http.redact import Redactor
 from eicontract.settings import Settings
 from eicontract.violations import Observation
 
 if TYPE_CHECKING:
     from eicontract.drive.jobflow import JobTiming
-    from eicontract.http.client import ApiClient
-    from eicontract.http.recording import Recording
+    from eicontract.http.guard import Guard
     from eicontract.reporting.known import Entry
 
 EXAMPLE_REPR = 300  # characters of one argument's repr kept in a minimal example
@@ -35,6 +34,25 @@ class ClauseOutcome:
 
 
 @dataclass
+class Traffic:
+    """What the run cost the target, and the limits it ran under (this process's guard at session
+    end, plus every xdist worker's share)."""
+
+    sent: int = 0
+    retried_429: int = 0
+    budget: int | None = None
+    rps: float | None = None
+    run_deadline_s: float | None = None
+
+    def count(self, guard: Guard) -> None:
+        """Add this process's requests and take its limits: once, at session end."""
+        self.sent += guard.sent
+        self.retried_429 += guard.retried_429
+        self.budget, self.rps, self.run_deadline_s = (guard.limits.max_requests, guard.limits.rps,
+                                                      guard.limits.deadline_s)
+
+
+@dataclass
 class Recorder:
     """What the reports are made of; filled by hooks, written at session end."""
 
@@ -46,9 +64,7 @@ class Recorder:
     observations: dict[str, dict[str, list[Any]]] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     target_url: str = ""
-    client: ApiClient | None = None
-    guard: Guard = field(default_factory=Guard)
-    recording: Recording | None = None
+    traffic: Traffic = field(default_factory=Traffic)
     jobs: list[JobTiming] = field(default_factory=list)
     direct_results: int = 0  # classify flows answered with the result at once (no job to time)
     listing: dict[str, Any] | None = None  # the unfiltered listing's size: {length, total_count}
@@ -94,8 +110,8 @@ class Recorder:
             "jobs": [asdict(timing) for timing in self.jobs],
             "direct_results": self.direct_results,
             "listing": self.listing,
-            "sent": self.guard.sent,
-            "retried_429": self.guard.retried_429,
+            "sent": self.traffic.sent,
+            "retried_429": self.traffic.retried_429,
             "known": self.known,
         }
 
@@ -119,6 +135,6 @@ class Recorder:
         self.jobs.extend(JobTiming(**timing) for timing in share.get("jobs", []))
         self.direct_results += share.get("direct_results", 0)
         self.listing = self.listing or share.get("listing")
-        self.guard.sent += share.get("sent", 0)
-        self.guard.retried_429 += share.get("retried_429", 0)
+        self.traffic.sent += share.get("sent", 0)
+        self.traffic.retried_429 += share.get("retried_429", 0)
         self.known.extend(share.get("known", []))

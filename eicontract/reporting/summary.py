@@ -18,6 +18,7 @@ from eicontract.reporting.replay import replay_section
 
 if TYPE_CHECKING:
     from eicontract.reporting.record import Recorder
+    from eicontract.settings import Settings
 
 # pytest exit statuses -> the gate's verdict
 _VERDICTS = {0: "pass", 1: "fail", 2: "interrupted", 3: "harness error", 4: "usage error", 5: "no tests ran"}
@@ -31,7 +32,7 @@ def _status(passed: int, failed: int, known: int = 0) -> str:
     return "passed" if passed else "not run"
 
 
-def rerun_command(settings: Any, clause_ids: list[str]) -> str:
+def rerun_command(settings: Settings, clause_ids: list[str]) -> str:
     """The command that replays the same examples (same seed, profile, target) for these clauses."""
     parts = ["eicontract run", f"--seed {settings.seed}", f"--profile {settings.profile.name}"]
     if settings.target:
@@ -134,6 +135,6 @@ def _jobs(recorder: Recorder) -> dict[str, Any]:
 
 def _traffic(recorder: Recorder) -> dict[str, Any]:
     """What the run cost the target (this process's share under pytest-xdist)."""
-    guard = recorder.guard
-    return {"sent": guard.sent, "budget": guard.limits.max_requests, "rps": guard.limits.rps,
-            "run_deadline_s": guard.limits.deadline_s, "retried_429": guard.retried_429}
+    traffic = recorder.traffic
+    return {"sent": traffic.sent, "budget": traffic.budget, "rps": traffic.rps,
+            "run_deadline_s": traffic.run_deadline_s, "retried_429": traffic.retried_429}

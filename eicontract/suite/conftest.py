@@ -13,7 +13,7 @@ from __future__ import annotations
 import functools
 import random
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -38,10 +38,11 @@ from eicontract.drive.windows import (
 )
 from eicontract.oracles.paging import PageRead, common_total, page_ids, page_results
 from eicontract.pytest.fixtures import Target
-from eicontract.pytest.hooks import abort, fail_run
+from eicontract.pytest.hooks import SETTINGS_KEY, abort, fail_run
 from eicontract.pytest.plugin import activate
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
+from eicontract.suite.dataset import Counts, Dataset
 
 ANOMALY_TYPES = {"anomaly", "anomaly-gmm", "keras-anomaly", "keras-visual-anomaly"}
 
@@ -51,6 +52,21 @@ SUITE = Path(__file__).resolve().parent
 
 def pytest_configure(config: pytest.Config) -> None:
     activate(config)  # the suite collected by a path the plugin did not recognise: still the gate
+
+
+_CONFIGURED = pytest.StashKey[set[str]]()  # the suite modules handed the run's settings
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_pycollect_makeitem(collector: pytest.Module | pytest.Class, name: str, obj: object) -> None:
+    """A suite module that builds its tests from the run's settings (test_schema: schemathesis
+    makes its items from seeded schemas) gets them through its `configure`, once, after its import
+    and before any of its tests become items: the settings live on the config, not in a global."""
+    configure = getattr(collector.module, "configure", None)
+    done = collector.config.stash.setdefault(_CONFIGURED, set())
+    if callable(configure) and collector.module.__name__ not in done:
+        done.add(collector.module.__name__)
+        configure(collector.config.stash[SETTINGS_KEY])
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -64,46 +80,6 @@ WINDOWS = 5  # id windows read whole (lowest and highest ids included)
 # The claims the quick profile judges on samples of the listing, not on all of it (the summary says so).
 SAMPLED_CLAUSES = ("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-COMPLETE", "PAGE-STABLE", "PAGE-TOTAL",
                    "PAGE-PREDICTIONS", "FILTER-SOUND", "FILTER-COMPLETE", "FILTER-COMPOSE", "FILTER-PAGING")
-
-
-@dataclass(frozen=True, repr=False)
-class Dataset:
-    """What discovery read of the target's listing, bounded whatever its size: the listing's end,
-    unfiltered regions at offsets across it, and id windows read whole. Every property draws its
-    sample ids, blocks and filter values from these; `whole` is the full listing (thorough
-    profile only, up to --max-listing)."""
-
-    end: End
-    regions: list[Region]  # one page of REGION samples each, at drawn offsets (offset 0 first)
-    windows: list[Window]  # small id windows read whole, across the id range
-    samples: list[dict[str, Any]]  # every `sample` object read, by id (first seen)
-    blocks: dict[int, str]  # learn block id -> type (only --block-id's when given)
-    classify_ids: list[int]  # samples to classify (only --sample-id when given)
-    whole: Sweep | None = None
-
-    def __repr__(self) -> str:  # hypothesis prints the arguments of a failing example: keep it short
-        return f"Dataset({self.size} samples, {len(self.samples)} read, blocks {sorted(self.blocks)})"
-
-    @property
-    def size(self) -> int:
-        """The listing's length by offsets (else where it seems to end, else the samples read)."""
-        for found in (self.end.length, self.end.estimate):
-            if found is not None:
-                return found
-        return len(self.samples)
-
-    @property
-    def ids(self) -> list[int]:
-        """The ids of every sample read, ascending."""
-        return sorted(s["id"] for s in self.samples if isinstance(s.get("id"), int))
-
-    @property
-    def reads(self) -> list[PageRead]:
-        """Every unfiltered page read by discovery (regions; the end probes are limit 1)."""
-        return [read for region in self.regions for read in region.reads]
-
-    def sample(self, sample_id: int) -> dict[str, Any] | None:
-        return next((s for s in self.samples if s.get("id") == sample_id), None)
 
 
 def _blocks(results: list[Any]) -> dict[int, str]:
@@ -203,17 +179,6 @@ def dataset(target: Target, ei_recorder: Recorder) -> Dataset:
 
 
 PARTITION = 16  # id windows whose totalCounts must add up to the listing's
-
-
-@dataclass(frozen=True)
-class Counts:
-    """The listing counted three ways: by offsets (its end), its totalCount, and the sum of the
-    totalCounts of id windows that partition it (one limit-1 read each)."""
-
-    length: int | None
-    total: int | None  # the totalCount every unfiltered page read agrees on
-    windows_total: int | None  # None: some window had no integer totalCount
-    reads: list[PageRead]  # the partition's reads, one per window
 
 
 @pytest.fixture(scope="session")

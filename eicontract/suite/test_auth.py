@@ -6,8 +6,6 @@ server that skipped the key check would answer with data and be caught.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from eicontract.drive.evidence import judged
@@ -15,6 +13,7 @@ from eicontract.http.client import Exchange
 from eicontract.oracles.envelope import check_auth_rejected
 from eicontract.oracles.jobs import classify_kind
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
 
 KEYS = ("missing", "wrong")
@@ -27,7 +26,7 @@ def _check(exchange: Exchange) -> list[Violation]:
                                        v.evidence) for v in check_auth_rejected(exchange.body, exchange.status)])
 
 
-def _longest(dataset: Any, count: int) -> list[int]:
+def _longest(dataset: Dataset, count: int) -> list[int]:
     by_length = sorted(dataset.samples, key=lambda s: -float(s.get("totalLengthMs") or 0))
     return [s["id"] for s in by_length if s.get("id") in set(dataset.classify_ids)][:count]
 
@@ -40,14 +39,14 @@ def test_page_rejects_a_bad_key(target: Target, key: str) -> None:
 
 @pytest.mark.clause("AUTH-REJECT")
 @pytest.mark.parametrize("key", KEYS, ids=lambda key: f"{key}-key")
-def test_classify_rejects_a_bad_key(target: Target, dataset: Any, key: str) -> None:
+def test_classify_rejects_a_bad_key(target: Target, dataset: Dataset, key: str) -> None:
     block = min(dataset.blocks)
     sample = dataset.classify_ids[0]
     expect_no_violations(_check(target.client.classify(target.settings.project_id, block, sample, key=key)))
 
 
 @pytest.mark.clause("AUTH-REJECT")
-def test_job_status_rejects_a_bad_key(target: Target, dataset: Any) -> None:
+def test_job_status_rejects_a_bad_key(target: Target, dataset: Dataset) -> None:
     project, block = target.settings.project_id, min(dataset.blocks)
     job_id = None
     for sample in _longest(dataset, 10):  # long samples are the likeliest to start a job

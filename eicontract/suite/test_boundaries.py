@@ -23,6 +23,7 @@ from eicontract.oracles._common import format_instant, is_int, parse_instant
 from eicontract.oracles.paging import page_ids, page_results
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 REFERENCE = 100
@@ -57,7 +58,7 @@ NEGATIVE_HUGE = (
 
 
 @pytest.fixture(autouse=True)
-def _discovered(dataset: Any) -> None:
+def _discovered(dataset: Dataset) -> None:
     """Discovery first: a listing it finds unusable (not JSON, 5xx) ends the run with exit 2 and
     the reason, before any boundary is judged on answers that say nothing about the boundary."""
 
@@ -80,7 +81,7 @@ def _first_ids(target: Target) -> list[int]:
     return page_ids(body)
 
 
-def _window(dataset: Any) -> tuple[dict[str, str], list[int]]:
+def _window(dataset: Dataset) -> tuple[dict[str, str], list[int]]:
     """An id window discovery read whole (the smallest with samples): a very large limit is asked
     inside it, so the answer holds at most the window, whatever the listing's size (a limit of
     10**20 on a listing of 100,000 would be a 60 MB page)."""
@@ -91,7 +92,7 @@ def _window(dataset: Any) -> tuple[dict[str, str], list[int]]:
     return dict(window.query), list(window.ids)
 
 
-def _size(dataset: Any) -> int:
+def _size(dataset: Dataset) -> int:
     return int(getattr(dataset, "size", 0) or len(dataset.ids))
 
 
@@ -118,7 +119,7 @@ def test_limit_one(target: Target) -> None:
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
 @pytest.mark.parametrize("limit", LARGE_LIMITS, ids=lambda n: f"limit={n}")
-def test_a_very_large_limit(target: Target, dataset: Any, limit: int,
+def test_a_very_large_limit(target: Target, dataset: Dataset, limit: int,
                             observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
     exchange, body, status = _sent(target, {**query, "limit": limit, "offset": 0})
@@ -128,7 +129,7 @@ def test_a_very_large_limit(target: Target, dataset: Any, limit: int,
 
 
 @pytest.mark.clause("PAGE-COMPLETE", "PAGE-PAST-END")
-def test_the_last_sample_and_the_end(target: Target, dataset: Any) -> None:
+def test_the_last_sample_and_the_end(target: Target, dataset: Dataset) -> None:
     size = _size(dataset)
     body, status = _page(target, {"limit": 5, "offset": size - 1})
     last = boundaries.check_limit_page(body, status, 5, size - 1, []).violations
@@ -156,7 +157,8 @@ def test_a_very_large_offset(target: Target, offset: int, observe: Callable[[lis
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-COMPLETE")
 @pytest.mark.parametrize("huge", HUGE, ids=[f"limit={name}" for name in HUGE_IDS])
-def test_a_huge_limit(target: Target, dataset: Any, huge: Huge, observe: Callable[[list[Observation]], None]) -> None:
+def test_a_huge_limit(target: Target, dataset: Dataset, huge: Huge,
+                      observe: Callable[[list[Observation]], None]) -> None:
     query, reference = _window(dataset)
     exchange, body, status = _sent(target, {**query, "limit": huge.text, "offset": 0})
     findings = boundaries.check_limit_page(body, status, huge.value, 0, reference, large=True, shown=huge.name)
@@ -195,7 +197,7 @@ def test_a_numeric_filter_at_a_huge_bound(target: Target, param: str,
 
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
 @pytest.mark.parametrize("unknown", ["sample", "block"], ids=lambda u: f"unknown-{u}")
-def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str) -> None:
+def test_classify_of_a_huge_id_fails(target: Target, dataset: Dataset, unknown: str) -> None:
     """A sample or learn block id at or past 64 bits names nothing: the failure envelope, never
     a result or a job (an id read as another, smaller one), never a 5xx."""
     project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
@@ -213,7 +215,7 @@ def test_classify_of_a_huge_id_fails(target: Target, dataset: Any, unknown: str)
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
 @pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
-def test_a_date_filter_at_a_leap_second(target: Target, dataset: Any, param: str,
+def test_a_date_filter_at_a_leap_second(target: Target, dataset: Dataset, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """hh:mm:60 inside an id window read whole: rejected, or the page of the instant it means
     (hh:mm:59 plus one second); never a 5xx. Four requests: the historic leap second and one at
@@ -237,7 +239,7 @@ def _leap_second(target: Target, query: dict[str, int | str], param: str, leap: 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
 @pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
-def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str,
+def test_a_leap_second_next_to_a_sample(target: Target, dataset: Dataset, param: str,
                                         observe: Callable[[list[Observation]], None]) -> None:
     """The leap second just after a sample added at hh:mm:59.x, and just before one added at
     hh:mm:00.x, each in the sample's own id window: rejected, or the page of the instant it means
@@ -257,7 +259,7 @@ def test_a_leap_second_next_to_a_sample(target: Target, dataset: Any, param: str
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "FILTER-COMPLETE")
 @pytest.mark.parametrize("param", ["minDate", "maxDate"], ids=lambda f: f"filter={f}")
-def test_a_date_filter_whose_plus_came_unencoded(target: Target, dataset: Any, param: str,
+def test_a_date_filter_whose_plus_came_unencoded(target: Target, dataset: Dataset, param: str,
                                                  observe: Callable[[list[Observation]], None]) -> None:
     """A window sample's date at +01:00, once with its '+' and once with a space there, inside an id
     window read whole: rejected, or the same page; never a 5xx. Two requests."""

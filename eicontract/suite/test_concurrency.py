@@ -16,6 +16,7 @@ from eicontract.oracles.jobs import check_status_id, classify_kind
 from eicontract.oracles.schema import check_schema
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 TRIES = 8  # samples tried (longest first) until one classify answers a job
@@ -24,7 +25,7 @@ PAGE = 20
 MARGIN = 10**9  # another project: this one's id + MARGIN
 
 
-def _longest(dataset: Any) -> list[int]:
+def _longest(dataset: Dataset) -> list[int]:
     allowed = set(dataset.classify_ids)
     ranked = sorted((s for s in dataset.samples if s.get("id") in allowed),
                     key=lambda s: (-(as_number(s.get("totalLengthMs")) or 0.0), s["id"]))
@@ -32,7 +33,7 @@ def _longest(dataset: Any) -> list[int]:
 
 
 @pytest.mark.clause("CONCURRENT", "JOB-STATUS-ID", "SCHEMA-RESPONSE", "PAGE-LIMIT", "CLASSIFY-UNKNOWN")
-def test_requests_while_a_job_runs(target: Target, dataset: Any,
+def test_requests_while_a_job_runs(target: Target, dataset: Dataset,
                                    observe: Callable[[list[Observation]], None]) -> None:
     project, block, strictness = target.settings.project_id, min(dataset.blocks), target.settings.strictness
     client, violations, jobs = target.client, list[Violation](), 0

@@ -6,7 +6,6 @@ by the filter oracle (every reading it knows)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -14,11 +13,12 @@ from eicontract.drive.windows import read_window
 from eicontract.oracles import filters
 from eicontract.oracles.metadata_shapes import seed_shapes
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
-def test_metadata_in_the_seed_shapes(target: Target, dataset: Any,
+def test_metadata_in_the_seed_shapes(target: Target, dataset: Dataset,
                                      observe: Callable[[list[Observation]], None]) -> None:
     violations: list[Violation] = []
     judged = 0

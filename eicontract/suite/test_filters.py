@@ -27,6 +27,7 @@ from eicontract.drive.windows import Window, read_window, split_point
 from eicontract.oracles import filters, paging
 from eicontract.oracles.paging import page_ids
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 # Values no reading can parse: a server must answer each with an error, never a listing.
@@ -71,7 +72,7 @@ PAIRS = list(combinations(filters.FILTER_NAMES, 2))
 class WindowReads:
     """Filtered reads inside the discovery windows, each read once per session (pairs share them)."""
 
-    def __init__(self, target: Target, dataset: Any) -> None:
+    def __init__(self, target: Target, dataset: Dataset) -> None:
         self.target, self.dataset = target, dataset
         self._reads: dict[tuple[int, int, tuple[tuple[str, str], ...]], Sweep] = {}
 
@@ -156,11 +157,11 @@ def _totals(result: Sweep) -> list[Violation]:
 
 
 @pytest.fixture(scope="session")
-def window_reads(target: Target, dataset: Any) -> WindowReads:
+def window_reads(target: Target, dataset: Dataset) -> WindowReads:
     return WindowReads(target, dataset)
 
 
-def _windows_for(dataset: Any, name: str) -> list[Window]:
+def _windows_for(dataset: Dataset, name: str) -> list[Window]:
     """The top window (the highest ids) and one other, in turn per filter."""
     windows = sorted(dataset.windows, key=lambda w: w.lo)
     index = filters.FILTER_NAMES.index(name)
@@ -169,7 +170,7 @@ def _windows_for(dataset: Any, name: str) -> list[Window]:
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE", "PAGE-TOTAL")
 @pytest.mark.parametrize("name", filters.FILTER_NAMES, ids=lambda f: f"filter={f}")
-def test_one_filter_inside_windows(dataset: Any, window_reads: WindowReads,
+def test_one_filter_inside_windows(dataset: Dataset, window_reads: WindowReads,
                                    observe: Callable[[list[Observation]], None], name: str) -> None:
     """Every filter, every run, in two windows (the top one included), judged on the window read whole."""
     violations: list[Violation] = []
@@ -184,7 +185,7 @@ def test_one_filter_inside_windows(dataset: Any, window_reads: WindowReads,
 
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE", "FILTER-COMPOSE", "PAGE-TOTAL")
-def test_id_windows_partition(target: Target, dataset: Any, window_reads: WindowReads) -> None:
+def test_id_windows_partition(target: Target, dataset: Dataset, window_reads: WindowReads) -> None:
     """A window holds exactly its ids (those seen at offsets included); split at a data id, its two
     halves are disjoint and together give the window."""
     seen = [r for read in dataset.reads for r in (paging.page_results(read.body) or [])]
@@ -223,7 +224,7 @@ def _visible_pair(reads: WindowReads, windows: list[Window], a: str,
 
 
 @pytest.mark.clause("FILTER-COMPOSE", "FILTER-PAGING", "PAGE-TOTAL")
-def test_every_pair_of_filters(target: Target, dataset: Any, window_reads: WindowReads) -> None:
+def test_every_pair_of_filters(target: Target, dataset: Dataset, window_reads: WindowReads) -> None:
     """All pairs of filters, every run, each in a window: A and B give the intersection of A and B;
     a page of the pair is a slice of it; its totalCount is its length."""
     windows = sorted(dataset.windows, key=lambda w: w.lo)
@@ -251,7 +252,7 @@ def test_every_pair_of_filters(target: Target, dataset: Any, window_reads: Windo
 
 @pytest.mark.clause("FILTER-MALFORMED")
 @pytest.mark.parametrize(("name", "value"), MALFORMED, ids=[f"{n}={v[:24]}" for n, v in MALFORMED])
-def test_a_malformed_filter_is_an_error(target: Target, dataset: Any, name: str, value: str) -> None:
+def test_a_malformed_filter_is_an_error(target: Target, dataset: Dataset, name: str, value: str) -> None:
     exchange = target.client.page(target.settings.project_id, {name: value, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("FILTER-MALFORMED", f"{name}={value!r}: no answer ({exchange.error})")])
@@ -265,7 +266,7 @@ NOT_TEXT = '[{"key": "\\ud800", "op": "eq"}]'
 
 
 @pytest.mark.clause("SCHEMA-NEGATIVE", "FILTER-SOUND", "ENVELOPE-ERROR")
-def test_a_metadata_key_that_is_not_text(target: Target, dataset: Any) -> None:
+def test_a_metadata_key_that_is_not_text(target: Target, dataset: Dataset) -> None:
     exchange = target.client.page(target.settings.project_id, {"metadata": NOT_TEXT, "limit": 20})
     if exchange.status is None:
         expect_no_violations([Violation("SCHEMA-NEGATIVE", f"metadata={NOT_TEXT}: no answer ({exchange.error})")])

@@ -19,6 +19,7 @@ from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_unti
 from eicontract.oracles import jobs, options
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import Recorder
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
@@ -47,7 +48,7 @@ def _flow_violations(flow: Flow, sample: int, block: int, deadline: float) -> li
     return found
 
 
-def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBasedStateMachine]:
+def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleBasedStateMachine]:
     project = target.settings.project_id
     deadline = target.settings.job_deadline
 
@@ -114,7 +115,7 @@ def _machine(target: Target, dataset: Any, recorder: Recorder) -> type[RuleBased
 
 @pytest.mark.clause("JOB-EXCLUSIVE", "JOB-SUBJECT", "JOB-STATUS-ID", "JOB-MONOTONE", "JOB-COMPLETES",
                     "JOB-DETERMINISTIC", "JOB-UNKNOWN")
-def test_job_versus_result(target: Target, dataset: Any, ei_recorder: Recorder) -> None:
+def test_job_versus_result(target: Target, dataset: Dataset, ei_recorder: Recorder) -> None:
     profile = target.settings.profile
     machine = _machine(target, dataset, ei_recorder)
     settings = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
@@ -126,7 +127,7 @@ CONCURRENT_JOBS = 4  # classify calls fired back to back (different samples), th
 
 
 @pytest.mark.clause("JOB-STATUS-ID")
-def test_jobs_started_together_have_their_own_ids(target: Target, dataset: Any) -> None:
+def test_jobs_started_together_have_their_own_ids(target: Target, dataset: Dataset) -> None:
     """Different samples classified back to back, before any job is polled: every job id is a
     different one. Then each flow is followed to its end (the jobs are not left running)."""
     project, block, deadline = target.settings.project_id, min(dataset.blocks), target.settings.job_deadline

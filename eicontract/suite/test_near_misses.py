@@ -5,7 +5,6 @@ judged by the filter oracle with every reading it knows (eicontract.oracles.near
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 
@@ -13,13 +12,14 @@ from eicontract.drive.windows import read_window
 from eicontract.oracles import filters
 from eicontract.oracles.near_misses import filename_misses, label_misses
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 WINDOWS = 2  # the windows judged: the lowest ids and the highest
 
 
 @pytest.mark.clause("FILTER-SOUND", "FILTER-COMPLETE")
-def test_near_misses_of_filenames_and_labels(target: Target, dataset: Any,
+def test_near_misses_of_filenames_and_labels(target: Target, dataset: Dataset,
                                              observe: Callable[[list[Observation]], None]) -> None:
     complete = sorted((w for w in dataset.windows if w.sweep.complete and w.sweep.results), key=lambda w: w.lo)
     if not complete:

@@ -10,8 +10,6 @@ pass run side by side, so the waiting is one job's, not one per combination.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from eicontract.drive.jobflow import classify_until_result
@@ -19,13 +17,14 @@ from eicontract.oracles.options import VARIANTS
 from eicontract.oracles.paging import page_ids
 from eicontract.oracles.server_errors import check_answers
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import expect_no_violations
 
 HUNT_IDS = {"quick": 6, "thorough": 40}  # ids of the window hunted, per profile
 TRUNCATE = (False, True)
 
 
-def hunted_ids(dataset: Any, bound: int) -> list[int]:
+def hunted_ids(dataset: Dataset, bound: int) -> list[int]:
     """The ids of the smallest non-empty id window (at most `bound`), and the listing's ends: its
     first and last listed ids and its lowest and highest ids seen."""
     windows = sorted((w for w in dataset.windows if w.ids), key=lambda w: len(w.ids))
@@ -42,7 +41,7 @@ def hunted_ids(dataset: Any, bound: int) -> list[int]:
 
 
 @pytest.mark.clause("NO-5XX")
-def test_no_operation_answers_a_5xx(target: Target, dataset: Any) -> None:
+def test_no_operation_answers_a_5xx(target: Target, dataset: Dataset) -> None:
     ids = hunted_ids(dataset, HUNT_IDS.get(target.settings.profile.name, HUNT_IDS["quick"]))
     if not ids:
         pytest.skip("discovery read no sample ids to hunt on")

@@ -16,6 +16,7 @@ from eicontract.oracles.filters import index_samples
 from eicontract.oracles.paging import page_results
 from eicontract.oracles.window import check_anomaly_scores, check_probabilities
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
@@ -29,14 +30,14 @@ def _label_count(sample: dict[str, Any]) -> int:
     return max(len(sample.get("structuredLabels") or []), len(sample.get("structuredLabelsList") or []))
 
 
-def _most_labelled(dataset: Any, count: int, among: set[int] | None = None) -> list[int]:
+def _most_labelled(dataset: Dataset, count: int, among: set[int] | None = None) -> list[int]:
     """Multi-label samples, most labels first: where truncation has the most to show."""
     found = sorted((s for s in dataset.samples if _label_count(s) > 1 and is_int(s.get("id"))
                     and (among is None or s["id"] in among)), key=lambda s: (-_label_count(s), s["id"]))
     return [s["id"] for s in found[:count]]
 
 
-def _truncated_samples(target: Target, dataset: Any) -> tuple[dict[int, Any], list[Violation]]:
+def _truncated_samples(target: Target, dataset: Dataset) -> tuple[dict[int, Any], list[Violation]]:
     """Samples read with truncateStructuredLabels=true: the first page, and id windows of the
     most-labelled samples (bounded: a page and TRUNCATE_WINDOWS windows, whatever the listing)."""
     project, flag = target.settings.project_id, {"truncateStructuredLabels": "true"}
@@ -52,7 +53,7 @@ def _truncated_samples(target: Target, dataset: Any) -> tuple[dict[int, Any], li
 
 
 @pytest.mark.clause("LABELS-TRUNCATE", "LABELS-TRUNCATE-EFFECT")
-def test_truncated_labels_are_a_slice_in_the_listing(target: Target, dataset: Any,
+def test_truncated_labels_are_a_slice_in_the_listing(target: Target, dataset: Dataset,
                                                      observe: Callable[[list[Observation]], None]) -> None:
     cut, violations = _truncated_samples(target, dataset)
     full = index_samples(dataset.samples)
@@ -67,7 +68,7 @@ def test_truncated_labels_are_a_slice_in_the_listing(target: Target, dataset: An
 
 
 @pytest.mark.clause("LABELS-TRUNCATE")
-def test_truncate_false_truncates_nothing(target: Target, dataset: Any) -> None:
+def test_truncate_false_truncates_nothing(target: Target, dataset: Dataset) -> None:
     """truncateStructuredLabels=false on the most-labelled samples (3 id windows): their labels as read
     without the flag."""
     samples = _most_labelled(dataset, 3)
@@ -88,7 +89,7 @@ def test_truncate_false_truncates_nothing(target: Target, dataset: Any) -> None:
 
 
 @pytest.mark.clause("LABELS-TRUNCATE", "LABELS-TRUNCATE-EFFECT")
-def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
+def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Dataset,
                                                   observe: Callable[[list[Observation]], None]) -> None:
     samples = _most_labelled(dataset, 3, set(dataset.classify_ids))
     if not samples:
@@ -115,7 +116,7 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Any,
 @pytest.mark.parametrize(("variant", "documented"), [*((v, True) for v in VARIANTS),
                                                      *((v, False) for v in UNKNOWN_VARIANTS)],
                          ids=lambda v: f"variant={v}" if isinstance(v, str) else "documented" if v else "unknown")
-def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Any, variant: str, documented: bool,
+def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Dataset, variant: str, documented: bool,
                                                        observe: Callable[[list[Observation]], None]) -> None:
     project, block = target.settings.project_id, min(dataset.blocks)
     reply = target.client.classify(project, block, dataset.classify_ids[0], variant=variant)

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from hypothesis import given
@@ -26,6 +25,7 @@ from eicontract.http.client import Exchange
 from eicontract.oracles import paging
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Counts, Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 BAD_NUMBERS = ("-1", "-100", "1.5", "abc", "", "1e3", "0x10", " 5")
@@ -47,7 +47,7 @@ def _exchange_read(target: Target, limit: int, offset: int) -> tuple[Exchange, p
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-DISJOINT", "PAGE-PREDICTIONS", "PAGE-TOTAL", "SCHEMA-RESPONSE")
-def test_every_page_read(target: Target, dataset: Any, counts: Any,
+def test_every_page_read(target: Target, dataset: Dataset, counts: Counts,
                          observe: Callable[[list[Observation]], None]) -> None:
     """Every page discovery read (regions, end probes, windows): the page rules, the schema, and
     one totalCount: the listing's on unfiltered pages, the window's length on a window."""
@@ -73,7 +73,7 @@ def test_every_page_read(target: Target, dataset: Any, counts: Any,
 
 
 @pytest.mark.clause("PAGE-PAST-END", "PAGE-COMPLETE", "PAGE-TOTAL")
-def test_the_end_agrees_with_the_counts(dataset: Any, counts: Any) -> None:
+def test_the_end_agrees_with_the_counts(dataset: Dataset, counts: Counts) -> None:
     """The end by offsets, the totalCount, and the totals of id windows that partition the listing."""
     if dataset.end.length is None:
         expect_no_violations([Violation("PAGE-PAST-END", f"the listing's end was not found: "
@@ -83,7 +83,7 @@ def test_the_end_agrees_with_the_counts(dataset: Any, counts: Any) -> None:
 
 
 @pytest.mark.clause("PAGE-COMPLETE")
-def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, dataset: Any) -> None:
+def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, dataset: Dataset) -> None:
     """offset left out: the page at offset 0 (discovery's first region), whatever the reading of
     'offset in results'; no sample skipped."""
     wanted = dataset.regions[0].ids[:PAGE_WITHOUT_OFFSET]
@@ -96,7 +96,7 @@ def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, datase
 
 
 @pytest.mark.clause("PAGE-COMPLETE")
-def test_the_listing_holds_the_known_samples(target: Target, dataset: Any) -> None:
+def test_the_listing_holds_the_known_samples(target: Target, dataset: Dataset) -> None:
     """--expect-samples (or the embedded server's own data): the listing is no shorter than that."""
     if target.expected_samples is None:
         pytest.skip("the project's size is not known (pass --expect-samples N to check it)")
@@ -105,7 +105,7 @@ def test_the_listing_holds_the_known_samples(target: Target, dataset: Any) -> No
 
 
 @pytest.mark.clause("PAGE-COMPLETE", "PAGE-DISJOINT", "PAGE-STABLE")
-def test_regions_agree_whatever_the_page_size(target: Target, dataset: Any) -> None:
+def test_regions_agree_whatever_the_page_size(target: Target, dataset: Dataset) -> None:
     """Each region (offset 0 and the deepest included) read again at other page sizes (seeded)."""
     rng = random.Random(target.settings.seed)
     violations: list[Violation] = []
@@ -119,7 +119,7 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Any) -> N
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-PREDICTIONS", "PAGE-STABLE")
-def test_any_page(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
+def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., None]) -> None:
     regions = {region.offset: region for region in dataset.regions}
 
     # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
@@ -139,7 +139,7 @@ def test_any_page(target: Target, dataset: Any, run_property: Callable[..., None
 
 
 @pytest.mark.clause("PAGE-PAST-END")
-def test_an_offset_past_the_end_is_empty(target: Target, dataset: Any, run_property: Callable[..., None]) -> None:
+def test_an_offset_past_the_end_is_empty(target: Target, dataset: Dataset, run_property: Callable[..., None]) -> None:
     size = dataset.end.length
     if size is None:
         pytest.skip("no end found: test_the_end_agrees_with_the_counts reports it")

@@ -22,6 +22,7 @@ from eicontract.oracles.jobs import check_subject, classify_kind
 from eicontract.oracles.paging import page_results
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 PICKED = 5  # samples judged, whatever the listing's size
@@ -31,7 +32,7 @@ def _labels(sample: dict[str, Any]) -> int:
     return max(len(sample.get("structuredLabels") or []), len(sample.get("structuredLabelsList") or []))
 
 
-def pick_samples(dataset: Any, count: int = PICKED) -> list[int]:
+def pick_samples(dataset: Dataset, count: int = PICKED) -> list[int]:
     """Samples at the edges the relations care about, from those discovery read (deterministic):
     the shortest and the longest, one at a frequency other than the commonest (resampled), the one
     with the most structured labels, and the longest multi-label one (the most windows to truncate)."""
@@ -87,7 +88,7 @@ def _body(flow: Flow) -> Any:
 
 @pytest.mark.clause("OPTION-DEFAULT", "OPTION-SCOPE", "CLASSIFY-PAGE", "SUBJECT-OWNER", "SCHEMA-RESPONSE",
                     "JOB-SUBJECT")
-def test_one_sample_asked_for_several_ways(target: Target, dataset: Any,
+def test_one_sample_asked_for_several_ways(target: Target, dataset: Dataset,
                                            observe: Callable[[list[Observation]], None]) -> None:
     project, strictness = target.settings.project_id, target.settings.strictness
     violations = relations.check_owner(dataset.samples, project, "the listing")

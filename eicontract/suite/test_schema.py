@@ -34,11 +34,10 @@ from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
 from eicontract.oracles.options import MAY_BE_REFUSED
 from eicontract.pytest.fixtures import Target
-from eicontract.pytest.hooks import current_settings
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
+from eicontract.settings import Settings
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
-
-_SETTINGS = current_settings()
 
 
 def _unknown_query_parameter(mutation: Any) -> bool:
@@ -70,13 +69,12 @@ def _really_negative(case: Any) -> bool:
     return mutated and not _claims_nothing(case)
 
 
-def _load(mode: GenerationMode) -> Any:
-    config = schemathesis.Config.from_dict({"seed": _SETTINGS.seed})
-    schema = schemathesis.openapi.from_dict(contract.bundled_openapi(), config=config)
-    schema.config.generation.update(modes=[mode], max_examples=_SETTINGS.profile.schema_examples,
+def _configure(schema: Any, mode: GenerationMode, settings: Settings) -> None:
+    schema.config.seed = settings.seed
+    schema.config.generation.update(modes=[mode], max_examples=settings.profile.schema_examples,
                                     database="none")
     # the examples phase sends the documented (valid) examples: meaningless in negative mode
-    phases = ["coverage", "fuzzing"] if _SETTINGS.profile.name == "thorough" else ["fuzzing"]
+    phases = ["coverage", "fuzzing"] if settings.profile.name == "thorough" else ["fuzzing"]
     if mode == GenerationMode.POSITIVE:
         phases.insert(0, "examples")
     schema.config.phases.update(phases=phases)
@@ -84,16 +82,22 @@ def _load(mode: GenerationMode) -> Any:
     @schema.auth()
     class ApiKey:
         def get(self, case: Any, ctx: Any) -> str:
-            return _SETTINGS.api_key
+            return settings.api_key
 
         def set(self, case: Any, data: str, ctx: Any) -> None:
             case.headers = {**(case.headers or {}), "x-api-key": data}
 
-    return schema
+
+# The run's settings are not known when this module is imported: the suite's conftest hands them
+# to configure() at collection, before schemathesis turns the two tests below into items.
+POSITIVE = schemathesis.openapi.from_dict(contract.bundled_openapi())
+NEGATIVE = schemathesis.openapi.from_dict(contract.bundled_openapi())
 
 
-POSITIVE = _load(GenerationMode.POSITIVE)
-NEGATIVE = _load(GenerationMode.NEGATIVE)
+def configure(settings: Settings) -> None:
+    """Seed both schemas with the run's settings (seed, examples, phases, the key's auth)."""
+    _configure(POSITIVE, GenerationMode.POSITIVE, settings)
+    _configure(NEGATIVE, GenerationMode.NEGATIVE, settings)
 
 
 def _envelope_violations(response: Any, *, negative: bool) -> list[Violation]:
@@ -212,7 +216,8 @@ def _use_real_ids(case: Any, target: Target, ids: dict[str, list[int]]) -> None:
 
 @pytest.mark.clause("SCHEMA-RESPONSE", "ENVELOPE-ERROR", "SECRET-ECHO")
 @POSITIVE.parametrize()
-def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Any, ei_recorder: Recorder) -> None:
+def test_positive_data_gets_conforming_bodies(case: Any, target: Target, dataset: Dataset,
+                                              ei_recorder: Recorder) -> None:
     _use_real_ids(case, target, {"sampleId": dataset.classify_ids, "blockId": sorted(dataset.blocks)})
     _call(case, target, ei_recorder, negative=False, clause="SCHEMA-RESPONSE")
 

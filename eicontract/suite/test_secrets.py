@@ -6,19 +6,18 @@ the reports; this clause makes the server's leak itself visible.
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from eicontract.oracles.envelope import check_key_not_echoed
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import expect_no_violations
 
 UNKNOWN = 2**31 - 9
 
 
 @pytest.mark.clause("SECRET-ECHO")
-def test_no_reply_echoes_the_key(target: Target, dataset: Any) -> None:
+def test_no_reply_echoes_the_key(target: Target, dataset: Dataset) -> None:
     project, client = target.settings.project_id, target.client
     block, sample = min(dataset.blocks), dataset.classify_ids[0]
     exchanges = [

@@ -8,14 +8,13 @@ job id of a known project is JOB-UNKNOWN's (test_jobs).
 
 from __future__ import annotations
 
-from typing import Any
-
 import pytest
 
 from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.oracles.unknown import check_unknown_id
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
 
 MARGIN = 10**9  # unknown = the highest known id + MARGIN (well inside 2**53 even for 2**40 ids)
@@ -37,7 +36,7 @@ def _judge(exchange: Exchange, what: str) -> list[Violation]:
 @pytest.mark.clause("CLASSIFY-UNKNOWN")
 @pytest.mark.parametrize("where", WHERE, ids=lambda w: f"id-{w}")
 @pytest.mark.parametrize("unknown", ["sample", "block", "project"], ids=lambda u: f"unknown-{u}")
-def test_classify_with_an_unknown_id_fails(target: Target, dataset: Any, unknown: str, where: str) -> None:
+def test_classify_with_an_unknown_id_fails(target: Target, dataset: Dataset, unknown: str, where: str) -> None:
     project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
     ids = {"sample": sample, "block": block, "project": project}
     ids[unknown] = _unknown(dataset.ids if unknown == "sample" else

@@ -12,21 +12,17 @@ from hypothesis import strategies as st
 from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
 from eicontract.oracles._common import get_path, is_number
+from eicontract.oracles.label_picks import multi_label_order, pick_multi_label
+from eicontract.oracles.labels import check_expected_labels
 from eicontract.oracles.schema import check_schema
-from eicontract.oracles.window import (
-    check_expected_labels,
-    check_prediction_windows,
-    check_result_windows,
-    multi_label_order,
-    pick_multi_label,
-    window_from_predictions,
-)
+from eicontract.oracles.window import check_prediction_windows, check_result_windows, window_from_predictions
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 
 @pytest.mark.clause("WINDOW-COUNT", "WINDOW-LABELS", "WINDOW-PROBS", "WINDOW-ANOMALY", "SCHEMA-RESPONSE")
-def test_every_window_is_classified(target: Target, dataset: Any, run_property: Callable[..., None],
+def test_every_window_is_classified(target: Target, dataset: Dataset, run_property: Callable[..., None],
                                     observe: Callable[[list[Observation]], None]) -> None:
     project = target.settings.project_id
 
@@ -49,7 +45,7 @@ MULTI_LABEL_PROBES = 4  # multi-label samples classified, whatever the listing's
 
 
 @pytest.mark.clause("WINDOW-LABELS")
-def test_expected_labels_of_multi_label_samples(target: Target, dataset: Any,
+def test_expected_labels_of_multi_label_samples(target: Target, dataset: Dataset,
                                                 observe: Callable[[list[Observation]], None]) -> None:
     """A few multi-label samples discovery read, picked deterministically: the one with the most
     structured labels, then (with the window geometry its result tells) those with the most
@@ -83,7 +79,7 @@ def test_expected_labels_of_multi_label_samples(target: Target, dataset: Any,
     expect_no_violations(violations)
 
 
-def _window_size(target: Target, dataset: Any) -> float | None:
+def _window_size(target: Target, dataset: Dataset) -> float | None:
     """windowSizeMs from a classify result (one impulse, one window size), if one comes back."""
     project, block = target.settings.project_id, min(dataset.blocks)
     for sample in dataset.classify_ids[:3]:
@@ -96,7 +92,7 @@ def _window_size(target: Target, dataset: Any) -> float | None:
 
 
 @pytest.mark.clause("PAGE-PREDICTIONS")
-def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset: Any,
+def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset: Dataset,
                                                          observe: Callable[[list[Observation]], None]) -> None:
     """The page does not say its window size: learn it from classify, else from the predictions'
     own spacing, and judge every prediction window's end (not only its start) against its sample."""

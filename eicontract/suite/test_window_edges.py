@@ -21,6 +21,7 @@ from eicontract.oracles.paging import page_results
 from eicontract.oracles.schema import check_schema
 from eicontract.oracles.window import check_result_windows
 from eicontract.pytest.fixtures import Target
+from eicontract.suite.dataset import Dataset
 from eicontract.violations import Observation, Violation, expect_no_violations
 
 LIMIT = 20  # results read per edge query
@@ -70,7 +71,7 @@ def edge_pick(name: str, results: list[Any], size: float, increase: float, rate:
     return max(found, key=remainder) if name == "between two multiples" and found else (found or [None])[0]
 
 
-def _geometry(target: Target, dataset: Any, block: int) -> tuple[float, float] | None:
+def _geometry(target: Target, dataset: Dataset, block: int) -> tuple[float, float] | None:
     for sample in dataset.classify_ids[:3]:
         result = classify_until_result(target.client, target.settings.project_id, block, sample,
                                        deadline=target.settings.job_deadline).result
@@ -83,7 +84,7 @@ def _geometry(target: Target, dataset: Any, block: int) -> tuple[float, float] |
 
 @pytest.mark.clause("WINDOW-COUNT", "WINDOW-LABELS", "WINDOW-PROBS", "WINDOW-ANOMALY", "CLASSIFY-PAGE",
                     "SCHEMA-RESPONSE")
-def test_samples_at_the_edges_of_the_window(target: Target, dataset: Any,
+def test_samples_at_the_edges_of_the_window(target: Target, dataset: Dataset,
                                             observe: Callable[[list[Observation]], None]) -> None:
     if target.settings.sample_id is not None:
         pytest.skip("--sample-id names the one sample to classify")

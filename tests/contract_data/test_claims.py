@@ -114,7 +114,7 @@ def test_a_module_that_observes_readings_declares_one() -> None:
 
 
 def _legal_servers() -> set[str]:
-    from eicontract.mutants import catalogue
+    from eicontract.proof.killmatrix import catalogue
     return {m.name for m in catalogue() if m.kind == "legal"}
 
 

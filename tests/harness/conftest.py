@@ -18,9 +18,9 @@ from hypothesis.errors import InvalidArgument
 # the plugin imports eicontract.reporting at session end and build_settings imports the server config.
 import eicontract.reporting
 import eicontract.server.config
-from eicontract.pytest import hooks as plugin
+from eicontract.pytest import hooks
 
-_PRELOADED = (eicontract.reporting, eicontract.server.config)
+_PRELOADED = (eicontract.reporting, eicontract.server.config, hooks)
 
 EI_ENV = ("EI_API_URL", "EI_API_KEY", "EI_PROJECT_ID", "EI_PROFILE", "EI_MAX_REQUESTS", "EI_RPS")
 
@@ -40,13 +40,12 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> pytest.MonkeyPatch:
 
 @pytest.fixture
 def keep_plugin_globals() -> Iterator[None]:
-    """An in-process pytester run configures the plugin again: give the outer run its state back."""
-    saved_settings = list(plugin._CURRENT)
+    """An in-process pytester run registers the hypothesis profile again (hypothesis' own global
+    registry; the plugin's run state lives on each run's config): give the outer run its profile back."""
     try:
         saved_profile: hypothesis.settings | None = hypothesis.settings.get_profile("eicontract")
     except InvalidArgument:
         saved_profile = None
     yield
-    plugin._CURRENT[:] = saved_settings
     if saved_profile is not None:
         hypothesis.settings.register_profile("eicontract", parent=saved_profile)

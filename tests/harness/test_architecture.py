@@ -211,8 +211,8 @@ TEST_LAYERS = {
     "tests/oracles": ("oracles",),
     "tests/server": ("server",),
     "tests/contract_data": ("contract",),
-    "tests/harness": ("http", "drive", "pytest", "reporting", "suite", "schemathesis", "cli", "mutants",
-                      "mutation", "drift", "settings", "violations", "clauses", "contract"),
+    "tests/harness": ("http", "drive", "pytest", "reporting", "suite", "schemathesis", "cli", "proof",
+                      "drift", "settings", "violations", "clauses", "contract"),
 }
 
 
@@ -260,3 +260,39 @@ def test_the_private_check_catches_a_private_import_from_another_layer() -> None
     assert len(private_reaches("scripts/probe.py", PRIVATE_IMPORTS)) == 2
     assert private_reaches("tests/oracles/probe.py", PRIVATE_IMPORTS) == [  # its own layer's: allowed
         "tests/oracles/probe.py imports eicontract.pytest.hooks _failure_record"]
+
+
+# --- modules over 400 lines: each named, with its reason, in ARCHITECTURE.md ----------------------
+
+MAX_LINES = 400
+
+
+def oversized_rows() -> set[str]:
+    """The modules (paths under eicontract/) ARCHITECTURE.md's "Modules over 400 lines" table names."""
+    section = DOC.read_text().split("## Modules over 400 lines", 1)[1].split("\n## ", 1)[0]
+    return {re.findall(r"`([^`]+)`", line)[0] for line in section.splitlines() if line.startswith("| `")}
+
+
+def size_problems(lines: dict[str, int], listed: set[str]) -> list[str]:
+    """A module over the limit without a row, or a row whose module is gone or back under it (wc -l)."""
+    over = {path for path, count in lines.items() if count > MAX_LINES}
+    return ([f"eicontract/{p} has {lines[p]} lines and no row in ARCHITECTURE.md's modules over "
+             f"{MAX_LINES} lines" for p in sorted(over - listed)]
+            + [f"ARCHITECTURE.md lists eicontract/{p} as over {MAX_LINES} lines: it "
+               f"{'is gone' if p not in lines else f'has {lines[p]}'}" for p in sorted(listed - over)])
+
+
+def test_every_module_over_400_lines_is_named_with_its_reason() -> None:
+    lines = {path.relative_to(PACKAGE).as_posix(): path.read_text().count("\n")  # what wc -l counts
+             for path in sorted(PACKAGE.rglob("*.py"))}
+    assert size_problems(lines, oversized_rows()) == []
+
+
+def test_the_size_check_catches_an_unlisted_module_and_a_stale_row() -> None:
+    lines = {"oracles/big.py": 401, "oracles/small.py": 400, "drive/shrunk.py": 120}
+    assert size_problems(lines, {"oracles/big.py"}) == []
+    assert size_problems(lines, set()) == [
+        "eicontract/oracles/big.py has 401 lines and no row in ARCHITECTURE.md's modules over 400 lines"]
+    assert size_problems(lines, {"oracles/big.py", "drive/shrunk.py", "gone.py"}) == [
+        "ARCHITECTURE.md lists eicontract/drive/shrunk.py as over 400 lines: it has 120",
+        "ARCHITECTURE.md lists eicontract/gone.py as over 400 lines: it is gone"]

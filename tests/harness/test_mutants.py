@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from eicontract.mutants import (
+from eicontract.proof.killmatrix import (
     DEEP_SAMPLES,
     Mutant,
     Row,

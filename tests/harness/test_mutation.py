@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
-from eicontract import mutation
-from eicontract.mutation import Result, choose, configs, enumerate_mutants, outcome_of, summarise, triage_problems
+from eicontract.proof import mutation
+from eicontract.proof.mutation import Result, choose, configs, enumerate_mutants, outcome_of, summarise, triage_problems
 
 SOURCE = '''from __future__ import annotations
 
@@ -209,10 +209,10 @@ def test_the_checked_in_triage_is_well_formed_and_current() -> None:
     """Every entry has a verdict and a reason. An entry whose line has changed since (its mutant is
     no longer made) is stale: a warning here and `stale_triage` in mutation.json, not a failure, so
     that an edit of the server does not break the build before its mutants are run again."""
-    root = Path(mutation.__file__).resolve().parents[2]
+    root = Path(mutation.__file__).resolve().parents[3]
     triage = mutation.load_triage(root / mutation.engine.DEFAULT_TRIAGE)
     assert triage and triage_problems(triage) == []
-    known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parents[1] / "server")}
+    known = {s.id for s in enumerate_mutants(Path(mutation.__file__).resolve().parents[2] / "server")}
     stale = sorted(set(triage) - known)
     if stale:
         warnings.warn(f"stale mutation triage (re-run and re-triage these): {stale}", stacklevel=1)

@@ -6,8 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from eicontract.mutation import corpus, replay, triage
-from eicontract.mutation.replay import STRUCTURE, classify_paths, differences, verdict
+from eicontract.proof.mutation import corpus, replay, triage
+from eicontract.proof.mutation.replay import STRUCTURE, classify_paths, differences, verdict
 
 ROWS = {"decision.model-values-free": ["classifySampleByLearnBlockV2:body.classifications[].result[].*"]}
 CLASSIFY = "classifySampleByLearnBlockV2"

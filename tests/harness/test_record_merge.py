@@ -27,7 +27,7 @@ def _share_a(recorder: Recorder) -> None:
     recorder.outcome("PAGE-TOTAL").first_failed_s = 4.0
     recorder.observe(Observation("filter:minLength", "strict (>)", "first"))
     recorder.job(JobTiming(latency_s=0.2, polls=2, recalls=1, result=True))
-    recorder.guard.sent += 10
+    recorder.traffic.sent += 10
     recorder.notes.append("a note")
 
 
@@ -39,8 +39,8 @@ def _share_b(recorder: Recorder) -> None:
     recorder.observe(Observation("filter:maxLength", "inclusive (<=)", ""))
     recorder.job(None)
     recorder.listed(300, 300)
-    recorder.guard.sent += 5
-    recorder.guard.retried_429 += 1
+    recorder.traffic.sent += 5
+    recorder.traffic.retried_429 += 1
     recorder.notes.append("b note")
 
 

@@ -7,19 +7,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from eicontract.oracles.label_picks import edge_windows, multi_label_order, pick_multi_label
+from eicontract.oracles.labels import check_expected_labels
 from eicontract.oracles.window import (
     READING_NO_WINDOW,
     READING_PADDED,
     check_anomaly,
     check_anomaly_scores,
-    check_expected_labels,
     check_probabilities,
     check_result_windows,
     check_window_count,
-    edge_windows,
     expected_window_counts,
-    multi_label_order,
-    pick_multi_label,
 )
 from eicontract.violations import Observation
 from tests.oracles.factories import classification, classify_body, clause_ids, expected_labels, sample

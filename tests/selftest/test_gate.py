@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from eicontract.clauses import CLAUSES
-from eicontract.mutants import catalogue
+from eicontract.proof.killmatrix import catalogue
 from eicontract.server import FAULTS
 from tests.selftest.gate import run_gate
 

@@ -42,7 +42,7 @@ def corpora(tmp_path_factory: pytest.TempPathFactory) -> list[str]:
     """The window corpora of every configuration (seconds) and the quick gate's requests (one gate
     run): the kinds of corpora the triage's evidence names."""
     folder = tmp_path_factory.mktemp("corpora")
-    corpus = [sys.executable, "-W", "ignore", "-m", "eicontract.mutation.corpus"]
+    corpus = [sys.executable, "-W", "ignore", "-m", "eicontract.proof.mutation.corpus"]
     subprocess.run([*corpus, "defaults", str(folder)], cwd=ROOT, env=_env(), check=True, capture_output=True,
                    timeout=300)
     subprocess.run([*corpus, "record", str(folder / "gate-quick-s1.jsonl"), "gate-quick-s1", "--", "--no-shrink",

@@ -12,8 +12,8 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from eicontract.mutation import configs
-from eicontract.mutation.engine import (
+from eicontract.proof.mutation import configs
+from eicontract.proof.mutation.engine import (
     DEFAULT_TRIAGE,
     MIN_TIMEOUT_S,
     OPERATOR_SETS,
@@ -28,7 +28,7 @@ from eicontract.mutation.engine import (
     run_mutants,
     unreached_result,
 )
-from eicontract.mutation.score import summarise
+from eicontract.proof.mutation.score import summarise
 
 DEFAULT_CORPORA = Path("reports") / "mutation-corpora"
 # per gate run: a quick gate takes 20-60 s on two shared cores, a survivor the whole of it; the
@@ -65,7 +65,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="no gate runs: write the reports from runs' mutation.jsonl (repeatable) with the "
                         "current triage")
     p.add_argument("--corpus", type=Path, action="append", default=[], metavar="FILE",
-                   help="replay corpora (python -m eicontract.mutation.corpus; default: every file in "
+                   help="replay corpora (python -m eicontract.proof.mutation.corpus; default: every file in "
                         f"{DEFAULT_CORPORA})")
     p.add_argument("--replay-survivors", action="store_true",
                    help="after the run (or --rescore), replay every gap against the corpora and write the "
@@ -76,7 +76,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
 
 
 def _package_dir() -> Path:
-    return Path(__file__).resolve().parents[1]
+    return Path(__file__).resolve().parents[2]
 
 
 def _progress(log: Path) -> Callable[[Result], None]:
@@ -167,7 +167,7 @@ def _corpora(args: argparse.Namespace) -> list[Path]:
     if args.corpus:
         return list(args.corpus)
     if not sorted(DEFAULT_CORPORA.glob("*.jsonl")):
-        from eicontract.mutation.corpus import build_defaults
+        from eicontract.proof.mutation.corpus import build_defaults
 
         print(f"eicontract mutation: building the window corpora in {DEFAULT_CORPORA}", flush=True)
         build_defaults(DEFAULT_CORPORA)
@@ -176,12 +176,13 @@ def _corpora(args: argparse.Namespace) -> list[Path]:
 
 def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs: Sequence[MutantSpec],
                       triage: dict[str, dict[str, Any]], package: Path) -> dict[str, dict[str, Any]]:
-    from eicontract.mutation.score import category
-    from eicontract.mutation.triage import merge_into, triage_by_replay
+    from eicontract.proof.mutation.score import category
+    from eicontract.proof.mutation.triage import merge_into, triage_by_replay
 
     corpora = _corpora(args)
     if not corpora:
-        print("eicontract mutation: no replay corpora (python -m eicontract.mutation.corpus ...)", file=sys.stderr)
+        print("eicontract mutation: no replay corpora (python -m eicontract.proof.mutation.corpus ...)",
+              file=sys.stderr)
         return triage
     by_id = {s.id: s for s in specs}
     todo = [by_id[r.id] for r in results if category(r, triage) == "gap" and r.id in by_id]
@@ -196,7 +197,7 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
 
 def _recheck(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapping[str, Mapping[str, Any]],
              package: Path) -> int:
-    from eicontract.mutation.triage import recheck
+    from eicontract.proof.mutation.triage import recheck
 
     corpora = _corpora(args)
     if not corpora:

@@ -34,7 +34,7 @@ from typing import Any
 
 import yaml
 
-from eicontract.mutation.score import outcome_of
+from eicontract.proof.mutation.score import outcome_of
 
 # the store (filters, order, paging), params, the classify window, jobs, errors and auth, the routes;
 # not the data generator (dataset.py), rendering, nor the switches that make faults and variants

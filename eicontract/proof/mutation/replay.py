@@ -6,7 +6,7 @@ Pure parts: `differences` (two responses -> the JSON paths where they differ, ar
 folded to []), `free_rows` (the claims map's rows with free_fields), `classify_paths` (paths ->
 the free rows that cover them and those none covers). The I/O part replays a corpus in a
 subprocess whose PYTHONPATH puts a workspace copy (mutated or not) first:
-`python -m eicontract.mutation.replay OUT_DIR CORPUS...`.
+`python -m eicontract.proof.mutation.replay OUT_DIR CORPUS...`.
 
 Jobs run with job_seconds 0 in a replay (no request waits for a clock), and the clean server is
 replayed twice: a path that differs between two clean replays is noise (a timestamp, a race),
@@ -26,7 +26,7 @@ from typing import Any
 
 import yaml
 
-from eicontract.mutation.corpus import KEY_PLACEHOLDER, Corpus, read
+from eicontract.proof.mutation.corpus import KEY_PLACEHOLDER, Corpus, read
 
 OPERATIONS = (("/classify/anomaly-gmm/", "classifySampleByLearnBlockV2"), ("/jobs/", "getJobStatus"),
               ("/classify/all/result/page", "getClassifyJobResultPage"))
@@ -197,7 +197,7 @@ def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.jsonl"):
         old.unlink()
-    done = subprocess.run([sys.executable, "-m", "eicontract.mutation.replay", str(out_dir),
+    done = subprocess.run([sys.executable, "-m", "eicontract.proof.mutation.replay", str(out_dir),
                            *map(str, corpus_files)], cwd=root, env=env, capture_output=True, text=True,
                           timeout=timeout_s, check=False)
     if done.returncode != 0:

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from eicontract.mutation.engine import MIN_TIMEOUT_S, TARGET_MODULES, MutantSpec, Workspace
+from eicontract.proof.mutation.engine import MIN_TIMEOUT_S, TARGET_MODULES, MutantSpec, Workspace
 
 COVERAGE_SLOWDOWN = 6  # a gate run under coverage takes up to this many times longer: the bound only catches a hang
 CACHE_NAME = "mutation-coverage.json"

@@ -10,8 +10,15 @@ mutants of its contract-bearing modules, and the quick gate must kill each one (
 
 from __future__ import annotations
 
-from eicontract.mutation.command import add_arguments, current_results, main, read_logs, render_html, write_reports
-from eicontract.mutation.engine import (
+from eicontract.proof.mutation.command import (
+    add_arguments,
+    current_results,
+    main,
+    read_logs,
+    render_html,
+    write_reports,
+)
+from eicontract.proof.mutation.engine import (
     MutantSpec,
     Result,
     Workspace,
@@ -25,7 +32,7 @@ from eicontract.mutation.engine import (
     run_mutants,
     unified_diff,
 )
-from eicontract.mutation.score import VERDICTS, category, outcome_of, proven, scores, summarise, triage_problems
+from eicontract.proof.mutation.score import VERDICTS, category, outcome_of, proven, scores, summarise, triage_problems
 
 __all__ = ["VERDICTS", "MutantSpec", "Result", "Workspace", "add_arguments", "category", "choose",
            "current_results", "enumerate_mutants", "failed_clauses", "in_sufficient_set", "load_triage", "main",

@@ -3,7 +3,7 @@
 Two kinds, one file format (JSON lines: a header, then one request a line):
 - gate: the requests the quick (or thorough) gate sends, recorded at the embedded server by an
   ASGI middleware that wraps the app this module builds (the server's code is not touched):
-  `python -m eicontract.mutation.corpus record OUT [run flags]`;
+  `python -m eicontract.proof.mutation.corpus record OUT [run flags]`;
 - window: every operation, with every model variant and both truncate settings, over every
   sample id of a window of the listing and the ids at its ends, for every learn block (made
   here, no gate run; the 100k-samples corpus is this one with --samples 100000).
@@ -236,7 +236,7 @@ def build_defaults(folder: Path, window: int = DEFAULT_WINDOW, seeds: Sequence[i
 
 
 def _main(argv: Iterable[str] | None = None) -> int:
-    p = argparse.ArgumentParser(prog="python -m eicontract.mutation.corpus")
+    p = argparse.ArgumentParser(prog="python -m eicontract.proof.mutation.corpus")
     sub = p.add_subparsers(dest="kind", required=True)
     rec = sub.add_parser("record", help="the requests of a gate run: record OUT NAME -- [run flags]")
     rec.add_argument("out", type=Path)

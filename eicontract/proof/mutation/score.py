@@ -19,7 +19,7 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from eicontract.mutation.engine import Result
+    from eicontract.proof.mutation.engine import Result
 
 VERDICTS = ("gap", "equivalent", "contract_free")
 CATEGORIES = ("killed", "timeout", "harness", "no_coverage", "equivalent", "contract_free", "gap")

@@ -16,9 +16,9 @@ from typing import Any
 
 import yaml
 
-from eicontract.mutation.corpus import read
-from eicontract.mutation.engine import MutantSpec, Workspace
-from eicontract.mutation.replay import (
+from eicontract.proof.mutation.corpus import read
+from eicontract.proof.mutation.engine import MutantSpec, Workspace
+from eicontract.proof.mutation.replay import (
     MAX_PATHS,
     STRUCTURE,
     clock_patterns,
