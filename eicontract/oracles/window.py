@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import pairwise
 
 from eicontract.oracles._common import (
     MAX_EXAMPLES,
@@ -25,6 +26,11 @@ ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "ke
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
 PROB_TOLERANCE = 1e-3
+# A quantised variant's values lie on a grid: n values each rounded by up to half a step may
+# sum to 1 +- n * step / 2 (docs/CLAIMS.md classify.quantised-sum). int8: 8 bits over [0, 1]
+# (1/255 is the coarser of 1/255 and 1/256); akida: its lowest documented activation width
+# for a probability output, 4 bits (1/15). float32 and an unnamed variant keep PROB_TOLERANCE.
+QUANTISATION_STEP = {"int8": 1 / 255, "akida": 1 / 15}
 # Relative slack for floor((L - W) / I): 0.3 / 0.1 is 2.9999999999999996 in binary floats.
 FLOOR_EPSILON = 1e-9
 # Window ends are sums of floats: this much slack in ms.
@@ -35,6 +41,11 @@ SCORE_TOLERANCE = 1e-3
 SHORT_SAMPLE_TOPIC = "window:short-sample"
 READING_NO_WINDOW = "no window"
 READING_PADDED = "one zero-padded window"
+# L >= W and the last full window ends before L: the rest of the sample is either left out or
+# classified in one more, zero-padded window (Edge Impulse's zero-pad option); both are read.
+PARTIAL_TOPIC = "window:partial-last-window"
+READING_FULL_ONLY = "only full windows"
+READING_PARTIAL = "plus a zero-padded partial last window"
 
 
 def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float) -> tuple[int, ...]:
@@ -49,6 +60,18 @@ def expected_window_counts(total_ms: float, window_ms: float, increase_ms: float
         return (0, 1)
     steps = (total_ms - window_ms) / increase_ms
     return (math.floor(steps + FLOOR_EPSILON * max(1.0, steps)) + 1,)
+
+
+def window_readings(total_ms: float, window_ms: float, increase_ms: float) -> dict[int, str]:
+    """Each window count the documents allow, with the reading it follows. Raises ValueError
+    like expected_window_counts."""
+    allowed = expected_window_counts(total_ms, window_ms, increase_ms)
+    if len(allowed) > 1:
+        return {0: READING_NO_WINDOW, 1: READING_PADDED}
+    full = allowed[0]
+    if (full - 1) * increase_ms + window_ms < total_ms - WINDOW_EPSILON_MS:
+        return {full: READING_FULL_ONLY, full + 1: READING_PARTIAL}
+    return {full: READING_FULL_ONLY}
 
 
 def check_result_windows(body: object) -> Findings:
@@ -76,7 +99,7 @@ def check_window_count(body: object) -> Findings:
     total = get_path(body, "sample", "sample", "totalLengthMs")
     window, increase = get_path(body, "windowSizeMs"), get_path(body, "windowIncreaseMs")
     try:
-        allowed = expected_window_counts(total, window, increase)  # type: ignore[arg-type]
+        readings_of = window_readings(total, window, increase)  # type: ignore[arg-type]
     except ValueError:
         return Findings([Violation("WINDOW-COUNT", f"cannot derive the window count: "
                                    f"totalLengthMs={clip(total)}, windowSizeMs={clip(window)}, "
@@ -88,16 +111,19 @@ def check_window_count(body: object) -> Findings:
     violations: list[Violation] = []
     readings: set[str] = set()
     for index, classification in enumerate(classifications):
-        violations += _classification_counts(classification, index, allowed, readings)
-    observations = [Observation(SHORT_SAMPLE_TOPIC, reading,
-                                f"totalLengthMs={total} < windowSizeMs={window}")
-                    for reading in sorted(readings)]
+        violations += _classification_counts(classification, index, readings_of, readings)
+    short = total < window  # type: ignore[operator]
+    topic = SHORT_SAMPLE_TOPIC if short else PARTIAL_TOPIC
+    detail = (f"totalLengthMs={total} < windowSizeMs={window}" if short else
+              f"totalLengthMs={total}, windowSizeMs={window}, windowIncreaseMs={increase}")
+    observations = [Observation(topic, reading, detail) for reading in sorted(readings)]
     return Findings(violations, observations)
 
 
 def _classification_counts(
-    classification: object, index: int, allowed: tuple[int, ...], readings: set[str]
+    classification: object, index: int, readings_of: Mapping[int, str], readings: set[str]
 ) -> list[Violation]:
+    allowed = tuple(readings_of)
     where = _block_label(classification, index)
     result = get_path(classification, "result")
     labels = get_path(classification, "expectedLabels")
@@ -113,7 +139,7 @@ def _classification_counts(
     out += _labels_count(labels, result, allowed, where, index)
     out += _result_count(classification, result, where, index)
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
-        readings.add(READING_NO_WINDOW if len(result) == 0 else READING_PADDED)
+        readings.add(readings_of[len(result)])
     return out
 
 
@@ -127,7 +153,7 @@ def _labels_count(
     if not isinstance(labels, list):
         return [Violation("WINDOW-LABELS", f"{where}: expected an expectedLabels array, got "
                           f"{type_name(labels)}", {"classification": index})]
-    # For a short sample, expectedLabels must follow the same reading as result.
+    # Where two counts are allowed, expectedLabels must follow the same reading as result.
     if len(allowed) > 1 and isinstance(result, list) and len(result) in allowed:
         allowed = (len(result),)
     if len(labels) in allowed:
@@ -322,9 +348,10 @@ def pick_multi_label(samples: Sequence[object], window_ms: float, increase_ms: f
 
 # --- WINDOW-PROBS -------------------------------------------------------------------------
 
-def check_probabilities(body: object) -> list[Violation]:
+def check_probabilities(body: object, variant: str | None = None) -> list[Violation]:
     """WINDOW-PROBS: for classifier blocks, each window's class values (all keys but
-    "anomaly") lie in [0, 1] and sum to 1 within 1e-3. A block whose type is missing is
+    "anomaly") lie in [0, 1] and sum to 1 within 1e-3, or, for a quantised ``variant``, within
+    the quantisation error (classes x half a step). A block whose type is missing is
     skipped: anomaly scores must not be judged as probabilities."""
     out: list[Violation] = []
     for index, classification in enumerate(_classifications(body)):
@@ -335,7 +362,7 @@ def check_probabilities(body: object) -> list[Violation]:
         if not isinstance(result, list):
             continue  # WINDOW-COUNT reports it
         bad = [(w, problem) for w, window in enumerate(result)
-               if (problem := _probability_problem(window)) is not None]
+               if (problem := _probability_problem(window, variant)) is not None]
         if bad:
             out.append(Violation("WINDOW-PROBS", f"{_block_label(classification, index)} "
                                  f"({block_type}): {len(bad)} of {len(result)} windows are not a "
@@ -345,7 +372,13 @@ def check_probabilities(body: object) -> list[Violation]:
     return out
 
 
-def _probability_problem(window: object) -> str | None:
+def sum_tolerance(classes: int, variant: str | None) -> float:
+    """How far the class values may sum from 1: PROB_TOLERANCE, plus the quantisation error."""
+    step = QUANTISATION_STEP.get(variant or "float32", 0.0)
+    return PROB_TOLERANCE + classes * step / 2
+
+
+def _probability_problem(window: object, variant: str | None = None) -> str | None:
     if not isinstance(window, Mapping):
         return f"expected an object of class values, got {type_name(window)}"
     values = {k: v for k, v in window.items() if k != "anomaly"}
@@ -357,9 +390,9 @@ def _probability_problem(window: object) -> str | None:
     outside = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
     if outside:
         return f"values outside [0, 1]: {clip(outside, 80)}"
-    total = math.fsum(values.values())
-    if abs(total - 1.0) > PROB_TOLERANCE:
-        return f"values sum to {total:.6g}, expected 1 within {PROB_TOLERANCE}"
+    total, tolerance = math.fsum(values.values()), sum_tolerance(len(values), variant)
+    if abs(total - 1.0) > tolerance:
+        return f"values sum to {total:.6g}, expected 1 within {tolerance:.4g}"
     return None
 
 
@@ -437,18 +470,24 @@ def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
     """PAGE-PREDICTIONS: every prediction's window [startMs, startMs + windowSizeMs] lies inside
     its sample, as the windows classify counts do (WINDOW-COUNT); a sample shorter than one
     window has its one zero-padded window at 0. A window ending past the sample is an error
-    even when endMs is clipped to the sample's length."""
+    even when endMs is clipped to the sample's length, unless it is the zero-padded partial last
+    window (WINDOW-COUNT's second reading): it starts inside the sample, one increase after a
+    full window of the same sample (the increase read from the predictions' spacing)."""
     lengths: dict[object, object] = {}
     results = get_path(page, "result")
     for entry in results if isinstance(results, list) else []:
         lengths[get_path(entry, "sampleId")] = get_path(entry, "sample", "totalLengthMs")
     predictions = get_path(page, "predictions")
+    starts = _starts_by_sample(predictions)
+    increase = _increase_from(starts)
     bad: list[dict[str, object]] = []
     for prediction in predictions if isinstance(predictions, list) else []:
         total, start = lengths.get(get_path(prediction, "sampleId")), get_path(prediction, "startMs")
         if not (is_number(total) and is_number(start)):
             continue  # foreign or malformed predictions: paging.check_page reports them
-        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS:
+        if start + window_ms > max(total, window_ms) + WINDOW_EPSILON_MS and not _padded_last(
+                float(start), starts.get(get_path(prediction, "sampleId"), []), float(total),
+                window_ms, increase):
             bad.append({"sampleId": get_path(prediction, "sampleId"), "startMs": start,
                         "endMs": get_path(prediction, "endMs"), "totalLengthMs": total})
     if not bad:
@@ -458,3 +497,33 @@ def check_prediction_windows(page: object, window_ms: float) -> list[Violation]:
                       f"(windowSizeMs {window_ms:g}); e.g. sample {first['sampleId']}: startMs "
                       f"{first['startMs']} + {window_ms:g} > totalLengthMs {first['totalLengthMs']}",
                       {"window_ms": window_ms, "predictions": bad[:MAX_EXAMPLES]})]
+
+
+def _starts_by_sample(predictions: object) -> dict[object, list[float]]:
+    starts: dict[object, list[float]] = {}
+    for prediction in predictions if isinstance(predictions, list) else []:
+        start = get_path(prediction, "startMs")
+        if is_number(start):
+            starts.setdefault(get_path(prediction, "sampleId"), []).append(float(start))
+    return {sample: sorted(set(values)) for sample, values in starts.items()}
+
+
+def _increase_from(starts: Mapping[object, list[float]]) -> float | None:
+    """The window increase the predictions' spacing shows: the most common gap between a
+    sample's consecutive window starts; None when no sample has two windows."""
+    gaps: dict[float, int] = {}
+    for values in starts.values():
+        for a, b in pairwise(values):
+            gaps[b - a] = gaps.get(b - a, 0) + 1
+    return max(gaps, key=lambda g: (gaps[g], -g)) if gaps else None
+
+
+def _padded_last(start: float, starts: Sequence[float], total: float, window_ms: float,
+                 increase: float | None) -> bool:
+    """Whether a window ending past its sample is the zero-padded partial last window: the
+    sample's last, starting inside it, one increase after a window that is full."""
+    if increase is None or not starts or start != starts[-1] or start >= total:
+        return False
+    before = start - increase
+    return (any(abs(before - s) <= WINDOW_EPSILON_MS for s in starts)
+            and before + window_ms <= total + WINDOW_EPSILON_MS)
