@@ -506,7 +506,7 @@ def check_filter(
     return _check_readings(by_id, returned, filters)
 
 
-# --- dataType (docs/CLAIMS.md filter.data-type) ----------------------------------------------
+# --- dataType (docs/CLAIMS.md page.param.dataType) -----------------------------------------
 # The seed says only "a particular data type": the sample's chartType is one reading, a data type
 # the reply does not show (e.g. read from the sensors) another. Every reading agrees that the
 # answer satisfies the other filters, and that a sample has one data type (check_data_types);

@@ -27,7 +27,7 @@ SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
 PROB_TOLERANCE = 1e-3
 # A quantised variant's values lie on a grid: n values each rounded by up to half a step may
-# sum to 1 +- n * step / 2 (docs/CLAIMS.md classify.quantised-sum). int8: 8 bits over [0, 1]
+# sum to 1 +- n * step / 2 (docs/CLAIMS.md classify.sliding-window). int8: 8 bits over [0, 1]
 # (1/255 is the coarser of 1/255 and 1/256); akida: its lowest documented activation width
 # for a probability output, 4 bits (1/15). float32 and an unnamed variant keep PROB_TOLERANCE.
 QUANTISATION_STEP = {"int8": 1 / 255, "akida": 1 / 15}

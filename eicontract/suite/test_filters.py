@@ -141,7 +141,7 @@ def _query(window: Window, *chosen: tuple[str, str]) -> dict[str, str]:
 
 def _refused(query: dict[str, str], result: Sweep) -> bool:
     """A dataType value the server does not know, refused with the failure envelope: a reading
-    (docs/CLAIMS.md filter.data-type); a 5xx or success: true is still unanswered."""
+    (docs/CLAIMS.md page.param.dataType); a 5xx or success: true is still unanswered."""
     if result.complete or filters.DATA_TYPE not in query or not result.exchanges:
         return False
     last = result.exchanges[-1]
