@@ -46,6 +46,7 @@ from eicontract.violations import Observation, Violation
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "reading.metadata-bare",
+    "reading.data-type",
     "reading.metadata-neq-absent",
     "reading.metadata-or-extra",
     "reading.metadata-nometa-anded",
@@ -541,8 +542,51 @@ def check_filter(
     ModelResults or ids. ``filters`` maps wire names to wire values, all of them filters.
     Read the two listings with the same non-filter parameters (category, impulseId). Raises
     ValueError for a filter the oracle cannot evaluate (see parse_filter)."""
-    parsed = [parse_filter(name, value) for name, value in filters.items()]
     by_id = unfiltered if isinstance(unfiltered, Mapping) else index_samples(unfiltered)
+    if DATA_TYPE in filters:
+        return _check_data_type(by_id, returned, filters)
+    return _check_readings(by_id, returned, filters)
+
+
+# --- dataType (docs/CLAIMS.md page.param.dataType) -----------------------------------------
+# The seed says only "a particular data type": the sample's chartType is one reading, a data type
+# the reply does not show (e.g. read from the sensors) another. Every reading agrees that the
+# answer satisfies the other filters, and that a sample has one data type (check_data_types);
+# which reading reproduces the answer is observed, and completeness is not judged.
+DATA_TYPE = "dataType"
+DATA_TYPE_SHOWN = "chartType equals"
+DATA_TYPE_HIDDEN = "a data type the reply does not show"
+
+
+def _check_data_type(by_id: Mapping[int, Sample], returned: Sequence[object],
+                     filters: Mapping[str, str]) -> Findings:
+    others = {k: v for k, v in filters.items() if k != DATA_TYPE}
+    found = _check_readings(by_id, returned, others)
+    shown = not _check_readings(by_id, returned, filters).violations
+    reading = Observation(f"filter:{DATA_TYPE}", DATA_TYPE_SHOWN if shown else DATA_TYPE_HIDDEN,
+                          f"{DATA_TYPE}={filters[DATA_TYPE]}")
+    return Findings([v for v in found.violations if v.clause != "FILTER-COMPLETE"],
+                    [*found.observations, reading])
+
+
+def check_data_types(answers: Mapping[str, Iterable[int]], where: str) -> list[Violation]:
+    """FILTER-SOUND: the answers for different dataType values (the same other filters) share
+    no sample: a sample has one data type, whichever field holds it (a server that ignores
+    dataType answers every value with the same samples)."""
+    seen: dict[int, str] = {}
+    for value, ids in answers.items():
+        for ident in ids:
+            if ident in seen:
+                return [Violation("FILTER-SOUND", f"{where}: sample {ident} was returned for "
+                                  f"dataType={seen[ident]} and for dataType={value}: a sample has "
+                                  f"one data type", {"sample": ident, "values": [seen[ident], value]})]
+            seen[ident] = value
+    return []
+
+
+def _check_readings(by_id: Mapping[int, Sample], returned: Sequence[object],
+                    filters: Mapping[str, str]) -> Findings:
+    parsed = [parse_filter(name, value) for name, value in filters.items()]
     query = _query_text(filters)
     returned_ids = set(ids_of(returned))
     known = frozenset(returned_ids & by_id.keys())

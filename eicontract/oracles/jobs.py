@@ -347,3 +347,21 @@ def check_page_subjects(page: object) -> list[Violation]:
     return [Violation("JOB-SUBJECT", f"{len(wrong)} page results name another sample than they "
                       f"hold, e.g. sampleId {wrong[0][0]} with sample.id {wrong[0][1]}",
                       {"pairs": wrong[:MAX_EXAMPLES]})]
+
+
+# --- after a failed job (docs/CLAIMS.md decision.failed-job) -----------------------------------
+
+AFTER_FAILURE_TOPIC = "job:after-failure"
+
+
+def check_exclusive_after_failed_job(body: object, status: int) -> tuple[list[Violation], list[Observation]]:
+    """JOB-EXCLUSIVE for a classify reply after a job for the same (sample, block, variant)
+    finished with finishedSuccessful: false: the failure envelope (the job's failure, told
+    again) is the consistent reading and is observed; anything else is still a result or a job,
+    and success: true with neither still fails."""
+    if classify_kind(body) != "invalid" or check_failure(body, status, clause_id="JOB-EXCLUSIVE",
+                                                         context="classify after a failed job"):
+        return check_exclusive(body), []
+    return [], [Observation(AFTER_FAILURE_TOPIC, "failure envelope",
+                            f"classify after a failed job answered {status}: "
+                            f"{clip(get_path(body, 'error'))}")]

@@ -40,6 +40,11 @@ ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "ke
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
 PROB_TOLERANCE = 1e-3
+# A quantised variant's values lie on a grid: n values each rounded by up to half a step may
+# sum to 1 +- n * step / 2 (docs/CLAIMS.md reading.probability-rounding). int8: 8 bits over [0, 1]
+# (1/255 is the coarser of 1/255 and 1/256); akida: its lowest documented activation width
+# for a probability output, 4 bits (1/15). float32 and an unnamed variant keep PROB_TOLERANCE.
+QUANTISATION_STEP = {"int8": 1 / 255, "akida": 1 / 15}
 # Window ends are sums of floats: this much slack in ms.
 WINDOW_EPSILON_MS = 1e-6
 # Scores are rounded for the reply, maybe to different digits (the reference: the mean to its
@@ -174,7 +179,7 @@ def _result_count(classification: object, result: object, where: str, index: int
 
 # --- WINDOW-PROBS -------------------------------------------------------------------------
 
-def check_probabilities(body: object) -> list[Violation]:
+def check_probabilities(body: object, variant: str | None = None) -> list[Violation]:
     """WINDOW-PROBS: for classifier blocks, each window's class values (all keys but
     "anomaly") lie in [0, 1] and sum to 1 within 1e-3. A block whose type is missing is
     skipped: anomaly scores must not be judged as probabilities."""
@@ -187,7 +192,7 @@ def check_probabilities(body: object) -> list[Violation]:
         if not isinstance(result, list):
             continue  # WINDOW-COUNT reports it
         bad = [(w, problem) for w, window in enumerate(result)
-               if (problem := _probability_problem(window)) is not None]
+               if (problem := _probability_problem(window, variant)) is not None]
         if bad:
             out.append(Violation("WINDOW-PROBS", f"{block_label(classification, index)} "
                                  f"({block_type}): {len(bad)} of {len(result)} windows are not a "
@@ -197,7 +202,13 @@ def check_probabilities(body: object) -> list[Violation]:
     return out
 
 
-def _probability_problem(window: object) -> str | None:
+def sum_tolerance(classes: int, variant: str | None) -> float:
+    """How far the class values may sum from 1: PROB_TOLERANCE, plus the quantisation error."""
+    step = QUANTISATION_STEP.get(variant or "float32", 0.0)
+    return PROB_TOLERANCE + classes * step / 2
+
+
+def _probability_problem(window: object, variant: str | None = None) -> str | None:
     if not isinstance(window, Mapping):
         return f"expected an object of class values, got {type_name(window)}"
     values = {k: v for k, v in window.items() if k != "anomaly"}
@@ -209,9 +220,9 @@ def _probability_problem(window: object) -> str | None:
     outside = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
     if outside:
         return f"values outside [0, 1]: {clip(outside, 80)}"
-    total = math.fsum(values.values())
-    if abs(total - 1.0) > PROB_TOLERANCE:
-        return f"values sum to {total:.6g}, expected 1 within {PROB_TOLERANCE}"
+    total, tolerance = math.fsum(values.values()), sum_tolerance(len(values), variant)
+    if abs(total - 1.0) > tolerance:
+        return f"values sum to {total:.6g}, expected 1 within {tolerance:.4g}"
     return None
 
 

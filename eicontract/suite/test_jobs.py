@@ -7,6 +7,7 @@ Every reply and status is handed to the pure oracles in eicontract.oracles.jobs.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import hypothesis
@@ -20,7 +21,7 @@ from eicontract.oracles import jobs, options
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import Recorder
 from eicontract.suite.dataset import Dataset
-from eicontract.violations import Violation, expect_no_violations
+from eicontract.violations import Observation, Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)
@@ -29,9 +30,21 @@ UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)
 _EXPIRED: set[tuple[str, int]] = set()
 
 
-def _flow_violations(flow: Flow, sample: int, block: int, deadline: float) -> list[Violation]:
+def _failed(flow: Flow) -> bool:
+    """Whether the flow's job finished with finishedSuccessful: false."""
+    return flow.finished and bool(flow.statuses) and bool(jobs.job_outcome(flow.statuses[-1].body))
+
+
+def _flow_violations(flow: Flow, sample: int, block: int, deadline: float, failed_before: bool = False,
+                     observe: Callable[[Observation], None] = lambda _o: None) -> list[Violation]:
     found: list[Violation] = []
-    for reply in (flow.first, *flow.after_finish):
+    for index, reply in enumerate((flow.first, *flow.after_finish)):
+        if failed_before or (index > 0 and _failed(flow)):  # a failed job told again: decision.failed-job
+            exclusive, seen = jobs.check_exclusive_after_failed_job(reply.body, reply.status or 0)
+            found += judged(reply, exclusive)
+            for observation in seen:
+                observe(observation)
+            continue
         found += judged(reply, jobs.check_exclusive(reply.body))
     if flow.job_id is not None:
         for status in flow.statuses:
@@ -61,6 +74,7 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
         def __init__(self) -> None:
             super().__init__()
             self.results: dict[tuple[int, int, str], Any] = {}
+            self.failed: set[tuple[int, int, str]] = set()  # keys whose job finished unsuccessfully
             self.steps: list[str] = []  # hypothesis runs the minimal failing program last: its steps are the example
 
         def _step(self, step: str) -> None:
@@ -82,7 +96,9 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
                     return
             for observation in jobs.job_outcome(flow.statuses[-1].body if flow.statuses else None):
                 recorder.observe(observation)  # a failed job: a reading (docs/CLAIMS.md), never a verdict
-            violations = _flow_violations(flow, sample, block, deadline)
+            violations = _flow_violations(flow, sample, block, deadline, key in self.failed, recorder.observe)
+            if _failed(flow):
+                self.failed.add(key)
             result = flow.result
             if result is not None:
                 if key in self.results:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from hypothesis import given
@@ -119,8 +120,11 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Dataset) 
 
 
 @pytest.mark.clause("PAGE-LIMIT", "PAGE-PREDICTIONS", "PAGE-STABLE")
-def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., None]) -> None:
+def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., None],
+                  observe: Callable[[list[Observation]], None]) -> None:
     regions = {region.offset: region for region in dataset.regions}
+    answered: set[int] = set()
+    refused: set[int] = set()  # limits refused above the server's maximum (a reading, observed)
 
     # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
     # (hypothesis prints a dataclass field by field, a region's pages whole)
@@ -128,12 +132,32 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
     def prop(region: int, shift: int, limit: int) -> None:
         offset = region + shift
         (sent, first), (again, second) = _exchange_read(target, limit, offset), _exchange_read(target, limit, offset)
+        refusals = [paging.limit_refusal(read, exchange.status or 0)
+                    for exchange, read in ((sent, first), (again, second))]
+        if refusals[0] is not None or refusals[1] is not None:
+            _judge_refusal(limit, [(sent, first, refusals[0]), (again, second, refusals[1])])
+            return
+        answered.add(limit)
         violations = judged(sent, paging.check_page(first)) + judged(again, paging.check_stable(first, second))
         known = regions[region].ids[shift:shift + limit]  # what the region read there
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
             violations += judged(sent, paging.compare_sweeps(known, seen))
-        expect_no_violations(violations)
+        expect_no_violations(violations + paging.check_limit_consistent(answered, refused))
+
+    def _judge_refusal(limit: int, reads: list[tuple[Exchange, paging.PageRead, Any]]) -> None:
+        """A limit refused above the server's maximum: each read a proper refusal, both reads
+        alike (PAGE-STABLE), one maximum over the run (PAGE-LIMIT)."""
+        violations: list[Violation] = []
+        for exchange, read, refusal in reads:
+            if refusal is None:
+                violations.append(Violation("PAGE-STABLE", f"page limit={limit} offset={read.offset} "
+                                            f"was refused once and answered once"))
+                continue
+            observe(refusal.observations)
+            violations += judged(exchange, refusal.violations)
+        refused.add(limit)
+        expect_no_violations(violations + paging.check_limit_consistent(answered, refused))
 
     run_property(prop)
 
