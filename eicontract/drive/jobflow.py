@@ -55,6 +55,24 @@ class Flow:
         return JobTiming(self.finished_after, len(self.statuses), len(self.after_finish), self.result is not None)
 
 
+@dataclass
+class JobPatience:
+    """How many jobs this run has seen miss their deadline. Once `misses_allowed` have, the server
+    has shown that its jobs do not finish (JOB-COMPLETES reports it); later flows read one status
+    and move on instead of waiting every job's deadline out, so a run against such a server ends
+    in minutes rather than hours. One per run (the Target holds it); counting only, no clock."""
+
+    misses_allowed: int = 2
+    missed: int = 0
+
+    def deadline(self, deadline: float) -> float:
+        return 0.0 if self.missed >= self.misses_allowed else deadline
+
+    def record(self, flow: Flow) -> None:
+        if flow.job_id is not None and not flow.finished:
+            self.missed += 1
+
+
 def _job(exchange: Exchange) -> dict[str, object] | None:
     job = exchange.body.get("job") if isinstance(exchange.body, dict) else None
     return job if isinstance(job, dict) else None
@@ -72,9 +90,13 @@ def classify_until_result(
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
     known_dead: Callable[[int], bool] = lambda _job_id: False,
+    patience: JobPatience | None = None,
 ) -> Flow:
-    """`known_dead(job_id)`: a job already seen to miss its deadline gets one status read only."""
+    """`known_dead(job_id)`: a job already seen to miss its deadline gets one status read only;
+    `patience`: the run's count of such jobs, past which no job is waited for (JobPatience)."""
     started = clock()
+    if patience is not None:
+        deadline = patience.deadline(deadline)
     first = client.classify(project_id, block_id, sample_id, variant=variant, truncate=truncate)
     flow = Flow(first)
     if classify_kind(first.body) != "job":
@@ -106,4 +128,6 @@ def classify_until_result(
             if classify_kind(reply.body) == "result":
                 break
     flow.elapsed = clock() - started
+    if patience is not None:
+        patience.record(flow)
     return flow

@@ -62,10 +62,11 @@ Sample = Mapping[str, Any]
 Predicate = Callable[[Sample], bool]
 
 # The sample fields the readings and the evidence look at: all a listing needs to keep for
-# check_filter and candidate_values (see paging.slim_page).
+# check_filter and candidate_values (see paging.slim_page), and the two the job tests choose
+# samples by (suite/test_jobs.processing_failed).
 SAMPLE_FIELDS = (
     "id", "filename", "totalLengthMs", "frequency", "signatureValidate", "label",
-    "structuredLabelsList", "chartType", "metadata", "added",
+    "structuredLabelsList", "chartType", "metadata", "added", "processingError", "isProcessing",
 )
 FILTER_NAMES = (
     "labels", "filename", "minLength", "maxLength", "minFrequency", "maxFrequency",

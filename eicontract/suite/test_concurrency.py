@@ -58,7 +58,8 @@ def test_requests_while_a_job_runs(target: Target, dataset: Dataset,
             violations += check_schema(status.body, "job-status", strictness, where=f"{what}: status while running")
         violations += check_schema(page.body, "page-response", strictness, where="a page read while a job runs")
         violations += paging.check_page(paging.PageRead(PAGE, 0, page.body))
-        classify_until_result(client, project, block, sample, deadline=target.settings.job_deadline, **options)
+        classify_until_result(client, project, block, sample,
+                              patience=target.patience, deadline=target.settings.job_deadline, **options)
         jobs += 1
         if jobs == JOBS:
             break

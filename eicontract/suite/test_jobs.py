@@ -84,7 +84,8 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
         def _classify(self, key: tuple[int, int, str]) -> None:
             sample, block, variant = key
             flow = classify_until_result(target.client, project, block, sample, variant=variant,
-                                         deadline=deadline, known_dead=lambda job: (target.url, job) in _EXPIRED)
+                                         patience=target.patience, deadline=deadline,
+                                         known_dead=lambda job: (target.url, job) in _EXPIRED)
             if flow.job_id is not None and not flow.finished:
                 _EXPIRED.add((target.url, flow.job_id))
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
@@ -150,5 +151,35 @@ def test_jobs_started_together_have_their_own_ids(target: Target, dataset: Datas
     samples = dataset.classify_ids[:CONCURRENT_JOBS]
     started = {f"sample {s} block {block}": target.client.classify(project, block, s).body for s in samples}
     for sample in samples:
-        classify_until_result(target.client, project, block, sample, deadline=deadline)
+        classify_until_result(target.client, project, block, sample, patience=target.patience, deadline=deadline)
     expect_no_violations(jobs.check_distinct_jobs(started))
+
+
+PROCESSING_FAILED = 3  # samples whose listing entry says their processing failed, classified whole
+
+
+def processing_failed(dataset: Dataset, count: int = PROCESSING_FAILED) -> list[int]:
+    """Samples chosen by property: the Sample schema's `processingError` ("Set when processing this
+    sample failed") or `isProcessing` marks the ones whose jobs are likeliest to fail or to be slow:
+    where a job's outcome and the call after it are tested hardest. Drawn samples rarely are."""
+    allowed = set(dataset.classify_ids)
+    marked = [s["id"] for s in dataset.samples
+              if (s.get("processingError") is True or s.get("isProcessing") is True) and s.get("id") in allowed]
+    return sorted(marked)[:count]
+
+
+@pytest.mark.clause("JOB-EXCLUSIVE", "JOB-SUBJECT", "JOB-STATUS-ID", "JOB-MONOTONE", "JOB-COMPLETES")
+def test_samples_whose_processing_failed_keep_the_job_rules(target: Target, dataset: Dataset,
+                                                             observe: Callable[[list[Observation]], None]) -> None:
+    """Each such sample on every learn block, followed to its end: a job that finished successfully
+    is followed by the result (JOB-COMPLETES); one that failed may be told again (decision.failed-job)."""
+    project, deadline = target.settings.project_id, target.settings.job_deadline
+    seen: list[Observation] = []
+    violations: list[Violation] = []
+    for sample in processing_failed(dataset):
+        for block in sorted(dataset.blocks):
+            flow = classify_until_result(target.client, project, block, sample,
+                                         patience=target.patience, deadline=deadline)
+            violations += _flow_violations(flow, sample, block, deadline, observe=seen.append)
+    observe(seen)
+    expect_no_violations(violations)

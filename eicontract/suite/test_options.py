@@ -99,7 +99,8 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Datas
     pairs = []
     for sample in samples:
         flows = [classify_until_result(target.client, project, block, sample, truncate=flag,
-                                       deadline=target.settings.job_deadline) for flag in (False, True)]
+                                       patience=target.patience, deadline=target.settings.job_deadline)
+                 for flag in (False, True)]
         full, cut = (flow.result for flow in flows)
         if full is None or cut is None:
             continue  # the job clauses own a missing result

@@ -216,3 +216,29 @@ def test_a_job_that_never_finished_has_polls_but_no_latency() -> None:
 
 def test_a_direct_result_has_no_job_to_time() -> None:
     assert run(JobServer(direct_result=True), FakeClock()).timing is None
+
+
+# --- JobPatience: a server whose jobs never finish is not waited out job after job ---------------
+
+def test_after_two_jobs_miss_their_deadline_no_job_is_waited_for() -> None:
+    from eicontract.drive.jobflow import JobPatience
+
+    patience = JobPatience()
+    waits = []
+    for _ in range(4):
+        clock = FakeClock()
+        flow = run(JobServer(finish_after=None), clock, deadline=5.0, patience=patience)
+        assert not flow.finished
+        waits.append(sum(clock.sleeps))
+    assert patience.missed == 4
+    assert waits[0] >= 4.0 and waits[1] >= 4.0  # the first two are waited out to the deadline
+    assert waits[2] == waits[3] == 0.0  # then one status read each, no wait
+
+
+def test_jobs_that_finish_keep_the_full_deadline() -> None:
+    from eicontract.drive.jobflow import JobPatience
+
+    patience = JobPatience()
+    for _ in range(3):
+        assert run(JobServer(finish_after=3), FakeClock(), deadline=5.0, patience=patience).result is not None
+    assert patience.missed == 0 and patience.deadline(5.0) == 5.0
