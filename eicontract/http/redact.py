@@ -6,7 +6,9 @@ as is, stripped of surrounding whitespace, URL-encoded (`quote`, `quote_plus`), 
 alignment), and hex; each form in any ASCII case (`%2f` and `%2F`, hex in lower or upper case).
 Credentials in a URL (`https://user:pass@host`) are written as `https://***@host`, and the
 password is a secret too.
-A key split across a body (`"ei_" + "abc"`) is not found: no redactor can know every split.
+A key split across a body (`"ei_abcdefghijklmnop" + "qrstuvwxyz0123456789"`) is masked piece by
+piece: every run of FRAGMENT or more of the key's characters is a form too. A piece shorter than
+that is not (it could be innocent text, and no redactor can know every split).
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ KEY_PLACEHOLDER = "$EI_API_KEY"
 USERINFO_MASK = "***"
 _MIN_SECRET = 4  # shorter strings would mask innocent text; a real key is long
 _MIN_FORM = 8  # an encoded form (or a base64 core) shorter than this could be innocent text
+FRAGMENT = 16  # a run of this many of the key's characters is the key split across a body
 # scheme://userinfo@ (userinfo: anything but the characters that end an authority)
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _USERINFO = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/?#@\s\"'<>]+@")
@@ -51,6 +54,9 @@ def forms_of(secret: str) -> set[str]:
         forms |= {quote(value, safe=""), quote_plus(value, safe="")}  # %2f and %2F alike: forms match in any case
         forms |= _base64_forms(raw)
         forms |= {raw.hex(), raw.hex().upper()}
+    # the key split across a body: any run of FRAGMENT of its characters (a longer run contains one)
+    if len(stripped) > FRAGMENT:
+        forms |= {stripped[i:i + FRAGMENT] for i in range(len(stripped) - FRAGMENT + 1)}
     return {f for f in forms if len(f) >= _MIN_SECRET and (f in (secret, stripped) or len(f) >= _MIN_FORM)}
 
 

@@ -115,3 +115,15 @@ def test_compare_output_goes_through_the_redactor(as_json: bool, tmp_path: Path,
     out = capsys.readouterr().out
     assert code == 1 and "topic" in out  # the reading changed: there is an output to redact
     assert leaked not in out and "pa55w0rd" not in out and "robot" not in out
+
+
+def test_a_key_split_across_a_body_is_masked_piece_by_piece() -> None:
+    from eicontract.http.redact import FRAGMENT
+
+    head, tail = KEY[:FRAGMENT], KEY[FRAGMENT:]
+    assert len(tail) >= FRAGMENT
+    body = json.dumps({"part1": head, "note": "and then", "part2": tail})
+    redacted = Redactor(KEY).text(body)
+    assert head not in redacted and tail not in redacted and "and then" in redacted
+    short = KEY[:FRAGMENT - 1]  # a piece shorter than FRAGMENT could be innocent text: left alone
+    assert Redactor(KEY).text(f"x {short} y") == f"x {short} y"
