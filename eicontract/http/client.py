@@ -39,30 +39,62 @@ class Exchange:
     text: str = ""  # the raw body (redacted, truncated) when it was not JSON
     error: str = ""  # transport error or JSON decode problem
     elapsed: float = 0.0
-    sent_key: str = field(default="valid", compare=False)  # valid | missing | wrong
+    sent_key: str = field(default="valid", compare=False)  # valid | missing | wrong | a NEAR_MISSES name
     key_echoed: bool = False  # the reply carried the key we sent (it is masked everywhere here)
     location: str = ""  # a 3xx's Location (redacted): redirects are never followed
+    near_char: str = ""  # a near-miss key's new character (never one of the key's own): for curl()
 
     @property
     def ok_json(self) -> bool:
         return self.status is not None and isinstance(self.body, dict)
 
     def curl(self) -> str:
-        return curl_command(self.method, self.url, self.sent_key)
+        return curl_command(self.method, self.url, self.sent_key, self.near_char)
 
     def summary(self) -> str:
         status = self.status if self.status is not None else f"no answer ({self.error})"
         return f"{self.method} {self.url} -> {status}"
 
 
-def curl_command(method: str, url: str, sent_key: str = "valid") -> str:
+# Keys one edit away from the real one (issue 18's near misses): each must be refused like any
+# wrong key. Each is spelt for a reproduction as a shell expansion of $EI_API_KEY, never its value.
+NEAR_MISSES = ("first-char-changed", "last-char-changed", "last-char-dropped")
+
+
+def near_char(key: str, which: str) -> str:
+    """The character a near miss puts in place of the key's own (none for a dropped one)."""
+    own = key[:1] if which == "first-char-changed" else key[-1:] if which == "last-char-changed" else ""
+    return "" if which == "last-char-dropped" else ("Z" if own != "Z" else "Y")
+
+
+def near_miss(key: str, which: str) -> str:
+    """The key one edit away: its first or last character changed, or its last one dropped."""
+    char = near_char(key, which)
+    if which == "first-char-changed":
+        return char + key[1:]
+    if which == "last-char-changed":
+        return key[:-1] + char
+    return key[:-1]
+
+
+def _near_miss_header(which: str, char: str) -> str:
+    value = {"first-char-changed": f"{char}${{EI_API_KEY:1}}",
+             "last-char-changed": f"${{EI_API_KEY%?}}{char}",
+             "last-char-dropped": "${EI_API_KEY%?}"}[which]
+    return f'"{API_KEY_HEADER}: {value}"'
+
+
+def curl_command(method: str, url: str, sent_key: str = "valid", near: str = "") -> str:
     """A reproduction command; the key is the shell variable $EI_API_KEY, never its value.
 
-    sent_key: 'valid' (the configured key), 'missing' (no header) or 'wrong' (some other key).
+    sent_key: 'valid' (the configured key), 'missing' (no header), 'wrong' (some other key), or a
+    NEAR_MISSES name (the key one edit away, as a shell expansion of $EI_API_KEY).
     """
     parts = [shlex.quote(p) for p in ("curl", "-sS", "-X", method)]
     if sent_key == "valid":  # double quotes keep $EI_API_KEY expandable
         parts += ["-H", f'"{API_KEY_HEADER}: {KEY_PLACEHOLDER}"']
+    elif sent_key in NEAR_MISSES:
+        parts += ["-H", _near_miss_header(sent_key, near)]
     elif sent_key == "wrong":
         parts += ["-H", shlex.quote(f"{API_KEY_HEADER}: not-the-key")]
     return " ".join([*parts, shlex.quote(url)])
@@ -169,6 +201,8 @@ class ApiClient:
             headers[API_KEY_HEADER] = self._key
         elif key == "wrong":
             headers[API_KEY_HEADER] = "ei_wrong_" + "0" * 24
+        elif key in NEAR_MISSES:
+            headers[API_KEY_HEADER] = near_miss(self._key, key)
         started = time.monotonic()
         try:
             operation_id, (response, content) = self.guard.exchange(
@@ -177,14 +211,16 @@ class ApiClient:
         except (httpx.HTTPError, AnswerTooSlow, zlib.error) as exc:
             error = self.redactor.text(f"{type(exc).__name__}: {exc}")
             self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
-                                         elapsed=time.monotonic() - started, sent_key=key))
+                                         elapsed=time.monotonic() - started, sent_key=key,
+                                         near_char=near_char(self._key, key) if key in NEAR_MISSES else ""))
             self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
             return self.history[-1]
         check_depth(content, self.guard, f"{method} {path}")
         body, text, error, echoed = _decode(response, content, self.redactor)
         exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
                             elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed,
-                            location=self.redactor.text(response.headers.get("location", ""))[:200])
+                            location=self.redactor.text(response.headers.get("location", ""))[:200],
+                            near_char=near_char(self._key, key) if key in NEAR_MISSES else "")
         self.history.append(exchange)
         if self.recording is not None and key == "valid":
             self.recording.add(operation_id, method, path, params, response.status_code, body)

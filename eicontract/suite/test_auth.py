@@ -1,4 +1,5 @@
-"""AUTH-REJECT: a missing or wrong key is rejected on every operation, and the body holds no data.
+"""AUTH-REJECT: a missing or wrong key, or one a single edit away from the real one, is rejected
+on every operation, and the body holds no data.
 
 Requests name real resources (a listed sample and block, a real job when one can be had), so a
 server that skipped the key check would answer with data and be caught.
@@ -9,14 +10,16 @@ from __future__ import annotations
 import pytest
 
 from eicontract.drive.evidence import judged
-from eicontract.http.client import Exchange
+from eicontract.http.client import NEAR_MISSES, Exchange
 from eicontract.oracles.envelope import check_auth_rejected
 from eicontract.oracles.jobs import classify_kind
 from eicontract.pytest.fixtures import Target
 from eicontract.suite.dataset import Dataset
 from eicontract.violations import Violation, expect_no_violations
 
-KEYS = ("missing", "wrong")
+# a missing key, another key, and keys one edit away from the real one (issue 18's near misses:
+# a server comparing a prefix, or all but one end, of the key lets them in)
+KEYS = ("missing", "wrong", *NEAR_MISSES)
 
 
 def _check(exchange: Exchange) -> list[Violation]:

@@ -378,3 +378,46 @@ def test_exchange_curl_follows_the_key_that_was_sent() -> None:
         valid, missing = client.page(1, {}), client.page(1, {}, key="missing")
     assert KEY_PLACEHOLDER in valid.curl()
     assert "-H" not in shlex.split(missing.curl())
+
+
+# --- near-miss keys (issue 18): one edit away from the real key, replayable without it ------------
+
+@pytest.mark.parametrize("which", ["first-char-changed", "last-char-changed", "last-char-dropped"])
+def test_a_near_miss_key_is_sent_and_its_curl_rebuilds_it_from_the_variable(which: str) -> None:
+    import subprocess
+
+    from eicontract.http.client import near_miss
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(request.headers.get(API_KEY_HEADER, ""))
+        return httpx.Response(401, json={"success": False, "error": "bad key"})
+
+    with make_client(handler) as client:
+        exchange = client.page(1, {"limit": 1}, key=which)
+    sent = seen[0]
+    assert sent == near_miss(KEY, which) and sent != KEY and len(sent) >= len(KEY) - 1
+    assert (sent[1:] == KEY[1:]) if which == "first-char-changed" else sent[:len(KEY) - 1] == KEY[:-1]
+    curl = exchange.curl()
+    assert KEY not in curl and KEY[:-1] not in curl
+    header = re.search(r'-H ("x-api-key: [^"]*")', curl)
+    assert header is not None
+    expanded = subprocess.run(["bash", "-c", f"printf %s {header.group(1)}"], env={"EI_API_KEY": KEY},
+                              capture_output=True, text=True, check=True).stdout
+    assert expanded == f"x-api-key: {sent}"
+
+
+def test_a_server_that_checks_only_part_of_the_key_is_caught_by_a_near_miss() -> None:
+    from eicontract.oracles.envelope import check_auth_rejected
+
+    def lax(request: httpx.Request) -> httpx.Response:  # compares all but the key's last character
+        if request.headers.get(API_KEY_HEADER, "")[:len(KEY) - 1] == KEY[:-1]:
+            return httpx.Response(200, json=page_body([1, 2]))
+        return httpx.Response(401, json={"success": False, "error": "bad key"})
+
+    with make_client(lax) as client:
+        wrong = client.page(1, {"limit": 2}, key="wrong")
+        near = client.page(1, {"limit": 2}, key="last-char-dropped")
+    assert check_auth_rejected(wrong.body, wrong.status or 0) == []  # a plain wrong key misses this bug
+    assert {v.clause for v in check_auth_rejected(near.body, near.status or 0)} == {"AUTH-REJECT"}
