@@ -258,7 +258,8 @@ def make_app(config: ServerConfig, seams: Seams) -> Starlette:
     )
     jobs = JobRegistry(seams.job_seconds(config.job_seconds), seams,
                        first_id=seams.first_job_id(FIRST_JOB_ID))
-    app.state.ctx = AppContext(config, dataset, Store(dataset), jobs, seams,
+    app.state.ctx = AppContext(config, dataset, Store(dataset, seams.store_reading(dataset)),
+                               jobs, seams,
                                ClassificationMemo(dataset.impulse, PAGE_MEMO_SAMPLES),
                                FragmentCache())
     return app

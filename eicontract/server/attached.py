@@ -21,7 +21,8 @@ from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, SampleReco
 from eicontract.server.faults import FaultSet
 from eicontract.server.render import iso
 from eicontract.server.seams import JSON, Seams
-from eicontract.server.store import PageFilters, PagePlan
+from eicontract.server.store import PageFilters, PagePlan, Reading
+from eicontract.server.store_seams import switched_reading
 from eicontract.server.variant_wire import wire_middleware
 from eicontract.server.variants import VariantSet
 
@@ -88,6 +89,9 @@ class Switched(Seams):
     def page_plan(self, plan: PagePlan, ids: Sequence[int]) -> PagePlan:
         return self.faults.deep_page_plan(self.faults.page_plan(self.variants.page_plan(plan)),
                                           ids)
+
+    def store_reading(self, dataset: Dataset) -> Reading:
+        return switched_reading(self.faults, self.variants, dataset.ids)
 
     def sliced_plan(self, plan: PagePlan, total: int) -> PagePlan:
         return self.faults.past_end_plan(plan, total)

@@ -8,8 +8,8 @@ to read what the contract says the server does, read the clean modules with thes
 
 The seams, by concern:
 - request: how query values are read and refused (params), auth and the failure envelope;
-- plan: the page query as asked (the filters, limit, offset) before the store runs it; the
-  store's own SQL readings are the store seam (`store.Conditions`);
+- plan: the page query as asked (the filters, limit, offset, order) before the store runs it;
+- store: how SQL reads each filter (`store.Reading`; its other readings: store_seams.py);
 - reply: every object of a successful reply (top level, samples, classifications, predictions,
   job status), after the clean renderer made it;
 - jobs: how long a job runs, whether and how it ends, which ids it gets;
@@ -24,7 +24,9 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # type-only: the seams import no part of the server at run time
+from eicontract.server.store import Reading
+
+if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
     from eicontract.server.dataset import Dataset, Impulse, SampleRecord
@@ -103,6 +105,10 @@ class Seams:
                     offset: int) -> int | None:
         """totalCount as answered; None leaves it out."""
         return filtered
+
+    def store_reading(self, dataset: Dataset) -> Reading:
+        """How the store reads the filters in SQL (the store seam)."""
+        return Reading()
 
     # -- reply ------------------------------------------------------------------------------
 
