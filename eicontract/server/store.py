@@ -282,7 +282,7 @@ class Reading:
 
     def search(self, tokens: Sequence[str]) -> Condition:
         """Every token is the id (as written) or a case-insensitive substring of the filename."""
-        return search_condition(tokens, case_sensitive=False)
+        return search_condition(tokens, exact_case=False)
 
     def metadata(self, metadata: MetadataFilter) -> Condition:
         """The items ORed (not given: the seed's default) or ANDed (filters_combinator)."""
@@ -317,11 +317,11 @@ def _bindable(value: float) -> float:
     return sql_int(value) if isinstance(value, int) else value
 
 
-def search_condition(tokens: Sequence[str], case_sensitive: bool) -> Condition:
+def search_condition(tokens: Sequence[str], exact_case: bool) -> Condition:
     """Every token is the id (as written) or a substring of the filename."""
-    column = "s.filename" if case_sensitive else "s.filename_lc"
+    column = "s.filename" if exact_case else "s.filename_lc"
     parts = [f"(CAST(s.id AS TEXT) = ? OR instr({column}, ?) > 0)" for _ in tokens]
-    params: list[object] = [p for t in tokens for p in (t, t if case_sensitive else t.lower())]
+    params: list[object] = [p for t in tokens for p in (t, t if exact_case else t.lower())]
     return " AND ".join(parts), params
 
 
