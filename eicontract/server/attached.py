@@ -147,7 +147,10 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
 
 
 def build_app(config: ServerConfig) -> Starlette:
-    """The reference server of this configuration: the contract, plus its faults and variants."""
+    """The reference server of this configuration: the contract, plus its faults and variants.
+    With none chosen, the seams are the contract's own (no hook asks a catalogue)."""
+    if not config.faults and not config.variants:
+        return make_app(config, Seams())
     return make_app(config, Switched(FaultSet(config.faults), VariantSet(config.variants)))
 
 

@@ -18,11 +18,11 @@ import pytest
 
 from eicontract.server import ServerConfig
 from eicontract.server.app import make_app
-from eicontract.server.attached import SEAM_OF, SEAMS, build_app
+from eicontract.server.attached import SEAM_OF, SEAMS, Switched, build_app
 from eicontract.server.config import DEFAULT_API_KEY
-from eicontract.server.faults import ACCEPTED_FAULTS
+from eicontract.server.faults import ACCEPTED_FAULTS, FaultSet
 from eicontract.server.seams import Seams
-from eicontract.server.variants import ACCEPTED_VARIANTS
+from eicontract.server.variants import ACCEPTED_VARIANTS, VariantSet
 
 SERVER = Path(__file__).resolve().parents[2] / "eicontract" / "server"
 CLEAN = ("app", "params", "store", "classify", "jobs", "errors", "render", "fragments",
@@ -116,10 +116,17 @@ def _answers(app: object) -> list[tuple[int, bytes]]:
     return asyncio.run(run())
 
 
-def test_the_seams_defaults_are_the_server_with_no_fault_or_variant() -> None:
-    """Seams() (the contract at every seam) answers byte for byte as build_app's server with
-    nothing chosen; and one fault is enough to change an answer."""
+def test_the_seams_defaults_are_the_switched_seams_with_nothing_chosen() -> None:
+    """Seams() (the contract at every seam, what build_app serves when nothing is chosen)
+    answers byte for byte as the fault and variant hooks with none switched on; one fault is
+    enough to change an answer."""
     config = ServerConfig(samples=60)
-    clean = _answers(make_app(config, Seams()))
-    assert clean == _answers(build_app(config))
+    clean = _answers(build_app(config))
+    assert clean == _answers(make_app(config, Switched(FaultSet(), VariantSet())))
     assert clean != _answers(build_app(ServerConfig(samples=60, faults=frozenset({"limit-plus-one"}))))
+
+
+def test_a_clean_config_serves_the_contracts_own_seams() -> None:
+    assert type(build_app(ServerConfig(samples=5)).state.ctx.seams) is Seams
+    assert isinstance(build_app(ServerConfig(samples=5, variants=frozenset({"gzip"}))).state.ctx.seams,
+                      Switched)
