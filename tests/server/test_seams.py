@@ -130,3 +130,60 @@ def test_a_clean_config_serves_the_contracts_own_seams() -> None:
     assert type(build_app(ServerConfig(samples=5)).state.ctx.seams) is Seams
     assert isinstance(build_app(ServerConfig(samples=5, variants=frozenset({"gzip"}))).state.ctx.seams,
                       Switched)
+
+
+# Which seam each hook of faults.FaultSet / variants.VariantSet (and store_seams) plugs into,
+# by where attached.Switched (or variant_wire, or store_seams) calls it.
+HOOK_SEAM = {
+    "request": "checks_auth error_text rejects_variant default_variant negative_paging_value "
+               "on_malformed_metadata metadata_json leap_second ignores_unparsable_metadata "
+               "truncate ignores_limit refused_number refuses_variant unknown_id_status",
+    "plan": "page_plan _filters _metadata past_end_plan deep_page_plan deep_total_count "
+            "total_count has_total_count",
+    "reply": "success_reply made_up_sample result_subject classification variant_classification "
+             "rounded_windows expected_labels truncated_labels sample classify_reply "
+             "page_predictions foreign_prediction_sample job_status unknown_job "
+             "job_status_checks_project classify_result prediction windows_of predictions_of "
+             "precise extra_fields",
+    "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
+            "first_job_id jobs_fail_first always_job",
+    "wire": "on_the_wire gzip throttled closes_connections rewrites_bodies rewrite_body "
+            "failure_status",
+    "data": "dataset",
+    "store": "labels_also_ids switched_reading",
+}
+
+
+def _name_tables(tree: ast.Module, names: set[str]) -> dict[str, set[str]]:
+    """Module constants that hold catalogue names (e.g. the `<name>-ignored` table)."""
+    tables: dict[str, set[str]] = {}
+    for node in tree.body:
+        target = node.targets[0] if isinstance(node, ast.Assign) else getattr(node, "target", None)
+        if isinstance(target, ast.Name):
+            tables[target.id] = {c.value for c in ast.walk(node)
+                                 if isinstance(c, ast.Constant) and c.value in names}
+    return tables
+
+
+def seams_in_source() -> dict[str, set[str]]:
+    """For each catalogue name, the seams of the hooks whose code names it (directly, or through
+    a module constant such as a table of names)."""
+    seam_of_hook = {hook: seam for seam, hooks in HOOK_SEAM.items() for hook in hooks.split()}
+    names = set(NAMES)
+    found: dict[str, set[str]] = {name: set() for name in NAMES}
+    for module in ("faults", "variants", "store_seams"):
+        tree = ast.parse((SERVER / f"{module}.py").read_text())
+        tables = _name_tables(tree, names)
+        tables.pop("_CATALOGUE", None)
+        for node in ast.walk(tree):
+            if isinstance(node, ast.FunctionDef) and node.name in seam_of_hook:
+                named = {c.value for c in ast.walk(node) if isinstance(c, ast.Constant) and c.value in names}
+                named |= {n for c in ast.walk(node) if isinstance(c, ast.Name) for n in tables.get(c.id, ())}
+                for name in named:
+                    found[name].add(seam_of_hook[node.name])
+    return found
+
+
+def test_seam_of_says_where_each_hook_acts() -> None:
+    """SEAM_OF is what the code does: each name's seams are those of the hooks that name it."""
+    assert {name: set(seams) for name, seams in SEAM_OF.items()} == seams_in_source()
