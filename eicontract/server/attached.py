@@ -19,6 +19,7 @@ from eicontract.server.app import make_app
 from eicontract.server.config import ServerConfig
 from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, SampleRecord
 from eicontract.server.faults import FaultSet
+from eicontract.server.jobs import CacheKey, Job
 from eicontract.server.render import iso
 from eicontract.server.seams import JSON, Seams
 from eicontract.server.store import PageFilters, PagePlan, Reading
@@ -159,7 +160,7 @@ class Switched(Seams):
 
     def __init__(self, faults: FaultSet, variants: VariantSet) -> None:
         self.faults, self.variants = faults, variants
-        self._failed: set[object] = set()  # jobs-fail-first: keys whose first job failed
+        self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
 
     # -- request ------------------------------------------------------------------------------
 
@@ -307,12 +308,12 @@ class Switched(Seams):
     def first_job_id(self, first: int) -> int:
         return self.variants.first_job_id(first)
 
-    def job_started(self, job: Any) -> bool:
+    def job_started(self, job: Job) -> bool:
         if self.faults.reports_finish_at_start():  # the status runs ahead of the work
             job.finished, job.successful = job.started, True
         return self.faults.jobs_finish()
 
-    def job_succeeds(self, key: object) -> bool:
+    def job_succeeds(self, key: CacheKey) -> bool:
         if self.variants.jobs_fail_first() and key not in self._failed:  # once per key
             self._failed.add(key)
             return False

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
     from eicontract.server.dataset import Dataset, Impulse, SampleRecord
+    from eicontract.server.jobs import CacheKey, Job
     from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -196,11 +197,11 @@ class Seams:
     def first_job_id(self, first: int) -> int:
         return first
 
-    def job_started(self, job: Any) -> bool:
-        """Called once a job has started (job: a jobs.Job, in place); False: it never ends."""
+    def job_started(self, job: Job) -> bool:
+        """Called once a job has started (the job in place); False: it never ends."""
         return True
 
-    def job_succeeds(self, key: object) -> bool:
+    def job_succeeds(self, key: CacheKey) -> bool:
         """False: the job of this key ends unsuccessfully without computing."""
         return True
 
