@@ -1,8 +1,9 @@
 """Deliberate faults: each one breaks exactly one clause of the harness.
 
 The catalogue (FAULTS) is data; the behaviour lives in the small FaultSet hook methods below,
-each called from exactly one place in the app. Adding a fault = one catalogue line plus a
-line or two in the hook where it acts. Clause ids are plain strings here: the server imports
+each called from one seam hook (attached.Switched; SQL readings: store_seams.py), never from
+the clean server. Adding a fault = one catalogue line, a line or two in the hook where it
+acts, and its seams in attached.SEAM_OF. Clause ids are plain strings here: the server imports
 nothing from the harness (tests/server checks them against eicontract.clauses).
 """
 
@@ -274,7 +275,7 @@ class VariantEndCrash(RuntimeError):
 
 
 class FaultSet(Switches):
-    """The active faults and one hook method per place in the app where a fault acts."""
+    """The active faults and their hook methods (the seams call them: attached.py)."""
 
     CATALOGUE, KIND = ACCEPTED_FAULTS, "fault"
 

@@ -2,7 +2,8 @@
 
 Each one is a choice the documents leave open (an order, a bound's reading, extra fields, ...).
 The catalogue (LEGAL_VARIANTS) is data; the behaviour lives in the small VariantSet hook
-methods below, like the faults' FaultSet. Variants act first, faults after them.
+methods below, like the faults' FaultSet, called from the seams (attached.Switched; SQL
+readings: store_seams.py; the wire: variant_wire.py). Variants act first, faults after them.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def _resampled(body: JSON, partial_counts: bool = True) -> None:
 
 
 class VariantSet(Switches):
-    """The active legal variants and one hook method per place in the app where one acts."""
+    """The active legal variants and their hook methods (the seams call them: attached.py)."""
 
     CATALOGUE, KIND = ACCEPTED_VARIANTS, "variant"
 
