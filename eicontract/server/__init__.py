@@ -12,14 +12,14 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers see; at run time __getattr__ loads them
-    from eicontract.server.app import build_app  # noqa: F401
+    from eicontract.server.attached import build_app  # noqa: F401
     from eicontract.server.config import DEFAULT_API_KEY, ServerConfig  # noqa: F401
     from eicontract.server.faults import FAULTS, Fault  # noqa: F401
     from eicontract.server.runner import RunningServer, serve_forever, start_in_thread  # noqa: F401
     from eicontract.server.variants import LEGAL_VARIANTS, LegalVariant  # noqa: F401
 
 _EXPORTS = {
-    "build_app": "app",
+    "build_app": "attached",
     "DEFAULT_API_KEY": "config",
     "ServerConfig": "config",
     "FAULTS": "faults",

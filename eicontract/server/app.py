@@ -1,4 +1,7 @@
-"""The Starlette app: three routes under /v1, wired to the store, the classifier and the jobs."""
+"""The Starlette app: three routes under /v1, wired to the store, the classifier and the jobs.
+
+This is the contract: whatever a server may do otherwise goes through `ctx.seams` (seams.py),
+whose defaults are the contract; faults and legal variants attach there (attached.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from starlette.routing import Route
 from eicontract.server import params
 from eicontract.server.classify import ClassificationMemo, needs_job, result_body
 from eicontract.server.config import ServerConfig
-from eicontract.server.dataset import CLASS_LABELS, PROJECT_ID, Dataset, LearnBlock, SampleRecord, generate
+from eicontract.server.dataset import PROJECT_ID, Dataset, LearnBlock, SampleRecord, generate
 from eicontract.server.errors import (
     ApiError,
     GuardMiddleware,
@@ -26,7 +29,6 @@ from eicontract.server.errors import (
     http_error_handler,
     not_found,
 )
-from eicontract.server.faults import FaultSet
 from eicontract.server.fragments import (
     FragmentCache,
     JSONBytes,
@@ -38,9 +40,8 @@ from eicontract.server.fragments import (
 from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
+from eicontract.server.seams import Seams
 from eicontract.server.store import PagePlan, Store
-from eicontract.server.variant_wire import wire_middleware
-from eicontract.server.variants import VariantSet
 
 API_ROOT = "/v1"
 # The memo only feeds the page fragments (each rendered once), so it need not hold much.
@@ -53,9 +54,8 @@ class AppContext:
     dataset: Dataset
     store: Store
     jobs: JobRegistry
-    faults: FaultSet
+    seams: Seams
     memo: ClassificationMemo
-    variants: VariantSet
     fragments: FragmentCache
 
 
@@ -79,41 +79,35 @@ def _learn_block(ctx: AppContext, block_id: int) -> LearnBlock:
 
 
 def _sample(ctx: AppContext, sample_id: int) -> SampleRecord:
-    sample = ctx.dataset.sample(sample_id) or ctx.faults.made_up_sample(sample_id, ctx.dataset)
+    sample = ctx.dataset.sample(sample_id) or ctx.seams.unknown_sample(sample_id, ctx.dataset)
     if sample is None:
         raise not_found(f"sample {sample_id} not found in project {PROJECT_ID}")
     return sample
 
 
-# -- reply objects: the variant and fault hooks every reply goes through --------------------
+def _refuse_model(ctx: AppContext, variant: str) -> None:
+    if ctx.seams.lacks_model(variant):
+        raise bad_request(f"variant {variant}: this project has no such model")
+
+
+# -- reply objects: every object goes out through its reply seam ---------------------------
 
 def _ok(ctx: AppContext, body: JSON, kind: str) -> Response:
-    """Every successful reply leaves here: variants first, then faults."""
-    return json_reply(_top_level(ctx, body, kind))
-
-
-def _top_level(ctx: AppContext, body: JSON, kind: str) -> JSON:
-    ctx.variants.extra_fields(body, kind, top_level=True)
-    return ctx.faults.success_reply(body)
-
-
-def _sample_doc(ctx: AppContext, sample: SampleRecord, truncate: bool) -> JSON:
-    return _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate, on_page=True)
+    return json_reply(ctx.seams.reply(body, kind))
 
 
 def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bool,
                   on_page: bool) -> JSON:
     if truncate and sample.is_multi_label:
-        ctx.variants.truncated_labels(doc, segments_json(sample, truncate=False))
-        ctx.faults.truncated_labels(doc, segments_json(sample, truncate=False))
-    ctx.faults.sample(doc, on_page)
-    return ctx.variants.extra_fields(doc, "sample")
+        ctx.seams.truncated_labels(doc, segments_json(sample, truncate=False))
+    return ctx.seams.sample(doc, on_page)
 
 
-def _classification(ctx: AppContext, doc: JSON, stable: bool = False) -> JSON:
-    """A (shared, clean) classification as it goes out: a faulted copy with the extras."""
-    return ctx.variants.extra_fields(ctx.variants.precise(ctx.faults.classification(doc, stable)),
-                                     "classification")
+def _classification(ctx: AppContext, doc: JSON, sample: SampleRecord, stable: bool) -> JSON:
+    """A (shared, clean) classification as it goes out."""
+    impulse = ctx.dataset.impulse
+    return ctx.seams.classification(ctx.seams.windows(
+        doc, sample, impulse.window_size_ms, impulse.window_increase_ms), stable)
 
 
 # -- classify -----------------------------------------------------------------------------
@@ -123,19 +117,18 @@ async def classify_endpoint(request: Request) -> Response:
     project_id, block_id, sample_id = (path_int(request, name)
                                        for name in ("projectId", "blockId", "sampleId"))
     q = QueryReader(request.query_params)
-    variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
-    if ctx.variants.refuses_variant(variant):
-        raise bad_request(f"variant {variant}: this project has no such model")
+    variant, truncate = params.variant(q, ctx.seams), params.truncate(q, ctx.seams)
+    _refuse_model(ctx, variant)
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
-    body = ctx.jobs.cached(key) if ctx.faults.serves_cached_results() else None
+    body = ctx.jobs.cached(key) if ctx.seams.serves_cached_results() else None
     if body is None:
-        if ctx.variants.always_job() or needs_job(sample, ctx.dataset.impulse,
-                                                   ctx.config.job_threshold_ms):
+        if ctx.seams.needs_job(needs_job(sample, ctx.dataset.impulse,
+                                         ctx.config.job_threshold_ms)):
             job = ctx.jobs.running(key)
             if job is not None:
-                ctx.faults.on_running_job(job.id)
+                ctx.seams.on_running_job(job.id)
             job = job or ctx.jobs.start(key, partial(_compute, ctx, key))
             return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
@@ -148,24 +141,18 @@ def _compute(ctx: AppContext, key: CacheKey) -> JSON:
 
 
 def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
-    """Apply the reply-time fault hooks to a copy: the cache always holds the clean result."""
+    """The reply seams act on a copy: the cache always holds the clean result."""
     body = copy.deepcopy(clean)
-    subject = _sample(ctx, ctx.faults.result_subject(key.sample_id, ctx.dataset.ids))
+    subject = _sample(ctx, ctx.seams.result_subject(key.sample_id, ctx.dataset.ids))
     if subject.id != key.sample_id:
         body["sample"] = raw_sample_json(subject, key.truncate)
     _sample_hooks(ctx, body["sample"]["sample"], subject, key.truncate, on_page=False)
-    ctx.variants.extra_fields(body["sample"], "raw-sample-data")
-    segments = [(s.start_index, s.end_index, s.label) for s in subject.segments]
-    wrong = (subject.label, *CLASS_LABELS)  # expected-label-segment-start's labels
-    impulse = ctx.dataset.impulse
-    body["classifications"] = [ctx.faults.rounded_windows(ctx.faults.variant_classification(
-        ctx.faults.expected_labels(_classification(ctx, ctx.variants.windows_of(
-            c, subject, impulse.window_size_ms, impulse.window_increase_ms)), segments, wrong),
-        key.variant, key.truncate and subject.is_multi_label),
-        subject.total_length_ms, impulse.window_size_ms, impulse.window_increase_ms,
-        subject.interval_ms, subject.values_count) for c in body["classifications"]]
-    ctx.variants.classify_result(body)
-    ctx.faults.classify_reply(body, partial(ctx.jobs.job_id_for_result, key))
+    ctx.seams.reply_object(body["sample"], "raw-sample-data")
+    truncated = key.truncate and subject.is_multi_label
+    body["classifications"] = [ctx.seams.classify_classification(
+        _classification(ctx, c, subject, stable=False), subject, ctx.dataset.impulse,
+        key.variant, truncated) for c in body["classifications"]]
+    ctx.seams.classify_result(body, partial(ctx.jobs.job_id_for_result, key))
     return body
 
 
@@ -175,16 +162,15 @@ async def job_status_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id, job_id = path_int(request, "projectId"), path_int(request, "jobId")
     job = ctx.jobs.get(job_id)
-    if ctx.faults.job_status_checks_project() or job is None:
+    if ctx.seams.job_status_checks_project() or job is None:
         _require_project(project_id)
     if job is None:
-        made_up = ctx.faults.unknown_job(job_id, iso(datetime.now(UTC)))
+        made_up = ctx.seams.unknown_job(job_id, iso(datetime.now(UTC)))
         if made_up is None:
             raise not_found(f"job {job_id} not found in project {PROJECT_ID}")
         return _ok(ctx, {"success": True, "job": made_up}, "job-status")
-    doc = job.to_json()
-    ctx.faults.job_status(doc, job.finished, iso)
-    return _ok(ctx, {"success": True, "job": ctx.variants.extra_fields(doc, "job")}, "job-status")
+    doc = ctx.seams.job_status(job.to_json(), job.finished)
+    return _ok(ctx, {"success": True, "job": doc}, "job-status")
 
 
 # -- the classify result page -------------------------------------------------------------
@@ -193,31 +179,30 @@ async def page_endpoint(request: Request) -> Response:
     ctx = _ctx(request)
     project_id = path_int(request, "projectId")
     q = QueryReader(request.query_params)
-    limit, offset = params.paging(q, ctx.faults)
-    variant, truncate = params.variant(q, ctx.faults), params.truncate(q, ctx.faults)
-    if ctx.variants.refuses_variant(variant):
-        raise bad_request(f"variant {variant}: this project has no such model")
+    limit, offset = params.paging(q, ctx.seams)
+    variant, truncate = params.variant(q, ctx.seams), params.truncate(q, ctx.seams)
+    _refuse_model(ctx, variant)
     impulse_id = q.integer("impulseId")
-    filters = params.page_filters(q, ctx.faults)
+    filters = params.page_filters(q, ctx.seams)
     _require_project(project_id)
     if impulse_id is not None and impulse_id != ctx.dataset.impulse.id:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
-    plan = ctx.faults.page_plan(ctx.variants.page_plan(PagePlan(filters, limit, offset)))
-    refused = ctx.variants.refused_number(filters, q.integer("limit"), q.integer("offset"))
+    plan = ctx.seams.page_plan(PagePlan(filters, limit, offset), ctx.dataset.ids)
+    refused = ctx.seams.refused_numbers(filters, q.integer("limit"), q.integer("offset"))
     if refused is not None:
         raise bad_request(refused)
-    plan = ctx.faults.deep_page_plan(plan, ctx.dataset.ids)
     total = ctx.store.count(plan)
-    samples = ctx.store.samples(ctx.store.page_ids(ctx.faults.past_end_plan(plan, total)))
+    samples = ctx.store.samples(ctx.store.page_ids(ctx.seams.sliced_plan(plan, total)))
     results, predictions = _page_items(ctx, samples, variant, truncate)
-    # placeholders: the page-level hooks below only add keys; the items are spliced in as bytes
+    # placeholders: the reply seam below only adds keys; the items are spliced in as bytes
     body: JSON = {"success": True, "result": [], "predictions": []}
     spliced = {id(body["result"]): results, id(body["predictions"]): predictions}
-    if ctx.variants.has_total_count():
-        body["totalCount"] = ctx.faults.deep_total_count(ctx.faults.total_count(
-            total, partial(ctx.store.count_unfiltered, filters.category)), offset)
-    return JSONBytes(encode_object(_top_level(ctx, body, "page"), spliced))
+    answered = ctx.seams.total_count(total, partial(ctx.store.count_unfiltered, filters.category),
+                                     offset)
+    if answered is not None:
+        body["totalCount"] = answered
+    return JSONBytes(encode_object(ctx.seams.reply(body, "page"), spliced))
 
 
 def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
@@ -228,32 +213,29 @@ def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
     fragments = ctx.fragments.get_many(
         keys, lambda i: _render_item(ctx, samples[i], variant, truncate))
     predictions = [p for _, p in fragments]
-    foreign = ctx.faults.foreign_prediction_sample([s.id for s in samples], ctx.dataset.ids)
-    if foreign is not None:
-        first = ctx.memo.predictions(_sample(ctx, foreign), variant)[0]
-        predictions.append(dumps(ctx.variants.extra_fields(dict(first), "prediction")))
+    extra = ctx.seams.extra_prediction_sample([s.id for s in samples], ctx.dataset.ids)
+    if extra is not None:
+        first = ctx.memo.predictions(_sample(ctx, extra), variant)[0]
+        predictions.append(dumps(ctx.seams.reply_object(dict(first), "prediction")))
     return json_array(r for r, _ in fragments), json_array(predictions)
 
 
 def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
                  truncate: bool) -> tuple[bytes, bytes]:
     """One sample's ModelResult and ModelPredictions (from the clean classifier output) through
-    every hook, encoded: (result, predictions joined by commas). Every hook here must depend only
-    on (sample, variant, truncate): the bytes are kept and served again."""
+    the reply seams, encoded: (result, predictions joined by commas). Every seam here must
+    depend only on (sample, variant, truncate): the bytes are kept and served again."""
     impulse = ctx.dataset.impulse
     docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
-    result = ctx.variants.extra_fields({
-        "sampleId": sample.id, "sample": _sample_doc(ctx, sample, truncate),
-        "classifications": [_classification(ctx, ctx.variants.windows_of(
-            d, sample, impulse.window_size_ms, impulse.window_increase_ms), stable=True)
-            for d in docs]},
+    result = ctx.seams.reply_object({
+        "sampleId": sample.id,
+        "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,
+                                on_page=True),
+        "classifications": [_classification(ctx, d, sample, stable=True) for d in docs]},
         "model-result")
-    shared = ctx.variants.predictions_of(
-        ctx.faults.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse),
-        sample, impulse.window_size_ms, impulse.window_increase_ms)
+    shared = ctx.seams.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
     # copies: the memo's prediction objects are shared
-    predictions = [ctx.variants.extra_fields(ctx.variants.prediction(dict(p)), "prediction")
-                   for p in shared]
+    predictions = [ctx.seams.prediction(dict(p)) for p in shared]
     return dumps(result), dumps(predictions)[1:-1]
 
 ROUTES = [
@@ -266,24 +248,18 @@ ROUTES = [
 ]
 
 
-def _job_registry(config: ServerConfig, faults: FaultSet, variants: VariantSet) -> JobRegistry:
-    seconds = faults.job_seconds(variants.job_seconds(config.job_seconds))
-    return JobRegistry(seconds, faults.jobs_finish(), faults.reports_finish_at_start(),
-                       first_id=variants.first_job_id(FIRST_JOB_ID),
-                       fails_first=variants.jobs_fail_first())
-
-
-def build_app(config: ServerConfig) -> Starlette:
-    faults, variants = FaultSet(config.faults), VariantSet(config.variants)
-    dataset = variants.dataset(generate(config.seed, config.samples))
+def make_app(config: ServerConfig, seams: Seams) -> Starlette:
+    """The server of this configuration with these seams (attached.build_app chooses them)."""
+    dataset = seams.dataset(generate(config.seed, config.samples))
     app = Starlette(
         routes=ROUTES,
-        middleware=[*wire_middleware(variants),
-                    Middleware(GuardMiddleware, config=config, faults=faults)],
+        middleware=[*seams.middleware(), Middleware(GuardMiddleware, config=config, seams=seams)],
         exception_handlers={ApiError: api_error_handler, HTTPException: http_error_handler},
     )
-    app.state.ctx = AppContext(config, dataset, Store(dataset),
-                               _job_registry(config, faults, variants), faults,
-                               ClassificationMemo(dataset.impulse, PAGE_MEMO_SAMPLES), variants,
+    jobs = JobRegistry(seams.job_seconds(config.job_seconds), seams,
+                       first_id=seams.first_job_id(FIRST_JOB_ID))
+    app.state.ctx = AppContext(config, dataset, Store(dataset, seams.store_reading(dataset)),
+                               jobs, seams,
+                               ClassificationMemo(dataset.impulse, PAGE_MEMO_SAMPLES),
                                FragmentCache())
     return app

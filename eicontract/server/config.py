@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from eicontract.server.faults import validate_fault_names
-from eicontract.server.variants import validate_variant_names
-
 # Documented default for local use only: the server binds to 127.0.0.1 and serves synthetic data.
 DEFAULT_API_KEY = "ei_reference_local_key"
 
@@ -28,6 +25,10 @@ class ServerConfig:
 
     def __post_init__(self) -> None:
         # Fail at construction, not at the first request: a typo in a fault name is a usage error.
+        # (Imported here: the clean server imports config, and no catalogue at load.)
+        from eicontract.server.faults import validate_fault_names
+        from eicontract.server.variants import validate_variant_names
+
         object.__setattr__(self, "faults", validate_fault_names(self.faults))
         object.__setattr__(self, "variants", validate_variant_names(self.variants))
         if self.error_style not in ERROR_STYLES:

@@ -47,7 +47,7 @@ METADATA_CHOICES: tuple[dict[str, str] | None, ...] = (
     {"distance": "2.9"},
     {"site": "buildingB", "device": "dev-1", "distance": "1.5"},
     # A third site: "site = B or site != C" differs from "site = B and site != C", so the
-    # gate's two-item metadata candidates tell OR from AND (fault metadata-anded).
+    # gate's two-item metadata candidates tell OR from AND (a server that ANDs them shows).
     {"site": "buildingC", "operator": "bob"},
 )
 ID_GAPS: tuple[int, ...] = (1, 1, 1, 1, 2, 3, 7)

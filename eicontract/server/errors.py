@@ -18,7 +18,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from eicontract.server.config import ServerConfig
-from eicontract.server.faults import FaultSet
+from eicontract.server.seams import Seams
 
 log = logging.getLogger("eicontract.server")
 
@@ -51,9 +51,9 @@ def wire_status(status: int, error_style: str) -> int:
     return status
 
 
-def failure_response(status: int, message: str, config: ServerConfig, faults: FaultSet,
+def failure_response(status: int, message: str, config: ServerConfig, seams: Seams,
                      headers: Mapping[str, str] | None = None, presented_key: str = "") -> JSONResponse:
-    body = {"success": False, "error": faults.error_text(message, presented_key)}
+    body = {"success": False, "error": seams.error_text(message, presented_key)}
     return JSONResponse(body, status_code=wire_status(status, config.error_style),
                         headers=dict(headers or {}))
 
@@ -62,8 +62,8 @@ async def api_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError)
     ctx = request.app.state.ctx
     presented = request.headers.get(API_KEY_HEADER, "")
-    status = ctx.variants.unknown_id_status(exc.status)  # the legal variant unknown-400
-    return failure_response(status, exc.message, ctx.config, ctx.faults, presented_key=presented)
+    status = ctx.seams.api_error_status(exc.status)
+    return failure_response(status, exc.message, ctx.config, ctx.seams, presented_key=presented)
 
 
 async def http_error_handler(request: Request, exc: Exception) -> Response:
@@ -78,24 +78,24 @@ async def http_error_handler(request: Request, exc: Exception) -> Response:
         message = f"no such endpoint: {request.method} {request.url.path}"
     else:
         message = str(exc.detail)
-    return failure_response(exc.status_code, message, ctx.config, ctx.faults, headers)
+    return failure_response(exc.status_code, message, ctx.config, ctx.seams, headers)
 
 
 class GuardMiddleware:
     """API-key check first, then run the app and turn any escaped exception into a 500 envelope."""
 
-    def __init__(self, app: ASGIApp, config: ServerConfig, faults: FaultSet) -> None:
+    def __init__(self, app: ASGIApp, config: ServerConfig, seams: Seams) -> None:
         self.app = app
         self.config = config
-        self.faults = faults
+        self.seams = seams
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        if self.faults.checks_auth() and not self._authorised(scope):
+        if self.seams.checks_auth() and not self._authorised(scope):
             response = failure_response(401, f"missing or invalid {API_KEY_HEADER} header",
-                                        self.config, self.faults)
+                                        self.config, self.seams)
             await response(scope, receive, send)
             return
         await self._guarded(scope, receive, send)
@@ -119,5 +119,5 @@ class GuardMiddleware:
             if started:  # too late for an envelope; the connection will be dropped
                 raise
             response = failure_response(500, f"internal server error: {type(exc).__name__}",
-                                        self.config, self.faults)
+                                        self.config, self.seams)
             await response(scope, receive, send)

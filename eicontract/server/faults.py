@@ -1,8 +1,9 @@
 """Deliberate faults: each one breaks exactly one clause of the harness.
 
 The catalogue (FAULTS) is data; the behaviour lives in the small FaultSet hook methods below,
-each called from exactly one place in the app. Adding a fault = one catalogue line plus a
-line or two in the hook where it acts. Clause ids are plain strings here: the server imports
+each called from one seam hook (attached.Switched; SQL readings: store_seams.py), never from
+the clean server. Adding a fault = one catalogue line, a line or two in the hook where it
+acts, and its seams in attached.SEAM_OF. Clause ids are plain strings here: the server imports
 nothing from the harness (tests/server checks them against eicontract.clauses).
 """
 
@@ -274,7 +275,7 @@ class VariantEndCrash(RuntimeError):
 
 
 class FaultSet(Switches):
-    """The active faults and one hook method per place in the app where a fault acts."""
+    """The active faults and their hook methods (the seams call them: attached.py)."""
 
     CATALOGUE, KIND = ACCEPTED_FAULTS, "fault"
 
@@ -347,19 +348,8 @@ class FaultSet(Switches):
     # -- the page ---------------------------------------------------------------------
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
+        """The page as asked (filters, slice, order); the SQL faults are store_seams.py's."""
         changes: dict[str, Any] = {"filters": self._filters(plan.filters)}
-        if "no-metadata-ignored" in self:
-            changes["metadata_drops_empty"] = True
-        if "maxid-inclusive" in self:
-            changes["max_id_op"] = "<="
-        if "minlabel-strict" in self:
-            changes["min_label_op"] = ">"
-        if "filters-ored" in self:
-            changes["combinator"] = "or"
-        if "filter-after-paging" in self:
-            changes["filter_after_paging"] = True
-        if "labels-prefix" in self:
-            changes["labels_prefix"] = True
         if "order-unstable" in self:
             changes["descending"] = next(self._page_requests) % 2 == 1
         if "limit-plus-one" in self:
@@ -417,8 +407,6 @@ class FaultSet(Switches):
         changes: dict[str, Any] = {}
         if "deep-skip" in self and plan.offset > DEEP_OFFSET:
             changes["offset"] = plan.offset + 1
-        if "deep-filter-ignored" in self and ids:
-            changes["labels_ignored_from_id"] = top_tenth_from(ids)
         return replace(plan, **changes) if changes else plan
 
     def deep_total_count(self, total: int, offset: int) -> int:

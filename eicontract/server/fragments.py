@@ -2,8 +2,8 @@
 
 A page of 100 results at 100,000 samples is about 570 KB of JSON, and encoding it (floats above
 all) cost more than everything else the page does. A page result (ModelResult) and its
-predictions depend only on (sample, variant, truncate) and on the server's fixed faults and
-variants, so each is rendered and encoded once and kept as bytes; a page is those bytes joined.
+predictions depend only on (sample, variant, truncate) and on the server's fixed seams
+(seams.py), so each is rendered and encoded once and kept as bytes; a page is those bytes joined.
 
 orjson is used when it is installed (about 10x faster than the standard library on these
 bodies); without it the standard library gives the same JSON text (numbers may be spelled

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from eicontract.server.render import JSON, iso
+from eicontract.server.seams import Seams
 
 log = logging.getLogger("eicontract.server.jobs")
 
@@ -70,20 +71,16 @@ def _now(not_before: datetime) -> datetime:
 
 
 class JobRegistry:
-    def __init__(self, job_seconds: float, finishes: bool = True,
-                 reports_early: bool = False, first_id: int = FIRST_JOB_ID,
-                 fails_first: bool = False) -> None:
+    def __init__(self, job_seconds: float, seams: Seams | None = None,
+                 first_id: int = FIRST_JOB_ID) -> None:
         self._job_seconds = job_seconds
-        self._finishes = finishes  # False only under the job-never-finishes fault
-        self._reports_early = reports_early  # True only under the finished-too-early fault
+        self._seams = seams or Seams()  # the job seam: whether and how a started job ends
         self._jobs: dict[int, Job] = {}
         self._running: dict[CacheKey, Job] = {}
         self._results: dict[CacheKey, JSON] = {}
         self._producer: dict[CacheKey, int] = {}  # which job filled the cache entry
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
         self._next_id = first_id
-        self._fails_first = fails_first  # legal variant jobs-fail-first
-        self._failed: set[CacheKey] = set()
 
     def get(self, job_id: int) -> Job | None:
         return self._jobs.get(job_id)
@@ -121,16 +118,11 @@ class JobRegistry:
     async def _run(self, job: Job, key: CacheKey, compute: Callable[[], JSON]) -> None:
         await asyncio.sleep(0)  # the reply with the job id goes out first
         job.started = _now(job.created)
-        if self._reports_early:  # the status runs ahead of the work; it never changes again
-            job.finished, job.successful = job.started, True
-        if not self._finishes:
+        if not self._seams.job_started(job):
             return
         await asyncio.sleep(self._job_seconds)
-        if self._fails_first and key not in self._failed:  # a transient failure, once per key
-            self._failed.add(key)
-            successful = False
-        else:
-            successful = self._compute_into_cache(job, key, compute)
+        successful = (self._compute_into_cache(job, key, compute) if self._seams.job_succeeds(key)
+                      else False)
         if job.finished is None:
             job.successful = successful
             job.finished = _now(job.started)

@@ -15,7 +15,7 @@ from starlette.requests import Request
 
 from eicontract.server.classify import DEFAULT_VARIANT, VARIANTS
 from eicontract.server.errors import ApiError, bad_request
-from eicontract.server.faults import FaultSet
+from eicontract.server.seams import Seams
 from eicontract.server.store import (
     DEFAULT_CATEGORY,
     Combinator,
@@ -141,7 +141,7 @@ class QueryReader:
             raise bad_request(f"{name} must be one of {', '.join(options)}; got {text!r}")
         return text
 
-    def date(self, name: str, faults: FaultSet | None = None) -> datetime | None:
+    def date(self, name: str, seams: Seams | None = None) -> datetime | None:
         text = self.text(name)
         if text is None:
             return None
@@ -153,7 +153,7 @@ class QueryReader:
                               f"(e.g. 2025-01-31T12:00:00.000Z), got {text!r}{hint}")
         leap = match.group(1) == "60"
         instant = _date(name, match.group(0), leap=leap, shown=text)
-        return faults.leap_second(instant) if leap and faults is not None else instant
+        return seams.leap_second(instant) if leap and seams is not None else instant
 
     def json_value(self, name: str) -> tuple[str, Any] | None:
         """(raw text, parsed value); raises 400 for JSON that does not parse or repeats keys."""
@@ -166,32 +166,32 @@ class QueryReader:
             raise bad_request(f"{name} is not valid JSON: {exc}") from None
 
 
-def variant(q: QueryReader, faults: FaultSet) -> str:
-    value = q.choice("variant", VARIANTS) or faults.default_variant(DEFAULT_VARIANT)
-    if faults.rejects_variant(value):
+def variant(q: QueryReader, seams: Seams) -> str:
+    value = q.choice("variant", VARIANTS) or seams.default_variant(DEFAULT_VARIANT)
+    if seams.rejects_variant(value):
         raise bad_request(f"variant {value} is not supported")
     return value
 
 
-def truncate(q: QueryReader, faults: FaultSet) -> bool:
-    return faults.truncate(bool(q.boolean("truncateStructuredLabels")))
+def truncate(q: QueryReader, seams: Seams) -> bool:
+    return seams.truncate(bool(q.boolean("truncateStructuredLabels")))
 
 
-def paging(q: QueryReader, faults: FaultSet) -> tuple[int, int]:
+def paging(q: QueryReader, seams: Seams) -> tuple[int, int]:
     """(limit, offset), clamped to [0, MAX_LIMIT] and [0, MAX_OFFSET]."""
-    limit = _non_negative(q, "limit", DEFAULT_LIMIT, faults)
-    offset = _non_negative(q, "offset", 0, faults)
-    if faults.ignores_limit():  # validated above, then dropped: only PAGE-LIMIT breaks
+    limit = _non_negative(q, "limit", DEFAULT_LIMIT, seams)
+    offset = _non_negative(q, "offset", 0, seams)
+    if seams.ignores_limit():  # validated above, then dropped: only PAGE-LIMIT breaks
         limit = DEFAULT_LIMIT
     return min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)
 
 
-def _non_negative(q: QueryReader, name: str, default: int, faults: FaultSet) -> int:
+def _non_negative(q: QueryReader, name: str, default: int, seams: Seams) -> int:
     value = q.integer(name)
     if value is None:
         return default
     if value < 0:
-        replacement = faults.negative_paging_value()
+        replacement = seams.negative_paging_value()
         if replacement is None:
             raise bad_request(f"{name} must not be negative, got {value}")
         return replacement
@@ -214,24 +214,24 @@ def search(q: QueryReader) -> tuple[str, ...] | None:
     return tokens or None  # blank search = no filter
 
 
-def metadata(q: QueryReader, faults: FaultSet) -> MetadataFilter | None:
+def metadata(q: QueryReader, seams: Seams) -> MetadataFilter | None:
     text = q.text("metadata")
     if text is None:
         return None
     try:
-        return metadata_filter(faults.metadata_json(strict_json(text)))
+        return metadata_filter(seams.metadata_json(strict_json(text)))
     except json.JSONDecodeError as exc:  # not JSON at all
         message = f"metadata is not valid JSON: {exc}"
-        faults.on_malformed_metadata(message)
-        if faults.ignores_unparsable_metadata():
+        seams.on_malformed_metadata(message)
+        if seams.ignores_unparsable_metadata():
             return None
         raise bad_request(message) from None
     except ValueError as exc:  # duplicate keys, NaN, unpaired surrogates
         message = f"metadata is not valid JSON: {exc}"
-        faults.on_malformed_metadata(message)
+        seams.on_malformed_metadata(message)
         raise bad_request(message) from None
     except ApiError as exc:  # JSON of the wrong shape
-        faults.on_malformed_metadata(exc.message)
+        seams.on_malformed_metadata(exc.message)
         raise
 
 
@@ -284,7 +284,7 @@ def _key_item(raw: dict[str, Any], where: str) -> MetadataItem:
     return MetadataItem("eq" if op == "eq" else "neq", key, tuple(values))
 
 
-def page_filters(q: QueryReader, faults: FaultSet) -> PageFilters:
+def page_filters(q: QueryReader, seams: Seams) -> PageFilters:
     category = q.text("category")
     return PageFilters(
         category=DEFAULT_CATEGORY if category is None else category,
@@ -301,7 +301,7 @@ def page_filters(q: QueryReader, faults: FaultSet) -> PageFilters:
         data_type=q.text("dataType"),
         min_id=q.integer("minId"),
         max_id=q.integer("maxId"),
-        metadata=metadata(q, faults),
-        min_date=q.date("minDate", faults),
-        max_date=q.date("maxDate", faults),
+        metadata=metadata(q, seams),
+        min_date=q.date("minDate", seams),
+        max_date=q.date("maxDate", seams),
     )

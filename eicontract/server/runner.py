@@ -16,7 +16,8 @@ from typing import Any
 
 import uvicorn
 
-from eicontract.server.app import API_ROOT, PROJECT_ID, build_app
+from eicontract.server.app import API_ROOT, PROJECT_ID
+from eicontract.server.attached import build_app
 from eicontract.server.config import DEFAULT_API_KEY, ServerConfig
 
 STARTUP_DEADLINE_S = 10.0

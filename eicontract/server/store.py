@@ -15,7 +15,7 @@ import sqlite3
 from array import array
 from collections import OrderedDict
 from collections.abc import Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -45,7 +45,7 @@ class MetadataItem:
 class MetadataFilter:
     items: tuple[MetadataItem, ...]
     # None = not given: the seed's default, items are ORed; newer clients may ask for "and".
-    # Kept apart from an explicit "or" because the fault metadata-anded acts only on None.
+    # Kept apart from an explicit "or": a server may read "not given" otherwise.
     combinator: Combinator | None = None
 
 
@@ -74,28 +74,13 @@ class PageFilters:
 
 @dataclass(frozen=True, slots=True)
 class PagePlan:
-    """How to run one page query. The defaults are the contract; faults change the knobs."""
+    """One page query: the filters, the slice and the order (ids ascending, the reference's
+    stable order). How SQL reads the filters is the store's Reading."""
 
     filters: PageFilters = field(default_factory=PageFilters)
     limit: int = 100
     offset: int = 0
-    combinator: Combinator = "and"  # between different filters
-    max_id_op: Literal["<", "<="] = "<"  # operators come from code (faults), never from input
-    min_label_op: Literal[">=", ">"] = ">="
     descending: bool = False
-    filter_after_paging: bool = False
-    inclusive_bounds: bool = False  # min/max length, frequency and date as >= / <=
-    metadata_bare_strict: bool = False  # variant: metadata-less samples match no key item
-    case_sensitive: bool = False  # variant: filename and search match case-sensitively
-    labels_folded: bool = False  # variant labels-case-insensitive
-    neq_loose: bool = False  # variant neq-loose: a neq item with values also matches a missing key
-    search_whole: bool = False  # variant search-whole: the whole query is the id or in the filename
-    metadata_or_extra: bool = False  # variant metadata-or-extra
-    nometa_ored: bool = False  # variant nometa-ored
-    labels_also_ids: tuple[int, ...] = ()  # variant labels-multi: ids a structured label matches
-    metadata_drops_empty: bool = False  # fault: filtered listings lose metadata-less samples
-    labels_ignored_from_id: int | None = None  # fault: `labels` does not apply to ids >= this
-    labels_prefix: bool = False  # fault labels-prefix: a label matches when it starts with a value
 
 
 Condition = tuple[str, list[object]]
@@ -142,8 +127,9 @@ def sql_int(value: int) -> int:
 
 
 class Store:
-    def __init__(self, dataset: Dataset) -> None:
+    def __init__(self, dataset: Dataset, reading: Reading | None = None) -> None:
         self.dataset = dataset
+        self.reading = reading or Reading()  # the store seam: how SQL reads the filters
         self._db = sqlite3.connect(":memory:", check_same_thread=False)
         self._db.executescript(_SCHEMA)
         self._load(dataset.samples)
@@ -174,7 +160,7 @@ class Store:
 
     def listing(self, plan: PagePlan) -> array[int]:
         """The ids matching the plan's filters, ascending (kept for the recent queries)."""
-        where, params = _where(plan)
+        where, params = self.reading.where(plan.filters)
         key = (plan.filters.category, where, *params)
         found = self._listings.get(key)
         if found is not None:
@@ -200,7 +186,7 @@ class Store:
         return found
 
     def page_ids(self, plan: PagePlan) -> list[int]:
-        if plan.filter_after_paging:
+        if self.reading.filters_the_slice:
             return self._page_then_filter(plan)
         if plan.limit < 0 or plan.offset < 0:  # not reachable from a request; SQL's meaning
             return self._page_sql(plan)
@@ -211,15 +197,15 @@ class Store:
         return ids[max(0, stop - plan.limit):max(0, stop)].tolist()[::-1]
 
     def _page_sql(self, plan: PagePlan) -> list[int]:
-        where, params = _where(plan)
+        where, params = self.reading.where(plan.filters)
         sql = (f"SELECT s.id FROM samples s WHERE s.category = ?{where} "
                f"ORDER BY s.id {_direction(plan)} LIMIT ? OFFSET ?")
         args = [plan.filters.category, *params, sql_int(plan.limit), sql_int(plan.offset)]
         return [row[0] for row in self._db.execute(sql, args)]
 
     def _page_then_filter(self, plan: PagePlan) -> list[int]:
-        # The wrong order, on purpose (fault filter-after-paging): slice first, filter the slice.
-        where, params = _where(plan)
+        # Not the contract (a Reading may ask for it): slice first, then filter the slice.
+        where, params = self.reading.where(plan.filters)
         sql = (f"SELECT s.id FROM (SELECT * FROM samples WHERE category = ? "
                f"ORDER BY id {_direction(plan)} LIMIT ? OFFSET ?) s WHERE 1 = 1{where} "
                f"ORDER BY s.id {_direction(plan)}")
@@ -234,61 +220,78 @@ def _direction(plan: PagePlan) -> str:
     return "DESC" if plan.descending else "ASC"
 
 
-def _where(plan: PagePlan) -> Condition:
-    """The filters as ' AND (...)', combined with plan.combinator; '' when there are none."""
-    conditions = filter_conditions(plan)
-    if not conditions:
-        return "", []
-    joiner = " AND " if plan.combinator == "and" else " OR "
-    sql = joiner.join(f"({c})" for c, _ in conditions)
-    if plan.metadata_drops_empty:  # as if the filtered query inner-joined the metadata table
-        sql = f"{_HAS_METADATA} AND ({sql})"
-    return f" AND ({sql})", [p for _, params in conditions for p in params]
+class Reading:
+    """The store seam: how the page query reads the filters in SQL. Every method is the
+    contract's reading; a subclass (store_seams.py) may read one otherwise."""
+
+    filters_the_slice = False  # True: LIMIT/OFFSET first, then the filters on that slice
+
+    def where(self, f: PageFilters) -> Condition:
+        """The filters as ' AND (...)', all of them ANDed; '' when there are none."""
+        conditions = self.conditions(f)
+        if not conditions:
+            return "", []
+        sql = " AND ".join(f"({c})" for c, _ in conditions)
+        return f" AND ({sql})", [p for _, params in conditions for p in params]
+
+    def conditions(self, f: PageFilters) -> list[Condition]:
+        """One SQL condition per given filter, in a fixed order."""
+        out: list[Condition] = []
+        if f.labels is not None:
+            out.append(self.labels(f.labels))
+        if f.filename is not None:
+            out.append(self.filename(f.filename))
+        out.extend(self.range("s.total_length_ms", f.min_length, f.max_length))
+        out.extend(self.range("s.frequency", f.min_frequency, f.max_frequency))
+        if f.signature_valid is not None:
+            out.append(("s.signature_valid = ?", [int(f.signature_valid)]))
+        if f.min_label is not None:
+            out.append(self.min_label(f.min_label))
+        if f.max_label is not None:
+            out.append(("s.label_num IS NOT NULL AND s.label_num < ?", [f.max_label]))
+        if f.search:
+            out.append(self.search(f.search))
+        if f.data_type is not None:
+            out.append(("s.chart_type = ?", [f.data_type]))
+        if f.min_id is not None:
+            out.append(("s.id >= ?", [sql_int(f.min_id)]))
+        if f.max_id is not None:
+            out.append(self.max_id(f.max_id))
+        if f.metadata is not None and f.metadata.items:
+            out.append(self.metadata(f.metadata))
+        out.extend(self.range("s.added_us", _us(f.min_date), _us(f.max_date)))
+        return out
+
+    def labels(self, labels: tuple[str, ...]) -> Condition:
+        return f"s.label IN ({_marks(labels)})", list(labels)
+
+    def filename(self, text: str) -> Condition:
+        """A case-insensitive substring; instr, not LIKE: '%' and '_' in the query are literal."""
+        return "instr(s.filename_lc, ?) > 0", [text.lower()]
+
+    def range(self, column: str, low: float | None, high: float | None) -> list[Condition]:
+        """Both ends strict: minX means "more than X", maxX means "less than X" (the contract
+        allows either reading)."""
+        return bounds(column, low, high, ">", "<")
+
+    def min_label(self, value: float) -> Condition:
+        return "s.label_num IS NOT NULL AND s.label_num >= ?", [value]
+
+    def max_id(self, value: int) -> Condition:
+        return "s.id < ?", [sql_int(value)]
+
+    def search(self, tokens: Sequence[str]) -> Condition:
+        """Every token is the id (as written) or a case-insensitive substring of the filename."""
+        return search_condition(tokens, exact_case=False)
+
+    def metadata(self, metadata: MetadataFilter) -> Condition:
+        """The items ORed (not given: the seed's default) or ANDed (filters_combinator)."""
+        return join_items([metadata_item(i) for i in metadata.items], metadata.combinator)
 
 
-def filter_conditions(plan: PagePlan) -> list[Condition]:
-    """One SQL condition per given filter, in a fixed order."""
-    f = plan.filters
-    out: list[Condition] = []
-    if f.labels is not None:
-        labels: Condition = ((f"lower(s.label) IN ({_marks(f.labels)})", [x.lower() for x in f.labels])
-                             if plan.labels_folded else (f"s.label IN ({_marks(f.labels)})", list(f.labels)))
-        if plan.labels_prefix:  # fault labels-prefix
-            labels = (" OR ".join("substr(s.label, 1, length(?)) = ?" for _ in f.labels) or "0",
-                      [p for label in f.labels for p in (label, label)])
-        if plan.labels_also_ids:  # legal variant labels-multi
-            labels = (f"({labels[0]} OR s.id IN ({_marks(plan.labels_also_ids)}))",
-                      [*labels[1], *plan.labels_also_ids])
-        if plan.labels_ignored_from_id is not None:  # fault deep-filter-ignored
-            labels = (f"({labels[0]} OR s.id >= ?)", [*labels[1], plan.labels_ignored_from_id])
-        out.append(labels)
-    if f.filename is not None:  # instr, not LIKE: '%' and '_' in the query are literal
-        out.append(("instr(s.filename, ?) > 0", [f.filename]) if plan.case_sensitive
-                   else ("instr(s.filename_lc, ?) > 0", [f.filename.lower()]))
-    inclusive = plan.inclusive_bounds
-    out.extend(_range("s.total_length_ms", f.min_length, f.max_length, inclusive))
-    out.extend(_range("s.frequency", f.min_frequency, f.max_frequency, inclusive))
-    if f.signature_valid is not None:
-        out.append(("s.signature_valid = ?", [int(f.signature_valid)]))
-    if f.min_label is not None:
-        out.append((f"s.label_num IS NOT NULL AND s.label_num {plan.min_label_op} ?",
-                    [f.min_label]))
-    if f.max_label is not None:
-        out.append(("s.label_num IS NOT NULL AND s.label_num < ?", [f.max_label]))
-    if f.search:
-        tokens = (" ".join(f.search),) if plan.search_whole else f.search
-        out.append(_search(tokens, plan.case_sensitive))
-    if f.data_type is not None:
-        out.append(("s.chart_type = ?", [f.data_type]))
-    if f.min_id is not None:
-        out.append(("s.id >= ?", [sql_int(f.min_id)]))
-    if f.max_id is not None:
-        out.append((f"s.id {plan.max_id_op} ?", [sql_int(f.max_id)]))
-    if f.metadata is not None and f.metadata.items:
-        out.append(_metadata_variants(plan, *_metadata(f.metadata, plan.metadata_bare_strict,
-                                                       plan.neq_loose)))
-    out.extend(_range("s.added_us", _us(f.min_date), _us(f.max_date), inclusive))
-    return out
+def filter_conditions(plan: PagePlan, reading: Reading | None = None) -> list[Condition]:
+    """One SQL condition per given filter of the plan, in a fixed order."""
+    return (reading or Reading()).conditions(plan.filters)
 
 
 def _marks(values: Sequence[object]) -> str:
@@ -299,11 +302,9 @@ def _us(moment: datetime | None) -> int | None:
     return None if moment is None else epoch_us(moment)
 
 
-def _range(column: str, low: float | None, high: float | None,
-           inclusive: bool = False) -> list[Condition]:
-    """Both ends strict: minX means "more than X", maxX means "less than X" (the contract
-    allows either reading; inclusive=True is the legal variant inclusive-bounds)."""
-    above, below = (">=", "<=") if inclusive else (">", "<")
+def bounds(column: str, low: float | None, high: float | None, above: str,
+           below: str) -> list[Condition]:
+    """column `above` low and column `below` high, for the ends given."""
     out: list[Condition] = []
     if low is not None:
         out.append((f"{column} {above} ?", [_bindable(low)]))
@@ -316,55 +317,30 @@ def _bindable(value: float) -> float:
     return sql_int(value) if isinstance(value, int) else value
 
 
-def _search(tokens: Sequence[str], case_sensitive: bool = False) -> Condition:
-    """Every token is the id (as written) or a case-insensitive substring of the filename
-    (case-sensitive: the legal variant of that name)."""
-    column = "s.filename" if case_sensitive else "s.filename_lc"
+def search_condition(tokens: Sequence[str], exact_case: bool) -> Condition:
+    """Every token is the id (as written) or a substring of the filename."""
+    column = "s.filename" if exact_case else "s.filename_lc"
     parts = [f"(CAST(s.id AS TEXT) = ? OR instr({column}, ?) > 0)" for _ in tokens]
-    params: list[object] = [p for t in tokens for p in (t, t if case_sensitive else t.lower())]
+    params: list[object] = [p for t in tokens for p in (t, t if exact_case else t.lower())]
     return " AND ".join(parts), params
 
 
-_HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key = ?"
-_HAS_METADATA = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)"
+HAS_KEY = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND m.key = ?"
+HAS_METADATA = "EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id)"
 
 
-def _metadata_item(item: MetadataItem, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
+def metadata_item(item: MetadataItem) -> Condition:
     if item.op == "none":
-        return f"NOT {_HAS_METADATA}", []
-    if bare_strict:  # legal variant metadata-bare-strict: only no_metadata lists bare samples
-        condition, params = _metadata_item(item, neq_loose=neq_loose)
-        return f"{_HAS_METADATA} AND ({condition})", params
-    if neq_loose and item.op == "neq" and item.values:  # legal variant neq-loose: no listed value
-        condition, params = _metadata_item(replace(item, op="eq"))
-        return f"NOT ({condition})", params
+        return f"NOT {HAS_METADATA}", []
     if not item.values:  # eq: has the key at all; neq: lacks it
-        sql = f"{_HAS_KEY})"
+        sql = f"{HAS_KEY})"
         return (sql if item.op == "eq" else f"NOT {sql}"), [item.key]
     negate = "NOT " if item.op == "neq" else ""
-    return (f"{_HAS_KEY} AND m.value {negate}IN ({_marks(item.values)}))",
+    return (f"{HAS_KEY} AND m.value {negate}IN ({_marks(item.values)}))",
             [item.key, *item.values])
 
 
-def _metadata_variants(plan: PagePlan, sql: str, params: list[object]) -> Condition:
-    """The legal variants metadata-or-extra (or: also a sample with a key no item names) and
-    nometa-ored (and: no_metadata ORed with the ANDed items)."""
-    metadata = plan.filters.metadata
-    assert metadata is not None
-    keyed = [i for i in metadata.items if i.op != "none"]
-    if plan.metadata_or_extra and metadata.combinator == "or" and keyed:
-        keys = sorted({i.key for i in keyed})
-        return (f"({sql}) OR EXISTS (SELECT 1 FROM metadata m WHERE m.sample_id = s.id AND "
-                f"m.key NOT IN ({_marks(keys)}))", [*params, *keys])
-    if plan.nometa_ored and metadata.combinator == "and" and keyed and len(keyed) < len(metadata.items):
-        anded = [_metadata_item(i, plan.metadata_bare_strict, plan.neq_loose) for i in keyed]
-        return (" AND ".join(f"({c})" for c, _ in anded) + f" OR NOT {_HAS_METADATA}",
-                [p for _, ps in anded for p in ps])
-    return sql, params
-
-
-def _metadata(metadata: MetadataFilter, bare_strict: bool = False, neq_loose: bool = False) -> Condition:
-    conditions = [_metadata_item(i, bare_strict, neq_loose) for i in metadata.items]
-    joiner = " AND " if metadata.combinator == "and" else " OR "
+def join_items(conditions: Sequence[Condition], combinator: Combinator | None) -> Condition:
+    joiner = " AND " if combinator == "and" else " OR "
     return (joiner.join(f"({c})" for c, _ in conditions),
             [p for _, params in conditions for p in params])

@@ -2,7 +2,8 @@
 
 Each one is a choice the documents leave open (an order, a bound's reading, extra fields, ...).
 The catalogue (LEGAL_VARIANTS) is data; the behaviour lives in the small VariantSet hook
-methods below, like the faults' FaultSet. Variants act first, faults after them.
+methods below, like the faults' FaultSet, called from the seams (attached.Switched; SQL
+readings: store_seams.py; the wire: variant_wire.py). Variants act first, faults after them.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def _resampled(body: JSON, partial_counts: bool = True) -> None:
 
 
 class VariantSet(Switches):
-    """The active legal variants and one hook method per place in the app where one acts."""
+    """The active legal variants and their hook methods (the seams call them: attached.py)."""
 
     CATALOGUE, KIND = ACCEPTED_VARIANTS, "variant"
 
@@ -248,22 +249,16 @@ class VariantSet(Switches):
         self._by_segment_label: dict[str, tuple[int, ...]] = {}  # labels-multi
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
-        if "labels-multi" in self and plan.filters.labels:
-            plan = replace(plan, labels_also_ids=tuple(sorted(
-                {i for label in plan.filters.labels for i in self._by_segment_label.get(label, ())})))
+        """The page as asked (slice, order); the SQL variants are store_seams.py's."""
         limit = UNSET_LIMIT if plan.limit == 0 and "limit-zero-unset" in self else plan.limit
         limit = min(limit, LIMIT_CAP) if "limit-cap" in self else limit
-        return replace(plan, descending=plan.descending or "order-desc" in self,
-                       inclusive_bounds=plan.inclusive_bounds or "inclusive-bounds" in self,
-                       metadata_bare_strict=plan.metadata_bare_strict
-                       or "metadata-bare-strict" in self,
-                       case_sensitive=plan.case_sensitive or "case-sensitive" in self,
-                       labels_folded=plan.labels_folded or "labels-case-insensitive" in self,
-                       neq_loose=plan.neq_loose or "neq-loose" in self,
-                       search_whole=plan.search_whole or "search-whole" in self,
-                       metadata_or_extra=plan.metadata_or_extra or "metadata-or-extra" in self,
-                       nometa_ored=plan.nometa_ored or "nometa-ored" in self,
-                       limit=limit)
+        return replace(plan, descending=plan.descending or "order-desc" in self, limit=limit)
+
+    def labels_also_ids(self, labels: tuple[str, ...]) -> tuple[int, ...]:
+        """labels-multi: the ids of samples a structured label of which is listed."""
+        if "labels-multi" not in self or not labels:
+            return ()
+        return tuple(sorted({i for label in labels for i in self._by_segment_label.get(label, ())}))
 
     def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
         """truncateStructuredLabels=true on a multi-label sample: truncate-slice-5's slice."""

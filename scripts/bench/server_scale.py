@@ -11,7 +11,10 @@ plain http.client connections (no JSON decoding, no checks), so what is measured
 3. warm-up: one sweep of the whole listing at limit 1000 (renders every sample once);
 4. warm pages: limit 100 (and 1000) at seeded random offsets, one client;
 5. concurrency: `--clients` processes, one keep-alive connection each, `--pages` pages of 100 at
-   seeded random offsets, all started together; pages/s = pages / wall time (server-counted).
+   seeded random offsets, all started together; pages/s = pages / wall time (server-counted);
+6. with `--versus-raw`: phase 5 again against raw Starlette on uvicorn (bench.serverproc
+   --raw-body) answering every request with one reference page of 100: the ratio
+   `reference_vs_raw` is the reference server's pages/s over the framework's floor.
 
 Each phase also reports the server process's own CPU time (utime + stime from /proc), per page:
 on a shared machine wall times follow the load, CPU time much less. `cpu_pages_per_s` is pages
@@ -31,6 +34,7 @@ import multiprocessing
 import os
 import random
 import sys
+import tempfile
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -147,6 +151,17 @@ def warm_up(client: Client, total: int, limit: int = 1000) -> dict[str, float]:
     return {"pages": pages, "limit": limit, "seconds": round(time.perf_counter() - started, 2)}
 
 
+def versus_raw(args: argparse.Namespace, body: bytes, total: int) -> dict[str, Any]:
+    """The same concurrency phase against raw Starlette on uvicorn (same process setup, same
+    counter) answering every page with one reference page of 100: the floor of the framework."""
+    with tempfile.NamedTemporaryFile(suffix=".json") as page:
+        page.write(body)
+        page.flush()
+        with ServerProcess(raw_body=page.name) as raw:
+            out = concurrency(raw, total, args.clients, args.pages, 100, args.seed)
+    return {**out, "body_bytes": len(body)}
+
+
 def start(args: argparse.Namespace) -> ServerProcess:
     """The server process; with --server-root, started from that checkout (`python -m` puts
     the working directory first on the child's sys.path)."""
@@ -187,6 +202,13 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         client.close()
         result["concurrent"] = concurrency(server, total, args.clients, args.pages, 100, args.seed)
         result["server_peak_mb"] = server.peak_mb()
+        last = Client(server.url, server.api_key)
+        body = last.get(limit=100, offset=0)  # what the raw server answers (--versus-raw)
+        last.close()
+    if args.versus_raw:
+        result["raw_starlette"] = versus_raw(args, body, total)
+        result["reference_vs_raw"] = round(result["concurrent"]["pages_per_s"]
+                                           / result["raw_starlette"]["pages_per_s"], 3)
     result["seconds"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -200,6 +222,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--clients", type=int, default=16)
     p.add_argument("--pages", type=int, default=40, help="pages of 100 per concurrent client")
     p.add_argument("--no-warm-up", action="store_true", help="skip the warm-up sweep")
+    p.add_argument("--versus-raw", action="store_true",
+                   help="also run the concurrency phase against raw Starlette/uvicorn (a ratio)")
     p.add_argument("--server-root", help="serve from this checkout (default: this one)")
     args = p.parse_args(argv)
     result = run(args)
@@ -213,6 +237,10 @@ def main(argv: Sequence[str] | None = None) -> int:
              "warm 1000 p50 ms": result["warm_1000"]["p50_ms"],
              "pages/s (cpu)": (both["pages_per_s"], both["cpu_pages_per_s"]),
              "peak MB": result["server_peak_mb"]}
+    if "raw_starlette" in result:
+        brief["raw pages/s (cpu)"] = (result["raw_starlette"]["pages_per_s"],
+                                      result["raw_starlette"]["cpu_pages_per_s"])
+        brief["reference / raw"] = result["reference_vs_raw"]
     for key, value in brief.items():
         print(f"{key:>18}: {value}", file=sys.stderr)
     return 0

@@ -103,6 +103,20 @@ def _bind(host: str) -> socket.socket:
     return sock
 
 
+def raw_app(body: bytes) -> Any:
+    """The floor a Python page server stands on: plain Starlette answering every GET with the
+    same bytes (a reference page), no parsing, no query, no rendering."""
+    from starlette.applications import Starlette
+    from starlette.requests import Request
+    from starlette.responses import Response
+    from starlette.routing import Route
+
+    async def page(request: Request) -> Response:
+        return Response(body, media_type="application/json")
+
+    return Starlette(routes=[Route("/v1/api/{projectId}/classify/all/result/page", page)])
+
+
 def child_main(argv: Sequence[str] | None = None) -> int:
     import uvicorn
 
@@ -114,10 +128,12 @@ def child_main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=20261122)
     p.add_argument("--fault", action="append", default=[])
     p.add_argument("--job-seconds", type=float, default=0.3)
+    p.add_argument("--raw-body", help="serve raw Starlette answering every page with this file's bytes")
     args = p.parse_args(argv)
     config = ServerConfig(samples=args.samples, seed=args.seed, faults=frozenset(args.fault),
                           job_seconds=args.job_seconds, api_key=os.environ.get("EI_API_KEY") or DEFAULT_API_KEY)
-    app = CountingMiddleware(build_app(config))
+    app = CountingMiddleware(raw_app(Path(args.raw_body).read_bytes()) if args.raw_body
+                             else build_app(config))
     sock = _bind(config.host)
     print(json.dumps({"url": f"http://{config.host}:{sock.getsockname()[1]}/v1"}), flush=True)
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", access_log=False, lifespan="off",
@@ -130,13 +146,16 @@ class ServerProcess:
     """Start serverproc.py as a child; `url`, `stats()`, `reset()`, `peak_mb()`; stop() or `with`."""
 
     def __init__(self, samples: int = 300, faults: Sequence[str] = (), job_seconds: float = 0.3,
-                 seed: int = 20261122, api_key: str | None = None) -> None:
+                 seed: int = 20261122, api_key: str | None = None,
+                 raw_body: str | None = None) -> None:
         from eicontract.server.config import DEFAULT_API_KEY
 
         self.api_key = api_key or DEFAULT_API_KEY
         self.args = ["--samples", str(samples), "--seed", str(seed), "--job-seconds", str(job_seconds)]
         for fault in faults:
             self.args += ["--fault", fault]
+        if raw_body is not None:
+            self.args += ["--raw-body", raw_body]
         env = {**os.environ, "EI_API_KEY": self.api_key, "PYTHONPATH": str(SCRIPTS)}
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in stop(): it outlives __init__)
         self.proc = subprocess.Popen([sys.executable, "-m", "bench.serverproc", *self.args],

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -14,8 +14,10 @@ from eicontract.server.store import (
     MetadataItem,
     PageFilters,
     PagePlan,
+    Reading,
     Store,
 )
+from eicontract.server.store_seams import SwitchedReading
 
 Predicate = Callable[[SampleRecord], bool]
 DATA = generate(seed=1, count=300)
@@ -166,14 +168,19 @@ def test_offset_past_end_and_huge_values(store: Store) -> None:
     assert store.page_ids(PagePlan(PageFilters(), 0, 0)) == []
 
 
-def test_plan_knobs_used_by_faults(store: Store) -> None:
+def readings_store(**knobs: object) -> Store:
+    """A store on the same data whose SQL reading has these knobs (store_seams.py)."""
+    return Store(DATA, SwitchedReading(**knobs))  # type: ignore[arg-type]
+
+
+def test_readings_used_by_faults(store: Store) -> None:
     base = PagePlan(PageFilters(max_id=SOME_ID), 10_000, 0)
-    inclusive = store.page_ids(replace(base, max_id_op="<="))
+    inclusive = readings_store(max_id_op="<=").page_ids(base)
     assert inclusive == [*store.page_ids(base), SOME_ID]
     assert store.page_ids(replace(base, descending=True)) == store.page_ids(base)[::-1]
-    ored = PagePlan(PageFilters(labels=("idle",), max_id=SOME_ID), 10_000, 0, combinator="or")
-    assert set(store.page_ids(ored)) == (set(listing(store, PageFilters(labels=("idle",))))
-                                         | set(store.page_ids(base)))
+    ored = PagePlan(PageFilters(labels=("idle",), max_id=SOME_ID), 10_000, 0)
+    assert set(readings_store(combinator="or").page_ids(ored)) == (
+        set(listing(store, PageFilters(labels=("idle",)))) | set(store.page_ids(base)))
 
 
 def test_unfiltered_count(store: Store) -> None:
@@ -181,18 +188,29 @@ def test_unfiltered_count(store: Store) -> None:
 
 
 
-def test_plan_knobs_used_by_variants_and_new_faults(store: Store) -> None:
+def test_readings_used_by_variants_and_new_faults(store: Store) -> None:
     at_least = PagePlan(PageFilters(min_length=1000), 10_000, 0)
     exactly = {s.id for s in DATA.samples if s.category == "testing" and s.total_length_ms == 1000}
     assert exactly
-    assert set(store.page_ids(replace(at_least, inclusive_bounds=True))) == (
+    assert set(readings_store(inclusive_bounds=True).page_ids(at_least)) == (
         set(store.page_ids(at_least)) | exactly)
     images = PagePlan(PageFilters(data_type="image"), 10_000, 0)
     with_metadata = {s.id for s in DATA.samples if s.metadata}
-    joined = store.page_ids(replace(images, metadata_drops_empty=True))
+    joining = readings_store(metadata_drops_empty=True)
+    joined = joining.page_ids(images)
     assert joined == [i for i in store.page_ids(images) if i in with_metadata] != store.page_ids(images)
-    unfiltered = PagePlan(limit=10_000, metadata_drops_empty=True)
-    assert store.page_ids(unfiltered) == listing(store, PageFilters())  # no filter, no join
+    unfiltered = PagePlan(limit=10_000)
+    assert joining.page_ids(unfiltered) == listing(store, PageFilters())  # no filter, no join
+
+
+def test_the_contract_reading_is_the_switched_reading_with_no_knob() -> None:
+    """The clean Reading and a SwitchedReading with every knob off write the same SQL."""
+    filters = [PageFilters(labels=("idle",), filename="a", min_length=1, max_frequency=2.0,
+                           min_label=0.5, search=("x", "y"), max_id=SOME_ID, min_date=datetime(2020, 1, 1, tzinfo=UTC)),
+               PageFilters(metadata=MetadataFilter((MetadataItem("neq", "k", ("v",)),
+                                                   MetadataItem("none")), "and"))]
+    for f in filters:
+        assert Reading().where(f) == SwitchedReading().where(f)
 
 
 @pytest.mark.parametrize("descending", [False, True])
