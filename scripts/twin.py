@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import select
 import subprocess
 import sys
 import time
@@ -63,15 +64,20 @@ def _twin_command(run: TwinRun, samples: int) -> list[str]:
     return command + (["--regression", run.regression] if run.regression else [])
 
 
-def _start_twin(run: TwinRun, samples: int) -> tuple[subprocess.Popen[str], str]:
-    """The twin process and its API root, read from its one ready line (bounded by the process' own exit)."""
-    twin = subprocess.Popen(_twin_command(run, samples), cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+def _start_twin(run: TwinRun, samples: int, log: Path) -> tuple[subprocess.Popen[str], str]:
+    """The twin process and its API root, read from its one ready line within START_TIMEOUT_S. Its
+    stderr goes to `log`, never to an undrained pipe (a full pipe would stall the twin mid-run)."""
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with log.open("w") as stderr:
+        twin = subprocess.Popen(_twin_command(run, samples), cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr,
+                                text=True)
     assert twin.stdout is not None
-    line = twin.stdout.readline()  # the twin prints it once listening, or exits (EOF)
+    ready, _, _ = select.select([twin.stdout], [], [], START_TIMEOUT_S)
+    line = twin.stdout.readline() if ready else ""  # the ready line, or EOF when the twin exited
     if not line.startswith("twin: http://"):
         twin.kill()
-        raise RuntimeError(f"the twin did not start: {line!r} {twin.stderr.read() if twin.stderr else ''}")
+        twin.wait()
+        raise RuntimeError(f"the twin did not start within {START_TIMEOUT_S} s ({line!r}); its stderr: {log}")
     return twin, line.split()[1]
 
 
@@ -86,7 +92,7 @@ def run_one(run: TwinRun, report_root: Path, samples: int) -> Outcome:
     env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")} | {"EI_API_KEY": TWIN_KEY}
     started = time.monotonic()
     try:
-        twin, url = _start_twin(run, samples)
+        twin, url = _start_twin(run, samples, folder / "twin.stderr")
     except RuntimeError as error:
         outcome.problem = str(error)[-500:]
         return outcome
