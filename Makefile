@@ -51,7 +51,7 @@ mutants: $(STAMP)
 mutation: $(STAMP)
 	$(BIN)/eicontract mutation --replay-survivors $(ARGS)
 
-# docs/CLAIMS.md from eicontract/contract/data/claims.yaml (tests/contract_data/test_claims.py checks it is fresh)
+# docs/CLAIMS.md from contracts/claims.yaml (tests/contract_data/test_claims.py checks it is fresh)
 claims: $(STAMP)
 	$(BIN)/python scripts/claims.py $(ARGS)
 

@@ -1,4 +1,4 @@
-"""Write docs/CLAIMS.md from eicontract/contract/data/claims.yaml (`make claims`); --check: exit 1 if stale."""
+"""Write docs/CLAIMS.md from contracts/claims.yaml (`make claims`); --check: exit 1 if stale."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The contract as data: load the bundled contract (OpenAPI, JSON Schemas, examples in
-`eicontract/contract/data/`, package data) and validate bodies.
+`contracts/` at the top of the repository, shipped as the package `eicontract.contract.data`) and validate bodies.
 
 The JSON Schema files are the single source of truth. `openapi.yaml` points at them with
 relative `$ref`s; `bundled_openapi()` inlines them under `components/schemas` so that tools that
@@ -45,7 +45,7 @@ class Strictness(StrEnum):
 
 def contracts_dir() -> Path:
     """The contract's data, shipped inside the package (wheel, editable install or checkout alike)."""
-    folder = Path(str(resources.files("eicontract.contract").joinpath("data")))
+    folder = Path(str(resources.files("eicontract.contract.data")))
     if not (folder / "openapi.yaml").is_file():
         raise FileNotFoundError(f"the contract data is missing from the installed package ({folder})")
     return folder

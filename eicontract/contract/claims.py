@@ -1,4 +1,4 @@
-"""The claims map (contract/data/claims.yaml): every documented statement, and what checks it.
+"""The claims map (contracts/claims.yaml at the repository root): every documented statement, and what checks it.
 
 Loaded and rendered here; docs/CLAIMS.md is `render_markdown(load_claims())` (scripts/claims.py,
 `make claims`), and tests/contract_data/test_claims.py keeps the map, the OpenAPI document, the
@@ -108,7 +108,7 @@ def render_markdown(claims_map: ClaimsMap, clause_ids: Iterable[str] = ()) -> st
     """docs/CLAIMS.md: the rule, one table per source, the readings, what is not checked, then
     clause -> claims."""
     out = ["# The claims map", "",
-           "Generated from `eicontract/contract/data/claims.yaml` by `make claims` (scripts/claims.py); "
+           "Generated from `contracts/claims.yaml` by `make claims` (scripts/claims.py); "
            "do not edit by hand. Every statement of the two seed documents and of API-FACTS.md, "
            "with the clauses that check it, the inputs that probe it, and what is not checked and why.", "",
            f"**The rule.** {RULE}", ""]

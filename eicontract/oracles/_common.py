@@ -9,7 +9,7 @@ from typing import Any, NamedTuple, TypeGuard
 
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "decision.sampleid-names-sample",
@@ -156,7 +156,7 @@ def _nested_id(sample: object) -> object:
 
 # The contract's fields of objects that oracles compare between replies. A server may add
 # unknown fields anywhere (a per-reply trace id, for one), so comparisons look at these only;
-# tests/oracles checks each set against its schema in eicontract/contract/data/schemas.
+# tests/oracles checks each set against its schema in contracts/schemas.
 LEARN_BLOCK_FIELDS = frozenset({"createdAt", "createdBy", "description", "dsp", "id", "name",
                                 "primaryVersion", "title", "trainingProcessor", "type"})
 STRUCTURED_LABEL_FIELDS = frozenset({"startIndex", "endIndex", "label"})

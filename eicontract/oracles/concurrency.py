@@ -15,7 +15,7 @@ from eicontract.oracles.envelope import check_failure, is_success_status
 from eicontract.oracles.jobs import classify_kind
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements.
+# The claims rows (contracts/claims.yaml) this module implements.
 CLAIMS: tuple[str, ...] = ("relation.classify-while-running", "reading.classify-while-running")
 
 TOPIC = "job:classify-while-running"

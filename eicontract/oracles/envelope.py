@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from eicontract.oracles._common import clip, type_name
 from eicontract.violations import Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "reading.failure-status",

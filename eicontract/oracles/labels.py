@@ -23,7 +23,7 @@ from eicontract.oracles._common import (
 )
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "decision.expected-labels",

@@ -27,7 +27,7 @@ from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
 from eicontract.oracles.filters import SAMPLE_FIELDS
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "decision.prediction-correct",

@@ -32,7 +32,7 @@ from eicontract.oracles._common import (
 from eicontract.oracles.jobs import check_deterministic
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements.
+# The claims rows (contracts/claims.yaml) this module implements.
 CLAIMS: tuple[str, ...] = ("classify.float32-default", "relation.sample-owner", "relation.classify-page",
                            "reading.page-blocks", "relation.variant-scope", "relation.truncate-scope",
                            "reading.page-variant-default")

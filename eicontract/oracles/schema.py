@@ -5,7 +5,7 @@ from __future__ import annotations
 from eicontract.contract import Strictness, validate
 from eicontract.violations import Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "decision.negative-unknown-params",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from eicontract.oracles.envelope import check_failure
 from eicontract.violations import Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "decision.unknown-ids",

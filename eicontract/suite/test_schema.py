@@ -1,4 +1,4 @@
-"""Clause group 1: schema conformance (schemathesis, from eicontract/contract/data/openapi.yaml) and auth.
+"""Clause group 1: schema conformance (schemathesis, from contracts/openapi.yaml) and auth.
 
 Positive cases hit real data: the project id is the target's and sample/block ids are mapped
 onto ones the listing holds, so the documented success bodies are what gets validated.

@@ -47,7 +47,7 @@ def _assert_documented(request: httpx.Request) -> None:
     method = request.method.lower()
     path = request.url.path
     matches = [t for t, ops in _documented_paths().items() if method in ops and _openapi_pattern(t).match(path)]
-    assert matches, f"{request.method} {request.url.path} is not an operation of eicontract/contract/data/openapi.yaml"
+    assert matches, f"{request.method} {request.url.path} is not an operation of contracts/openapi.yaml"
 
 
 # --- the three operations on the wire ---------------------------------------------------------
