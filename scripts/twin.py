@@ -23,6 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from eicontract.proof.gaterun import run_gate
+
 ROOT = Path(__file__).resolve().parents[1]
 TWIN_KEY = "ei_twin_local_key_0123456789"
 TWIN_PROJECT = 4711
@@ -90,31 +92,21 @@ def run_one(run: TwinRun, report_root: Path, samples: int) -> Outcome:
     outcome = Outcome(run.name, run.seed, run.regression, run.error_style, exit_code=-1)
     folder = report_root / run.name
     env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")} | {"EI_API_KEY": TWIN_KEY}
-    started = time.monotonic()
     try:
         twin, url = _start_twin(run, samples, folder / "twin.stderr")
     except RuntimeError as error:
         outcome.problem = str(error)[-500:]
         return outcome
     try:
-        done = subprocess.run(gate_command(url, run.seed, folder), cwd=ROOT, env=env, capture_output=True,
-                              text=True, timeout=RUN_TIMEOUT_S, check=False)
-        outcome.exit_code = done.returncode
-        if done.returncode not in (0, 1):
-            outcome.problem = (done.stderr or done.stdout)[-500:]
-    except subprocess.TimeoutExpired:
-        outcome.problem = f"the gate run did not end within {RUN_TIMEOUT_S} s"
+        gate = run_gate(gate_command(url, run.seed, folder), folder, env, RUN_TIMEOUT_S, cwd=ROOT)
     finally:
         twin.terminate()
         try:
             twin.wait(timeout=10)
         except subprocess.TimeoutExpired:
             twin.kill()
-    outcome.duration_s = round(time.monotonic() - started, 2)
-    summary = folder / "summary.json"
-    if summary.is_file():
-        clauses = json.loads(summary.read_text())["clauses"]
-        outcome.failed_clauses = sorted(c for c, v in clauses.items() if v["status"] == "failed")
+    outcome.exit_code, outcome.problem = gate.exit_code, gate.problem or ""
+    outcome.duration_s, outcome.failed_clauses = gate.duration_s, gate.failed_clauses
     return outcome
 
 

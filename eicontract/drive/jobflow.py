@@ -57,20 +57,25 @@ class Flow:
 
 @dataclass
 class JobPatience:
-    """How many jobs this run has seen miss their deadline. Once `misses_allowed` have, the server
-    has shown that its jobs do not finish (JOB-COMPLETES reports it); later flows read one status
-    and move on instead of waiting every job's deadline out, so a run against such a server ends
-    in minutes rather than hours. One per run (the Target holds it); counting only, no clock."""
+    """The jobs this run has seen miss their deadline. Once `misses_allowed` have, the server has
+    shown that its jobs do not finish (JOB-COMPLETES reports it); later flows read one status and
+    move on instead of waiting every job's deadline out, so a run against such a server ends in
+    minutes rather than hours. A job already seen dead gets one status read when met again
+    (hypothesis replays steps while shrinking: waiting out the same dead job each time costs
+    minutes and proves nothing new). One per run (the Target holds it); no clock."""
 
     misses_allowed: int = 2
-    missed: int = 0
+    missed: int = 0  # misses, not distinct jobs: a server may hand out one job id again
+    dead: set[int] = field(default_factory=set)
 
-    def deadline(self, deadline: float) -> float:
-        return 0.0 if self.missed >= self.misses_allowed else deadline
+    def deadline(self, deadline: float, job_id: int | None = None) -> float:
+        """The time to give a job: none once the run has seen enough dead jobs, or for a dead one."""
+        return 0.0 if self.missed >= self.misses_allowed or job_id in self.dead else deadline
 
     def record(self, flow: Flow) -> None:
         if flow.job_id is not None and not flow.finished:
             self.missed += 1
+            self.dead.add(flow.job_id)
 
 
 def _job(exchange: Exchange) -> dict[str, object] | None:
@@ -89,22 +94,19 @@ def classify_until_result(
     deadline: float = 30.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    known_dead: Callable[[int], bool] = lambda _job_id: False,
     patience: JobPatience | None = None,
 ) -> Flow:
-    """`known_dead(job_id)`: a job already seen to miss its deadline gets one status read only;
-    `patience`: the run's count of such jobs, past which no job is waited for (JobPatience)."""
+    """`patience`: the run's dead jobs, past which no job is waited for and a dead job met again
+    gets one status read (JobPatience)."""
     started = clock()
-    if patience is not None:
-        deadline = patience.deadline(deadline)
     first = client.classify(project_id, block_id, sample_id, variant=variant, truncate=truncate)
     flow = Flow(first)
     if classify_kind(first.body) != "job":
         return flow
     assert isinstance(first.body, dict)
     flow.job_id = int(first.body["id"])
-    if known_dead(flow.job_id):
-        deadline = 0.0
+    if patience is not None:
+        deadline = patience.deadline(deadline, flow.job_id)
     attempt = 0
     while True:
         status = client.job_status(project_id, flow.job_id)

@@ -10,18 +10,17 @@ seeds only is a flaky catch, a verdict that luck decides.
 
 from __future__ import annotations
 
-import json
 import os
 import statistics
-import subprocess
 import sys
-import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from html import escape
 from pathlib import Path
 from typing import Any
+
+from eicontract.proof.gaterun import run_gate
 
 ROW_TIMEOUT_S = 600  # one gate run is bounded: a hang is a red row, not a hung matrix
 
@@ -90,23 +89,11 @@ def run_one(mutant: Mutant, report_root: Path, extra: Sequence[str] = (), seed: 
     folder = report_root / (folder_name or mutant.name)
     extra = [*extra, "--seed", str(seed)] if seed is not None else extra
     env = {k: v for k, v in os.environ.items() if not k.startswith("EI_")}  # the embedded server only
-    started = time.monotonic()
-    row = Row(mutant.name, mutant.kind, mutant.clause, mutant.description, exit_code=-1, seed=seed)
-    try:
-        done = subprocess.run(_gate_command(mutant, folder, extra), capture_output=True, text=True,
-                              timeout=ROW_TIMEOUT_S, env=env, check=False)
-        row.exit_code = done.returncode
-        if done.returncode not in (0, 1):
-            row.problem = (done.stderr or done.stdout)[-500:]
-    except subprocess.TimeoutExpired:
-        row.problem = f"the gate run did not end within {ROW_TIMEOUT_S} s"
-    row.duration_s = round(time.monotonic() - started, 2)
-    summary_path = folder / "summary.json"
-    if summary_path.is_file():
-        clauses = json.loads(summary_path.read_text())["clauses"]
-        row.caught_by = sorted(cid for cid, c in clauses.items() if c["status"] == "failed")
-        if mutant.clause and mutant.clause in clauses:
-            row.time_to_catch_s = clauses[mutant.clause].get("first_failed_s")
+    gate = run_gate(_gate_command(mutant, folder, extra), folder, env, ROW_TIMEOUT_S)
+    row = Row(mutant.name, mutant.kind, mutant.clause, mutant.description, exit_code=gate.exit_code, seed=seed,
+              problem=gate.problem or "", duration_s=gate.duration_s, caught_by=gate.failed_clauses)
+    if mutant.clause and mutant.clause in gate.clauses:
+        row.time_to_catch_s = gate.clauses[mutant.clause].get("first_failed_s")
     return row
 
 

@@ -87,12 +87,15 @@ def workers_problem(workers: str | None) -> str | None:
 SERVER_MODULES = ("starlette", "uvicorn", "orjson")  # the `server` extra (pyproject.toml)
 
 
-def server_problem(embedded: bool, find_spec: Callable[[str], object] = importlib.util.find_spec) -> str | None:
+def server_problem(embedded: bool, find_spec: Callable[[str], object] | None = None) -> str | None:
     """The embedded reference server's dependencies are an extra: a gate pointed at a live target
-    needs none of them, a run against the embedded server (or `eicontract serve`) needs all."""
+    needs none of them, a run against the embedded server (or `eicontract serve`) needs all.
+    `find_spec` is looked up at call time (importlib's by default), so an environment without the
+    extra can be imitated by patching importlib alone."""
     if not embedded:
         return None
-    missing = [name for name in SERVER_MODULES if find_spec(name) is None]
+    find = find_spec or importlib.util.find_spec
+    missing = [name for name in SERVER_MODULES if find(name) is None]
     if not missing:
         return None
     return (f"the embedded reference server needs {', '.join(missing)}: pip install 'eicontract[server]' "

@@ -25,9 +25,6 @@ from eicontract.violations import Observation, Violation, expect_no_violations
 
 VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)
-# A job already seen to miss its deadline is not waited for again: shrinking replays steps,
-# and waiting out the same dead job each time would cost minutes and prove nothing new.
-_EXPIRED: set[tuple[str, int]] = set()
 
 
 def _failed(flow: Flow) -> bool:
@@ -84,10 +81,7 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
         def _classify(self, key: tuple[int, int, str]) -> None:
             sample, block, variant = key
             flow = classify_until_result(target.client, project, block, sample, variant=variant,
-                                         patience=target.patience, deadline=deadline,
-                                         known_dead=lambda job: (target.url, job) in _EXPIRED)
-            if flow.job_id is not None and not flow.finished:
-                _EXPIRED.add((target.url, flow.job_id))
+                                         patience=target.patience, deadline=deadline)
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
             if variant in options.MAY_BE_REFUSED:  # decision.akida-refused: VARIANT judges it
                 refusal = options.check_variant_accepted(flow.first.body, flow.first.status or 599, variant)

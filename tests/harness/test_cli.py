@@ -333,9 +333,6 @@ def test_run_and_serve_refuse_at_once_without_the_server_extra(monkeypatch: pyte
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "starlette" else real(name, *a))
-    from eicontract.pytest import preflight
-
-    monkeypatch.setattr(preflight.server_problem, "__defaults__", (importlib.util.find_spec,))
     line = _refused(monkeypatch, capsys, "--report-dir", str(tmp_path))
     assert "eicontract[server]" in line
     assert cli.main(["serve", "--port", "0"]) == cli.EXIT_HARNESS

@@ -9,7 +9,7 @@ from typing import Any
 import httpx
 import pytest
 
-from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, JobPatience, classify_until_result
 from eicontract.oracles.jobs import POLL_BASE_S, POLL_CAP_S
 from tests.harness.helpers import FakeClock, make_client
 
@@ -24,8 +24,9 @@ class JobServer:
     """
 
     def __init__(self, *, finish_after: int | None = 3, direct_result: bool = False,
-                 results_after_finish: bool = True) -> None:
+                 results_after_finish: bool = True, job_id: int = JOB_ID) -> None:
         self.finish_after = finish_after
+        self.job_id = job_id
         self.direct_result = direct_result
         self.results_after_finish = results_after_finish
         self.status_reads = 0
@@ -41,15 +42,15 @@ class JobServer:
             self.classify_calls += 1
             if self.direct_result or (self.finished and self.results_after_finish):
                 return httpx.Response(200, json=RESULT)
-            return httpx.Response(200, json={"success": True, "id": JOB_ID})
+            return httpx.Response(200, json={"success": True, "id": self.job_id})
         match = re.fullmatch(r"/v1/api/1/jobs/(\d+)/status", request.url.path)
-        assert match and int(match[1]) == JOB_ID, request.url
+        assert match and int(match[1]) == self.job_id, request.url
         self.status_reads += 1
         if isinstance(self.status_reply, Exception):
             raise self.status_reply
         if self.status_reply is not None:
             return self.status_reply
-        job = {"id": JOB_ID, "created": "2026-01-01T00:00:00Z", "started": "2026-01-01T00:00:00Z",
+        job = {"id": self.job_id, "created": "2026-01-01T00:00:00Z", "started": "2026-01-01T00:00:00Z",
                "finished": "2026-01-01T00:00:01Z" if self.finished else None,
                "finishedSuccessful": True if self.finished else None}
         return httpx.Response(200, json={"success": True, "job": job})
@@ -109,30 +110,24 @@ def test_a_job_that_never_finishes_stops_at_the_deadline(deadline: float) -> Non
 
 def test_a_job_known_to_be_dead_gets_one_status_read_and_no_wait() -> None:
     server, clock = JobServer(finish_after=None), FakeClock()
-    asked: list[int] = []
-
-    def known_dead(job_id: int) -> bool:
-        asked.append(job_id)
-        return True
-
-    flow = run(server, clock, deadline=30.0, known_dead=known_dead)
-    assert asked == [JOB_ID]
+    patience = JobPatience(misses_allowed=99, dead={JOB_ID})
+    flow = run(server, clock, deadline=30.0, patience=patience)
     assert server.status_reads == 1
     assert len(flow.statuses) == 1
     assert clock.sleeps == []
     assert not flow.finished
 
 
-def test_known_dead_is_not_consulted_for_a_job_that_then_polls_normally() -> None:
+def test_another_jobs_death_does_not_cut_a_job_short() -> None:
     server, clock = JobServer(finish_after=2), FakeClock()
-    flow = run(server, clock, known_dead=lambda job_id: False)
+    flow = run(server, clock, patience=JobPatience(misses_allowed=99, dead={JOB_ID + 1}))
     assert flow.finished
     assert len(flow.statuses) == 2
 
 
 def test_a_direct_result_makes_no_status_call() -> None:
     server, clock = JobServer(direct_result=True), FakeClock()
-    flow = run(server, clock, known_dead=lambda job_id: pytest.fail("known_dead asked for a direct result"))
+    flow = run(server, clock)
     assert server.status_reads == 0
     assert flow.job_id is None
     assert flow.statuses == []
@@ -221,13 +216,11 @@ def test_a_direct_result_has_no_job_to_time() -> None:
 # --- JobPatience: a server whose jobs never finish is not waited out job after job ---------------
 
 def test_after_two_jobs_miss_their_deadline_no_job_is_waited_for() -> None:
-    from eicontract.drive.jobflow import JobPatience
-
     patience = JobPatience()
     waits = []
-    for _ in range(4):
+    for job_id in range(4):  # four jobs: a dead job met again is test_a_job_known_to_be_dead_...
         clock = FakeClock()
-        flow = run(JobServer(finish_after=None), clock, deadline=5.0, patience=patience)
+        flow = run(JobServer(finish_after=None, job_id=job_id), clock, deadline=5.0, patience=patience)
         assert not flow.finished
         waits.append(sum(clock.sleeps))
     assert patience.missed == 4
@@ -236,9 +229,18 @@ def test_after_two_jobs_miss_their_deadline_no_job_is_waited_for() -> None:
 
 
 def test_jobs_that_finish_keep_the_full_deadline() -> None:
-    from eicontract.drive.jobflow import JobPatience
-
     patience = JobPatience()
     for _ in range(3):
         assert run(JobServer(finish_after=3), FakeClock(), deadline=5.0, patience=patience).result is not None
     assert patience.missed == 0 and patience.deadline(5.0) == 5.0
+
+
+def test_a_job_that_missed_its_deadline_is_not_waited_out_when_met_again() -> None:
+    """What shrinking needs: the same dead job, classified again, costs one status read."""
+    patience = JobPatience(misses_allowed=99)
+    first, again = FakeClock(), FakeClock()
+    assert not run(JobServer(finish_after=None), first, deadline=5.0, patience=patience).finished
+    assert patience.dead == {JOB_ID} and sum(first.sleeps) >= 4.0
+    server = JobServer(finish_after=None)
+    run(server, again, deadline=5.0, patience=patience)
+    assert server.status_reads == 1 and again.sleeps == []
