@@ -360,8 +360,7 @@ def cmd_mutants(args: argparse.Namespace) -> int:
     document = killmatrix.matrix_document(rows, time.monotonic() - started, command.strip())
     report_dir.mkdir(parents=True, exist_ok=True)
     (report_dir / KILL_MATRIX_FILE).write_text(json.dumps(document, indent=2) + "\n", encoding="utf-8")
-    page = render_kill_matrix_page(document).replace("</body>", killmatrix.render_seed_section(document) + "</body>")
-    (report_dir / "kill-matrix.html").write_text(page, encoding="utf-8")
+    (report_dir / "kill-matrix.html").write_text(render_kill_matrix_page(document), encoding="utf-8")
     print(killmatrix.format_table(rows))
     if len(seeds) > 1:
         print(killmatrix.format_seed_table(document))

@@ -16,7 +16,6 @@ import sys
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -179,15 +178,3 @@ def format_seed_table(document: dict[str, Any]) -> str:
                      f"{'  (not at seeds ' + ', '.join(map(str, s['not_ok_at'])) + ')' if s['not_ok_at'] else ''}")
     return "\n".join(lines)
 
-
-def render_seed_section(document: dict[str, Any]) -> str:
-    """The per-seed table for kill-matrix.html (only when the matrix ran at several seeds)."""
-    if len(document["seeds"]) < 2:
-        return ""
-    rows = "".join(
-        f"<tr><td>{escape(s['name'])}</td><td>{escape(s['kind'])}</td><td>{len(s['ok_at'])} of {s['seeds']}</td>"
-        f"<td>{escape(s['verdict'])}</td><td>{escape(', '.join(map(str, s['not_ok_at'])) or '-')}</td></tr>"
-        for s in document["per_server"])
-    return (f"<h2>Verdict per seed</h2><p>seeds {escape(', '.join(map(str, document['seeds'])))}; "
-            f"flaky: {escape(', '.join(document['flaky']) or 'none')}</p><table><tr><th>server</th><th>kind</th>"
-            f"<th>ok at</th><th>verdict</th><th>not ok at seeds</th></tr>{rows}</table>")

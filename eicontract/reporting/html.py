@@ -7,11 +7,11 @@ server or a test wrote can become markup."""
 from __future__ import annotations
 
 import functools
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import jinja2
 
-from eicontract.reporting.known import render_html as render_known
 from eicontract.reporting.terminal import first_why
 
 FAILURES_PER_CLAUSE = 3  # a few per clause keeps the page readable
@@ -56,9 +56,14 @@ def render_html(summary: dict[str, Any], kill_matrix: dict[str, Any] | None = No
         spreads={"latency": _spread(jobs.get("latency_s") or {}, " s"), "polls": _spread(jobs.get("polls") or {}),
                  "recalls": _spread(jobs.get("recalls") or {})},
         kill_matrix=kill_matrix,
-        known_html=render_known(summary.get("known_failures")),  # escaped by render_known: |safe
+        known_failures=summary.get("known_failures"),
     )
 
 
 def render_kill_matrix_page(matrix: dict[str, Any]) -> str:
     return _environment().get_template("kill-matrix.html.j2").render(matrix=matrix)
+
+
+def render_mutation_page(document: Mapping[str, Any], counts: Sequence[str]) -> str:
+    """reports/mutation.html: `counts` are the document's keys shown in its head line, in order."""
+    return _environment().get_template("mutation.html.j2").render(doc=document, counts=counts)

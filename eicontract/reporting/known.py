@@ -22,7 +22,6 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -216,17 +215,3 @@ def format_lines(part: Mapping[str, Any]) -> list[str]:
               "nothing this run; remove it" for e in part.get("no_longer_failing", [])]
     return lines
 
-
-def render_html(part: Mapping[str, Any] | None) -> str:
-    """report.html's "Known failures" part."""
-    if not part or not any(part.get(k) for k in ("known", "expired", "no_longer_failing")):
-        return ""
-    rows = "".join(f"<li><strong>{escape(k['clause'])}</strong> in <code>{escape(k['test'])}</code>: "
-                   f"{escape(k['message'])} (known: {escape(k['reason'])}; until {escape(k['expires'])})</li>"
-                   for k in part.get("known", []))
-    stale = "".join(f"<li>entry {e['entry']} ({escape(e['clause'])}, {escape(e['reason'])}): {label}</li>"
-                    for key, label in (("expired", "expired"), ("no_longer_failing", "no longer failing"))
-                    for e in part.get(key, []))
-    return (f"<h2>Known failures</h2><p>Accepted by {escape(str(part.get('file', '')))}; not red.</p>"
-            f"<ul>{rows or '<li>None this run.</li>'}</ul>" + (f"<p>Entries to review:</p><ul>{stale}</ul>"
-                                                                  if stale else ""))

@@ -10,8 +10,8 @@ from eicontract.proof.killmatrix import (
     format_seed_table,
     format_table,
     matrix_document,
-    render_seed_section,
 )
+from eicontract.reporting.html import render_kill_matrix_page
 
 
 def _fault(caught_by: list[str], exit_code: int = 1, catch: float | None = 1.5) -> Row:
@@ -78,8 +78,9 @@ def test_a_fault_caught_at_some_seeds_only_is_a_flaky_catch() -> None:
     table = format_seed_table(doc)
     assert "2 of 3" in table and "not at seeds 2" in table
     assert "page-skip@2" in format_table(rows) and "page-skip@" not in format_table(rows[:1])
-    assert "Verdict per seed" in render_seed_section(doc)
-    assert render_seed_section(matrix_document(rows[:1], 1, "")) == ""  # one seed: the usual page only
+    assert "Verdict per seed" in render_kill_matrix_page(doc)
+    one_seed = matrix_document(rows[:1], 1, "")
+    assert "Verdict per seed" not in render_kill_matrix_page(one_seed)  # one seed: the usual page only
 
 
 def test_a_fault_missed_at_every_seed_is_missed_not_flaky() -> None:

@@ -347,3 +347,20 @@ def test_write_reports_creates_a_missing_folder(tmp_path: Path) -> None:
     assert not rec.settings.report_dir.exists()
     write_reports(rec, exitstatus=5)
     assert (rec.settings.report_dir / SUMMARY_FILE).is_file()
+
+
+def test_known_failures_show_as_accepted_and_the_entries_to_review(recorder: Recorder) -> None:
+    summary = build_summary(recorder, 1)
+    assert "Known failures" not in render_html(summary)  # no file given: no section
+    summary["known_failures"] = {
+        "file": "known.yaml",
+        "known": [{"clause": "PAGE-TOTAL", "test": "test_paging", "message": "off by one",
+                   "reason": "<b>ticket</b> 4712", "expires": "2027-01-01"}],
+        "expired": [{"entry": 2, "clause": "FILTER-SOUND", "reason": "old"}],
+        "no_longer_failing": [{"entry": 3, "clause": "PAGE-LIMIT", "reason": "fixed"}],
+    }
+    page = render_html(summary)
+    assert "Accepted by known.yaml; not red." in page and "<strong>PAGE-TOTAL</strong>" in page
+    assert "&lt;b&gt;ticket&lt;/b&gt; 4712" in page and "<b>ticket</b>" not in page  # autoescaped
+    assert "entry 2 (FILTER-SOUND, old): expired" in page
+    assert "entry 3 (PAGE-LIMIT, fixed): no longer failing" in page

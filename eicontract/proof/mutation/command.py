@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import html
 import json
 import sys
 import time
@@ -29,6 +28,11 @@ from eicontract.proof.mutation.engine import (
     unreached_result,
 )
 from eicontract.proof.mutation.score import summarise
+from eicontract.reporting.html import render_mutation_page
+
+# the counts mutation.html shows in its head line, in this order
+COUNTS = ("total", "killed", "equivalent", "contract_free", "gap", "no_coverage", "timeout", "harness",
+          "standard_score", "contract_relative_score")
 
 DEFAULT_CORPORA = Path("reports") / "mutation-corpora"
 # per gate run: a quick gate takes 20-60 s on two shared cores, a survivor the whole of it; the
@@ -99,27 +103,8 @@ def _command() -> str:
 
 
 def render_html(document: Mapping[str, Any]) -> str:
-    e, s = html.escape, document
-    head = ", ".join(f"{k} {s[k]}" for k in ("total", "killed", "equivalent", "contract_free", "gap", "no_coverage",
-                                             "timeout", "harness", "standard_score",
-                                             "contract_relative_score"))
-    rows = []
-    for r in document["results"]:
-        triage = document["triage"].get(r["id"], {})
-        rows.append(f"<tr class='{e(r['outcome'])}'><td><code>{e(r['id'])}</code></td><td>{r['line']}</td>"
-                    f"<td>{e(r['outcome'])} {e(r.get('configuration', ''))}</td>"
-                    f"<td>{e(triage.get('verdict', '-'))}</td>"
-                    f"<td>{e(str(triage.get('reason', '')))}</td><td>{e(', '.join(r['caught_by']))}<br>"
-                    f"<small>{e(r.get('evidence', '') or r.get('problem', ''))}</small></td>"
-                    f"<td>{r['duration_s']}</td><td><pre>{e(r['diff'])}</pre></td></tr>")
-    return ("<!doctype html><meta charset='utf-8'><title>Mutation testing</title><style>"
-            "body{font-family:sans-serif}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px;"
-            "vertical-align:top;font-size:12px}pre{margin:0}.survived{background:#fdd}.killed{background:#dfd}"
-            ".timeout,.harness{background:#ffd}</style>"
-            f"<h1>Mutation testing of the reference server</h1><p><code>{e(document['command'])}</code></p>"
-            f"<p>{e(head)}; {document.get('wall_s', '-')} s</p><table><tr><th>mutant</th><th>line</th><th>outcome</th>"
-            "<th>triage</th><th>reason</th><th>caught by</th><th>s</th><th>diff</th></tr>"
-            + "".join(rows) + "</table>")
+    """reports/mutation.html (a jinja2 template beside report.html's, autoescaped)."""
+    return render_mutation_page(document, COUNTS)
 
 
 def read_logs(paths: Sequence[Path]) -> list[Result]:
