@@ -20,6 +20,7 @@ from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
     BIG_ID_BASE,
     LIMIT_CAP,
+    LIMIT_MAX,
     PENDING_VARIANTS,
     PRECISE_STEP,
     RESAMPLE_FACTOR,
@@ -615,6 +616,18 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert refused.status_code == 400 and refused.json()["success"] is False
     assert page(clean, limit=0)["result"] == []
     assert page(variant, limit=1) == page(clean, limit=1)
+
+
+@check("limit-max-10")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for limit in (LIMIT_MAX + 1, 100, 10_000):
+        refused = variant.get(PAGE, params={"limit": limit})
+        assert refused.status_code == 400 and refused.json()["success"] is False, limit
+        assert refused.json()["error"]
+    for limit in (0, 1, LIMIT_MAX):  # up to its maximum: as asked
+        assert page(variant, limit=limit, offset=3) == page(clean, limit=limit, offset=3)
+    assert page(variant) == page(clean, limit=LIMIT_MAX)  # the page without a limit: its maximum
+    assert sweep(variant, LIMIT_MAX) == FULL_LISTING
 
 
 @check("jobs-fail-first")
