@@ -15,7 +15,7 @@ from eicontract.oracles.filters import (
     check_filter,
 )
 from eicontract.oracles.jobs import AFTER_FAILURE_TOPIC, check_exclusive_after_failed_job
-from eicontract.oracles.max_limit import LIMIT_TOPIC, check_limit_consistent, limit_refusal, maximum_limit
+from eicontract.oracles.max_limit import LIMIT_TOPIC, check_limit_consistent, limit_refusal
 from eicontract.oracles.paging import PageRead
 from eicontract.oracles.window import (
     READING_FULL_ONLY,
@@ -123,24 +123,6 @@ def test_a_large_limit_refused_badly_fails() -> None:
     for body, status in (({"success": True}, 200), (FAILURE, 500)):
         found = limit_refusal(PageRead(114, 0, body), status)
         assert found is not None and "PAGE-LIMIT" in clause_ids(found.violations)
-
-
-def test_any_limit_may_be_refused_the_documents_name_no_least_maximum() -> None:
-    for limit in (1, 5, 10, 20):  # a server whose maximum is below the gate's own pages is legal
-        found = limit_refusal(PageRead(limit, 0, FAILURE), 400)
-        assert found is not None and found.violations == [], limit
-        assert [o.topic for o in found.observations] == [LIMIT_TOPIC]
-
-
-def test_a_server_refusing_limits_above_10_passes_one_refusing_5_after_10_fails() -> None:
-    assert check_limit_consistent([1, 5, 10], [11, 20, 100]) == []
-    assert clause_ids(check_limit_consistent([1, 10], [5])) == {"PAGE-LIMIT"}
-
-
-def test_the_learned_maximum_is_observed_only_when_a_limit_was_refused() -> None:
-    assert maximum_limit(100, None) == []
-    (seen,) = maximum_limit(10, 12)
-    assert seen.topic == LIMIT_TOPIC and "limit=10 answered" in seen.detail and "limit=12 refused" in seen.detail
 
 
 def test_one_maximum() -> None:
