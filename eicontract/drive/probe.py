@@ -3,9 +3,10 @@
 Two outcomes end a run at its first request:
 - `unusable`: the target cannot be judged clause by clause (it does not answer, a gateway says
   it is down, it answers something that is not a JSON object, it refuses the key, the URL is not
-  the API root): "the harness could not run" (exit 2) with the reason.
+  the API root, it refuses even a page of one sample with the failure envelope): "the harness
+  could not run" (exit 2) with the reason.
 - `broken`: the target answered, as itself, a documented, valid, authenticated request with an
-  answer no reading of the contract allows (HTTP 500, or a 400 naming the request invalid): a
+  answer no reading of the contract allows (HTTP 500, or a 400/422 without the failure envelope): a
   violated clause (exit 1). Nothing after it could be judged on that answer, so the run stops.
 Pure: an `Exchange` in, a reason or a violation (or None) out.
 """
@@ -76,12 +77,21 @@ def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
                 "is --target the API root (e.g. https://studio.edgeimpulse.com/v1)?")
     if not isinstance(body, dict):
         return f"the target answers HTTP {status} with JSON that is not an object ({type(body).__name__})"
+    if status in INVALID_STATUSES and _is_envelope(body):
+        # the failure envelope: a refusal no reading forbids ("Maximum number of results" names no
+        # maximum, so none is too small), and the gate asks it at its smallest page (limit=1)
+        return f"the target refuses the listing (HTTP {status}){_quoted(exchange)}: it answers no page, " \
+               "not even of one sample (limit=1), so nothing can be listed or judged"
     if status in INVALID_STATUSES:
         return None  # a valid request called invalid: `broken` names the clause
     if status >= 400 or body.get("success") is False:
         # e.g. a suspended project, or a key without access: the account's state, not the API's
         return f"the target refuses the listing (HTTP {status}){_quoted(exchange)}"
     return None
+
+
+def _is_envelope(body: dict[str, object]) -> bool:
+    return body.get("success") is False and isinstance(body.get("error"), str)
 
 
 def _location(exchange: Exchange) -> str:
@@ -99,7 +109,7 @@ def broken(exchange: Exchange, request: str, known: Known = UNKNOWN) -> Violatio
         return None
     if status >= 500:
         what = f"HTTP {status}, a server error"
-    elif status in INVALID_STATUSES and isinstance(exchange.body, dict):
+    elif status in INVALID_STATUSES and isinstance(exchange.body, dict) and not _is_envelope(exchange.body):
         what = f"HTTP {status}: the server calls it invalid"
     elif _refusal_is_a_fault(exchange, known):
         what = f"HTTP {status}, a refusal, though {_whose(known)}"

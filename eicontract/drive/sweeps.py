@@ -14,6 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from eicontract.drive.pagesize import read_page
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
 
@@ -51,6 +52,11 @@ def _reached(totals: set[object], listed: int) -> bool:
     return isinstance(total, int) and not isinstance(total, bool) and total == listed
 
 
+def _pages_per_page(client: ApiClient, page_size: int) -> int:
+    """How many pages of the size the target answers make one page of `page_size`."""
+    return -(-page_size // client.page_limit.fit(page_size))
+
+
 def sweep(
     client: ApiClient,
     project_id: int,
@@ -66,14 +72,17 @@ def sweep(
     keep: what of each such page's body the sweep keeps (default: all of it), in its reads
     and exchanges. Failed pages are kept whole. trust_total: end without the empty page once
     the listed samples reach the totalCount that every page so far gave (a short listing then
-    costs one request; a wrong totalCount still reads on, and the PAGE-TOTAL oracle sees it)."""
+    costs one request; a wrong totalCount still reads on, and the PAGE-TOTAL oracle sees it).
+    Pages are asked at most at the target's maximum limit as learned (drive/pagesize.py);
+    max_pages counts pages of page_size, so smaller pages may take proportionally more."""
     reads: list[PageRead] = []
     exchanges: list[Exchange] = []
     seen: set[int] = set()
     totals: set[object] = set()
-    offset = 0
-    for _ in range(max_pages):
-        exchange = client.page(project_id, {**(filters or {}), "limit": page_size, "offset": offset})
+    offset = pages = 0
+    while pages < max_pages * _pages_per_page(client, page_size):
+        pages += 1
+        exchange, limit = read_page(client, project_id, {**(filters or {}), "limit": page_size, "offset": offset})
         exchanges.append(exchange)
         if isinstance(exchange.body, dict) and exchange.body.get("success") is False:
             error = exchange.body.get("error")
@@ -81,7 +90,7 @@ def sweep(
         results = page_results(exchange.body) if exchange.ok_json else None
         if exchange.status is None or results is None or (exchange.status >= 400):
             return Sweep(reads, exchanges, False, f"page at offset {offset} failed: {exchange.summary()}")
-        read = PageRead(page_size, offset, exchange.body)
+        read = PageRead(limit, offset, exchange.body)
         if on_page is not None:
             on_page(read)
         if keep is not None:

@@ -13,6 +13,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
+from eicontract.drive.pagesize import read_page
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
@@ -118,17 +119,19 @@ class Region:
 
 
 def read_region(client: ApiClient, project_id: int, offset: int, length: int, page_size: int) -> Region:
-    """Pages of `page_size` from `offset`, each offset stepped by what the last page returned,
-    until `length` samples, an empty page, a failed page, or a page bound."""
+    """Pages of `page_size` (at most the target's maximum limit as learned) from `offset`, each
+    offset stepped by what the last page returned, until `length` samples, an empty page, a
+    failed page, or a page bound."""
     reads: list[PageRead] = []
     exchanges: list[Exchange] = []
     at, listed = offset, 0
-    for _ in range(2 * -(-length // page_size) + 2):
+    for _ in range(2 * -(-length // client.page_limit.fit(page_size)) + 2):
         if listed >= length:
             break
-        exchanges.append(client.page(project_id, {"limit": page_size, "offset": at}))
-        body = exchanges[-1].body
-        reads.append(PageRead(page_size, at, body))
+        exchange, limit = read_page(client, project_id, {"limit": page_size, "offset": at})
+        exchanges.append(exchange)
+        body = exchange.body
+        reads.append(PageRead(limit, at, body))
         results = page_results(body)
         if not results:
             break

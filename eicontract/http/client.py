@@ -21,6 +21,7 @@ import httpx
 
 from eicontract.http.bounds import AnswerTooSlow, check_depth, read_bounded
 from eicontract.http.guard import Guard
+from eicontract.http.pagelimit import PageLimit
 from eicontract.http.recording import Recording
 from eicontract.http.redact import KEY_PLACEHOLDER, Redactor, url_secrets
 
@@ -151,6 +152,7 @@ class ApiClient:
             headers={"accept": "application/json", "accept-encoding": "gzip, deflate"},  # what bounds.py reads
         )
         self.history: deque[Exchange] = deque(maxlen=history)
+        self.page_limit = PageLimit()  # the target's listing maximum as learned (drive/pagesize.py)
 
     def close(self) -> None:
         self._http.close()

@@ -397,37 +397,4 @@ def totals_of(reads: Iterable[PageRead]) -> list[object]:
 def common_total(reads: Iterable[PageRead]) -> int | None:
     """The totalCount every page that has one agrees on, when it is an integer; else None."""
     values = totals_of(reads)
-    return values[0] if values and is_int(values[0]) and all(v == values[0] and is_int(v) for v in values) \
-        else None
-
-
-# --- a limit above the server's maximum (docs/CLAIMS.md decision.large-limit-offset) ----------
-# "Maximum number of results" names no upper bound: a server may refuse a limit above its own
-# maximum with the failure envelope. Limits up to MIN_REFUSABLE_LIMIT (the gate's own page
-# without an offset) must be answered; the maximum a server shows is observed, and it must be
-# one maximum: a limit refused while an equal or larger one was answered fits no reading.
-MIN_REFUSABLE_LIMIT = 20
-LIMIT_TOPIC = "page:maximum-limit"
-
-
-def limit_refusal(read: PageRead, status: int) -> Findings | None:
-    """None when the page is to be judged as a page (it has a result array, or its limit is
-    one every reading must answer); else the refusal judged as a failure envelope."""
-    if page_results(read.body) is not None or read.limit <= MIN_REFUSABLE_LIMIT:
-        return None
-    failures = check_failure(read.body, status, clause_id="PAGE-LIMIT",
-                             context=f"{_where(read)} refused")
-    if failures:
-        return Findings(failures, [])
-    return Findings([], [Observation(LIMIT_TOPIC, "refuses a limit above its maximum",
-                                     f"limit={read.limit} refused with the failure envelope")])
-
-
-def check_limit_consistent(answered: Iterable[int], refused: Iterable[int]) -> list[Violation]:
-    """PAGE-LIMIT: the refused limits all lie above the answered ones (one maximum)."""
-    answered, refused = list(answered), list(refused)
-    if not answered or not refused or min(refused) > max(answered):
-        return []
-    return [Violation("PAGE-LIMIT", f"limit={min(refused)} was refused but limit={max(answered)} "
-                      f"was answered: no maximum limit explains both",
-                      {"refused": min(refused), "answered": max(answered)})]
+    return values[0] if values and is_int(values[0]) and all(v == values[0] and is_int(v) for v in values) else None

@@ -133,6 +133,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "akida-refused": ("request",),
     "limit-zero-unset": ("plan",),
     "limit-zero-rejected": ("request",),
+    "limit-max-10": ("plan", "request"),
     "search-whole": ("store",),
     "metadata-or-extra": ("store",),
     "nometa-ored": ("store",),

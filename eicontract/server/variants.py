@@ -27,6 +27,7 @@ JSON = dict[str, Any]
 
 SLOW_JOB_FACTOR = 5
 LIMIT_CAP = 50  # limit-cap: at most this many results a page, whatever limit asks
+LIMIT_MAX = 10  # limit-max-10: a larger limit is refused (400); the page without a limit holds this many
 THROTTLE_EVERY = 40  # throttle-429: every 40th request (counted from 1) is answered 429
 RETRY_AFTER_S = 0
 TRACE_FIELD = "xTrace"
@@ -106,6 +107,8 @@ _CATALOGUE = (
                                   "project without an Akida model"),
     LegalVariant("limit-zero-unset", f"limit=0 reads as unset: the default page of {UNSET_LIMIT}"),
     LegalVariant("limit-zero-rejected", "limit=0 is refused with the failure envelope (400)"),
+    LegalVariant("limit-max-10", f"a limit above {LIMIT_MAX} is refused with the failure envelope "
+                                 f"(400); the page without a limit holds {LIMIT_MAX}"),
     LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
                                  "filename), not each token"),
     LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
@@ -252,6 +255,7 @@ class VariantSet(Switches):
         """The page as asked (slice, order); the SQL variants are store_seams.py's."""
         limit = UNSET_LIMIT if plan.limit == 0 and "limit-zero-unset" in self else plan.limit
         limit = min(limit, LIMIT_CAP) if "limit-cap" in self else limit
+        limit = min(limit, LIMIT_MAX) if "limit-max-10" in self else limit  # larger ones refused
         return replace(plan, descending=plan.descending or "order-desc" in self, limit=limit)
 
     def labels_also_ids(self, labels: tuple[str, ...]) -> tuple[int, ...]:
@@ -285,10 +289,12 @@ class VariantSet(Switches):
         return doc
 
     def refused_number(self, f: PageFilters, limit: int | None, offset: int | None) -> str | None:
-        """big-numbers-rejected: why the request is refused, or None (limit and offset as sent,
-        before the server clamps them)."""
+        """big-numbers-rejected, limit-zero-rejected, limit-max-10: why the request is refused,
+        or None (limit and offset as sent, before the server clamps them)."""
         if limit == 0 and "limit-zero-rejected" in self:
             return "limit must be at least 1"
+        if limit is not None and limit > LIMIT_MAX and "limit-max-10" in self:
+            return f"limit must be at most {LIMIT_MAX}"
         if "big-numbers-rejected" not in self:
             return None
         if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:

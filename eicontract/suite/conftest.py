@@ -21,6 +21,7 @@ import hypothesis
 import pytest
 
 from eicontract.drive.evidence import judged
+from eicontract.drive.pagesize import read_page
 from eicontract.drive.probe import broken, empty_but_expected, unusable
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import (
@@ -109,16 +110,20 @@ def _discover(target: Target, recorder: Recorder) -> tuple[End, list[Region], li
     """The listing's end, regions at offsets across it, id windows across its ids (seeded)."""
     client, project = target.client, target.settings.project_id
     rng = random.Random(target.settings.seed)
-    exchange = client.page(project, {"limit": REGION, "offset": 0})
+    exchange, limit = read_page(client, project, {"limit": REGION, "offset": 0})  # at most the target's maximum
     reason = unusable(exchange, target.known)
-    violation = broken(exchange, f"the listing with limit={REGION}, offset=0", target.known) if reason is None else None
+    violation = broken(exchange, f"the listing with limit={limit}, offset=0", target.known) if reason is None else None
     if violation is None and reason is None and not page_results(exchange.body):
         violation = empty_but_expected(target.expected_samples)
     if violation is not None:
         fail_run(recorder, judged(exchange, [violation])[0], "discovery (its first page)")
     if reason is not None or not page_results(exchange.body):
         abort(recorder, f"the target's listing is unusable, nothing to draw from: {reason or 'it is empty'}")
-    first = Region(0, REGION, [PageRead(REGION, 0, exchange.body)], exchanges=[exchange])
+    first = Region(0, REGION, [PageRead(limit, 0, exchange.body)], exchanges=[exchange])
+    if limit < REGION:  # the target's pages are smaller: the rest of the first region, page by page
+        got = len(page_results(exchange.body) or [])
+        rest = read_region(client, project, got, REGION - got, REGION)
+        first = Region(0, REGION, first.reads + rest.reads, exchanges=first.exchanges + rest.exchanges)
     end = find_end(client, project, len(first.ids))
     length = next((n for n in (end.length, end.estimate) if n is not None), len(first.ids))
     offsets = plan_offsets(length, REGIONS, rng)

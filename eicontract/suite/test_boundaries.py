@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import pytest
 
 from eicontract.drive.evidence import judged
+from eicontract.drive.pagesize import read_page
 from eicontract.http.client import Exchange
 from eicontract.oracles import boundaries
 from eicontract.oracles._common import format_instant, is_int, parse_instant
@@ -75,7 +76,8 @@ def _sent(target: Target, params: dict[str, int | str]) -> tuple[Exchange, Any, 
 
 
 def _first_ids(target: Target) -> list[int]:
-    body, status = _page(target, {"limit": REFERENCE, "offset": 0})
+    exchange, _ = read_page(target.client, target.settings.project_id, {"limit": REFERENCE, "offset": 0})
+    body, status = exchange.body, exchange.status or 599
     if not 200 <= status < 300:
         pytest.skip(f"the first page failed (HTTP {status}): the paging clauses own that")
     return page_ids(body)

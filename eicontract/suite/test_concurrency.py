@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from eicontract.drive.jobflow import classify_until_result
+from eicontract.drive.pagesize import read_page
 from eicontract.oracles import concurrency, paging
 from eicontract.oracles._common import as_number
 from eicontract.oracles.jobs import check_status_id, classify_kind
@@ -46,7 +47,7 @@ def test_requests_while_a_job_runs(target: Target, dataset: Dataset,
         job_id, what = first.body["id"], f"sample {sample} block {block}"
         again = client.classify(project, block, sample, **options)
         status = client.job_status(project, job_id)
-        page = client.page(project, {"limit": PAGE, "offset": 0})
+        page, limit = read_page(client, project, {"limit": PAGE, "offset": 0})  # at most the target's maximum
         elsewhere = client.job_status(project + MARGIN, job_id)  # this project's job, under another id
         violations += check_unknown_id(elsewhere.body, elsewhere.status or 599,
                                        f"status of job {job_id} under project {project + MARGIN}")
@@ -57,7 +58,7 @@ def test_requests_while_a_job_runs(target: Target, dataset: Dataset,
             violations += check_status_id(status.body, job_id)
             violations += check_schema(status.body, "job-status", strictness, where=f"{what}: status while running")
         violations += check_schema(page.body, "page-response", strictness, where="a page read while a job runs")
-        violations += paging.check_page(paging.PageRead(PAGE, 0, page.body))
+        violations += paging.check_page(paging.PageRead(limit, 0, page.body))
         classify_until_result(client, project, block, sample,
                               patience=target.patience, deadline=target.settings.job_deadline, **options)
         jobs += 1

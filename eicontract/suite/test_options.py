@@ -9,6 +9,7 @@ import pytest
 
 from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
+from eicontract.drive.pagesize import read_page
 from eicontract.oracles import options
 from eicontract.oracles._common import is_int
 from eicontract.oracles.envelope import check_failure, check_success_envelope
@@ -41,7 +42,7 @@ def _truncated_samples(target: Target, dataset: Dataset) -> tuple[dict[int, Any]
     """Samples read with truncateStructuredLabels=true: the first page, and id windows of the
     most-labelled samples (bounded: a page and TRUNCATE_WINDOWS windows, whatever the listing)."""
     project, flag = target.settings.project_id, {"truncateStructuredLabels": "true"}
-    first = target.client.page(project, {**flag, "limit": 100, "offset": 0})
+    first, _ = read_page(target.client, project, {**flag, "limit": 100, "offset": 0})
     problems = [] if first.ok_json else [Violation("LABELS-TRUNCATE", f"truncated page: {first.summary()}")]
     found = index_samples(page_results(first.body) or [])
     wanted = [i for i in _most_labelled(dataset, TRUNCATE_WINDOWS + len(found)) if i not in found]

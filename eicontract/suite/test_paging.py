@@ -19,11 +19,12 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eicontract.drive.evidence import judged
+from eicontract.drive.pagesize import read_page
 from eicontract.drive.probe import shorter_than_expected
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import read_region
 from eicontract.http.client import Exchange
-from eicontract.oracles import paging
+from eicontract.oracles import max_limit, paging
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
 from eicontract.suite.dataset import Counts, Dataset
@@ -70,6 +71,8 @@ def test_every_page_read(target: Target, dataset: Dataset, counts: Counts,
     if findings is not None:
         observe(findings.observations)
         violations += findings.violations
+    learned = target.client.page_limit  # the maximum the reads learned (drive/pagesize.py): a reading
+    observe(max_limit.maximum_limit(learned.answered, learned.refused))
     expect_no_violations(violations)
 
 
@@ -87,11 +90,11 @@ def test_the_end_agrees_with_the_counts(dataset: Dataset, counts: Counts) -> Non
 def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, dataset: Dataset) -> None:
     """offset left out: the page at offset 0 (discovery's first region), whatever the reading of
     'offset in results'; no sample skipped."""
-    wanted = dataset.regions[0].ids[:PAGE_WITHOUT_OFFSET]
-    exchange = target.client.page(target.settings.project_id, {"limit": PAGE_WITHOUT_OFFSET})
+    exchange, limit = read_page(target.client, target.settings.project_id, {"limit": PAGE_WITHOUT_OFFSET})
+    wanted = dataset.regions[0].ids[:limit]
     seen = paging.page_ids(exchange.body)
     if seen != wanted:
-        expect_no_violations([Violation("PAGE-COMPLETE", f"limit={PAGE_WITHOUT_OFFSET} without an offset: ids "
+        expect_no_violations([Violation("PAGE-COMPLETE", f"limit={limit} without an offset: ids "
                                         f"{seen[:8]}..., but the page at offset 0 starts {wanted[:8]}... "
                                         f"({exchange.summary()})", {"seen": seen[:20], "wanted": wanted})])
 
@@ -123,8 +126,9 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Dataset) 
 def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., None],
                   observe: Callable[[list[Observation]], None]) -> None:
     regions = {region.offset: region for region in dataset.regions}
-    answered: set[int] = set()
-    refused: set[int] = set()  # limits refused above the server's maximum (a reading, observed)
+    learned = target.client.page_limit  # what the reads so far learned of the maximum: one maximum with it
+    answered: set[int] = {learned.answered} if learned.answered else set()
+    refused: set[int] = {learned.refused} if learned.refused is not None else set()  # (a reading, observed)
 
     # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
     # (hypothesis prints a dataclass field by field, a region's pages whole)
@@ -132,7 +136,7 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
     def prop(region: int, shift: int, limit: int) -> None:
         offset = region + shift
         (sent, first), (again, second) = _exchange_read(target, limit, offset), _exchange_read(target, limit, offset)
-        refusals = [paging.limit_refusal(read, exchange.status or 0)
+        refusals = [max_limit.limit_refusal(read, exchange.status or 0)
                     for exchange, read in ((sent, first), (again, second))]
         if refusals[0] is not None or refusals[1] is not None:
             _judge_refusal(limit, [(sent, first, refusals[0]), (again, second, refusals[1])])
@@ -143,7 +147,7 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
             violations += judged(sent, paging.compare_sweeps(known, seen))
-        expect_no_violations(violations + paging.check_limit_consistent(answered, refused))
+        expect_no_violations(violations + max_limit.check_limit_consistent(answered, refused))
 
     def _judge_refusal(limit: int, reads: list[tuple[Exchange, paging.PageRead, Any]]) -> None:
         """A limit refused above the server's maximum: each read a proper refusal, both reads
@@ -157,7 +161,7 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
             observe(refusal.observations)
             violations += judged(exchange, refusal.violations)
         refused.add(limit)
-        expect_no_violations(violations + paging.check_limit_consistent(answered, refused))
+        expect_no_violations(violations + max_limit.check_limit_consistent(answered, refused))
 
     run_property(prop)
 
@@ -170,7 +174,8 @@ def test_an_offset_past_the_end_is_empty(target: Target, dataset: Dataset, run_p
 
     @given(beyond=st.one_of(st.integers(0, 1000), st.just(10**9)), limit=st.integers(1, 100))
     def prop(beyond: int, limit: int) -> None:
-        exchange, read = _exchange_read(target, limit, size + beyond)
+        # the limit at most the target's maximum: a refused limit is test_any_page's to judge
+        exchange, read = _exchange_read(target, target.client.page_limit.fit(limit), size + beyond)
         expect_no_violations(judged(exchange, paging.check_past_end(read, size)))
 
     run_property(prop, examples=max(5, target.settings.profile.examples // 3))

@@ -120,15 +120,16 @@ def _envelope_violations(response: Any, *, negative: bool) -> list[Violation]:
 _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 
-def _may_name_unknown_ids(case: Any) -> bool:
+def _may_name_unknown_ids(case: Any, answered_limit: int) -> bool:
     """Also valid data a server may refuse by a reading: a documented variant the project may
-    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers) or a limit or
-    offset past int32 (decision.large-limit-offset). Its refusal is a failure envelope, not a
-    rejection of valid data."""
+    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers), an offset past
+    int32, or a limit above the largest the target answered (`answered_limit`: the documents name
+    no maximum; decision.large-limit-offset). Its refusal is a failure envelope, not a rejection
+    of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
     return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
             or any(value in MAY_BE_REFUSED for value in _each(parts["query"].get("variant")))
-            or any(_past(value, 2**31 if name in ("limit", "offset") else 2**63)
+            or any(_past(value, answered_limit + 1 if name == "limit" else 2**31 if name == "offset" else 2**63)
                    for part in parts.values() for name, values in part.items() for value in _each(values)))
 
 
@@ -197,7 +198,8 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
         violations.append(Violation(clause, f"no answer: {type(exc).__name__}: {exc}"))
     if response is not None:
         try:
-            case.validate_response(response, checks=_checks(negative, style, _may_name_unknown_ids(case)))
+            refusable = _may_name_unknown_ids(case, target.client.page_limit.answered)
+            case.validate_response(response, checks=_checks(negative, style, refusable))
         except FailureGroup as group:
             violations += [Violation(clause, f"{f.title}: {f.message}") for f in group.exceptions]
         except AssertionError as failure:  # a single failed check

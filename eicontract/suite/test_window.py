@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from eicontract.drive.evidence import judged
 from eicontract.drive.jobflow import classify_until_result
+from eicontract.drive.pagesize import read_page
 from eicontract.oracles._common import get_path, is_number
 from eicontract.oracles.label_picks import multi_label_order, pick_multi_label
 from eicontract.oracles.labels import check_expected_labels
@@ -99,7 +100,7 @@ def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset
     own spacing, and judge every prediction window's end (not only its start) against its sample."""
     project = target.settings.project_id
     size = getattr(dataset, "size", None) or len(dataset.ids)
-    pages = [target.client.page(project, {"limit": 100, "offset": offset})
+    pages = [read_page(target.client, project, {"limit": 100, "offset": offset})[0]
              for offset in dict.fromkeys((0, max(0, size - 100)))]
     learned = _window_size(target, dataset)
     violations: list[Violation] = []

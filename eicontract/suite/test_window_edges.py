@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 
 from eicontract.drive.jobflow import classify_until_result
+from eicontract.drive.pagesize import read_page
 from eicontract.oracles import relations
 from eicontract.oracles._common import as_number, get_path, is_int
 from eicontract.oracles.paging import page_results
@@ -97,7 +98,7 @@ def test_samples_at_the_edges_of_the_window(target: Target, dataset: Dataset,
     rate = rates.most_common(1)[0][0] if rates else None
     picked: dict[int, tuple[str, Any | None]] = {}
     for name, query in edge_queries(size, increase, rate).items():
-        page = target.client.page(project, {**query, "limit": LIMIT})
+        page, _ = read_page(target.client, project, {**query, "limit": LIMIT})
         chosen = edge_pick(name, page_results(page.body) or [], size, increase, rate)
         if chosen is not None:
             picked.setdefault(chosen["sampleId"], (name, chosen))

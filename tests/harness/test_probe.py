@@ -34,6 +34,11 @@ def _reply(status: int | None, body: Any = None, text: str = "", error: str = ""
     (_reply(504, text="Gateway Timeout", error="body is not JSON"), ["HTTP 504", "gateway"]),
     (_reply(400, text="<html>Bad Request</html>", error="body is not JSON"), ["not JSON", "API root"]),
     (_reply(409, {"success": False, "error": "project is locked"}), ["refuses the listing", "HTTP 409"]),
+    # the failure envelope even at limit=1: no reading names a least maximum, so no clause fails;
+    # a target that answers no page cannot be listed (exit 2), not "every clause failed"
+    (_reply(400, {"success": False, "error": "limit must be at most 0"}), ["refuses the listing", "HTTP 400",
+                                                                            "limit=1", "at most 0"]),
+    (_reply(422, {"success": False, "error": "projectId must be an integer"}), ["HTTP 422", "no page"]),
 ])
 def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[str]) -> None:
     reason = unusable(exchange)
@@ -45,8 +50,7 @@ def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[st
     (_reply(500, {"success": False, "error": "TypeError: unsupported operand"}), ["HTTP 500", "TypeError"]),
     (_reply(500, text="Internal Server Error", error="body is not JSON"), ["HTTP 500", "Internal Server Error"]),
     (_reply(501, {"success": False, "error": "not implemented"}), ["HTTP 501"]),
-    (_reply(400, {"success": False, "error": "projectId must be an integer"}), ["HTTP 400", "invalid",
-                                                                               "projectId must be"]),
+    (_reply(400, {"detail": "projectId must be an integer"}), ["HTTP 400", "invalid"]),  # no envelope
     (_reply(422, {"detail": "limit: field required"}), ["HTTP 422"]),
 ])
 def test_a_server_error_or_a_valid_request_called_invalid_is_a_violation(exchange: Exchange,
@@ -110,6 +114,7 @@ def test_an_empty_listing_of_a_project_known_to_hold_samples_is_a_violation() ->
     (_reply(401, {"success": False, "error": "Unauthorized"}), Known(own=True), True),
     (_reply(404, {"success": False, "error": "project not found"}), Known(project=True, own=True), True),
     (_reply(200, {"success": False, "error": "project is suspended"}), Known(own=True), True),
+    (_reply(400, {"success": False, "error": "limit must be at most 0"}), Known(own=True), True),
     # --expect-samples says the project exists: a 404 is the server's; a refused key may be the user's
     (_reply(404, {"success": False, "error": "project not found"}), Known(project=True), True),
     (_reply(401, {"success": False, "error": "Unauthorized"}), Known(project=True), False),

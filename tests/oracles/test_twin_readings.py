@@ -15,13 +15,8 @@ from eicontract.oracles.filters import (
     check_filter,
 )
 from eicontract.oracles.jobs import AFTER_FAILURE_TOPIC, check_exclusive_after_failed_job
-from eicontract.oracles.paging import (
-    LIMIT_TOPIC,
-    MIN_REFUSABLE_LIMIT,
-    PageRead,
-    check_limit_consistent,
-    limit_refusal,
-)
+from eicontract.oracles.max_limit import LIMIT_TOPIC, check_limit_consistent, limit_refusal
+from eicontract.oracles.paging import PageRead
 from eicontract.oracles.window import (
     READING_FULL_ONLY,
     READING_TAIL,
@@ -128,10 +123,6 @@ def test_a_large_limit_refused_badly_fails() -> None:
     for body, status in (({"success": True}, 200), (FAILURE, 500)):
         found = limit_refusal(PageRead(114, 0, body), status)
         assert found is not None and "PAGE-LIMIT" in clause_ids(found.violations)
-
-
-def test_a_small_limit_is_never_a_refusal() -> None:
-    assert limit_refusal(PageRead(MIN_REFUSABLE_LIMIT, 0, FAILURE), 400) is None  # judged as a page: fails
 
 
 def test_one_maximum() -> None:

@@ -20,6 +20,7 @@ from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
     BIG_ID_BASE,
     LIMIT_CAP,
+    LIMIT_MAX,
     PENDING_VARIANTS,
     PRECISE_STEP,
     RESAMPLE_FACTOR,
@@ -617,6 +618,18 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert page(variant, limit=1) == page(clean, limit=1)
 
 
+@check("limit-max-10")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for limit in (LIMIT_MAX + 1, 100, 10_000):
+        refused = variant.get(PAGE, params={"limit": limit})
+        assert refused.status_code == 400 and refused.json()["success"] is False, limit
+        assert refused.json()["error"]
+    for limit in (0, 1, LIMIT_MAX):  # up to its maximum: as asked
+        assert page(variant, limit=limit, offset=3) == page(clean, limit=limit, offset=3)
+    assert page(variant) == page(clean, limit=LIMIT_MAX)  # the page without a limit: its maximum
+    assert sweep(variant, LIMIT_MAX) == FULL_LISTING
+
+
 @check("jobs-fail-first")
 def _(variant: httpx.Client, clean: httpx.Client) -> None:
     # a resampled sample no other check uses: the shared clean server caches what it classifies
@@ -750,8 +763,9 @@ def test_variants_combine() -> None:
 
 def test_pending_variants_combine() -> None:
     """Every variant at once (throttling aside: below, with the wire variants it meets)."""
-    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first)
-    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first"}
+    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first); a large
+    # limit is capped (limit-cap), not refused (limit-max-10: the other reading of the same words)
+    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first", "limit-max-10"}
     with start_in_thread(ServerConfig(variants=chosen, job_seconds=0.01)) as running, \
             make_client(running) as c:
         reply = c.get(PAGE, params={"limit": 1000})
