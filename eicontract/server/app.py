@@ -37,9 +37,16 @@ from eicontract.server.fragments import (
     json_array,
     json_reply,
 )
-from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobRegistry
+from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobFailed, JobRegistry
 from eicontract.server.params import QueryReader, path_int
-from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
+from eicontract.server.render import (
+    JSON,
+    PROCESSING_ERROR_TEXT,
+    iso,
+    raw_sample_json,
+    sample_json,
+    segments_json,
+)
 from eicontract.server.seams import Seams
 from eicontract.server.store import PagePlan, Store
 
@@ -137,6 +144,8 @@ async def classify_endpoint(request: Request) -> Response:
 
 def _compute(ctx: AppContext, key: CacheKey) -> JSON:
     sample, block = _sample(ctx, key.sample_id), _learn_block(ctx, key.block_id)
+    if sample.processing_error:  # always in a job (needs_job): the job fails
+        raise JobFailed(f"sample {sample.id}: {PROCESSING_ERROR_TEXT}")
     return result_body(sample, block, ctx.dataset.impulse, key.variant, key.truncate)
 
 
