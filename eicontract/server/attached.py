@@ -142,6 +142,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "labels-multi": ("data", "store"),
     "big-numbers-rejected": ("request",),
     "jobs-fail-first": ("jobs",),
+    "processing-error-classifies": ("jobs",),
     "short-no-window": ("reply",),
     "probs-precise": ("reply",),
     "tail-window": ("reply",),
@@ -297,6 +298,9 @@ class Switched(Seams):
         return self.faults.job_status_checks_project()
 
     # -- jobs ---------------------------------------------------------------------------------
+
+    def classifies(self, sample: SampleRecord) -> bool:
+        return super().classifies(sample) or self.variants.classifies_failed_processing()
 
     def needs_job(self, needed: bool) -> bool:
         return self.variants.always_job() or needed

@@ -221,9 +221,8 @@ def predictions_json(sample: SampleRecord, impulse: Impulse, variant: str,
 
 
 def needs_job(sample: SampleRecord, impulse: Impulse, job_threshold_ms: float) -> bool:
-    """Long samples, samples that must be resampled and samples whose processing failed (it is
-    tried again, and fails again) are classified in a background job."""
-    return (sample.total_length_ms > job_threshold_ms or sample.processing_error
+    """Long samples and samples that must be resampled are classified in a background job."""
+    return (sample.total_length_ms > job_threshold_ms
             or not math.isclose(sample.frequency, impulse.frequency_hz))
 
 

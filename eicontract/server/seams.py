@@ -186,6 +186,11 @@ class Seams:
 
     # -- jobs -------------------------------------------------------------------------------
 
+    def classifies(self, sample: SampleRecord) -> bool:
+        """False: the sample cannot be classified; each classify of it starts a job that ends
+        unsuccessfully (the reference's reading of a sample whose processing failed)."""
+        return not sample.processing_error
+
     def needs_job(self, needed: bool) -> bool:
         """Whether an uncached classify answers a job (needed: the sample is long)."""
         return needed

@@ -146,7 +146,7 @@ HOOK_SEAM = {
              "job_status_checks_project classify_result prediction windows_of predictions_of "
              "precise extra_fields",
     "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
-            "first_job_id jobs_fail_first always_job job_outcome",
+            "first_job_id jobs_fail_first always_job job_outcome classifies_failed_processing",
     "wire": "on_the_wire gzip throttled closes_connections rewrites_bodies rewrite_body "
             "failure_status",
     "data": "dataset",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
 
 import pytest
 
@@ -108,14 +107,11 @@ def test_predictions_match_the_classifier() -> None:
 
 
 def test_needs_job() -> None:
-    processed = [s for s in DATA.samples if not s.processing_error]
-    native_short = next(s for s in processed if s.frequency == 100 and s.total_length_ms < 8000)
-    resampled = next(s for s in processed if s.frequency != 100)
-    long = next(s for s in processed if s.total_length_ms > 8000)
-    boundary = next(s for s in processed if s.frequency == 100 and s.total_length_ms == 8000)
+    native_short = next(s for s in DATA.samples if s.frequency == 100 and s.total_length_ms < 8000)
+    resampled = next(s for s in DATA.samples if s.frequency != 100)
+    long = next(s for s in DATA.samples if s.total_length_ms > 8000)
+    boundary = next(s for s in DATA.samples if s.frequency == 100 and s.total_length_ms == 8000)
     assert not needs_job(native_short, IMPULSE, 8000)
     assert not needs_job(boundary, IMPULSE, 8000)
     assert needs_job(resampled, IMPULSE, 8000)
     assert needs_job(long, IMPULSE, 8000)
-    # processing failed: tried again in a job, however short (the same sample otherwise is not)
-    assert needs_job(replace(native_short, processing_error=True), IMPULSE, 8000)
