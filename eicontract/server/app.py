@@ -37,9 +37,16 @@ from eicontract.server.fragments import (
     json_array,
     json_reply,
 )
-from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobRegistry
+from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobFailed, JobRegistry
 from eicontract.server.params import QueryReader, path_int
-from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
+from eicontract.server.render import (
+    JSON,
+    PROCESSING_ERROR_TEXT,
+    iso,
+    raw_sample_json,
+    sample_json,
+    segments_json,
+)
 from eicontract.server.seams import Seams
 from eicontract.server.store import PagePlan, Store
 
@@ -124,8 +131,9 @@ async def classify_endpoint(request: Request) -> Response:
     key = CacheKey(sample.id, block.id, variant, truncate)
     body = ctx.jobs.cached(key) if ctx.seams.serves_cached_results() else None
     if body is None:
-        if ctx.seams.needs_job(needs_job(sample, ctx.dataset.impulse,
-                                         ctx.config.job_threshold_ms)):
+        # a sample it cannot classify is tried again in a job (that fails), however short
+        if ctx.seams.needs_job(not ctx.seams.classifies(sample) or needs_job(
+                sample, ctx.dataset.impulse, ctx.config.job_threshold_ms)):
             job = ctx.jobs.running(key)
             if job is not None:
                 ctx.seams.on_running_job(job.id)
@@ -137,6 +145,8 @@ async def classify_endpoint(request: Request) -> Response:
 
 def _compute(ctx: AppContext, key: CacheKey) -> JSON:
     sample, block = _sample(ctx, key.sample_id), _learn_block(ctx, key.block_id)
+    if not ctx.seams.classifies(sample):  # only ever in a job: the job fails
+        raise JobFailed(f"sample {sample.id}: {PROCESSING_ERROR_TEXT}")
     return result_body(sample, block, ctx.dataset.impulse, key.variant, key.truncate)
 
 

@@ -104,6 +104,8 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "job-status-any-project": ("reply",),
     "metadata-first-value-only": ("plan",),
     "variant-end-500": ("reply",),
+    "auth-near-miss": ("request",),
+    "failed-job-successful": ("jobs",),
     "deep-skip": ("plan",),
     "deep-filter-ignored": ("store",),
     "deep-total-wrong": ("plan",),
@@ -141,6 +143,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "labels-multi": ("data", "store"),
     "big-numbers-rejected": ("request",),
     "jobs-fail-first": ("jobs",),
+    "processing-error-classifies": ("jobs",),
     "short-no-window": ("reply",),
     "probs-precise": ("reply",),
     "tail-window": ("reply",),
@@ -167,6 +170,9 @@ class Switched(Seams):
 
     def checks_auth(self) -> bool:
         return self.faults.checks_auth()
+
+    def accepts_key(self, given: str, key: str) -> bool:
+        return super().accepts_key(given, key) or self.faults.accepts_near_key(given, key)
 
     def error_text(self, text: str, presented_key: str = "") -> str:
         return self.faults.error_text(text, presented_key)
@@ -294,6 +300,9 @@ class Switched(Seams):
 
     # -- jobs ---------------------------------------------------------------------------------
 
+    def classifies(self, sample: SampleRecord) -> bool:
+        return super().classifies(sample) or self.variants.classifies_failed_processing()
+
     def needs_job(self, needed: bool) -> bool:
         return self.variants.always_job() or needed
 
@@ -313,6 +322,9 @@ class Switched(Seams):
         if self.faults.reports_finish_at_start():  # the status runs ahead of the work
             job.finished, job.successful = job.started, True
         return self.faults.jobs_finish()
+
+    def job_outcome(self, successful: bool) -> bool:
+        return self.faults.job_outcome(successful)
 
     def job_succeeds(self, key: CacheKey) -> bool:
         if self.variants.jobs_fail_first() and key not in self._failed:  # once per key

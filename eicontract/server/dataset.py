@@ -12,7 +12,7 @@ import hashlib
 import math
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar
 
@@ -56,6 +56,11 @@ FILENAME_EXTENSIONS: tuple[str, ...] = ("abc", "xyz", "cbor", "json")
 # Index into the filename patterns of _filename(): plain names dominate, wildcards are rarer.
 FILENAME_PATTERN_WEIGHTS: tuple[int, ...] = (0, 0, 0, 1, 1, 2, 2, 3, 4)
 FIRST_SAMPLE_ID = 101
+# Samples whose processing failed (the Sample schema's processingError): every 25th testing
+# sample from the 13th, by id. Placed by position, not drawn, so the other draws stay as they
+# were and the first page of 100 testing samples holds four of them at every seed.
+PROCESSING_ERROR_EVERY = 25
+PROCESSING_ERROR_FROM = 12
 BASE_ADDED = datetime(2025, 1, 6, 8, 0, 0, tzinfo=UTC)
 
 
@@ -112,6 +117,7 @@ class SampleRecord:
     metadata: dict[str, str] | None
     segments: tuple[Segment, ...] = field(default=())  # non-empty = multi-label sample
     sha256: str = ""
+    processing_error: bool = False  # processing failed: no classify job of it succeeds
 
     @property
     def interval_ms(self) -> float:
@@ -237,7 +243,15 @@ def generate(seed: int = 1, count: int = 300) -> Dataset:
             when - created_before[i % 7], None if meta is None else dict(meta), segments,
             sha256(f"{seed}:{sid}".encode()).hexdigest(),
         ))
-    return Dataset(seed=seed, impulse=default_impulse(), samples=tuple(samples))
+    return Dataset(seed=seed, impulse=default_impulse(), samples=_processing_failed(samples))
+
+
+def _processing_failed(samples: list[SampleRecord]) -> tuple[SampleRecord, ...]:
+    """The samples, with every PROCESSING_ERROR_EVERY-th testing one marked processingError."""
+    testing = [i for i, s in enumerate(samples) if s.category == "testing"]
+    for i in testing[PROCESSING_ERROR_FROM::PROCESSING_ERROR_EVERY]:
+        samples[i] = replace(samples[i], processing_error=True)
+    return tuple(samples)
 
 
 def _ids(rng: random.Random, count: int) -> list[int]:

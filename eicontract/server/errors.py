@@ -7,7 +7,6 @@ a bare 500 page.
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Mapping
 
@@ -102,7 +101,7 @@ class GuardMiddleware:
 
     def _authorised(self, scope: Scope) -> bool:
         given = Headers(scope=scope).get(API_KEY_HEADER, "")
-        return hmac.compare_digest(given.encode(), self.config.api_key.encode())
+        return self.seams.accepts_key(given, self.config.api_key)
 
     async def _guarded(self, scope: Scope, receive: Receive, send: Send) -> None:
         started = False

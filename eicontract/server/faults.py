@@ -175,6 +175,13 @@ _CATALOGUE = (
     Fault("variant-end-500", "NO-5XX",
           "classify of the highest sample id with variant akida and truncateStructuredLabels=true "
           "answers 500 (its result, once computed: a job first when the sample is long)"),
+    # checks that had no reference fault (their proof was a mock server or the twin)
+    Fault("auth-near-miss", "AUTH-REJECT",
+          "only the key's first n-1 characters are compared (a prefix check): a key with its last "
+          "character changed or dropped is let in; a missing or another key is still refused"),
+    Fault("failed-job-successful", "JOB-COMPLETES",
+          "a job that failed (every job of a sample whose processing failed) reports "
+          "`finishedSuccessful: true`; classify still has no result and starts another job"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -289,6 +296,11 @@ class FaultSet(Switches):
 
     def checks_auth(self) -> bool:
         return "auth-ignored" not in self
+
+    def accepts_near_key(self, given: str, key: str) -> bool:
+        """True: a key that is not the project's is let in all the same (auth-near-miss)."""
+        prefix = key[:-1]
+        return "auth-near-miss" in self and bool(prefix) and given[:len(prefix)] == prefix
 
     def error_text(self, text: str, presented_key: str = "") -> str:
         if "key-echoed" in self and presented_key:
@@ -450,7 +462,8 @@ class FaultSet(Switches):
             return None
         rate = dataset.impulse.frequency_hz
         native = [s for s in dataset.samples if s.frequency == rate] or list(dataset.samples)
-        return replace(min(native, key=lambda s: (s.total_length_ms, s.id)), id=sample_id)
+        return replace(min(native, key=lambda s: (s.total_length_ms, s.id)), id=sample_id,
+                       processing_error=False)
 
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         """Which sample a classify result describes (classify endpoint)."""
@@ -578,6 +591,10 @@ class FaultSet(Switches):
 
     def job_status_checks_project(self) -> bool:
         return "job-status-any-project" not in self
+
+    def job_outcome(self, successful: bool) -> bool:
+        """The finishedSuccessful a job reports, given whether it computed its result."""
+        return successful or "failed-job-successful" in self
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self

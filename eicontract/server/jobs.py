@@ -22,6 +22,11 @@ JOB_CATEGORY_KEY = "classify"
 FIRST_JOB_ID = 1
 
 
+class JobFailed(Exception):
+    """A job's computation failed for a reason of the data (a sample whose processing failed):
+    the job's outcome, not a bug of the server, so it is not logged as one."""
+
+
 @dataclass(frozen=True, slots=True)
 class CacheKey:
     """What a cached classify result depends on."""
@@ -124,13 +129,16 @@ class JobRegistry:
         successful = (self._compute_into_cache(job, key, compute) if self._seams.job_succeeds(key)
                       else False)
         if job.finished is None:
-            job.successful = successful
+            job.successful = self._seams.job_outcome(successful)
             job.finished = _now(job.started)
         del self._running[key]
 
     def _compute_into_cache(self, job: Job, key: CacheKey, compute: Callable[[], JSON]) -> bool:
         try:
             result = compute()
+        except JobFailed as failure:
+            log.info("classify job %s failed: %s", job.id, failure)
+            return False
         except Exception:  # a failed job is reported, not raised into the loop
             log.exception("classify job %s failed", job.id)
             return False

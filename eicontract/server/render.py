@@ -29,6 +29,7 @@ _AXES: dict[str, tuple[tuple[str, str], ...]] = {  # (name, SenML units) per cha
     "video": (("video", "rgba"),),
 }
 DEVICE_TYPE = "DISCO-L475VG-IOT01A"
+PROCESSING_ERROR_TEXT = "processing failed: the sample's data could not be read"
 
 
 def iso(moment: datetime) -> str:
@@ -93,7 +94,7 @@ def sample_json(sample: SampleRecord, truncate: bool = False) -> JSON:
         "chartType": sample.chart_type,
         "isDisabled": False,
         "isProcessing": False,
-        "processingError": False,
+        "processingError": sample.processing_error,
         "isCropped": False,
         "projectId": PROJECT_ID,
         "projectOwnerName": PROJECT_OWNER,
@@ -104,6 +105,8 @@ def sample_json(sample: SampleRecord, truncate: bool = False) -> JSON:
     }
     if sample.metadata is not None:  # absent and {} are both "no metadata"; keep both forms
         doc["metadata"] = dict(sample.metadata)
+    if sample.processing_error:
+        doc["processingErrorString"] = PROCESSING_ERROR_TEXT
     if sample.is_multi_label:
         labels = segments_json(sample, truncate)
         doc["structuredLabels"] = labels

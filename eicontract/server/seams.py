@@ -20,6 +20,7 @@ A hook that changes a shared object says so; the others get a private copy.
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -43,6 +44,10 @@ class Seams:
 
     def checks_auth(self) -> bool:
         return True
+
+    def accepts_key(self, given: str, key: str) -> bool:
+        """Whether the presented key is the project's: the whole key, in constant time."""
+        return hmac.compare_digest(given.encode(), key.encode())
 
     def error_text(self, text: str, presented_key: str = "") -> str:
         return text
@@ -181,6 +186,11 @@ class Seams:
 
     # -- jobs -------------------------------------------------------------------------------
 
+    def classifies(self, sample: SampleRecord) -> bool:
+        """False: the sample cannot be classified; each classify of it starts a job that ends
+        unsuccessfully (the reference's reading of a sample whose processing failed)."""
+        return not sample.processing_error
+
     def needs_job(self, needed: bool) -> bool:
         """Whether an uncached classify answers a job (needed: the sample is long)."""
         return needed
@@ -204,6 +214,10 @@ class Seams:
     def job_succeeds(self, key: CacheKey) -> bool:
         """False: the job of this key ends unsuccessfully without computing."""
         return True
+
+    def job_outcome(self, successful: bool) -> bool:
+        """The finishedSuccessful a job reports, given whether it computed its result."""
+        return successful
 
     # -- data and wire ----------------------------------------------------------------------
 

@@ -123,6 +123,9 @@ _CATALOGUE = (
                                          "of magnitude 2**63 or more, are refused (400)"),
     LegalVariant("jobs-fail-first", "the first job of each (sample, block, variant, truncate) "
                                     "finishes unsuccessfully; the next one succeeds"),
+    LegalVariant("processing-error-classifies", "samples whose listing entry says "
+                                                "processingError: true classify like any other "
+                                                "(a job only when long or resampled; it succeeds)"),
     LegalVariant("short-no-window", "a sample shorter than one window has no window (classify "
                                     "and page), not one zero-padded window"),
     LegalVariant("probs-precise", f"class probabilities carry more digits than the reference "
@@ -406,6 +409,9 @@ class VariantSet(Switches):
 
     def jobs_fail_first(self) -> bool:
         return "jobs-fail-first" in self
+
+    def classifies_failed_processing(self) -> bool:
+        return "processing-error-classifies" in self
 
     def always_job(self) -> bool:
         return "always-job" in self

@@ -135,7 +135,7 @@ def test_a_clean_config_serves_the_contracts_own_seams() -> None:
 # Which seam each hook of faults.FaultSet / variants.VariantSet (and store_seams) plugs into,
 # by where attached.Switched (or variant_wire, or store_seams) calls it.
 HOOK_SEAM = {
-    "request": "checks_auth error_text rejects_variant default_variant negative_paging_value "
+    "request": "checks_auth accepts_near_key error_text rejects_variant default_variant negative_paging_value "
                "on_malformed_metadata metadata_json leap_second ignores_unparsable_metadata "
                "truncate ignores_limit refused_number refuses_variant unknown_id_status",
     "plan": "page_plan _filters _metadata past_end_plan deep_page_plan deep_total_count "
@@ -146,7 +146,7 @@ HOOK_SEAM = {
              "job_status_checks_project classify_result prediction windows_of predictions_of "
              "precise extra_fields",
     "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
-            "first_job_id jobs_fail_first always_job",
+            "first_job_id jobs_fail_first always_job job_outcome classifies_failed_processing",
     "wire": "on_the_wire gzip throttled closes_connections rewrites_bodies rewrite_body "
             "failure_status",
     "data": "dataset",

@@ -134,3 +134,15 @@ def test_small_dataset_still_has_each_kind() -> None:
     small = generate(5, 40).samples
     assert {s.chart_type for s in small} == {"chart", "image", "video", "table"}
     assert {s.signature_valid for s in small} == {True, False}
+
+
+@pytest.mark.parametrize("seed", [1, 2, 20261122])
+def test_the_first_page_holds_samples_whose_processing_failed(seed: int) -> None:
+    """Four in the first 100 testing samples (a page of the gate's first region) at any seed: the
+    gate's pick of three such samples is always the same three, never fewer."""
+    samples = generate(seed, 300).samples
+    testing = [s for s in samples if s.category == "testing"]
+    assert not any(s.processing_error for s in samples if s.category != "testing")
+    assert sum(s.processing_error for s in testing[:100]) == 4
+    assert [s.processing_error for s in testing] == [i % 25 == 12 for i in range(len(testing))]
+

@@ -127,6 +127,20 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert reply.status_code == 200 and reply.json()["result"]
 
 
+@check("auth-near-miss")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    key = bad.headers["x-api-key"]
+    let_in = (key[:-1] + ("Z" if key[-1] != "Z" else "Y"), key[:-1])  # last character changed, dropped
+    refused = ("Z" + key[1:], "ei_wrong_key", "")  # first character changed, another key, none
+    for near in let_in:
+        assert clean.get(PAGE, params={"limit": 1}, headers={"x-api-key": near}).status_code == 401
+        reply = bad.get(PAGE, params={"limit": 1}, headers={"x-api-key": near})
+        assert reply.status_code == 200 and reply.json()["result"]
+    for other in refused:
+        assert bad.get(PAGE, params={"limit": 1}, headers={"x-api-key": other}).status_code == 401
+    assert bad.get(PAGE, params={"limit": 1}).status_code == 200  # the key itself: still let in
+
+
 # -- jobs -------------------------------------------------------------------------------
 
 @check("job-and-result")
@@ -900,6 +914,19 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
                  [{"key": "site", "op": "neq", "values": ["buildingA", "buildingB"]}]):
         clean_ids, bad_ids = with_(same)
         assert clean_ids == bad_ids  # one value, and neq items, stay right
+
+
+@check("failed-job-successful")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    failing = next(s for s in TESTING if s.processing_error)
+    for c, reported in ((clean, False), (bad, True)):
+        job_id = started_job(c, failing)
+        assert wait_for_job(c, job_id)["finishedSuccessful"] is reported
+        again = classify(c, failing)
+        assert set(again) == {"success", "id"} and again["id"] != job_id  # no result either way
+    job_id = started_job(bad, RESAMPLED)  # a job that computed its result: unchanged
+    assert wait_for_job(bad, job_id)["finishedSuccessful"] is True
+    assert "classifications" in classify(bad, RESAMPLED)
 
 
 # -- the catalogue itself ----------------------------------------------------------------

@@ -15,6 +15,7 @@ from eicontract.server.dataset import SampleRecord, generate
 from tests.server.server_helpers import (
     ANOMALY,
     CLASSIFIER,
+    PAGE,
     classify_path,
     make_client,
     status_path,
@@ -25,8 +26,10 @@ JOB_SECONDS = 0.2
 DATA = generate(seed=1, count=300)
 
 
-def first(predicate: Any) -> SampleRecord:
-    return next(s for s in DATA.samples if predicate(s))
+def first(predicate: Any, processing_error: bool = False) -> SampleRecord:
+    """The first sample of the property (by default among those whose processing did not fail:
+    their jobs never give a result)."""
+    return next(s for s in DATA.samples if s.processing_error is processing_error and predicate(s))
 
 
 RESAMPLED = first(lambda s: s.frequency != 100 and s.total_length_ms < 3000)
@@ -134,3 +137,30 @@ def test_job_threshold_is_configurable() -> None:
             make_client(running) as c:
         assert is_job(post(c, CLASSIFIER, SHORT_NATIVE.id))
 
+
+
+PROCESSING_FAILED = first(lambda s: s.category == "testing", processing_error=True)
+
+
+def test_a_sample_whose_processing_failed_is_listed_so(client: httpx.Client) -> None:
+    listed = client.get(PAGE, params={"limit": 1000}).json()["result"]
+    flagged = {r["sampleId"] for r in listed if r["sample"]["processingError"] is True}
+    assert PROCESSING_FAILED.id in flagged
+    assert flagged == {s.id for s in DATA.samples if s.processing_error and s.category == "testing"}
+    for entry in listed:  # the error text only where processing failed
+        sample = entry["sample"]
+        assert ("processingErrorString" in sample) is sample["processingError"]
+        assert sample["isProcessing"] is False
+
+
+@pytest.mark.parametrize("block", [CLASSIFIER, ANOMALY])
+def test_a_job_of_a_sample_whose_processing_failed_fails_and_the_next_call_tries_again(
+        client: httpx.Client, block: int) -> None:
+    started = post(client, block, PROCESSING_FAILED.id)
+    assert is_job(started)  # even a short native sample: its processing is tried again in a job
+    job = wait_for_job(client, started["id"])
+    assert job["finishedSuccessful"] is False
+    again = post(client, block, PROCESSING_FAILED.id)
+    assert is_job(again) and again["id"] != started["id"]  # no result is cached: a new job
+    assert wait_for_job(client, again["id"])["finishedSuccessful"] is False
+    assert client.get(status_path(started["id"])).json()["job"] == job  # the outcome stays

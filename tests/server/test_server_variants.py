@@ -644,6 +644,19 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert result(variant, sample.id) == result(clean, sample.id)
 
 
+@check("processing-error-classifies")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    # a short native one: the clean server answers it a job, the variant the result at once
+    failed = next(s for s in TESTING if s.processing_error and s.frequency == 100
+                  and s.total_length_ms <= 2000)
+    assert page(variant, limit=1000) == page(clean, limit=1000)  # still listed as failed
+    started = classify(clean, failed.id)
+    assert is_job(started) and wait_for_job(clean, started["id"])["finishedSuccessful"] is False
+    mine = classify(variant, failed.id)
+    assert "classifications" in mine and mine["sample"]["sample"]["processingError"] is True
+    assert "classifications" in classify(variant, DIRECT.id)  # the others as before
+
+
 @check("short-no-window")
 def _(variant: httpx.Client, clean: httpx.Client) -> None:
     window = DATA.impulse.window_size_ms
