@@ -103,11 +103,12 @@ def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bo
     return ctx.seams.sample(doc, on_page)
 
 
-def _classification(ctx: AppContext, doc: JSON, sample: SampleRecord, stable: bool) -> JSON:
-    """A (shared, clean) classification as it goes out."""
+def _classification(ctx: AppContext, doc: JSON, sample: SampleRecord, variant: str,
+                    stable: bool) -> JSON:
+    """A (shared, clean) classification of a model variant as it goes out."""
     impulse = ctx.dataset.impulse
-    return ctx.seams.classification(ctx.seams.windows(
-        doc, sample, impulse.window_size_ms, impulse.window_increase_ms), stable)
+    return ctx.seams.classification(ctx.seams.model_values(ctx.seams.windows(
+        doc, sample, impulse.window_size_ms, impulse.window_increase_ms), variant), stable)
 
 
 # -- classify -----------------------------------------------------------------------------
@@ -150,7 +151,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.seams.reply_object(body["sample"], "raw-sample-data")
     truncated = key.truncate and subject.is_multi_label
     body["classifications"] = [ctx.seams.classify_classification(
-        _classification(ctx, c, subject, stable=False), subject, ctx.dataset.impulse,
+        _classification(ctx, c, subject, key.variant, stable=False), subject, ctx.dataset.impulse,
         key.variant, truncated) for c in body["classifications"]]
     ctx.seams.classify_result(body, partial(ctx.jobs.job_id_for_result, key))
     return body
@@ -180,7 +181,8 @@ async def page_endpoint(request: Request) -> Response:
     project_id = path_int(request, "projectId")
     q = QueryReader(request.query_params)
     limit, offset = params.paging(q, ctx.seams)
-    variant, truncate = params.variant(q, ctx.seams), params.truncate(q, ctx.seams)
+    variant = params.variant(q, ctx.seams, on_page=True)
+    truncate = params.truncate(q, ctx.seams)
     _refuse_model(ctx, variant)
     impulse_id = q.integer("impulseId")
     filters = params.page_filters(q, ctx.seams)
@@ -231,7 +233,7 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
         "sampleId": sample.id,
         "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,
                                 on_page=True),
-        "classifications": [_classification(ctx, d, sample, stable=True) for d in docs]},
+        "classifications": [_classification(ctx, d, sample, variant, stable=True) for d in docs]},
         "model-result")
     shared = ctx.seams.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
     # copies: the memo's prediction objects are shared

@@ -144,6 +144,8 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "probs-precise": ("reply",),
     "tail-window": ("reply",),
     "label-first-value": ("reply",),
+    "quantised-each": ("reply",),
+    "page-default-int8": ("request",),
 }
 
 
@@ -175,6 +177,9 @@ class Switched(Seams):
 
     def default_variant(self, documented: str) -> str:
         return self.faults.default_variant(documented)
+
+    def page_default_variant(self, documented: str) -> str:
+        return self.variants.page_default_variant(documented)
 
     def rejects_variant(self, variant: str) -> bool:
         return self.faults.rejects_variant(variant)
@@ -246,6 +251,9 @@ class Switched(Seams):
     def windows(self, doc: JSON, sample: SampleRecord, window_ms: float,
                 increase_ms: float) -> JSON:
         return self.variants.windows_of(doc, sample, window_ms, increase_ms)
+
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        return self.variants.model_values(doc, variant)
 
     def classification(self, doc: JSON, stable: bool = False) -> JSON:
         return self.variants.extra_fields(

@@ -54,6 +54,10 @@ class Seams:
     def default_variant(self, documented: str) -> str:
         return documented
 
+    def page_default_variant(self, documented: str) -> str:
+        """The page's model variant when the request names none (after default_variant)."""
+        return documented
+
     def rejects_variant(self, variant: str) -> bool:
         """True: `variant is not supported` (400), read with the other parameters."""
         return False
@@ -136,6 +140,11 @@ class Seams:
     def windows(self, doc: JSON, sample: SampleRecord, window_ms: float,
                 increase_ms: float) -> JSON:
         """A classification's windows (shared: copy before changing)."""
+        return doc
+
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        """A classification's values as this model variant gives them (shared: copy before
+        changing)."""
         return doc
 
     def classification(self, doc: JSON, stable: bool = False) -> JSON:

@@ -50,6 +50,11 @@ PRECISE_STEP = 3.7e-7
 OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
 _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re.ASCII)
+# quantised-each: each class value of a quantised variant rounded to its own grid (no class
+# absorbs the rounding), so a window's values sum to 1 within classes x half a step.
+OWN_STEP = {"int8": 1 / 255, "akida": 1 / 15}
+# page-default-int8: the page's model variant when the request names none.
+PAGE_DEFAULT_VARIANT = "int8"
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,6 +134,11 @@ _CATALOGUE = (
                                 "one more, zero-padded window over it (classify and page)"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
+    LegalVariant("quantised-each", "int8 and akida class values each rounded to their own step "
+                                   "(1/255, 1/15): a window's values sum to 1 within classes x "
+                                   "half a step"),
+    LegalVariant("page-default-int8", f"a page requested without variant is classified with "
+                                      f"{PAGE_DEFAULT_VARIANT} (classify keeps float32)"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -210,6 +220,10 @@ def _precise(window: dict[str, float]) -> dict[str, float]:
     if window[top] == window[low] or window[low] < PRECISE_STEP or window[top] > 1 - PRECISE_STEP:
         return window
     return {**window, top: window[top] + PRECISE_STEP, low: window[low] - PRECISE_STEP}
+
+
+def _own_step(window: dict[str, float], step: float) -> dict[str, float]:
+    return {k: round(round(v / step) * step, 6) for k, v in window.items()}
 
 
 def _first_value_labels(body: JSON) -> None:
@@ -420,3 +434,14 @@ class VariantSet(Switches):
             doc["x-debug"] = debug
             doc["newField"] = 1
         return doc
+
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        """A classification of this model variant (shared: copied when changed): quantised-each."""
+        step = OWN_STEP.get(variant)
+        if "quantised-each" in self and step and doc["learnBlock"]["type"] == "keras":
+            doc = {**doc, "result": [_own_step(window, step) for window in doc["result"]]}
+        return doc
+
+    def page_default_variant(self, documented: str) -> str:
+        """The page's model variant when the request names none: page-default-int8."""
+        return PAGE_DEFAULT_VARIANT if "page-default-int8" in self else documented

@@ -20,6 +20,8 @@ from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
     BIG_ID_BASE,
     LIMIT_CAP,
+    OWN_STEP,
+    PAGE_DEFAULT_VARIANT,
     PENDING_VARIANTS,
     PRECISE_STEP,
     RESAMPLE_FACTOR,
@@ -678,6 +680,31 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
                   and not (s.total_length_ms - size) % step), None)
     if exact is not None:  # no tail: the same windows
         assert result(variant, exact.id)["classifications"] == result(clean, exact.id)["classifications"]
+
+
+@check("quantised-each")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for model, step in OWN_STEP.items():
+        mine, theirs = classify(variant, variant=model), classify(clean, variant=model)
+        windows = [w for c in mine["classifications"] for w in c["result"]]
+        assert all(abs(v / step - round(v / step)) < 1e-3 for w in windows for v in w.values())
+        for a, b in zip(windows, [w for c in theirs["classifications"] for w in c["result"]], strict=True):
+            assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= step / 2 + 1e-6 for k in a)
+            assert abs(sum(a.values()) - 1) <= len(a) * step / 2 + 1e-6
+        on_page = [w for r in page(variant, variant=model, limit=20)["result"]
+                   for w in r["classifications"][0]["result"]]
+        assert all(abs(v / step - round(v / step)) < 1e-3 for w in on_page for v in w.values())
+        assert any(abs(sum(w.values()) - 1) > 1e-3 for w in on_page)  # no class absorbs the rounding
+    assert classify(variant) == classify(clean)  # float32 keeps its 4 decimals
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("page-default-int8")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    assert page(variant, limit=3) == page(clean, limit=3, variant=PAGE_DEFAULT_VARIANT)
+    assert page(variant, limit=3) != page(clean, limit=3)
+    assert page(variant, limit=3, variant="float32") == page(clean, limit=3)
+    assert classify(variant) == classify(clean)  # classify's documented default stays float32
 
 
 # -- the catalogue and the config ---------------------------------------------------------
