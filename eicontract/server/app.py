@@ -191,7 +191,8 @@ async def page_endpoint(request: Request) -> Response:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
     plan = ctx.seams.page_plan(PagePlan(filters, limit, offset), ctx.dataset.ids)
-    refused = ctx.seams.refused_numbers(filters, q.integer("limit"), q.integer("offset"))
+    refused = (ctx.seams.refused_numbers(filters, q.integer("limit"), q.integer("offset"))
+               or ctx.seams.refused_filter(filters))
     if refused is not None:
         raise bad_request(refused)
     total = ctx.store.count(plan)
@@ -228,7 +229,8 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
     the reply seams, encoded: (result, predictions joined by commas). Every seam here must
     depend only on (sample, variant, truncate): the bytes are kept and served again."""
     impulse = ctx.dataset.impulse
-    docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
+    docs = [ctx.memo.classification(sample, b, variant)
+            for b in ctx.seams.page_blocks(impulse.learn_blocks)]
     result = ctx.seams.reply_object({
         "sampleId": sample.id,
         "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,

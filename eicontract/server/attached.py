@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from eicontract.server.app import make_app
 from eicontract.server.config import ServerConfig
-from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, SampleRecord
+from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
 from eicontract.server.faults import FaultSet
 from eicontract.server.jobs import CacheKey, Job
 from eicontract.server.render import iso
@@ -146,6 +146,8 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "label-first-value": ("reply",),
     "quantised-each": ("reply",),
     "page-default-int8": ("request",),
+    "page-classifier-only": ("reply",),
+    "datatype-kind": ("request", "store"),
 }
 
 
@@ -212,6 +214,9 @@ class Switched(Seams):
                         offset: int | None) -> str | None:
         return self.variants.refused_number(filters, limit, offset)
 
+    def refused_filter(self, filters: PageFilters) -> str | None:
+        return self.variants.refused_filter(filters)
+
     # -- plan ---------------------------------------------------------------------------------
 
     def page_plan(self, plan: PagePlan, ids: Sequence[int]) -> PagePlan:
@@ -275,6 +280,9 @@ class Switched(Seams):
     def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
         self.variants.classify_result(body)
         self.faults.classify_reply(body, job_id)
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
+        return self.variants.page_blocks(blocks)
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:

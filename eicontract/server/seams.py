@@ -29,7 +29,7 @@ from eicontract.server.store import Reading
 if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
-    from eicontract.server.dataset import Dataset, Impulse, SampleRecord
+    from eicontract.server.dataset import Dataset, Impulse, LearnBlock, SampleRecord
     from eicontract.server.jobs import CacheKey, Job
     from eicontract.server.store import PageFilters, PagePlan
 
@@ -94,6 +94,11 @@ class Seams:
     def refused_numbers(self, filters: PageFilters, limit: int | None,
                         offset: int | None) -> str | None:
         """Why a page request is refused for its numbers (as sent), or None (the contract)."""
+        return None
+
+    def refused_filter(self, filters: PageFilters) -> str | None:
+        """Why a page request is refused for a filter's value (as parsed), or None (the
+        contract)."""
         return None
 
     # -- plan: the page query ---------------------------------------------------------------
@@ -162,6 +167,10 @@ class Seams:
 
     def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
         """A classify result (a private copy), in place."""
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
+        """The learn blocks a page result's classifications hold (the impulse's, in order)."""
+        return blocks
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:

@@ -21,6 +21,7 @@ from eicontract.server.dataset import Dataset, SampleRecord
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
+    from eicontract.server.dataset import LearnBlock
     from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -55,6 +56,9 @@ _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re
 OWN_STEP = {"int8": 1 / 255, "akida": 1 / 15}
 # page-default-int8: the page's model variant when the request names none.
 PAGE_DEFAULT_VARIANT = "int8"
+# datatype-kind: dataType names the kind of data a sample's sensors record, which no reply field
+# shows (its chartType is the display); a value naming no kind is refused.
+DATA_KINDS = {"chart": "time-series", "image": "image", "video": "video", "table": "tabular"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +143,11 @@ _CATALOGUE = (
                                    "half a step"),
     LegalVariant("page-default-int8", f"a page requested without variant is classified with "
                                       f"{PAGE_DEFAULT_VARIANT} (classify keeps float32)"),
+    LegalVariant("page-classifier-only", "page results' classifications hold the classifier "
+                                         "(keras) block only: the anomaly block is left off"),
+    LegalVariant("datatype-kind", f"dataType is the kind of data the sensors record "
+                                  f"({', '.join(sorted(set(DATA_KINDS.values())))}), not the "
+                                  f"chartType; another value is refused (400)"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -445,3 +454,20 @@ class VariantSet(Switches):
     def page_default_variant(self, documented: str) -> str:
         """The page's model variant when the request names none: page-default-int8."""
         return PAGE_DEFAULT_VARIANT if "page-default-int8" in self else documented
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
+        """The learn blocks a page result's classifications hold: page-classifier-only."""
+        if "page-classifier-only" in self:
+            return tuple(b for b in blocks if b.type == "keras")
+        return blocks
+
+    def refused_filter(self, f: PageFilters) -> str | None:
+        """datatype-kind: a dataType naming no kind of data is refused."""
+        if "datatype-kind" in self and f.data_type is not None \
+                and f.data_type not in DATA_KINDS.values():
+            return f"dataType must be one of {', '.join(sorted(set(DATA_KINDS.values())))}"
+        return None
+
+    def data_type_charts(self, data_type: str) -> tuple[str, ...]:
+        """datatype-kind: the chart types whose samples are of this kind of data."""
+        return tuple(sorted(chart for chart, kind in DATA_KINDS.items() if kind == data_type))

@@ -19,6 +19,7 @@ from eicontract.server.render import iso
 from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
     BIG_ID_BASE,
+    DATA_KINDS,
     LIMIT_CAP,
     OWN_STEP,
     PAGE_DEFAULT_VARIANT,
@@ -705,6 +706,30 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert page(variant, limit=3) != page(clean, limit=3)
     assert page(variant, limit=3, variant="float32") == page(clean, limit=3)
     assert classify(variant) == classify(clean)  # classify's documented default stays float32
+
+
+@check("page-classifier-only")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = page(variant, limit=5), page(clean, limit=5)
+    assert {c["learnBlock"]["type"] for r in theirs["result"] for c in r["classifications"]} != {"keras"}
+    for a, b in zip(mine["result"], theirs["result"], strict=True):
+        assert a["classifications"] == [c for c in b["classifications"] if c["learnBlock"]["type"] == "keras"]
+        assert a["classifications"] and {**a, "classifications": []} == {**b, "classifications": []}
+    assert mine["predictions"] == theirs["predictions"]
+    anomaly = next(b for b in DATA.impulse.learn_blocks if b.type != "keras")
+    assert body_of(variant.post(classify_path(anomaly.id, DIRECT.id))) == \
+        body_of(clean.post(classify_path(anomaly.id, DIRECT.id)))  # classify answers every block
+
+
+@check("datatype-kind")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for chart, kind in DATA_KINDS.items():
+        assert ids(variant, dataType=kind) == ids(clean, dataType=chart)
+    assert ids(variant, dataType="time-series") and ids(clean, dataType="time-series") == []
+    refused = variant.get(PAGE, params={"dataType": "chart"})
+    assert refused.status_code == 400 and refused.json()["success"] is False and refused.json()["error"]
+    assert ids(clean, dataType="chart")
+    assert page(variant, limit=3) == page(clean, limit=3)
 
 
 # -- the catalogue and the config ---------------------------------------------------------
