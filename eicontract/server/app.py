@@ -37,7 +37,7 @@ from eicontract.server.fragments import (
     json_array,
     json_reply,
 )
-from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobRegistry
+from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, Job, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import JSON, iso, raw_sample_json, sample_json, segments_json
 from eicontract.server.seams import Seams
@@ -123,17 +123,33 @@ async def classify_endpoint(request: Request) -> Response:
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
+    failure = ctx.seams.told_failure(key)
+    if failure is not None:
+        raise bad_request(failure)
     body = ctx.jobs.cached(key) if ctx.seams.serves_cached_results() else None
     if body is None:
         if ctx.seams.needs_job(needs_job(sample, ctx.dataset.impulse,
                                          ctx.config.job_threshold_ms)):
-            job = ctx.jobs.running(key)
+            job = _job_for(ctx, key)
             if job is not None:
-                ctx.seams.on_running_job(job.id)
-            job = job or ctx.jobs.start(key, partial(_compute, ctx, key))
-            return _ok(ctx, {"success": True, "id": job.id}, "job-started")
+                return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
     return _ok(ctx, _classify_reply(ctx, key, body), "classify-result")
+
+
+def _job_for(ctx: AppContext, key: CacheKey) -> Job | None:
+    """The job a classify that needs one answers: its request's running job, else a new one;
+    None: the result at once (the running-job seams)."""
+    running = ctx.jobs.running(key)
+    if running is None:
+        return ctx.jobs.start(key, partial(_compute, ctx, key))
+    ctx.seams.on_running_job(running.id)
+    refusal = ctx.seams.running_refusal(running.id)
+    if refusal is not None:
+        raise bad_request(refusal)
+    if ctx.seams.result_while_running():
+        return None
+    return running if ctx.seams.joins_running_job() else ctx.jobs.start(key, partial(_compute, ctx, key))
 
 
 def _compute(ctx: AppContext, key: CacheKey) -> JSON:

@@ -148,6 +148,10 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "page-default-int8": ("request",),
     "page-classifier-only": ("reply",),
     "datatype-kind": ("request", "store"),
+    "running-another-job": ("jobs",),
+    "running-result": ("jobs",),
+    "running-refused": ("jobs",),
+    "failure-told": ("jobs",),
 }
 
 
@@ -165,6 +169,7 @@ class Switched(Seams):
     def __init__(self, faults: FaultSet, variants: VariantSet) -> None:
         self.faults, self.variants = faults, variants
         self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
+        self._untold: set[CacheKey] = set()  # failure-told: failures not yet answered to a classify
 
     # -- request ------------------------------------------------------------------------------
 
@@ -318,6 +323,21 @@ class Switched(Seams):
     def on_running_job(self, job_id: int) -> None:
         self.faults.on_running_job(job_id)
 
+    def joins_running_job(self) -> bool:
+        return self.variants.joins_running_job()
+
+    def result_while_running(self) -> bool:
+        return self.variants.result_while_running()
+
+    def running_refusal(self, job_id: int) -> str | None:
+        return self.variants.running_refusal(job_id)
+
+    def told_failure(self, key: CacheKey) -> str | None:
+        if key not in self._untold:
+            return None
+        self._untold.discard(key)  # told once: the next classify starts a job
+        return f"classification of sample {key.sample_id} failed (learn block {key.block_id})"
+
     def job_seconds(self, seconds: float) -> float:
         return self.faults.job_seconds(self.variants.job_seconds(seconds))
 
@@ -332,6 +352,8 @@ class Switched(Seams):
     def job_succeeds(self, key: CacheKey) -> bool:
         if self.variants.jobs_fail_first() and key not in self._failed:  # once per key
             self._failed.add(key)
+            if self.variants.tells_failure():
+                self._untold.add(key)
             return False
         return True
 

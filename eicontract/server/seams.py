@@ -209,6 +209,24 @@ class Seams:
     def on_running_job(self, job_id: int) -> None:
         """Called when a classify finds its request's job still running."""
 
+    def joins_running_job(self) -> bool:
+        """A classify finding its request's job running answers that job (the contract);
+        False: it starts another."""
+        return True
+
+    def result_while_running(self) -> bool:
+        """True: a classify finding its request's job running answers the result at once."""
+        return False
+
+    def running_refusal(self, job_id: int) -> str | None:
+        """Why a classify finding its request's job running is refused (400), or None."""
+        return None
+
+    def told_failure(self, key: CacheKey) -> str | None:
+        """The failure a classify of this key is answered with (400), or None (the contract: a
+        job's failure is told by its status only)."""
+        return None
+
     def job_seconds(self, seconds: float) -> float:
         return seconds
 

@@ -148,6 +148,15 @@ _CATALOGUE = (
     LegalVariant("datatype-kind", f"dataType is the kind of data the sensors record "
                                   f"({', '.join(sorted(set(DATA_KINDS.values())))}), not the "
                                   f"chartType; another value is refused (400)"),
+    LegalVariant("running-another-job", "a classify while its request's job runs starts another "
+                                        "job (the running one goes on)"),
+    LegalVariant("running-result", "a classify while its request's job runs answers the result "
+                                   "at once (the job goes on)"),
+    LegalVariant("running-refused", "a classify while its request's job runs is refused with the "
+                                    "failure envelope (400)"),
+    LegalVariant("failure-told", "like jobs-fail-first, and the next classify of that (sample, "
+                                 "block, variant, truncate) answers the job's failure with the "
+                                 "failure envelope (400); the one after starts a job that succeeds"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -422,7 +431,22 @@ class VariantSet(Switches):
         return doc
 
     def jobs_fail_first(self) -> bool:
-        return "jobs-fail-first" in self
+        return "jobs-fail-first" in self or "failure-told" in self
+
+    def tells_failure(self) -> bool:
+        """failure-told: a failed job's failure is answered to the next classify of its key."""
+        return "failure-told" in self
+
+    def joins_running_job(self) -> bool:
+        return "running-another-job" not in self
+
+    def result_while_running(self) -> bool:
+        return "running-result" in self
+
+    def running_refusal(self, job_id: int) -> str | None:
+        if "running-refused" in self:
+            return f"job {job_id} for this classification is still running: wait for it to finish"
+        return None
 
     def always_job(self) -> bool:
         return "always-job" in self

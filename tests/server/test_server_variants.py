@@ -732,6 +732,61 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert page(variant, limit=3) == page(clean, limit=3)
 
 
+def _long_sample(index: int) -> int:
+    """A sample no other check classifies (the clean server caches what it classifies) whose
+    classify is a job on any server: resampled."""
+    resampled = [s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000]
+    assert len(resampled) > 6 and resampled[-(index + 2)].id != RESAMPLED.id
+    return resampled[-(index + 2)].id
+
+
+@check("running-another-job")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(0)
+    first, second = classify(variant, sample), classify(variant, sample)
+    assert is_job(first) and is_job(second) and second["id"] != first["id"]
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert wait_for_job(variant, second["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+    started = classify(clean, sample, variant="int8")
+    assert classify(clean, sample, variant="int8") == started  # the clean server: the same job
+
+
+@check("running-result")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(1)
+    first = classify(variant, sample)
+    assert is_job(first)
+    at_once = classify(variant, sample)
+    assert not is_job(at_once) and at_once == result(clean, sample)
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert classify(variant, sample) == at_once
+
+
+@check("running-refused")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(2)
+    first = classify(variant, sample)
+    assert is_job(first)
+    refused = variant.post(classify_path(CLASSIFIER, sample))
+    assert refused.status_code == 400 and refused.json()["success"] is False and refused.json()["error"]
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+
+
+@check("failure-told")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(3)
+    first = classify(variant, sample)
+    assert is_job(first) and wait_for_job(variant, first["id"])["finishedSuccessful"] is False
+    told = variant.post(classify_path(CLASSIFIER, sample))
+    assert told.status_code == 400 and told.json()["success"] is False and told.json()["error"]
+    second = classify(variant, sample)  # told once: then another job, which succeeds
+    assert is_job(second) and second["id"] != first["id"]
+    assert wait_for_job(variant, second["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
@@ -802,8 +857,9 @@ def test_variants_combine() -> None:
 
 def test_pending_variants_combine() -> None:
     """Every variant at once (throttling aside: below, with the wire variants it meets)."""
-    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first)
-    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first"}
+    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first, failure-told)
+    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first",
+                                             "failure-told"}
     with start_in_thread(ServerConfig(variants=chosen, job_seconds=0.01)) as running, \
             make_client(running) as c:
         reply = c.get(PAGE, params={"limit": 1000})
