@@ -32,7 +32,7 @@ from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
-from eicontract.oracles.options import MAY_BE_REFUSED
+from eicontract.oracles.options import may_be_refused
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
@@ -122,12 +122,12 @@ _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 def _may_name_unknown_ids(case: Any) -> bool:
     """Also valid data a server may refuse by a reading: a documented variant the project may
-    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers) or a limit or
-    offset past int32 (decision.large-limit-offset). Its refusal is a failure envelope, not a
-    rejection of valid data."""
+    lack (decision.akida-refused), any dataType (reading.data-type), a number past 64 bits
+    (decision.huge-integers) or a limit or offset past int32 (decision.large-limit-offset). Its
+    refusal is a failure envelope, not a rejection of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
     return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
-            or any(value in MAY_BE_REFUSED for value in _each(parts["query"].get("variant")))
+            or may_be_refused(parts["query"])
             or any(_past(value, 2**31 if name in ("limit", "offset") else 2**63)
                    for part in parts.values() for name, values in part.items() for value in _each(values)))
 
