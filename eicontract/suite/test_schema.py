@@ -190,6 +190,8 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
     recorder.example = {"case": repr(case)[:EXAMPLE_REPR]}
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
+    # a classify sent before may be refused by a reading: its job may still run or have failed
+    may_refuse = _may_name_unknown_ids(case) or case.formatted_path in target.client.guard.classified
     try:
         response = case.call(base_url=target.url, session=target.session)  # the session sets the run's timeouts
     except Exception as exc:  # a transport failure (reset, timeout): evidence, not a crash
@@ -197,7 +199,7 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
         violations.append(Violation(clause, f"no answer: {type(exc).__name__}: {exc}"))
     if response is not None:
         try:
-            case.validate_response(response, checks=_checks(negative, style, _may_name_unknown_ids(case)))
+            case.validate_response(response, checks=_checks(negative, style, may_refuse))
         except FailureGroup as group:
             violations += [Violation(clause, f"{f.title}: {f.message}") for f in group.exceptions]
         except AssertionError as failure:  # a single failed check
