@@ -246,7 +246,7 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
     depend only on (sample, variant, truncate): the bytes are kept and served again."""
     impulse = ctx.dataset.impulse
     docs = [ctx.memo.classification(sample, b, variant)
-            for b in ctx.seams.page_blocks(impulse.learn_blocks)]
+            for b in ctx.seams.page_blocks(impulse.learn_blocks, sample)]
     result = ctx.seams.reply_object({
         "sampleId": sample.id,
         "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,

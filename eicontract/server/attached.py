@@ -146,7 +146,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "label-first-value": ("reply",),
     "quantised-each": ("reply",),
     "page-default-int8": ("request",),
-    "page-classifier-only": ("reply",),
+    "page-blocks-partial": ("reply",),
     "datatype-kind": ("request", "store"),
     "running-another-job": ("jobs",),
     "running-result": ("jobs",),
@@ -286,8 +286,8 @@ class Switched(Seams):
         self.variants.classify_result(body)
         self.faults.classify_reply(body, job_id)
 
-    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
-        return self.variants.page_blocks(blocks)
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        return self.variants.page_blocks(blocks, sample)
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:

@@ -168,8 +168,8 @@ class Seams:
     def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
         """A classify result (a private copy), in place."""
 
-    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
-        """The learn blocks a page result's classifications hold (the impulse's, in order)."""
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        """The learn blocks a sample's page result holds (the impulse's, in order)."""
         return blocks
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,

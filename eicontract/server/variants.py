@@ -143,8 +143,9 @@ _CATALOGUE = (
                                    "half a step"),
     LegalVariant("page-default-int8", f"a page requested without variant is classified with "
                                       f"{PAGE_DEFAULT_VARIANT} (classify keeps float32)"),
-    LegalVariant("page-classifier-only", "page results' classifications hold the classifier "
-                                         "(keras) block only: the anomaly block is left off"),
+    LegalVariant("page-blocks-partial", "page results of samples with an odd id hold the "
+                                        "classifier (keras) block only: the anomaly block is "
+                                        "left off (classify answers every block)"),
     LegalVariant("datatype-kind", f"dataType is the kind of data the sensors record "
                                   f"({', '.join(sorted(set(DATA_KINDS.values())))}), not the "
                                   f"chartType; another value is refused (400)"),
@@ -479,9 +480,9 @@ class VariantSet(Switches):
         """The page's model variant when the request names none: page-default-int8."""
         return PAGE_DEFAULT_VARIANT if "page-default-int8" in self else documented
 
-    def page_blocks(self, blocks: tuple[LearnBlock, ...]) -> tuple[LearnBlock, ...]:
-        """The learn blocks a page result's classifications hold: page-classifier-only."""
-        if "page-classifier-only" in self:
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        """The learn blocks a sample's page result holds: page-blocks-partial."""
+        if "page-blocks-partial" in self and sample.id % 2:
             return tuple(b for b in blocks if b.type == "keras")
         return blocks
 
