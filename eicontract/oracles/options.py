@@ -23,6 +23,10 @@ LABEL_LISTS = ("structuredLabels", "structuredLabelsList")
 EFFECT_TOPIC = "option:truncateStructuredLabels-effect"
 # A project may have no Akida model: refusing akida with the failure envelope is a reading.
 MAY_BE_REFUSED = frozenset({"akida"})
+# Page query parameters any value of which a server may refuse with the failure envelope:
+# dataType's values are listed nowhere (docs/CLAIMS.md reading.data-type: a value the server
+# does not know may be refused), so a value drawn from its schema may be unknown.
+REFUSABLE_PARAMETERS = frozenset({"dataType"})
 
 
 def _is_slice(part: list[object], whole: list[object]) -> bool:
@@ -160,3 +164,12 @@ def check_variant_accepted(body: object, status: int, variant: str) -> Findings:
 def check_variant_rejected(body: object, status: int, variant: str = "unknown") -> list[Violation]:
     """VARIANT: an undocumented variant gets the failure envelope."""
     return check_failure(body, status, clause_id="VARIANT", context=f"variant={variant}")
+
+
+def may_be_refused(query: Mapping[str, object]) -> bool:
+    """Whether valid query data names something a server may refuse by a reading: a documented
+    variant the project may lack (decision.akida-refused) or any dataType (reading.data-type).
+    A repeated parameter (a list) counts each value."""
+    variants = query.get("variant")
+    named = variants if isinstance(variants, list | tuple) else [variants]
+    return any(v in MAY_BE_REFUSED for v in named) or any(p in query for p in REFUSABLE_PARAMETERS)

@@ -37,7 +37,7 @@ from eicontract.server.fragments import (
     json_array,
     json_reply,
 )
-from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, JobFailed, JobRegistry
+from eicontract.server.jobs import FIRST_JOB_ID, CacheKey, Job, JobFailed, JobRegistry
 from eicontract.server.params import QueryReader, path_int
 from eicontract.server.render import (
     JSON,
@@ -110,11 +110,12 @@ def _sample_hooks(ctx: AppContext, doc: JSON, sample: SampleRecord, truncate: bo
     return ctx.seams.sample(doc, on_page)
 
 
-def _classification(ctx: AppContext, doc: JSON, sample: SampleRecord, stable: bool) -> JSON:
-    """A (shared, clean) classification as it goes out."""
+def _classification(ctx: AppContext, doc: JSON, sample: SampleRecord, variant: str,
+                    stable: bool) -> JSON:
+    """A (shared, clean) classification of a model variant as it goes out."""
     impulse = ctx.dataset.impulse
-    return ctx.seams.classification(ctx.seams.windows(
-        doc, sample, impulse.window_size_ms, impulse.window_increase_ms), stable)
+    return ctx.seams.classification(ctx.seams.model_values(ctx.seams.windows(
+        doc, sample, impulse.window_size_ms, impulse.window_increase_ms), variant), stable)
 
 
 # -- classify -----------------------------------------------------------------------------
@@ -129,18 +130,34 @@ async def classify_endpoint(request: Request) -> Response:
     _require_project(project_id)
     block, sample = _learn_block(ctx, block_id), _sample(ctx, sample_id)
     key = CacheKey(sample.id, block.id, variant, truncate)
+    failure = ctx.seams.told_failure(key)
+    if failure is not None:
+        raise bad_request(failure)
     body = ctx.jobs.cached(key) if ctx.seams.serves_cached_results() else None
     if body is None:
         # a sample it cannot classify is tried again in a job (that fails), however short
         if ctx.seams.needs_job(not ctx.seams.classifies(sample) or needs_job(
                 sample, ctx.dataset.impulse, ctx.config.job_threshold_ms)):
-            job = ctx.jobs.running(key)
+            job = _job_for(ctx, key)
             if job is not None:
-                ctx.seams.on_running_job(job.id)
-            job = job or ctx.jobs.start(key, partial(_compute, ctx, key))
-            return _ok(ctx, {"success": True, "id": job.id}, "job-started")
+                return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
     return _ok(ctx, _classify_reply(ctx, key, body), "classify-result")
+
+
+def _job_for(ctx: AppContext, key: CacheKey) -> Job | None:
+    """The job a classify that needs one answers: its request's running job, else a new one;
+    None: the result at once (the running-job seams)."""
+    running = ctx.jobs.running(key)
+    if running is None:
+        return ctx.jobs.start(key, partial(_compute, ctx, key))
+    ctx.seams.on_running_job(running.id)
+    refusal = ctx.seams.running_refusal(running.id)
+    if refusal is not None:
+        raise bad_request(refusal)
+    if ctx.seams.result_while_running():
+        return None
+    return running if ctx.seams.joins_running_job() else ctx.jobs.start(key, partial(_compute, ctx, key))
 
 
 def _compute(ctx: AppContext, key: CacheKey) -> JSON:
@@ -160,7 +177,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     ctx.seams.reply_object(body["sample"], "raw-sample-data")
     truncated = key.truncate and subject.is_multi_label
     body["classifications"] = [ctx.seams.classify_classification(
-        _classification(ctx, c, subject, stable=False), subject, ctx.dataset.impulse,
+        _classification(ctx, c, subject, key.variant, stable=False), subject, ctx.dataset.impulse,
         key.variant, truncated) for c in body["classifications"]]
     ctx.seams.classify_result(body, partial(ctx.jobs.job_id_for_result, key))
     return body
@@ -190,7 +207,8 @@ async def page_endpoint(request: Request) -> Response:
     project_id = path_int(request, "projectId")
     q = QueryReader(request.query_params)
     limit, offset = params.paging(q, ctx.seams)
-    variant, truncate = params.variant(q, ctx.seams), params.truncate(q, ctx.seams)
+    variant = params.variant(q, ctx.seams, on_page=True)
+    truncate = params.truncate(q, ctx.seams)
     _refuse_model(ctx, variant)
     impulse_id = q.integer("impulseId")
     filters = params.page_filters(q, ctx.seams)
@@ -199,7 +217,8 @@ async def page_endpoint(request: Request) -> Response:
         raise not_found(f"impulse {impulse_id} not found (this project has impulse "
                         f"{ctx.dataset.impulse.id})")
     plan = ctx.seams.page_plan(PagePlan(filters, limit, offset), ctx.dataset.ids)
-    refused = ctx.seams.refused_numbers(filters, q.integer("limit"), q.integer("offset"))
+    refused = (ctx.seams.refused_numbers(filters, q.integer("limit"), q.integer("offset"))
+               or ctx.seams.refused_filter(filters))
     if refused is not None:
         raise bad_request(refused)
     total = ctx.store.count(plan)
@@ -236,12 +255,13 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
     the reply seams, encoded: (result, predictions joined by commas). Every seam here must
     depend only on (sample, variant, truncate): the bytes are kept and served again."""
     impulse = ctx.dataset.impulse
-    docs = [ctx.memo.classification(sample, b, variant) for b in impulse.learn_blocks]
+    docs = [ctx.memo.classification(sample, b, variant)
+            for b in ctx.seams.page_blocks(impulse.learn_blocks, sample)]
     result = ctx.seams.reply_object({
         "sampleId": sample.id,
         "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,
                                 on_page=True),
-        "classifications": [_classification(ctx, d, sample, stable=True) for d in docs]},
+        "classifications": [_classification(ctx, d, sample, variant, stable=True) for d in docs]},
         "model-result")
     shared = ctx.seams.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
     # copies: the memo's prediction objects are shared

@@ -17,7 +17,7 @@ from starlette.middleware import Middleware
 
 from eicontract.server.app import make_app
 from eicontract.server.config import ServerConfig
-from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, SampleRecord
+from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
 from eicontract.server.faults import FaultSet
 from eicontract.server.jobs import CacheKey, Job
 from eicontract.server.render import iso
@@ -148,6 +148,14 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "probs-precise": ("reply",),
     "tail-window": ("reply",),
     "label-first-value": ("reply",),
+    "quantised-each": ("reply",),
+    "page-default-int8": ("request",),
+    "page-blocks-partial": ("reply",),
+    "datatype-kind": ("request", "store"),
+    "running-another-job": ("jobs",),
+    "running-result": ("jobs",),
+    "running-refused": ("jobs",),
+    "failure-told": ("jobs",),
 }
 
 
@@ -165,6 +173,7 @@ class Switched(Seams):
     def __init__(self, faults: FaultSet, variants: VariantSet) -> None:
         self.faults, self.variants = faults, variants
         self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
+        self._untold: set[CacheKey] = set()  # failure-told: failures not yet answered to a classify
 
     # -- request ------------------------------------------------------------------------------
 
@@ -182,6 +191,9 @@ class Switched(Seams):
 
     def default_variant(self, documented: str) -> str:
         return self.faults.default_variant(documented)
+
+    def page_default_variant(self, documented: str) -> str:
+        return self.variants.page_default_variant(documented)
 
     def rejects_variant(self, variant: str) -> bool:
         return self.faults.rejects_variant(variant)
@@ -213,6 +225,9 @@ class Switched(Seams):
     def refused_numbers(self, filters: PageFilters, limit: int | None,
                         offset: int | None) -> str | None:
         return self.variants.refused_number(filters, limit, offset)
+
+    def refused_filter(self, filters: PageFilters) -> str | None:
+        return self.variants.refused_filter(filters)
 
     # -- plan ---------------------------------------------------------------------------------
 
@@ -254,6 +269,9 @@ class Switched(Seams):
                 increase_ms: float) -> JSON:
         return self.variants.windows_of(doc, sample, window_ms, increase_ms)
 
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        return self.variants.model_values(doc, variant)
+
     def classification(self, doc: JSON, stable: bool = False) -> JSON:
         return self.variants.extra_fields(
             self.variants.precise(self.faults.classification(doc, stable)), "classification")
@@ -274,6 +292,9 @@ class Switched(Seams):
     def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
         self.variants.classify_result(body)
         self.faults.classify_reply(body, job_id)
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        return self.variants.page_blocks(blocks, sample)
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:
@@ -312,6 +333,21 @@ class Switched(Seams):
     def on_running_job(self, job_id: int) -> None:
         self.faults.on_running_job(job_id)
 
+    def joins_running_job(self) -> bool:
+        return self.variants.joins_running_job()
+
+    def result_while_running(self) -> bool:
+        return self.variants.result_while_running()
+
+    def running_refusal(self, job_id: int) -> str | None:
+        return self.variants.running_refusal(job_id)
+
+    def told_failure(self, key: CacheKey) -> str | None:
+        if key not in self._untold:
+            return None
+        self._untold.discard(key)  # told once: the next classify starts a job
+        return f"classification of sample {key.sample_id} failed (learn block {key.block_id})"
+
     def job_seconds(self, seconds: float) -> float:
         return self.faults.job_seconds(self.variants.job_seconds(seconds))
 
@@ -329,6 +365,8 @@ class Switched(Seams):
     def job_succeeds(self, key: CacheKey) -> bool:
         if self.variants.jobs_fail_first() and key not in self._failed:  # once per key
             self._failed.add(key)
+            if self.variants.tells_failure():
+                self._untold.add(key)
             return False
         return True
 

@@ -131,7 +131,8 @@ class JobRegistry:
         if job.finished is None:
             job.successful = self._seams.job_outcome(successful)
             job.finished = _now(job.started)
-        del self._running[key]
+        if self._running.get(key) is job:  # a later job of the key may have taken its place
+            del self._running[key]
 
     def _compute_into_cache(self, job: Job, key: CacheKey, compute: Callable[[], JSON]) -> bool:
         try:

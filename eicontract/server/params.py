@@ -166,8 +166,10 @@ class QueryReader:
             raise bad_request(f"{name} is not valid JSON: {exc}") from None
 
 
-def variant(q: QueryReader, seams: Seams) -> str:
-    value = q.choice("variant", VARIANTS) or seams.default_variant(DEFAULT_VARIANT)
+def variant(q: QueryReader, seams: Seams, on_page: bool = False) -> str:
+    default = seams.default_variant(DEFAULT_VARIANT)
+    value = q.choice("variant", VARIANTS) or (seams.page_default_variant(default) if on_page
+                                              else default)
     if seams.rejects_variant(value):
         raise bad_request(f"variant {value} is not supported")
     return value

@@ -30,7 +30,7 @@ from eicontract.server.store import Reading
 if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
-    from eicontract.server.dataset import Dataset, Impulse, SampleRecord
+    from eicontract.server.dataset import Dataset, Impulse, LearnBlock, SampleRecord
     from eicontract.server.jobs import CacheKey, Job
     from eicontract.server.store import PageFilters, PagePlan
 
@@ -57,6 +57,10 @@ class Seams:
         return status
 
     def default_variant(self, documented: str) -> str:
+        return documented
+
+    def page_default_variant(self, documented: str) -> str:
+        """The page's model variant when the request names none (after default_variant)."""
         return documented
 
     def rejects_variant(self, variant: str) -> bool:
@@ -95,6 +99,11 @@ class Seams:
     def refused_numbers(self, filters: PageFilters, limit: int | None,
                         offset: int | None) -> str | None:
         """Why a page request is refused for its numbers (as sent), or None (the contract)."""
+        return None
+
+    def refused_filter(self, filters: PageFilters) -> str | None:
+        """Why a page request is refused for a filter's value (as parsed), or None (the
+        contract)."""
         return None
 
     # -- plan: the page query ---------------------------------------------------------------
@@ -143,6 +152,11 @@ class Seams:
         """A classification's windows (shared: copy before changing)."""
         return doc
 
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        """A classification's values as this model variant gives them (shared: copy before
+        changing)."""
+        return doc
+
     def classification(self, doc: JSON, stable: bool = False) -> JSON:
         """A classification as it goes out (shared: copy before changing); stable: the page's."""
         return doc
@@ -158,6 +172,10 @@ class Seams:
 
     def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
         """A classify result (a private copy), in place."""
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        """The learn blocks a sample's page result holds (the impulse's, in order)."""
+        return blocks
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:
@@ -200,6 +218,24 @@ class Seams:
 
     def on_running_job(self, job_id: int) -> None:
         """Called when a classify finds its request's job still running."""
+
+    def joins_running_job(self) -> bool:
+        """A classify finding its request's job running answers that job (the contract);
+        False: it starts another."""
+        return True
+
+    def result_while_running(self) -> bool:
+        """True: a classify finding its request's job running answers the result at once."""
+        return False
+
+    def running_refusal(self, job_id: int) -> str | None:
+        """Why a classify finding its request's job running is refused (400), or None."""
+        return None
+
+    def told_failure(self, key: CacheKey) -> str | None:
+        """The failure a classify of this key is answered with (400), or None (the contract: a
+        job's failure is told by its status only)."""
+        return None
 
     def job_seconds(self, seconds: float) -> float:
         return seconds

@@ -252,7 +252,7 @@ class Reading:
         if f.search:
             out.append(self.search(f.search))
         if f.data_type is not None:
-            out.append(("s.chart_type = ?", [f.data_type]))
+            out.append(self.data_type(f.data_type))
         if f.min_id is not None:
             out.append(("s.id >= ?", [sql_int(f.min_id)]))
         if f.max_id is not None:
@@ -264,6 +264,10 @@ class Reading:
 
     def labels(self, labels: tuple[str, ...]) -> Condition:
         return f"s.label IN ({_marks(labels)})", list(labels)
+
+    def data_type(self, value: str) -> Condition:
+        """The sample's chartType (what its replies show)."""
+        return "s.chart_type = ?", [value]
 
     def filename(self, text: str) -> Condition:
         """A case-insensitive substring; instr, not LIKE: '%' and '_' in the query are literal."""

@@ -51,6 +51,8 @@ class SwitchedReading(Reading):
     or_extra: bool = False  # metadata-or-extra
     nometa_ored: bool = False  # nometa-ored
     also_ids: Callable[[tuple[str, ...]], tuple[int, ...]] = lambda labels: ()  # labels-multi
+    # datatype-kind: the chart types of a kind of data; None: dataType is the chartType
+    data_type_charts: Callable[[str], tuple[str, ...]] | None = None
 
     def where(self, f: PageFilters) -> Condition:
         conditions = self.conditions(f)
@@ -75,6 +77,12 @@ class SwitchedReading(Reading):
             condition = (f"({condition[0]} OR s.id >= ?)",
                          [*condition[1], self.labels_ignored_from_id])
         return condition
+
+    def data_type(self, value: str) -> Condition:
+        if self.data_type_charts is None:
+            return super().data_type(value)
+        charts = self.data_type_charts(value)
+        return (f"s.chart_type IN ({_marks(charts)})", list(charts)) if charts else ("0", [])
 
     def filename(self, text: str) -> Condition:
         return ("instr(s.filename, ?) > 0", [text]) if self.case_sensitive else super().filename(text)
@@ -144,4 +152,5 @@ def switched_reading(faults: FaultSet, variants: VariantSet, ids: Sequence[int])
         or_extra="metadata-or-extra" in variants,
         nometa_ored="nometa-ored" in variants,
         also_ids=variants.labels_also_ids,
+        data_type_charts=variants.data_type_charts if "datatype-kind" in variants else None,
     )

@@ -21,6 +21,7 @@ from eicontract.server.dataset import Dataset, SampleRecord
 from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only, as in faults.py: config -> variants stays free of the store
+    from eicontract.server.dataset import LearnBlock
     from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -51,6 +52,14 @@ PRECISE_STEP = 3.7e-7
 OTHER_4XX = {400: 422, 401: 403, 404: 410}
 # offset-dates: the server's own rendering (iso() in render.py) rewritten as +00:00, no fraction.
 _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re.ASCII)
+# quantised-each: each class value of a quantised variant rounded to its own grid (no class
+# absorbs the rounding), so a window's values sum to 1 within classes x half a step.
+OWN_STEP = {"int8": 1 / 255, "akida": 1 / 15}
+# page-default-int8: the page's model variant when the request names none.
+PAGE_DEFAULT_VARIANT = "int8"
+# datatype-kind: dataType names the kind of data a sample's sensors record, which no reply field
+# shows (its chartType is the display); a value naming no kind is refused.
+DATA_KINDS = {"chart": "time-series", "image": "image", "video": "video", "table": "tabular"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +144,26 @@ _CATALOGUE = (
                                 "one more, zero-padded window over it (classify and page)"),
     LegalVariant("label-first-value", "classify's expectedLabels: a window's label is that of its "
                                       "first value (the reference: its middle value)"),
+    LegalVariant("quantised-each", "int8 and akida class values each rounded to their own step "
+                                   "(1/255, 1/15): a window's values sum to 1 within classes x "
+                                   "half a step"),
+    LegalVariant("page-default-int8", f"a page requested without variant is classified with "
+                                      f"{PAGE_DEFAULT_VARIANT} (classify keeps float32)"),
+    LegalVariant("page-blocks-partial", "page results of samples with an odd id hold the "
+                                        "classifier (keras) block only: the anomaly block is "
+                                        "left off (classify answers every block)"),
+    LegalVariant("datatype-kind", f"dataType is the kind of data the sensors record "
+                                  f"({', '.join(sorted(set(DATA_KINDS.values())))}), not the "
+                                  f"chartType; another value is refused (400)"),
+    LegalVariant("running-another-job", "a classify while its request's job runs starts another "
+                                        "job (the running one goes on)"),
+    LegalVariant("running-result", "a classify while its request's job runs answers the result "
+                                   "at once (the job goes on)"),
+    LegalVariant("running-refused", "a classify while its request's job runs is refused with the "
+                                    "failure envelope (400)"),
+    LegalVariant("failure-told", "like jobs-fail-first, and the next classify of that (sample, "
+                                 "block, variant, truncate) answers the job's failure with the "
+                                 "failure envelope (400); the one after starts a job that succeeds"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -216,6 +245,10 @@ def _precise(window: dict[str, float]) -> dict[str, float]:
     if window[top] == window[low] or window[low] < PRECISE_STEP or window[top] > 1 - PRECISE_STEP:
         return window
     return {**window, top: window[top] + PRECISE_STEP, low: window[low] - PRECISE_STEP}
+
+
+def _own_step(window: dict[str, float], step: float) -> dict[str, float]:
+    return {k: round(round(v / step) * step, 6) for k, v in window.items()}
 
 
 def _first_value_labels(body: JSON) -> None:
@@ -408,7 +441,22 @@ class VariantSet(Switches):
         return doc
 
     def jobs_fail_first(self) -> bool:
-        return "jobs-fail-first" in self
+        return "jobs-fail-first" in self or "failure-told" in self
+
+    def tells_failure(self) -> bool:
+        """failure-told: a failed job's failure is answered to the next classify of its key."""
+        return "failure-told" in self
+
+    def joins_running_job(self) -> bool:
+        return "running-another-job" not in self
+
+    def result_while_running(self) -> bool:
+        return "running-result" in self
+
+    def running_refusal(self, job_id: int) -> str | None:
+        if "running-refused" in self:
+            return f"job {job_id} for this classification is still running: wait for it to finish"
+        return None
 
     def classifies_failed_processing(self) -> bool:
         return "processing-error-classifies" in self
@@ -432,3 +480,31 @@ class VariantSet(Switches):
             doc["x-debug"] = debug
             doc["newField"] = 1
         return doc
+
+    def model_values(self, doc: JSON, variant: str) -> JSON:
+        """A classification of this model variant (shared: copied when changed): quantised-each."""
+        step = OWN_STEP.get(variant)
+        if "quantised-each" in self and step and doc["learnBlock"]["type"] == "keras":
+            doc = {**doc, "result": [_own_step(window, step) for window in doc["result"]]}
+        return doc
+
+    def page_default_variant(self, documented: str) -> str:
+        """The page's model variant when the request names none: page-default-int8."""
+        return PAGE_DEFAULT_VARIANT if "page-default-int8" in self else documented
+
+    def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
+        """The learn blocks a sample's page result holds: page-blocks-partial."""
+        if "page-blocks-partial" in self and sample.id % 2:
+            return tuple(b for b in blocks if b.type == "keras")
+        return blocks
+
+    def refused_filter(self, f: PageFilters) -> str | None:
+        """datatype-kind: a dataType naming no kind of data is refused."""
+        if "datatype-kind" in self and f.data_type is not None \
+                and f.data_type not in DATA_KINDS.values():
+            return f"dataType must be one of {', '.join(sorted(set(DATA_KINDS.values())))}"
+        return None
+
+    def data_type_charts(self, data_type: str) -> tuple[str, ...]:
+        """datatype-kind: the chart types whose samples are of this kind of data."""
+        return tuple(sorted(chart for chart, kind in DATA_KINDS.items() if kind == data_type))

@@ -32,7 +32,7 @@ from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.http.guard import operation_of
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
-from eicontract.oracles.options import MAY_BE_REFUSED
+from eicontract.oracles.options import may_be_refused
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import EXAMPLE_REPR, Recorder
 from eicontract.settings import Settings
@@ -122,13 +122,13 @@ _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 def _may_name_unknown_ids(case: Any, answered_limit: int) -> bool:
     """Also valid data a server may refuse by a reading: a documented variant the project may
-    lack (decision.akida-refused), a number past 64 bits (decision.huge-integers), an offset past
-    int32, or a limit above the largest the target answered (`answered_limit`: the documents name
-    no maximum; decision.large-limit-offset). Its refusal is a failure envelope, not a rejection
-    of valid data."""
+    lack (decision.akida-refused), any dataType (reading.data-type), a number past 64 bits
+    (decision.huge-integers), an offset past int32, or a limit above the largest the target
+    answered (`answered_limit`: the documents name no maximum; decision.large-limit-offset). Its
+    refusal is a failure envelope, not a rejection of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
     return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
-            or any(value in MAY_BE_REFUSED for value in _each(parts["query"].get("variant")))
+            or may_be_refused(parts["query"])
             or any(_past(value, answered_limit + 1 if name == "limit" else 2**31 if name == "offset" else 2**63)
                    for part in parts.values() for name, values in part.items() for value in _each(values)))
 
@@ -191,6 +191,9 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
     recorder.example = {"case": repr(case)[:EXAMPLE_REPR]}
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
+    # a classify sent before may be refused by a reading: its job may still run or have failed
+    may_refuse = (_may_name_unknown_ids(case, target.client.page_limit.answered)
+                  or case.formatted_path in target.client.guard.classified)
     try:
         response = case.call(base_url=target.url, session=target.session)  # the session sets the run's timeouts
     except Exception as exc:  # a transport failure (reset, timeout): evidence, not a crash
@@ -198,8 +201,7 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
         violations.append(Violation(clause, f"no answer: {type(exc).__name__}: {exc}"))
     if response is not None:
         try:
-            refusable = _may_name_unknown_ids(case, target.client.page_limit.answered)
-            case.validate_response(response, checks=_checks(negative, style, refusable))
+            case.validate_response(response, checks=_checks(negative, style, may_refuse))
         except FailureGroup as group:
             violations += [Violation(clause, f"{f.title}: {f.message}") for f in group.exceptions]
         except AssertionError as failure:  # a single failed check

@@ -137,16 +137,18 @@ def test_a_clean_config_serves_the_contracts_own_seams() -> None:
 HOOK_SEAM = {
     "request": "checks_auth accepts_near_key error_text rejects_variant default_variant negative_paging_value "
                "on_malformed_metadata metadata_json leap_second ignores_unparsable_metadata "
-               "truncate ignores_limit refused_number refuses_variant unknown_id_status",
+               "truncate ignores_limit refused_number refuses_variant unknown_id_status "
+               "page_default_variant refused_filter",
     "plan": "page_plan _filters _metadata past_end_plan deep_page_plan deep_total_count "
             "total_count has_total_count",
     "reply": "success_reply made_up_sample result_subject classification variant_classification "
              "rounded_windows expected_labels truncated_labels sample classify_reply "
              "page_predictions foreign_prediction_sample job_status unknown_job "
              "job_status_checks_project classify_result prediction windows_of predictions_of "
-             "precise extra_fields",
+             "precise extra_fields model_values page_blocks",
     "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
-            "first_job_id jobs_fail_first always_job job_outcome classifies_failed_processing",
+            "first_job_id jobs_fail_first always_job job_outcome classifies_failed_processing "
+            "tells_failure joins_running_job result_while_running running_refusal",
     "wire": "on_the_wire gzip throttled closes_connections rewrites_bodies rewrite_body "
             "failure_status",
     "data": "dataset",

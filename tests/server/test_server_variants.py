@@ -19,8 +19,11 @@ from eicontract.server.render import iso
 from eicontract.server.variants import (
     ACCEPTED_VARIANTS,
     BIG_ID_BASE,
+    DATA_KINDS,
     LIMIT_CAP,
     LIMIT_MAX,
+    OWN_STEP,
+    PAGE_DEFAULT_VARIANT,
     PENDING_VARIANTS,
     PRECISE_STEP,
     RESAMPLE_FACTOR,
@@ -706,6 +709,112 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         assert result(variant, exact.id)["classifications"] == result(clean, exact.id)["classifications"]
 
 
+@check("quantised-each")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for model, step in OWN_STEP.items():
+        mine, theirs = classify(variant, variant=model), classify(clean, variant=model)
+        windows = [w for c in mine["classifications"] for w in c["result"]]
+        assert all(abs(v / step - round(v / step)) < 1e-3 for w in windows for v in w.values())
+        for a, b in zip(windows, [w for c in theirs["classifications"] for w in c["result"]], strict=True):
+            assert a.keys() == b.keys() and all(abs(a[k] - b[k]) <= step / 2 + 1e-6 for k in a)
+            assert abs(sum(a.values()) - 1) <= len(a) * step / 2 + 1e-6
+        on_page = [w for r in page(variant, variant=model, limit=20)["result"]
+                   for w in r["classifications"][0]["result"]]
+        assert all(abs(v / step - round(v / step)) < 1e-3 for w in on_page for v in w.values())
+        assert any(abs(sum(w.values()) - 1) > 1e-3 for w in on_page)  # no class absorbs the rounding
+    assert classify(variant) == classify(clean)  # float32 keeps its 4 decimals
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("page-default-int8")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    assert page(variant, limit=3) == page(clean, limit=3, variant=PAGE_DEFAULT_VARIANT)
+    assert page(variant, limit=3) != page(clean, limit=3)
+    assert page(variant, limit=3, variant="float32") == page(clean, limit=3)
+    assert classify(variant) == classify(clean)  # classify's documented default stays float32
+
+
+@check("page-blocks-partial")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = page(variant, limit=6), page(clean, limit=6)
+    assert {c["learnBlock"]["type"] for r in theirs["result"] for c in r["classifications"]} != {"keras"}
+    assert {r["sampleId"] % 2 for r in mine["result"]} == {0, 1}
+    for a, b in zip(mine["result"], theirs["result"], strict=True):
+        kept = [c for c in b["classifications"] if c["learnBlock"]["type"] == "keras" or a["sampleId"] % 2 == 0]
+        assert a["classifications"] == kept and a["classifications"]
+        assert {**a, "classifications": []} == {**b, "classifications": []}
+    assert mine["predictions"] == theirs["predictions"]
+    anomaly = next(b for b in DATA.impulse.learn_blocks if b.type != "keras")
+    assert body_of(variant.post(classify_path(anomaly.id, DIRECT.id))) == \
+        body_of(clean.post(classify_path(anomaly.id, DIRECT.id)))  # classify answers every block
+
+
+@check("datatype-kind")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for chart, kind in DATA_KINDS.items():
+        assert ids(variant, dataType=kind) == ids(clean, dataType=chart)
+    assert ids(variant, dataType="time-series") and ids(clean, dataType="time-series") == []
+    refused = variant.get(PAGE, params={"dataType": "chart"})
+    assert refused.status_code == 400 and refused.json()["success"] is False and refused.json()["error"]
+    assert ids(clean, dataType="chart")
+    assert page(variant, limit=3) == page(clean, limit=3)
+
+
+def _long_sample(index: int) -> int:
+    """A sample no other check classifies (the clean server caches what it classifies) whose
+    classify is a job on any server: resampled."""
+    resampled = [s for s in TESTING if s.frequency != 100 and s.total_length_ms <= 2000]
+    assert len(resampled) > 6 and resampled[-(index + 2)].id != RESAMPLED.id
+    return resampled[-(index + 2)].id
+
+
+@check("running-another-job")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(0)
+    first, second = classify(variant, sample), classify(variant, sample)
+    assert is_job(first) and is_job(second) and second["id"] != first["id"]
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert wait_for_job(variant, second["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+    started = classify(clean, sample, variant="int8")
+    assert classify(clean, sample, variant="int8") == started  # the clean server: the same job
+
+
+@check("running-result")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(1)
+    first = classify(variant, sample)
+    assert is_job(first)
+    at_once = classify(variant, sample)
+    assert not is_job(at_once) and at_once == result(clean, sample)
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert classify(variant, sample) == at_once
+
+
+@check("running-refused")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(2)
+    first = classify(variant, sample)
+    assert is_job(first)
+    refused = variant.post(classify_path(CLASSIFIER, sample))
+    assert refused.status_code == 400 and refused.json()["success"] is False and refused.json()["error"]
+    assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+
+
+@check("failure-told")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    sample = _long_sample(3)
+    first = classify(variant, sample)
+    assert is_job(first) and wait_for_job(variant, first["id"])["finishedSuccessful"] is False
+    told = variant.post(classify_path(CLASSIFIER, sample))
+    assert told.status_code == 400 and told.json()["success"] is False and told.json()["error"]
+    second = classify(variant, sample)  # told once: then another job, which succeeds
+    assert is_job(second) and second["id"] != first["id"]
+    assert wait_for_job(variant, second["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
@@ -776,9 +885,10 @@ def test_variants_combine() -> None:
 
 def test_pending_variants_combine() -> None:
     """Every variant at once (throttling aside: below, with the wire variants it meets)."""
-    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first); a large
-    # limit is capped (limit-cap), not refused (limit-max-10: the other reading of the same words)
-    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first", "limit-max-10"}
+    # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first, failure-told); a
+    # large limit is capped (limit-cap), not refused (limit-max-10: the other reading of the same words)
+    chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first", "failure-told",
+                                             "limit-max-10"}
     with start_in_thread(ServerConfig(variants=chosen, job_seconds=0.01)) as running, \
             make_client(running) as c:
         reply = c.get(PAGE, params={"limit": 1000})
