@@ -136,18 +136,20 @@ async def classify_endpoint(request: Request) -> Response:
     body = ctx.jobs.cached(key) if ctx.seams.serves_cached_results() else None
     if body is None:
         # a sample it cannot classify is tried again in a job (that fails), however short
-        if ctx.seams.needs_job(not ctx.seams.classifies(sample) or needs_job(
-                sample, ctx.dataset.impulse, ctx.config.job_threshold_ms)):
-            job = _job_for(ctx, key)
+        classifies = ctx.seams.classifies(sample)
+        if ctx.seams.needs_job(not classifies or needs_job(sample, ctx.dataset.impulse,
+                                                           ctx.config.job_threshold_ms)):
+            job = _job_for(ctx, key, has_result=classifies)
             if job is not None:
                 return _ok(ctx, {"success": True, "id": job.id}, "job-started")
         body = _compute(ctx, key)
     return _ok(ctx, _classify_reply(ctx, key, body), "classify-result")
 
 
-def _job_for(ctx: AppContext, key: CacheKey) -> Job | None:
+def _job_for(ctx: AppContext, key: CacheKey, has_result: bool = True) -> Job | None:
     """The job a classify that needs one answers: its request's running job, else a new one;
-    None: the result at once (the running-job seams)."""
+    None: the result at once (the running-job seams), never for a sample without a result
+    (`has_result` False: its processing failed, so only a job can answer it)."""
     running = ctx.jobs.running(key)
     if running is None:
         return ctx.jobs.start(key, partial(_compute, ctx, key))
@@ -155,7 +157,7 @@ def _job_for(ctx: AppContext, key: CacheKey) -> Job | None:
     refusal = ctx.seams.running_refusal(running.id)
     if refusal is not None:
         raise bad_request(refusal)
-    if ctx.seams.result_while_running():
+    if ctx.seams.result_while_running() and has_result:
         return None
     return running if ctx.seams.joins_running_job() else ctx.jobs.start(key, partial(_compute, ctx, key))
 

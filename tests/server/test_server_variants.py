@@ -789,6 +789,10 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert not is_job(at_once) and at_once == result(clean, sample)
     assert wait_for_job(variant, first["id"])["finishedSuccessful"] is True
     assert classify(variant, sample) == at_once
+    # a sample whose processing failed has no result to give while its job runs: a job answers
+    failed = next(s.id for s in TESTING if s.processing_error)
+    started = classify(variant, failed)
+    assert is_job(started) and is_job(classify(variant, failed))
 
 
 @check("running-refused")
