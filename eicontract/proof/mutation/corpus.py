@@ -85,7 +85,8 @@ def window_requests(ids: Sequence[int], blocks: Sequence[int], window: int, proj
     """Every operation over every id of the listing's first and last window (so its ends too):
     classify per (block, model variant, truncate), twice (a job's answer the first time, the
     result the second: replays run jobs at once), and the listing's first and last page per
-    (variant, truncate). Bounded: 2 x 2 windows x blocks x 6 classifies, 12 pages."""
+    (variant, truncate), and one page without a limit. Bounded: 2 x 2 windows x blocks x 6 classifies,
+    13 pages."""
     root = API.format(project=project)
     picked = list(dict.fromkeys([*ids[:window], *ids[-window:]]))
     out = []
@@ -99,7 +100,9 @@ def window_requests(ids: Sequence[int], blocks: Sequence[int], window: int, proj
             out += [request("GET", f"{root}/classify/all/result/page", [*options, ("limit", str(window)),
                                                                          ("offset", str(offset))])
                     for offset in sorted({0, max(0, len(ids) - window)})]
-    return out
+    # the page without a limit (nor any option): the server's default page, which only a page
+    # that sends no limit shows (a default limit changed is otherwise never replayed)
+    return [*out, request("GET", f"{root}/classify/all/result/page")]
 
 
 def window_corpus(setup: ServerSetup, window: int) -> Corpus:
