@@ -44,9 +44,11 @@ FREE_CHOICES = {
     EXPECTED_LABEL: "an expected label: any structured label its window overlaps",
 }
 PAGE = "getClassifyJobResultPage"
-# Values a legal variant sets per reply (trace-id): a page rebuilt from another reply (the
-# listing) carries that reply's; they are left out of the rebuilt parts, never elsewhere.
+# Values a legal variant sets per reply (trace-id's trace on every object, extra-fields' reply
+# counter at the top level): an answer rebuilt from another reply (a listing, a followed job)
+# carries that reply's; they are left out of the rebuilt parts, never elsewhere.
 PER_REPLY = (TRACE_FIELD,)
+REPLY_COUNTER = ("x-debug", "reply")
 _DECIMAL = re.compile(r"[0-9]{1,18}")
 # An entry's keys that may differ when only its label is taken over: the label, and a page
 # prediction's model values (still compared after, as free fields)
@@ -112,12 +114,16 @@ def _listing_ids(listing: Listing | None) -> list[int] | None:
     return _page_ids({"status": 200, "body": listing})
 
 
-def _without_per_reply(value: Any) -> Any:
+def _without_per_reply(value: Any, top: bool = False) -> Any:
     if isinstance(value, list):
         return [_without_per_reply(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _without_per_reply(v) for k, v in value.items() if k not in PER_REPLY}
-    return value
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_per_reply(v) for k, v in value.items() if k not in PER_REPLY}
+    holder, counter = REPLY_COUNTER
+    if top and isinstance(out.get(holder), dict):
+        out[holder] = {k: v for k, v in out[holder].items() if k != counter}
+    return out
 
 
 def _rebuilt(clean: Answer, mutant: Answer, ids: Sequence[int], listing: Listing) -> tuple[Answer, Answer] | None:
@@ -196,8 +202,8 @@ def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
     reply, so per-reply values are left out of both."""
     if followed[0] is raw[0] and followed[1] is raw[1]:
         return None
-    return ({**followed[0], "body": _without_per_reply(followed[0].get("body"))},
-            {**followed[1], "body": _without_per_reply(followed[1].get("body"))})
+    return ({**followed[0], "body": _without_per_reply(followed[0].get("body"), top=True)},
+            {**followed[1], "body": _without_per_reply(followed[1].get("body"), top=True)})
 
 
 def _is_result(answer: Answer) -> bool:
@@ -206,14 +212,16 @@ def _is_result(answer: Answer) -> bool:
 
 
 def _allowed(sample: Any, classification: Any, start: Any, end: Any) -> set[str]:
-    """The labels decision.expected-labels allows for values [start, end]: those of the sample's
-    listed structured labels the window overlaps (a truncated list lists fewer: a label past it is
-    never allowed here), at the sample's rate (nothing where the classification is resampled)."""
+    """The labels decision.expected-labels allows for values [start, end] (at the classification's
+    intervalMs when it gives one): those of the sample's listed structured labels the window
+    overlaps in time (a truncated list lists fewer: a label past it is never allowed here)."""
     if not (is_int(start) and is_int(end)) or not isinstance(sample, dict) or not isinstance(classification, dict):
         return set()
-    told = classification.get("intervalMs")
-    if told is not None and told != sample.get("intervalMs"):
-        return set()
+    own, told = sample.get("intervalMs"), classification.get("intervalMs")
+    if told is not None and told != own:  # resampled: the entry's indices are the classification's values
+        if not (is_number(own) and own > 0 and is_number(told) and told > 0):
+            return set()
+        start, end = math.floor(start * told / own + 1e-9), math.ceil((end + 1) * told / own - 1e-9) - 1
     segments = labelled_segments(sample, classification)
     return {name for s, e, name in segments or () if s <= end and e >= start}
 
