@@ -281,3 +281,11 @@ def test_a_job_is_called_again_after_the_corpus() -> None:
     first = replay.replay(one)
     jobs = [a for a in first if replay.is_job(a)]
     assert jobs and all(choices._is_result(a["followed"]) for a in jobs)
+
+
+def test_paging_reads_a_page_request_and_declines_a_malformed_one() -> None:
+    assert choices.paging(_page_request(limit=5, offset=3)) == (5, 3)
+    assert choices.paging(_page_request()) == (None, 0)
+    assert choices.paging(corpus.request("GET", PAGE_PATH, [("limit", "1" + "0" * 400)])) == (2**63, 0)
+    for bad in ([("limit", "-1")], [("offset", " 5")], [("limit", "1"), ("limit", "2")], [("offset", "1e3")]):
+        assert choices.paging(corpus.request("GET", PAGE_PATH, bad)) is None, bad

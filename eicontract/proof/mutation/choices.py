@@ -49,7 +49,8 @@ PAGE = "getClassifyJobResultPage"
 # carries that reply's; they are left out of the rebuilt parts, never elsewhere.
 PER_REPLY = (TRACE_FIELD,)
 REPLY_COUNTER = ("x-debug", "reply")
-_DECIMAL = re.compile(r"[0-9]{1,18}")
+_DECIMAL = re.compile(r"[0-9]+")
+_HUGE = 2**63  # a longer decimal (up to thousands of digits) stands for a number past any listing
 # An entry's keys that may differ when only its label is taken over: the label, and a page
 # prediction's model values (still compared after, as free fields)
 _NOT_MATCHED = ("label", "prediction", "predictionCorrect")
@@ -72,7 +73,7 @@ def paging(request: Mapping[str, Any]) -> tuple[int | None, int] | None:
         if len(values) > 1 or (values and not _DECIMAL.fullmatch(values[0])):
             return None
         if values:
-            found[name] = int(values[0])
+            found[name] = int(values[0]) if len(values[0]) <= 18 else _HUGE
     return found.get("limit"), found.get("offset", 0)
 
 
