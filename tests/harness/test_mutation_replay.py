@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from eicontract.proof.mutation import corpus, replay, triage
 from eicontract.proof.mutation.replay import STRUCTURE, classify_paths, differences, verdict
 
@@ -116,3 +118,14 @@ def test_the_ci_recheck_picks_by_hash_and_reports_a_contradiction() -> None:
            "m3": {"verdict": "contract_free", "replay": {"differing": ["a", "b"], "unmatched": []}}}
     problems = triage.contradictions(entries, now)  # m3: other free paths, the same verdict
     assert problems == ["m1: triaged equivalent, the replay says gap (x)"]
+
+
+def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> None:
+    path = tmp_path / "triage.yaml"
+    path.write_text("# head\nm:\n  verdict: equivalent\n  reason: never drawn\n", encoding="utf-8")
+    first = {"verdict": "gap", "reason": "replay: differs on x", "replay": {"differing": ["x"]}}
+    triage.merge_into(path, {"m": first})
+    triage.merge_into(path, {"m": {**first, "verdict": "contract_free", "reason": "replay: free"}})
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))["m"]
+    assert entry["verdict"] == "contract_free" and entry["hand_reason"] == "equivalent: never drawn"
+    assert path.read_text(encoding="utf-8").startswith("# head\n")

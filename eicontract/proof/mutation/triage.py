@@ -183,7 +183,9 @@ def merge_into(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
     for key, entry in entries.items():
         old = data.get(key) or {}
         new = {**entry, "line": old.get("line", entry.get("line"))}
-        if old.get("reason") and not str(old["reason"]).startswith("replay:"):
+        if old.get("hand_reason"):  # kept from an earlier merge
+            new["hand_reason"] = old["hand_reason"]
+        elif old.get("reason") and not str(old["reason"]).startswith("replay:"):
             # a hand-written reason stays for the reader, never as evidence
             new["hand_reason"] = f"{old.get('verdict')}: {' '.join(str(old['reason']).split())}"
         data[key] = new
