@@ -281,6 +281,7 @@ def test_a_job_is_called_again_after_the_corpus() -> None:
     first = replay.replay(one)
     jobs = [a for a in first if replay.is_job(a)]
     assert jobs and all(choices._is_result(a["followed"]) for a in jobs)
+    assert all(a["followed_status"]["body"]["job"]["id"] == a["body"]["id"] for a in jobs)
 
 
 def test_paging_reads_a_page_request_and_declines_a_malformed_one() -> None:
@@ -289,3 +290,27 @@ def test_paging_reads_a_page_request_and_declines_a_malformed_one() -> None:
     assert choices.paging(corpus.request("GET", PAGE_PATH, [("limit", "1" + "0" * 400)])) == (2**63, 0)
     for bad in ([("limit", "-1")], [("offset", " 5")], [("limit", "1"), ("limit", "2")], [("offset", "1e3")]):
         assert choices.paging(corpus.request("GET", PAGE_PATH, bad)) is None, bad
+
+
+def _status(job_id: int, key: str = "classify-7") -> dict[str, Any]:
+    return {"status": 200, "body": {"success": True, "job": {"id": job_id, "key": key, "category": "classify"}}}
+
+
+def test_a_recorded_job_status_reads_the_job_the_same_classify_started() -> None:
+    status = corpus.request("GET", "/v1/api/1/jobs/1/status")
+    requests = [_classify_request(), status]
+    origins = choices.job_origins(requests, [_job(1), _status(1)])
+    assert origins == {1: 0}
+    # the mutant started job 2 for that classify: its status (read after the corpus) is compared
+    other = _compare(requests, [_job(1, _result()), _status(1)],
+                     [_job(2, _result()) | {"followed_status": _status(2)}, _status(1, key="another")])
+    assert not other.residual and other.applied == {JOB_OR_RESULT} and other.outside == 0
+    wrong = _compare(requests, [_job(1, _result()), _status(1)],
+                     [_job(2, _result()) | {"followed_status": _status(2, key="another")}, _status(1, key="x")])
+    assert wrong.residual == {"getJobStatus:body.job.key"}
+    # the mutant answered the result: the status request asks about a job it never started
+    outside = _compare(requests, [_job(1, _result()), _status(1)], [_result(), {"status": 404, "body": {}}])
+    assert not outside.residual and outside.outside == 1
+    # the same job on both sides: compared as it is
+    same = _compare(requests, [_job(1, _result()), _status(1)], [_job(1, _result()), _status(1, key="broken")])
+    assert same.residual == {"getJobStatus:body.job.key"}

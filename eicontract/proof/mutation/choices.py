@@ -12,27 +12,35 @@ mutant's choice, never the other way: everything the mutant answered is still co
   of that listing at its offset with as many results as the clean page; the clean page is
   rebuilt from the clean listing in the mutant's order;
 - job-or-result (classify.result-or-job): a classify answered with a job is followed to its
-  result, the answer of the next identical request of the corpus ("call this function again");
-  both sides' answers are compared as what the job yields;
+  result ("call this function again": the replay's own call after the corpus, else the corpus's
+  next identical request); both sides' answers are compared as what the job yields; a recorded
+  job status request is read as the status of the job the same classify started on each side;
 - default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
   clean listing from its offset, whatever its length; the clean page is rebuilt at that length;
-- expected-label (decision.expected-labels): an expectedLabels entry (or a page prediction's
-  window) whose label is another of the listed structured labels the window overlaps; the clean
-  label is replaced by the mutant's only there.
+- expected-label (decision.expected-labels; labelchoice.py): an expectedLabels entry (or a page
+  prediction's window) whose label is another of the listed structured labels the window
+  overlaps; the clean label is replaced by the mutant's only there.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eicontract.oracles._common import is_int, is_number
-from eicontract.oracles.labels import labelled_segments
-from eicontract.proof.mutation.replay import CLASSIFY, classify_paths, is_job, operation, response_paths
+from eicontract.oracles._common import is_int
+from eicontract.proof.mutation.labelchoice import with_allowed_labels
+from eicontract.proof.mutation.replay import (
+    CLASSIFY,
+    JOB_STATUS,
+    PAGE,
+    classify_paths,
+    is_job,
+    operation,
+    response_paths,
+)
 from eicontract.server.variants import TRACE_FIELD
 
 LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL = (
@@ -43,7 +51,6 @@ FREE_CHOICES = {
     DEFAULT_LIMIT: "the length of a page without a limit (a non-empty prefix of the listing)",
     EXPECTED_LABEL: "an expected label: any structured label its window overlaps",
 }
-PAGE = "getClassifyJobResultPage"
 # Values a legal variant sets per reply (trace-id's trace on every object, extra-fields' reply
 # counter at the top level): an answer rebuilt from another reply (a listing, a followed job)
 # carries that reply's; they are left out of the rebuilt parts, never elsewhere.
@@ -51,9 +58,7 @@ PER_REPLY = (TRACE_FIELD,)
 REPLY_COUNTER = ("x-debug", "reply")
 _DECIMAL = re.compile(r"[0-9]+")
 _HUGE = 2**63  # a longer decimal (up to thousands of digits) stands for a number past any listing
-# An entry's keys that may differ when only its label is taken over: the label, and a page
-# prediction's model values (still compared after, as free fields)
-_NOT_MATCHED = ("label", "prediction", "predictionCorrect")
+_JOB_PATH = re.compile(r"/jobs/([0-9]{1,18})/status$")
 
 Answer = Mapping[str, Any]  # {status, body}
 Listing = Mapping[str, Any]  # {complete, result: [items], predictions: [entries]}
@@ -207,101 +212,52 @@ def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
             {**followed[1], "body": _without_per_reply(followed[1].get("body"), top=True)})
 
 
+def job_origins(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, int]:
+    """Each job status request -> the classify request whose answer started that job (the latest
+    before it): a recorded corpus names the job ids the clean server gave."""
+    started: dict[int, int] = {}
+    out = {}
+    for k, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+        op = operation(str(request.get("path", "")))
+        if op == CLASSIFY and is_job(answer):
+            started[answer["body"]["id"]] = k
+        elif (op == JOB_STATUS and (found := _JOB_PATH.search(str(request.get("path", ""))))
+              and int(found[1]) in started):
+            out[k] = started[int(found[1])]
+    return out
+
+
+def remapped_status(pair: Pair, origin: Pair) -> Pair | None:
+    """job-or-result for a job status request: `origin` is (clean, mutant) answers to the classify
+    that started the clean server's job. The same job on both sides: None (compared as is). The
+    mutant answered its result instead: the request asks about a job it never started by its
+    choice (the clean status against itself: nothing compared, counted as outside). Another job:
+    the clean status against that job's status read after the corpus (`followed_status`), its id
+    (a number the server picks) left out."""
+    clean_origin, mutant_origin = origin
+    if not is_job(clean_origin):
+        return None
+    if is_job(mutant_origin):
+        if mutant_origin["body"]["id"] == clean_origin["body"]["id"]:
+            return None
+        status = mutant_origin.get("followed_status")
+        if not isinstance(status, dict) or not isinstance(status.get("body"), dict):
+            return None
+        return _without_job_id(pair[0]), _without_job_id(status)
+    return (pair[0], pair[0]) if _is_result(mutant_origin) else None
+
+
+def _without_job_id(answer: Answer) -> Answer:
+    body = answer.get("body")
+    job = body.get("job") if isinstance(body, dict) else None
+    if not isinstance(job, dict) or not isinstance(body, dict):
+        return answer
+    return {**answer, "body": {**body, "job": {k: v for k, v in job.items() if k != "id"}}}
+
+
 def _is_result(answer: Answer) -> bool:
     body = answer.get("body")
     return answer.get("status") == 200 and isinstance(body, dict) and "classifications" in body
-
-
-def _allowed(sample: Any, classification: Any, start: Any, end: Any) -> set[str]:
-    """The labels decision.expected-labels allows for values [start, end] (at the classification's
-    intervalMs when it gives one): those of the sample's listed structured labels the window
-    overlaps in time (a truncated list lists fewer: a label past it is never allowed here)."""
-    if not (is_int(start) and is_int(end)) or not isinstance(sample, dict) or not isinstance(classification, dict):
-        return set()
-    own, told = sample.get("intervalMs"), classification.get("intervalMs")
-    if told is not None and told != own:  # resampled: the entry's indices are the classification's values
-        if not (is_number(own) and own > 0 and is_number(told) and told > 0):
-            return set()
-        start, end = math.floor(start * told / own + 1e-9), math.ceil((end + 1) * told / own - 1e-9) - 1
-    segments = labelled_segments(sample, classification)
-    return {name for s, e, name in segments or () if s <= end and e >= start}
-
-
-def _adopt_entries(clean: list[Any], mutant: list[Any], allowed: Callable[[Any], set[str]]) -> list[Any]:
-    """clean's entries, each with the mutant's label where only the label differs and it is allowed."""
-    if len(clean) != len(mutant):
-        return clean
-    out = []
-    for c, m in zip(clean, mutant, strict=True):
-        same_but_label = (isinstance(c, dict) and isinstance(m, dict) and set(c) == set(m)
-                          and all(c[k] == m[k] for k in c if k not in _NOT_MATCHED))
-        label = m.get("label") if same_but_label else None
-        out.append({**c, "label": label} if isinstance(label, str) and label != c.get("label")
-                   and label in allowed(c) else c)
-    return out
-
-
-def _adopt_classifications(clean: Any, mutant: Any, sample: Any) -> Any:
-    if not (isinstance(clean, list) and isinstance(mutant, list) and len(clean) == len(mutant)):
-        return clean
-    out = []
-    for c, m in zip(clean, mutant, strict=True):
-        entries, theirs = (c.get("expectedLabels"), m.get("expectedLabels")) if isinstance(c, dict) and \
-            isinstance(m, dict) else (None, None)
-        if isinstance(entries, list) and isinstance(theirs, list):
-            c = {**c, "expectedLabels": _adopt_entries(entries, theirs, _entry_allowed(sample, c))}
-        out.append(c)
-    return out
-
-
-def _entry_allowed(sample: Any, classification: Any) -> Callable[[Any], set[str]]:
-    return lambda entry: _allowed(sample, classification, entry.get("startIndex"), entry.get("endIndex"))
-
-
-def _window_allowed(items: Mapping[Any, Any]) -> Callable[[Any], set[str]]:
-    """For a page prediction: its window [startMs, endMs) as the sample's value indices."""
-    def allowed(entry: Any) -> set[str]:
-        item = items.get(entry.get("sampleId"))
-        sample = item.get("sample") if isinstance(item, dict) else None
-        classes = item.get("classifications") if isinstance(item, dict) else None
-        interval = sample.get("intervalMs") if isinstance(sample, dict) else None
-        start, end = entry.get("startMs"), entry.get("endMs")
-        if not (is_number(interval) and interval > 0 and is_number(start) and is_number(end)
-                and isinstance(classes, list) and classes):
-            return set()
-        return _allowed(sample, classes[0], math.floor(start / interval + 1e-9), math.ceil(end / interval - 1e-9) - 1)
-    return allowed
-
-
-def with_allowed_labels(op: str, clean: Answer, mutant: Answer) -> tuple[Answer, Answer] | None:
-    """expected-label: the clean answer with the mutant's expected labels where the reading allows
-    them (the clean answer's own sample gives the structured labels)."""
-    c_body, m_body = clean.get("body"), mutant.get("body")
-    if clean.get("status") != mutant.get("status") or not isinstance(c_body, dict) or not isinstance(m_body, dict):
-        return None
-    if op == CLASSIFY:
-        sample = c_body.get("sample", {}).get("sample") if isinstance(c_body.get("sample"), dict) else None
-        body = {**c_body, "classifications": _adopt_classifications(
-            c_body.get("classifications"), m_body.get("classifications"), sample)}
-        return {**clean, "body": body}, mutant
-    if op != PAGE or not isinstance(c_body.get("result"), list) or not isinstance(m_body.get("result"), list):
-        return None
-    items = [_adopt_item(c, m) for c, m in zip(c_body["result"], m_body["result"], strict=False)]
-    items += c_body["result"][len(items):]
-    by_id = {i.get("sampleId"): i for i in items if isinstance(i, dict)}
-    predictions = c_body.get("predictions")
-    if isinstance(predictions, list) and isinstance(m_body.get("predictions"), list):
-        predictions = _adopt_entries(predictions, m_body["predictions"], _window_allowed(by_id))
-    return {**clean, "body": {**c_body, "result": items, "predictions": predictions}}, mutant
-
-
-def _adopt_item(clean: Any, mutant: Any) -> Any:
-    """A page's result for one sample, with the mutant's allowed labels."""
-    if not (isinstance(clean, dict) and isinstance(mutant, dict) and clean.get("sampleId") == mutant.get("sampleId")
-            and isinstance(clean.get("classifications"), list)):
-        return clean
-    return {**clean, "classifications": _adopt_classifications(clean["classifications"], mutant.get("classifications"),
-                                                               clean.get("sample"))}
 
 
 # --- comparing modulo the choices ---------------------------------------------------------------
@@ -312,6 +268,7 @@ class Comparison:
     residual: set[str] = field(default_factory=set)  # what still differs modulo the choices
     unstable: int = 0
     applied: set[str] = field(default_factory=set)  # the choices that explained some difference
+    outside: int = 0  # job status requests about a job the mutant, by its choice, never started
 
 
 def _paths(request: Mapping[str, Any], a: Answer, b: Answer) -> set[str]:
@@ -326,6 +283,7 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
     is applied only where it leaves strictly fewer differing paths (it explains some, adds none)."""
     jobs = JOB_OR_RESULT in choices
     followed = [follow_jobs(requests, a) if jobs else a for a in (clean, again, mutant)]
+    origins = job_origins(requests, clean) if jobs else {}
     out, unstable = Comparison(), set()
     for k, request in enumerate(requests):
         c, c2, m = clean[k], again[k], mutant[k]
@@ -338,13 +296,15 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
         found -= ticking
         out.differing |= found
         pair, residual = (c, m), found
-        for name, normalise in _steps(request, (followed[0][k], followed[2][k]), choices, listings.get(k)):
+        origin = (clean[origins[k]], mutant[origins[k]]) if k in origins else None
+        for name, normalise in _steps(request, (followed[0][k], followed[2][k]), choices, listings.get(k), origin):
             candidate = normalise(pair)
             if candidate is None:
                 continue
             now = {p for p in _paths(request, *candidate) - noise if not clock(p)}
             if now < residual:
                 out.applied.add(name)
+                out.outside += candidate[0] is candidate[1]
                 pair, residual = candidate, now
         out.residual |= residual
     out.unstable = len(unstable)
@@ -355,13 +315,15 @@ Step = Callable[[Pair], "Pair | None"]
 
 
 def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
-           listing: tuple[Listing | None, Listing | None] | None) -> list[tuple[str, Step]]:
+           listing: tuple[Listing | None, Listing | None] | None, origin: Pair | None) -> list[tuple[str, Step]]:
     """The normalisations that apply to a request, in order: a job first (what it yields is then
     compared), a page's order or length next, labels last (on the page as rebuilt)."""
     op = operation(str(request.get("path", "")))
     where = paging(request) if op == PAGE else None
     c_listing, m_listing = listing or (None, None)
     steps: list[tuple[str, Step]] = [(JOB_OR_RESULT, lambda pair: _as_followed(pair, followed))]
+    if origin is not None:
+        steps.append((JOB_OR_RESULT, lambda pair: remapped_status(pair, origin)))
     if where is not None:
         offset = where[1]
         steps.append((LISTING_ORDER, lambda pair: in_listing_order(*pair, offset, c_listing, m_listing)))

@@ -29,10 +29,10 @@ from typing import Any
 import yaml
 
 from eicontract.proof.mutation.corpus import KEY_PLACEHOLDER, Corpus, read
+from eicontract.proof.mutation.corpus import request as corpus_request
 
-CLASSIFY = "classifySampleByLearnBlockV2"
-OPERATIONS = (("/classify/anomaly-gmm/", CLASSIFY), ("/jobs/", "getJobStatus"),
-              ("/classify/all/result/page", "getClassifyJobResultPage"))
+CLASSIFY, JOB_STATUS, PAGE = "classifySampleByLearnBlockV2", "getJobStatus", "getClassifyJobResultPage"
+OPERATIONS = (("/classify/anomaly-gmm/", CLASSIFY), ("/jobs/", JOB_STATUS), ("/classify/all/result/page", PAGE))
 STRUCTURE = "!"  # the suffix of a difference in shape, never in value
 MAX_PATHS = 40  # differing paths kept in the evidence (a broken mutant differs everywhere)
 REPLAY_TIMEOUT_S = 900.0
@@ -217,13 +217,16 @@ def is_job(answer: Mapping[str, Any]) -> bool:
 def replay(corpus: Corpus) -> list[dict[str, Any]]:
     """Every request of the corpus, in order, against a fresh app of the corpus's configuration;
     then each classify answered with a job is sent again (`followed`: what it yields, for the
-    free choice job-or-result), after the corpus's last request so that no answer of the corpus
-    changes."""
+    free choice job-or-result) and its job's status read (`followed_status`), after the corpus's
+    last request so that no answer of the corpus changes."""
     with _client(corpus) as (client, key):
         answers = [_response(_send(client, key, r)) for r in corpus.requests]
         for request, answer in zip(corpus.requests, answers, strict=True):
             if operation(str(request.get("path", ""))) == CLASSIFY and is_job(answer):
                 answer["followed"] = _call_again(client, key, request)
+                status = corpus_request("GET", f"{request['path'].split('/classify/')[0]}/jobs/{answer['body']['id']}"
+                                               f"/status", headers=request["headers"])
+                answer["followed_status"] = _response(_send(client, key, status))
     return answers
 
 

@@ -81,11 +81,12 @@ class Replayer:
             found.residual |= now.residual
             found.applied |= now.applied
             found.unstable += now.unstable
+            found.outside += now.outside
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
         return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
                                             "requests": sum(len(c.requests) for c in self.corpora),
                                             "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
-                                            "choices": sorted(found.applied),
+                                            "choices": sorted(found.applied), "outside": found.outside,
                                             "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}}
 
     def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
