@@ -65,7 +65,9 @@ def test_the_window_corpus_covers_every_id_variant_truncate_and_block_twice() ->
     paths = {r["path"] for r in posts}
     assert {p.rsplit("/", 1)[1] for p in paths} == {"1", "2", "3", "8", "9", "10"}
     pages = [r for r in requests if r["method"] == "GET"]
-    assert len(pages) == 3 * 2 * 2 + 1 and {dict(r["query"]).get("offset") for r in pages} == {"0", "7", None}
+    # first, last full, last partial (8: two results) and past the end (10: none), and the default page
+    assert len(pages) == 3 * 2 * 4 + 1 and {dict(r["query"]).get("offset") for r in pages} == {"0", "7", "8", "10",
+                                                                                                 None}
     assert [r["query"] for r in pages if "limit" not in dict(r["query"])] == [[]]  # the default page
     assert all(r["headers"]["x-api-key"] == corpus.KEY_PLACEHOLDER for r in requests)
 
