@@ -153,3 +153,23 @@ def test_docs_list_every_unproven_reading() -> None:
     text = render_markdown(claims_map, CLAUSES)
     listed = text.split("### Unproven readings", 1)[1].split("\n## ", 1)[0]
     assert unproven and all(f"`{i}`: {t}" in listed for i, t in unproven)
+
+
+def test_free_choices_are_names_on_rows_that_rest_on_a_document() -> None:
+    """`free_choices` (issue 19: what the mutation replay compares modulo) is a list of names; on a
+    reading row, a legal server takes another alternative than the reference's."""
+    import re
+
+    import yaml
+
+    from eicontract.contract import contracts_dir
+
+    rows = yaml.safe_load((contracts_dir() / "claims.yaml").read_text(encoding="utf-8"))["claims"]
+    with_choices = [r for r in rows if "free_choices" in r]
+    assert with_choices
+    for row in with_choices:
+        names = row["free_choices"]
+        assert isinstance(names, list) and names, row["id"]
+        assert all(isinstance(n, str) and re.fullmatch(r"[a-z]+(-[a-z]+)*", n) for n in names), row["id"]
+        if row["source"] == "reading":  # the other choice is exercised by a legal server
+            assert any(r.get("variant") not in (None, "reference") for r in row["readings"]), row["id"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import yaml
+
 from eicontract.proof.mutation import corpus, replay, triage
 from eicontract.proof.mutation.replay import STRUCTURE, classify_paths, differences, verdict
 
@@ -63,7 +65,10 @@ def test_the_window_corpus_covers_every_id_variant_truncate_and_block_twice() ->
     paths = {r["path"] for r in posts}
     assert {p.rsplit("/", 1)[1] for p in paths} == {"1", "2", "3", "8", "9", "10"}
     pages = [r for r in requests if r["method"] == "GET"]
-    assert len(pages) == 3 * 2 * 2 and {dict(r["query"])["offset"] for r in pages} == {"0", "7"}
+    # first, last full, last partial (8: two results) and past the end (10: none), and the default page
+    assert len(pages) == 3 * 2 * 4 + 1 and {dict(r["query"]).get("offset") for r in pages} == {"0", "7", "8", "10",
+                                                                                                 None}
+    assert [r["query"] for r in pages if "limit" not in dict(r["query"])] == [[]]  # the default page
     assert all(r["headers"]["x-api-key"] == corpus.KEY_PLACEHOLDER for r in requests)
 
 
@@ -99,7 +104,13 @@ def test_a_replay_answers_every_request_in_order_and_the_same_twice() -> None:
     # a recorded target is sent as it was, percent-encoding and all (a fuzzer's path)
     one.requests.append({**corpus.request("GET", ""), "raw": "/v1/api/1/jobs/%10x/status"})
     first, second = replay.replay(one), replay.replay(one)
-    assert len(first) == len(one.requests) and first == second
+
+    def timeless(answers: list[dict[str, Any]]) -> list[dict[str, Any]]:  # a job's times are the clock's
+        return [{k: v for k, v in a.items() if k != "followed_status"} for a in answers]
+
+    assert len(first) == len(one.requests) and timeless(first) == timeless(second)
+    statuses = [(a["body"]["id"], a["followed_status"]["body"]["job"]["id"]) for a in first if "followed_status" in a]
+    assert statuses and all(job == started for job, started in statuses)
     assert first[-2]["status"] == 404 and first[-1]["status"] in (400, 404)
     assert {r["status"] for r in first[:-2]} == {200}
 
@@ -115,3 +126,14 @@ def test_the_ci_recheck_picks_by_hash_and_reports_a_contradiction() -> None:
            "m3": {"verdict": "contract_free", "replay": {"differing": ["a", "b"], "unmatched": []}}}
     problems = triage.contradictions(entries, now)  # m3: other free paths, the same verdict
     assert problems == ["m1: triaged equivalent, the replay says gap (x)"]
+
+
+def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> None:
+    path = tmp_path / "triage.yaml"
+    path.write_text("# head\nm:\n  verdict: equivalent\n  reason: never drawn\n", encoding="utf-8")
+    first = {"verdict": "gap", "reason": "replay: differs on x", "replay": {"differing": ["x"]}}
+    triage.merge_into(path, {"m": first})
+    triage.merge_into(path, {"m": {**first, "verdict": "contract_free", "reason": "replay: free"}})
+    entry = yaml.safe_load(path.read_text(encoding="utf-8"))["m"]
+    assert entry["verdict"] == "contract_free" and entry["hand_reason"] == "equivalent: never drawn"
+    assert path.read_text(encoding="utf-8").startswith("# head\n")

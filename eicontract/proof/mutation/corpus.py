@@ -84,8 +84,9 @@ def request(method: str, path: str, query: Sequence[tuple[str, str]] = (), key: 
 def window_requests(ids: Sequence[int], blocks: Sequence[int], window: int, project: int = 1) -> list[dict[str, Any]]:
     """Every operation over every id of the listing's first and last window (so its ends too):
     classify per (block, model variant, truncate), twice (a job's answer the first time, the
-    result the second: replays run jobs at once), and the listing's first and last page per
-    (variant, truncate). Bounded: 2 x 2 windows x blocks x 6 classifies, 12 pages."""
+    result the second: replays run jobs at once), the listing's first, last, partial last and
+    past-the-end pages per (variant, truncate), and one page without a limit. Bounded: 2 x 2
+    windows x blocks x 6 classifies, 25 pages."""
     root = API.format(project=project)
     picked = list(dict.fromkeys([*ids[:window], *ids[-window:]]))
     out = []
@@ -98,8 +99,16 @@ def window_requests(ids: Sequence[int], blocks: Sequence[int], window: int, proj
                 out += calls + calls
             out += [request("GET", f"{root}/classify/all/result/page", [*options, ("limit", str(window)),
                                                                          ("offset", str(offset))])
-                    for offset in sorted({0, max(0, len(ids) - window)})]
-    return out
+                    for offset in _page_offsets(len(ids), window)]
+    # the page without a limit (nor any option): the server's default page, which only a page
+    # that sends no limit shows (a default limit changed is otherwise never replayed)
+    return [*out, request("GET", f"{root}/classify/all/result/page")]
+
+
+def _page_offsets(count: int, window: int) -> list[int]:
+    """The first page, the last full one, a last page one short (a partial page: its slice is cut
+    by the end) and a page at the end (past it: empty)."""
+    return sorted({0, max(0, count - window), max(0, count - window + 1), count})
 
 
 def window_corpus(setup: ServerSetup, window: int) -> Corpus:

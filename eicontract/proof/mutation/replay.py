@@ -6,7 +6,8 @@ Pure parts: `differences` (two responses -> the JSON paths where they differ, ar
 folded to []), `free_rows` (the claims map's rows with free_fields), `classify_paths` (paths ->
 the free rows that cover them and those none covers). The I/O part replays a corpus in a
 subprocess whose PYTHONPATH puts a workspace copy (mutated or not) first:
-`python -m eicontract.proof.mutation.replay OUT_DIR CORPUS...`.
+`python -m eicontract.proof.mutation.replay OUT_DIR CORPUS...`; with `--listings OUT_DIR SPEC` it
+reads the whole listings of page requests (the free choices of a page: choices.py).
 
 Jobs run with job_seconds 0 in a replay (no request waits for a clock), and the clean server is
 replayed twice: a path that differs between two clean replays is noise (a timestamp, a race),
@@ -15,24 +16,32 @@ left out of the comparison and counted as `unstable` in the evidence.
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
 from eicontract.proof.mutation.corpus import KEY_PLACEHOLDER, Corpus, read
+from eicontract.proof.mutation.corpus import request as corpus_request
 
-OPERATIONS = (("/classify/anomaly-gmm/", "classifySampleByLearnBlockV2"), ("/jobs/", "getJobStatus"),
-              ("/classify/all/result/page", "getClassifyJobResultPage"))
+CLASSIFY, JOB_STATUS, PAGE = "classifySampleByLearnBlockV2", "getJobStatus", "getClassifyJobResultPage"
+OPERATIONS = (("/classify/anomaly-gmm/", CLASSIFY), ("/jobs/", JOB_STATUS), ("/classify/all/result/page", PAGE))
 STRUCTURE = "!"  # the suffix of a difference in shape, never in value
 MAX_PATHS = 40  # differing paths kept in the evidence (a broken mutant differs everywhere)
 REPLAY_TIMEOUT_S = 900.0
+# A listing read whole (free choices of a page, choices.py): pages of LISTING_LIMIT (one reply
+# for the window corpora's listings), at most MAX_LISTING samples and MAX_LISTING_REPLIES replies.
+LISTING_LIMIT = 1000
+MAX_LISTING = 2000
+MAX_LISTING_REPLIES = 64
+FOLLOW_ATTEMPTS = 5  # a job's request sent again at most this often (jobs run at once in a replay)
 
 
 def operation(path: str) -> str:
@@ -105,11 +114,21 @@ def free_rows(claims_file: Path | None = None) -> dict[str, list[str]]:
             if r.get("free_fields") and not r.get("clock")}
 
 
+def free_choice_rows(claims_file: Path | None = None) -> dict[str, str]:
+    """The choices the claims map leaves to the server (`free_choices` of a row, normalised by
+    choices.py): choice name -> the row that leaves it free."""
+    return {str(name): str(r["id"]) for r in _claims_rows(claims_file) for name in r.get("free_choices") or ()}
+
+
 def clock_patterns(claims_file: Path | None = None) -> list[str]:
     """The free_fields of rows with `clock: true`: values the server reads from its clock (a job's
     times), which may differ between any two replays whatever the code. They are noise, like the
     paths two clean replays disagree on: left out of the comparison and counted as unstable."""
     return [str(p) for r in _claims_rows(claims_file) if r.get("clock") for p in r.get("free_fields") or ()]
+
+
+def matches(path: str, patterns: Iterable[str]) -> bool:
+    return any(fnmatch.fnmatchcase(path, _glob(p)) for p in patterns)
 
 
 def _glob(pattern: str) -> str:
@@ -164,49 +183,139 @@ def _without_lifespan(app: Any) -> Any:
     return wrapped
 
 
-def replay(corpus: Corpus) -> list[dict[str, Any]]:
-    """Every request of the corpus, in order, against a fresh app of the corpus's configuration."""
+@contextlib.contextmanager
+def _client(corpus: Corpus) -> Iterator[tuple[Any, str]]:
+    """A test client of a fresh app of the corpus's configuration, and its API key."""
     from starlette.testclient import TestClient
 
     from eicontract.server import ServerConfig, build_app
 
     config = ServerConfig(seed=corpus.setup.seed, samples=corpus.setup.samples, job_seconds=0.0,
                           variants=frozenset(corpus.setup.variants), error_style=corpus.setup.error_style)
-    out = []
     # raise_server_exceptions=False: an exception is the 500 a user would get, not a crash of ours;
     # no lifespan reaches the app, as under uvicorn (runner.py: lifespan="off")
     with TestClient(_without_lifespan(build_app(config)), raise_server_exceptions=False) as client:
-        for r in corpus.requests:
-            headers = {k: v.replace(KEY_PLACEHOLDER, config.api_key) for k, v in r["headers"].items()}
-            content = r["body"].encode("latin-1") or None
-            if r.get("raw"):  # recorded: the target exactly as it was sent
-                reply = client.request(r["method"], "http://testserver" + r["raw"], headers=headers, content=content)
-            else:
-                reply = client.request(r["method"], r["path"], params=[tuple(q) for q in r["query"]], headers=headers,
-                                       content=content)
-            out.append(_response(reply))
-    return out
+        yield client, config.api_key
+
+
+def _send(client: Any, key: str, r: Mapping[str, Any]) -> Any:
+    headers = {k: v.replace(KEY_PLACEHOLDER, key) for k, v in r["headers"].items()}
+    content = r["body"].encode("latin-1") or None
+    if r.get("raw"):  # recorded: the target exactly as it was sent
+        return client.request(r["method"], "http://testserver" + r["raw"], headers=headers, content=content)
+    return client.request(r["method"], r["path"], params=[tuple(q) for q in r["query"]], headers=headers,
+                          content=content)
+
+
+def is_job(answer: Mapping[str, Any]) -> bool:
+    """A StartJobResponse: success with an integer job id and no result."""
+    body = answer.get("body")
+    return (answer.get("status") == 200 and isinstance(body, dict) and body.get("success") is True
+            and type(body.get("id")) is int and "classifications" not in body)
+
+
+def replay(corpus: Corpus) -> list[dict[str, Any]]:
+    """Every request of the corpus, in order, against a fresh app of the corpus's configuration;
+    then each classify answered with a job is sent again (`followed`: what it yields, for the
+    free choice job-or-result) and its job's status read (`followed_status`), after the corpus's
+    last request so that no answer of the corpus changes."""
+    with _client(corpus) as (client, key):
+        answers = [_response(_send(client, key, r)) for r in corpus.requests]
+        for request, answer in zip(corpus.requests, answers, strict=True):
+            if operation(str(request.get("path", ""))) == CLASSIFY and is_job(answer):
+                answer["followed"] = _call_again(client, key, request)
+                status = corpus_request("GET", f"{request['path'].split('/classify/')[0]}/jobs/{answer['body']['id']}"
+                                               f"/status", headers=request["headers"])
+                answer["followed_status"] = _response(_send(client, key, status))
+    return answers
+
+
+def _call_again(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """The answer to a job's request sent again: a job still running (or failed, and started again),
+    or a 429, is asked again, at most FOLLOW_ATTEMPTS times."""
+    answer: dict[str, Any] = {}
+    for _ in range(FOLLOW_ATTEMPTS):
+        answer = _response(_send(client, key, request))
+        if answer["status"] != 429 and not is_job(answer):
+            break
+    return answer
+
+
+def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, Any]:
+    """A page request's whole listing (its query without limit and offset), page by page until an
+    empty page: {complete, result, predictions}. Bounded: incomplete past MAX_LISTING samples or
+    MAX_LISTING_REPLIES replies, or at any reply that is not a page (a 429 is asked again)."""
+    result: list[Any] = []
+    predictions: list[Any] = []
+    for _ in range(MAX_LISTING_REPLIES):
+        query = [*request["query"], ["limit", str(LISTING_LIMIT)], ["offset", str(len(result))]]
+        answer = _response(_send(client, key, {**request, "query": query}))
+        if answer["status"] == 429:
+            continue  # throttle-429: the same page again (Retry-After 0)
+        body = answer["body"]
+        if answer["status"] != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), list):
+            break
+        if not body["result"]:
+            return {"complete": True, "result": result, "predictions": predictions}
+        result += body["result"]
+        predictions += body.get("predictions") or []
+        if len(result) > MAX_LISTING:
+            break
+    return {"complete": False, "result": [], "predictions": []}
+
+
+def listings(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bool = False) -> list[dict[str, Any]]:
+    """The whole listing of each request, in order, in one fresh app of the corpus's configuration;
+    ids_only: each result reduced to its sampleId, no predictions (all a listing order needs)."""
+    with _client(corpus) as (client, key):
+        found = [read_listing(client, key, r) for r in requests]
+    if ids_only:
+        found = [{"complete": f["complete"], "predictions": [],
+                  "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in f["result"]]}
+                 for f in found]
+    return found
+
+
+def _run(root: Path, args: Sequence[str], timeout_s: float) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_", "COV_"))}
+    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", PYTHONWARNINGS="ignore")
+    done = subprocess.run([sys.executable, "-m", "eicontract.proof.mutation.replay", *args], cwd=root, env=env,
+                          capture_output=True, text=True, timeout=timeout_s, check=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"replay failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
 
 
 def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s: float = REPLAY_TIMEOUT_S
               ) -> list[list[dict[str, Any]]]:
     """Replay every corpus in one subprocess that imports the package copy under root (mutated
     or not): one interpreter start per mutant, whatever the number of corpora."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("EI_", "PYTEST_", "COV_"))}
-    env.update(PYTHONPATH=str(root), PYTHONDONTWRITEBYTECODE="1", PYTHONWARNINGS="ignore")
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in out_dir.glob("*.jsonl"):
         old.unlink()
-    done = subprocess.run([sys.executable, "-m", "eicontract.proof.mutation.replay", str(out_dir),
-                           *map(str, corpus_files)], cwd=root, env=env, capture_output=True, text=True,
-                          timeout=timeout_s, check=False)
-    if done.returncode != 0:
-        raise RuntimeError(f"replay failed (exit {done.returncode}): {done.stderr.strip().splitlines()[-1:]}")
+    _run(root, [str(out_dir), *map(str, corpus_files)], timeout_s)
     return [[json.loads(line) for line in (out_dir / f"{k}.jsonl").read_text(encoding="utf-8").splitlines()]
             for k in range(len(corpus_files))]
 
 
+def listings_in(root: Path, jobs: Sequence[tuple[Path, Sequence[Mapping[str, Any]]]], out_dir: Path,
+                ids_only: bool = False, timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path]:
+    """For each (corpus, listing requests): a file of their listings (a JSON list), read in one
+    subprocess that imports the package copy under root (as replay_in); read them one at a time."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    spec = out_dir / "listings.json"
+    spec.write_text(json.dumps({"ids_only": ids_only, "jobs": [{"corpus": str(c), "requests": list(r)}
+                                                               for c, r in jobs]}), encoding="utf-8")
+    _run(root, ["--listings", str(out_dir), str(spec)], timeout_s)
+    return [out_dir / f"listings-{k}.json" for k in range(len(jobs))]
+
+
 def _main(argv: Sequence[str]) -> int:
+    if argv[:1] == ["--listings"]:
+        out_dir, spec = Path(argv[1]), json.loads(Path(argv[2]).read_text(encoding="utf-8"))
+        for k, job in enumerate(spec["jobs"]):
+            found = listings(read(Path(job["corpus"])), job["requests"], spec["ids_only"])
+            (out_dir / f"listings-{k}.json").write_text(json.dumps(found), encoding="utf-8")
+        return 0
     out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
     for k, corpus_file in enumerate(corpus_files):
         responses = replay(read(corpus_file))

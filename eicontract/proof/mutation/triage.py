@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import itertools
+import json
 import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -16,21 +17,33 @@ from typing import Any
 
 import yaml
 
+from eicontract.proof.mutation.choices import (
+    FREE_CHOICES,
+    Comparison,
+    Listings,
+    compare_modulo,
+    key_id,
+    listing_key,
+    needs_listing,
+    verdict_modulo,
+)
 from eicontract.proof.mutation.corpus import read
 from eicontract.proof.mutation.engine import MutantSpec, Workspace
 from eicontract.proof.mutation.replay import (
     MAX_PATHS,
     STRUCTURE,
     clock_patterns,
-    compare,
+    free_choice_rows,
     free_rows,
+    listings_in,
+    matches,
     replay_in,
-    verdict,
 )
 
 
 class Replayer:
-    """One workspace; the clean responses of the corpora replayed twice, once for every mutant."""
+    """One workspace; the clean responses of the corpora replayed twice, once for every mutant;
+    the clean listings a free choice needs, read once and kept on disk."""
 
     def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path) -> None:
         self.space = Workspace(package_dir, root / "space")
@@ -40,25 +53,75 @@ class Replayer:
         self.clean = (replay_in(self.space.root, self.files, self.out),
                       replay_in(self.space.root, self.files, self.out))
         self.rows, self.clock = free_rows(), clock_patterns()
+        self.choice_rows = {name: row for name, row in free_choice_rows().items() if name in FREE_CHOICES}
+        self.cached = root / "clean-listings"  # (corpus, listing request) -> its clean listing, one file each
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
-        differing: set[str] = set()
-        unstable = 0
+        found = Comparison()
+        wanted: list[dict[int, dict[str, Any]]] = []
+        mutant_files: list[Path] = []
         with self.space.mutated(spec):
             try:
                 mutants = replay_in(self.space.root, self.files, self.out)
             except RuntimeError as exc:  # the mutated server does not even start: it differs
                 mutants = []
-                differing.add(f"replay:{str(exc)[:120]}{STRUCTURE}")
-        for corpus, clean, again, mutant in zip(self.corpora, *self.clean, mutants, strict=False):
-            found, noise = compare(corpus.requests, clean, again, mutant, self.clock)
-            differing |= found
-            unstable += noise
-        kind, used, unmatched = verdict(sorted(differing), self.rows)
+                found.differing.add(f"replay:{str(exc)[:120]}{STRUCTURE}")
+            wanted = [self._wanted(k, mutant) for k, mutant in enumerate(mutants)]
+            if any(wanted):
+                mutant_files = listings_in(self.space.root, self._jobs(wanted), self.out / "mutant", ids_only=True)
+        if any(wanted):
+            self._cache_clean(wanted)
+        found.residual |= found.differing
+        files = iter(mutant_files)
+        for k, (corpus, clean, again, mutant) in enumerate(zip(self.corpora, *self.clean, mutants, strict=False)):
+            listings = self._listings(k, wanted[k], next(files)) if wanted[k] else {}
+            now = compare_modulo(corpus.requests, clean, again, mutant, lambda p: matches(p, self.clock),
+                                 self.choice_rows, listings)
+            found.differing |= now.differing
+            found.residual |= now.residual
+            found.applied |= now.applied
+            found.unstable += now.unstable
+            found.outside += now.outside
+        kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
         return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
                                             "requests": sum(len(c.requests) for c in self.corpora),
-                                            "differing": sorted(differing)[:MAX_PATHS], "free": used,
-                                            "unmatched": unmatched[:MAX_PATHS], "unstable": unstable}}
+                                            "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
+                                            "choices": sorted(found.applied), "outside": found.outside,
+                                            "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}}
+
+    def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
+        """The page requests of corpus k whose whole listing a free choice needs."""
+        corpus, clean = self.corpora[k], self.clean[0][k]
+        return {n: listing_key(r) for n, (r, c, m) in enumerate(zip(corpus.requests, clean, mutant, strict=True))
+                if needs_listing(r, c, m, self.choice_rows)}
+
+    def _jobs(self, wanted: Sequence[Mapping[int, Mapping[str, Any]]]) -> list[tuple[Path, list[Mapping[str, Any]]]]:
+        return [(self.files[k], list({key_id(key): key for key in keys.values()}.values()))
+                for k, keys in enumerate(wanted) if keys]
+
+    def _cache_file(self, k: int, key: Mapping[str, Any]) -> Path:
+        return self.cached / f"{k}-{hashlib.sha256(key_id(key).encode()).hexdigest()[:16]}.json"
+
+    def _cache_clean(self, wanted: Sequence[Mapping[int, Mapping[str, Any]]]) -> None:
+        missing = [{n: key for n, key in keys.items() if not self._cache_file(k, key).is_file()}
+                   for k, keys in enumerate(wanted)]
+        if not any(missing):
+            return
+        self.cached.mkdir(parents=True, exist_ok=True)
+        jobs = self._jobs(missing)
+        done = listings_in(self.space.root, jobs, self.out / "clean")
+        for (corpus_file, keys), path in zip(jobs, done, strict=True):
+            k = self.files.index(corpus_file)
+            for key, listing in zip(keys, json.loads(path.read_text(encoding="utf-8")), strict=True):
+                self._cache_file(k, key).write_text(json.dumps(listing), encoding="utf-8")
+
+    def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], mutant_file: Path) -> Listings:
+        """Request index -> (the clean listing, the mutant's) for corpus k."""
+        keys = list({key_id(key): key for key in wanted.values()}.values())
+        theirs = dict(zip((key_id(key) for key in keys), json.loads(mutant_file.read_text(encoding="utf-8")),
+                          strict=True))
+        ours = {key_id(key): json.loads(self._cache_file(k, key).read_text(encoding="utf-8")) for key in keys}
+        return {n: (ours[key_id(key)], theirs[key_id(key)]) for n, key in wanted.items()}
 
 
 def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
@@ -66,7 +129,7 @@ def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
     if found["verdict"] == "equivalent":
         reason = f"replay: identical responses on {replay['requests']} requests"
     elif found["verdict"] == "contract_free":
-        reason = f"replay: differs only on free fields ({', '.join(replay['free'])})"
+        reason = f"replay: differs only on free fields or choices ({', '.join(replay['free'])})"
     else:
         reason = f"replay: differs on {', '.join(replay['unmatched'][:3])}: the gate never compares it"
     return {"verdict": found["verdict"], "reason": reason, "line": spec.source_line, "replay": dict(replay)}
@@ -121,7 +184,9 @@ def merge_into(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
     for key, entry in entries.items():
         old = data.get(key) or {}
         new = {**entry, "line": old.get("line", entry.get("line"))}
-        if old.get("reason") and not str(old["reason"]).startswith("replay:"):
+        if old.get("hand_reason"):  # kept from an earlier merge
+            new["hand_reason"] = old["hand_reason"]
+        elif old.get("reason") and not str(old["reason"]).startswith("replay:"):
             # a hand-written reason stays for the reader, never as evidence
             new["hand_reason"] = f"{old.get('verdict')}: {' '.join(str(old['reason']).split())}"
         data[key] = new

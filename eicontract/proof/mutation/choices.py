@@ -1,0 +1,344 @@
+"""Free choices: what the documents leave to the server that is not a value but a choice
+(docs/MUTATION.md, "Free choices"). A claims row names the choices it leaves free with
+`free_choices: [name, ...]`; the replay then compares answers modulo each of them.
+
+A normalisation is pure: (the clean answer, the mutant's answer, what it needs) -> the two
+answers brought to the mutant's choice, or None when the mutant's answer is no legal way of
+making that choice (then the raw comparison stands). Each brings the CLEAN answer to the
+mutant's choice, never the other way: everything the mutant answered is still compared.
+
+- listing-order (reading.page-order): the mutant's whole listing, read across pages, is the
+  clean listing in another order (the same samples, none repeated or lost), the page is the slice
+  of that listing at its offset with as many results as the clean page; the clean page is
+  rebuilt from the clean listing in the mutant's order;
+- job-or-result (classify.result-or-job): a classify answered with a job is followed to its
+  result ("call this function again": the replay's own call after the corpus, else the corpus's
+  next identical request); both sides' answers are compared as what the job yields; a recorded
+  job status request is read as the status of the job the same classify started on each side;
+- default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
+  clean listing from its offset, whatever its length; the clean page is rebuilt at that length;
+- expected-label (decision.expected-labels; labelchoice.py): an expectedLabels entry (or a page
+  prediction's window) whose label is another of the listed structured labels the window
+  overlaps; the clean label is replaced by the mutant's only there.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from eicontract.oracles._common import is_int
+from eicontract.proof.mutation.labelchoice import with_allowed_labels
+from eicontract.proof.mutation.replay import (
+    CLASSIFY,
+    JOB_STATUS,
+    PAGE,
+    classify_paths,
+    is_job,
+    operation,
+    response_paths,
+)
+from eicontract.server.variants import TRACE_FIELD
+
+LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL = (
+    "listing-order", "job-or-result", "default-limit", "expected-label")
+FREE_CHOICES = {
+    LISTING_ORDER: "a page's samples in another stable order (compared as the listing read whole)",
+    JOB_OR_RESULT: "a job or the result (a job followed to what calling again answers)",
+    DEFAULT_LIMIT: "the length of a page without a limit (a non-empty prefix of the listing)",
+    EXPECTED_LABEL: "an expected label: any structured label its window overlaps",
+}
+# Values a legal variant sets per reply (trace-id's trace on every object, extra-fields' reply
+# counter at the top level): an answer rebuilt from another reply (a listing, a followed job)
+# carries that reply's; they are left out of the rebuilt parts, never elsewhere.
+PER_REPLY = (TRACE_FIELD,)
+REPLY_COUNTER = ("x-debug", "reply")
+_DECIMAL = re.compile(r"[0-9]+")
+_HUGE = 2**63  # a longer decimal (up to thousands of digits) stands for a number past any listing
+_JOB_PATH = re.compile(r"/jobs/([0-9]{1,18})/status$")
+
+Answer = Mapping[str, Any]  # {status, body}
+Listing = Mapping[str, Any]  # {complete, result: [items], predictions: [entries]}
+Pair = tuple[Answer, Answer]
+Listings = Mapping[int, tuple[Listing | None, Listing | None]]
+
+
+# --- the listing: which pages need it, and the key it is read by ------------------------------
+
+def paging(request: Mapping[str, Any]) -> tuple[int | None, int] | None:
+    """(limit or None when not sent, offset) of a page request; None when either is sent twice or
+    is not a plain decimal (a malformed page is compared raw)."""
+    pairs = [(str(k), str(v)) for k, v in request.get("query") or ()]
+    found: dict[str, int] = {}
+    for name in ("limit", "offset"):
+        values = [v for k, v in pairs if k == name]
+        if len(values) > 1 or (values and not _DECIMAL.fullmatch(values[0])):
+            return None
+        if values:
+            found[name] = int(values[0]) if len(values[0]) <= 18 else _HUGE
+    return found.get("limit"), found.get("offset", 0)
+
+
+def listing_key(request: Mapping[str, Any]) -> dict[str, Any]:
+    """The request that reads a page's whole listing: the same path, headers and query without
+    limit and offset (the reader pages through it)."""
+    query = [list(q) for q in request.get("query") or () if q[0] not in ("limit", "offset")]
+    return {"method": "GET", "path": request["path"], "query": query, "headers": dict(request["headers"]),
+            "body": ""}
+
+
+def key_id(key: Mapping[str, Any]) -> str:
+    return json.dumps(key, sort_keys=True)
+
+
+def needs_listing(request: Mapping[str, Any], clean: Answer, mutant: Answer, choices: Collection[str]) -> bool:
+    """A page the two servers answer differently, both with a page, that a listing choice may
+    explain."""
+    if operation(str(request.get("path", ""))) != PAGE or clean == mutant or request.get("method") != "GET":
+        return False
+    if _page_ids(clean) is None or _page_ids(mutant) is None or (where := paging(request)) is None:
+        return False
+    return LISTING_ORDER in choices or (DEFAULT_LIMIT in choices and where[0] is None)
+
+
+# --- the normalisations (pure) ------------------------------------------------------------------
+
+def _page_ids(answer: Answer) -> list[int] | None:
+    body = answer.get("body")
+    if answer.get("status") != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), list):
+        return None
+    ids = [item.get("sampleId") if isinstance(item, dict) else None for item in body["result"]]
+    return [i for i in ids if is_int(i)] if all(is_int(i) for i in ids) else None
+
+
+def _listing_ids(listing: Listing | None) -> list[int] | None:
+    if not listing or listing.get("complete") is not True:
+        return None
+    return _page_ids({"status": 200, "body": listing})
+
+
+def _without_per_reply(value: Any, top: bool = False) -> Any:
+    if isinstance(value, list):
+        return [_without_per_reply(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    out = {k: _without_per_reply(v) for k, v in value.items() if k not in PER_REPLY}
+    holder, counter = REPLY_COUNTER
+    if top and isinstance(out.get(holder), dict):
+        out[holder] = {k: v for k, v in out[holder].items() if k != counter}
+    return out
+
+
+def _rebuilt(clean: Answer, mutant: Answer, ids: Sequence[int], listing: Listing) -> tuple[Answer, Answer] | None:
+    """The clean page with the clean listing's results and predictions for ids, in that order;
+    the mutant's page with its rebuilt parts' per-reply values left out as well."""
+    items = {item["sampleId"]: item for item in listing["result"]}
+    if any(i not in items for i in ids):
+        return None
+    predicted: dict[Any, list[Any]] = {}
+    for entry in listing.get("predictions") or ():
+        predicted.setdefault(entry.get("sampleId") if isinstance(entry, dict) else None, []).append(entry)
+    parts = {"result": [items[i] for i in ids], "predictions": [p for i in ids for p in predicted.get(i, [])]}
+    m_body = mutant["body"]
+    return ({**clean, "body": {**clean["body"], **_without_per_reply(parts)}},
+            {**mutant, "body": {**m_body, **_without_per_reply({k: m_body.get(k) for k in parts})}})
+
+
+def in_listing_order(clean: Answer, mutant: Answer, offset: int, clean_listing: Listing | None,
+                     mutant_listing: Listing | None) -> tuple[Answer, Answer] | None:
+    """listing-order (reading.page-order: "any order, stable between requests"): None unless the
+    mutant's listing is a permutation of the clean one (no sample lost, added or repeated) and
+    its page is that listing's slice at the offset, as long as the clean page."""
+    c_ids, m_ids = _listing_ids(clean_listing), _listing_ids(mutant_listing)
+    c_page, m_page = _page_ids(clean), _page_ids(mutant)
+    if c_ids is None or m_ids is None or c_page is None or m_page is None or clean_listing is None:
+        return None
+    if len(set(m_ids)) != len(m_ids) or sorted(m_ids) != sorted(c_ids):
+        return None
+    if len(m_page) != len(c_page) or m_page != m_ids[offset:offset + len(m_page)]:
+        return None
+    return _rebuilt(clean, mutant, m_page, clean_listing)
+
+
+def with_default_limit(clean: Answer, mutant: Answer, offset: int,
+                       clean_listing: Listing | None) -> tuple[Answer, Answer] | None:
+    """default-limit (the documents give no default: "Maximum number of results"): None unless
+    the mutant's page is a prefix of the clean listing from the offset, non-empty where the clean
+    page is (the clean page, without a limit too, is such a prefix itself)."""
+    c_ids, c_page, m_page = _listing_ids(clean_listing), _page_ids(clean), _page_ids(mutant)
+    if c_ids is None or c_page is None or m_page is None or clean_listing is None:
+        return None
+    if c_page != c_ids[offset:offset + len(c_page)] or (c_page and not m_page):
+        return None
+    if m_page != c_ids[offset:offset + len(m_page)]:
+        return None
+    return _rebuilt(clean, mutant, m_page, clean_listing)
+
+
+def _signature(request: Mapping[str, Any]) -> str:
+    return json.dumps([request.get(k) for k in ("method", "path", "raw", "query", "headers", "body")],
+                      sort_keys=True)
+
+
+def follow_jobs(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> list[Answer]:
+    """job-or-result: each classify answered with a job, replaced by what calling again yields
+    ("wait for the completion of the job, and then call this function again to receive the
+    results"): the replay's own call again (`followed`), else the next result to the same request
+    in the corpus; a job never followed by a result stays a job."""
+    out = list(answers)
+    later: dict[str, Answer] = {}  # the next result to each request, walking backwards
+    for k in range(len(answers) - 1, -1, -1):
+        request, answer = requests[k], answers[k]
+        if operation(str(request.get("path", ""))) != CLASSIFY:
+            continue
+        sig = _signature(request)
+        if is_job(answer):
+            again = answer.get("followed")  # the replay's own call again, after the corpus
+            out[k] = again if isinstance(again, dict) and _is_result(again) else later.get(sig, answer)
+        elif _is_result(answer):
+            later[sig] = answer
+    return out
+
+
+def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
+    """The followed pair where a job was followed (None where not); a followed answer is another
+    reply, so per-reply values are left out of both."""
+    if followed[0] is raw[0] and followed[1] is raw[1]:
+        return None
+    return ({**followed[0], "body": _without_per_reply(followed[0].get("body"), top=True)},
+            {**followed[1], "body": _without_per_reply(followed[1].get("body"), top=True)})
+
+
+def job_origins(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, int]:
+    """Each job status request -> the classify request whose answer started that job (the latest
+    before it): a recorded corpus names the job ids the clean server gave."""
+    started: dict[int, int] = {}
+    out = {}
+    for k, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+        op = operation(str(request.get("path", "")))
+        if op == CLASSIFY and is_job(answer):
+            started[answer["body"]["id"]] = k
+        elif (op == JOB_STATUS and (found := _JOB_PATH.search(str(request.get("path", ""))))
+              and int(found[1]) in started):
+            out[k] = started[int(found[1])]
+    return out
+
+
+def remapped_status(pair: Pair, origin: Pair) -> Pair | None:
+    """job-or-result for a job status request: `origin` is (clean, mutant) answers to the classify
+    that started the clean server's job. The same job on both sides: None (compared as is). The
+    mutant answered its result instead: the request asks about a job it never started by its
+    choice (the clean status against itself: nothing compared, counted as outside). Another job:
+    the clean status against that job's status read after the corpus (`followed_status`), its id
+    (a number the server picks) left out."""
+    clean_origin, mutant_origin = origin
+    if not is_job(clean_origin):
+        return None
+    if is_job(mutant_origin):
+        if mutant_origin["body"]["id"] == clean_origin["body"]["id"]:
+            return None
+        status = mutant_origin.get("followed_status")
+        if not isinstance(status, dict) or not isinstance(status.get("body"), dict):
+            return None
+        return _without_job_id(pair[0]), _without_job_id(status)
+    return (pair[0], pair[0]) if _is_result(mutant_origin) else None
+
+
+def _without_job_id(answer: Answer) -> Answer:
+    body = answer.get("body")
+    job = body.get("job") if isinstance(body, dict) else None
+    if not isinstance(job, dict) or not isinstance(body, dict):
+        return answer
+    return {**answer, "body": {**body, "job": {k: v for k, v in job.items() if k != "id"}}}
+
+
+def _is_result(answer: Answer) -> bool:
+    body = answer.get("body")
+    return answer.get("status") == 200 and isinstance(body, dict) and "classifications" in body
+
+
+# --- comparing modulo the choices ---------------------------------------------------------------
+
+@dataclass
+class Comparison:
+    differing: set[str] = field(default_factory=set)  # every path where the mutant differs (raw)
+    residual: set[str] = field(default_factory=set)  # what still differs modulo the choices
+    unstable: int = 0
+    applied: set[str] = field(default_factory=set)  # the choices that explained some difference
+    outside: int = 0  # job status requests about a job the mutant, by its choice, never started
+
+
+def _paths(request: Mapping[str, Any], a: Answer, b: Answer) -> set[str]:
+    return set(response_paths(request, a, b)) if a != b else set()
+
+
+def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer], again: Sequence[Answer],
+                   mutant: Sequence[Answer], clock: Callable[[str], bool], choices: Collection[str],
+                   listings: Listings) -> Comparison:
+    """The replay's comparison (replay.compare) and, per differing request, the same modulo each
+    free choice in turn; `listings`: request index -> (clean, mutant) listing read whole. A choice
+    is applied only where it leaves strictly fewer differing paths (it explains some, adds none)."""
+    jobs = JOB_OR_RESULT in choices
+    followed = [follow_jobs(requests, a) if jobs else a for a in (clean, again, mutant)]
+    origins = job_origins(requests, clean) if jobs else {}
+    out, unstable = Comparison(), set()
+    for k, request in enumerate(requests):
+        c, c2, m = clean[k], again[k], mutant[k]
+        if c == c2 == m:
+            continue
+        noise = _paths(request, c, c2) | _paths(request, followed[0][k], followed[1][k])
+        found = _paths(request, c, m) - noise
+        ticking = {p for p in found if clock(p)}
+        unstable |= noise | ticking
+        found -= ticking
+        out.differing |= found
+        pair, residual = (c, m), found
+        origin = (clean[origins[k]], mutant[origins[k]]) if k in origins else None
+        for name, normalise in _steps(request, (followed[0][k], followed[2][k]), choices, listings.get(k), origin):
+            candidate = normalise(pair)
+            if candidate is None:
+                continue
+            now = {p for p in _paths(request, *candidate) - noise if not clock(p)}
+            if now < residual:
+                out.applied.add(name)
+                out.outside += candidate[0] is candidate[1]
+                pair, residual = candidate, now
+        out.residual |= residual
+    out.unstable = len(unstable)
+    return out
+
+
+Step = Callable[[Pair], "Pair | None"]
+
+
+def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
+           listing: tuple[Listing | None, Listing | None] | None, origin: Pair | None) -> list[tuple[str, Step]]:
+    """The normalisations that apply to a request, in order: a job first (what it yields is then
+    compared), a page's order or length next, labels last (on the page as rebuilt)."""
+    op = operation(str(request.get("path", "")))
+    where = paging(request) if op == PAGE else None
+    c_listing, m_listing = listing or (None, None)
+    steps: list[tuple[str, Step]] = [(JOB_OR_RESULT, lambda pair: _as_followed(pair, followed))]
+    if origin is not None:
+        steps.append((JOB_OR_RESULT, lambda pair: remapped_status(pair, origin)))
+    if where is not None:
+        offset = where[1]
+        steps.append((LISTING_ORDER, lambda pair: in_listing_order(*pair, offset, c_listing, m_listing)))
+        if where[0] is None:
+            steps.append((DEFAULT_LIMIT, lambda pair: with_default_limit(*pair, offset, c_listing)))
+    steps.append((EXPECTED_LABEL, lambda pair: with_allowed_labels(op, *pair)))
+    return [(name, step) for name, step in steps if name in choices]
+
+
+def verdict_modulo(found: Comparison, rows: Mapping[str, Sequence[str]],
+                   choice_rows: Mapping[str, str]) -> tuple[str, list[str], list[str]]:
+    """equivalent (nothing differs); contract_free when what differs modulo the applied choices is
+    covered by free fields (citing both kinds of row); else gap, with the paths nothing covers."""
+    if not found.differing:
+        return "equivalent", [], []
+    used, unmatched = classify_paths(found.residual, rows)
+    cited = sorted(set(used) | {choice_rows[name] for name in found.applied if name in choice_rows})
+    return ("contract_free" if not unmatched else "gap"), cited, unmatched

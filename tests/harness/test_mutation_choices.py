@@ -1,0 +1,316 @@
+"""The replay's free choices (eicontract/proof/mutation/choices.py) on synthetic answers: each
+normalisation accepts the legal alternative a mutant may take and rejects a real break hidden
+behind it; the claims map names exactly the choices the replay implements; the I/O parts (a
+listing read whole, a job called again) against the embedded server in-process."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from typing import Any
+
+import pytest
+import yaml
+
+from eicontract.contract import contracts_dir
+from eicontract.contract.claims import load_claims
+from eicontract.proof.mutation import choices, corpus, replay
+from eicontract.proof.mutation.choices import (
+    DEFAULT_LIMIT,
+    EXPECTED_LABEL,
+    FREE_CHOICES,
+    JOB_OR_RESULT,
+    LISTING_ORDER,
+    Comparison,
+    compare_modulo,
+    follow_jobs,
+    in_listing_order,
+    verdict_modulo,
+    with_allowed_labels,
+    with_default_limit,
+)
+from eicontract.proof.mutation.replay import differences
+
+PAGE_PATH = "/v1/api/1/classify/all/result/page"
+CLASSIFY_PATH = "/v1/api/1/classify/anomaly-gmm/v2/3/7"
+ROWS = {"decision.model-values-free": ["getClassifyJobResultPage:body.predictions[].prediction",
+                                       "getClassifyJobResultPage:body.result[].classifications[].result[].*"]}
+CHOICE_ROWS = {LISTING_ORDER: "reading.page-order", JOB_OR_RESULT: "classify.result-or-job",
+               DEFAULT_LIMIT: "decision.default-limit", EXPECTED_LABEL: "decision.expected-labels"}
+
+
+def _item(sample_id: int, label: str = "idle") -> dict[str, Any]:
+    return {"sampleId": sample_id, "sample": {"id": sample_id, "label": label, "intervalMs": 10.0},
+            "classifications": [{"result": [{"idle": 0.5, "wave": 0.5}]}]}
+
+
+def _prediction(sample_id: int) -> dict[str, Any]:
+    return {"sampleId": sample_id, "startMs": 0.0, "endMs": 100.0, "label": "idle", "prediction": "idle"}
+
+
+def _page(ids: list[int], total: int = 6) -> dict[str, Any]:
+    return {"status": 200, "body": {"success": True, "totalCount": total, "result": [_item(i) for i in ids],
+                                    "predictions": [_prediction(i) for i in ids]}}
+
+
+def _listing(ids: list[int]) -> dict[str, Any]:
+    return {"complete": True, "result": [_item(i) for i in ids], "predictions": [_prediction(i) for i in ids]}
+
+
+def _left(pair: tuple[Mapping[str, Any], Mapping[str, Any]] | None) -> list[str]:
+    assert pair is not None
+    return differences(pair[0]["body"], pair[1]["body"])
+
+
+ASCENDING, DESCENDING = [1, 2, 3, 4, 5, 6], [6, 5, 4, 3, 2, 1]
+
+
+# --- listing-order ---------------------------------------------------------------------------------
+
+def test_another_stable_order_is_the_same_listing() -> None:
+    for offset, clean, mutant in ((0, [1, 2], [6, 5]), (4, [5, 6], [2, 1]), (2, [3, 4], [4, 3])):
+        pair = in_listing_order(_page(clean), _page(mutant), offset, _listing(ASCENDING), _listing(DESCENDING))
+        assert _left(pair) == [], offset
+
+
+@pytest.mark.parametrize(("mutant_listing", "mutant_page", "why"), [
+    ([6, 5, 4, 3, 2], [6, 5], "a sample lost"),
+    ([6, 5, 5, 3, 2, 1], [6, 5], "a sample repeated (an unstable order)"),
+    ([6, 5, 4, 3, 2, 1, 7], [6, 5], "a sample added"),
+    (DESCENDING, [6, 5, 4], "more results than the clean page (the limit)"),
+    (DESCENDING, [6], "fewer results than the clean page"),
+    (DESCENDING, [5, 6], "a page that is not its own listing's slice"),
+])
+def test_a_listing_that_breaks_the_contract_is_no_order(mutant_listing: list[int], mutant_page: list[int],
+                                                        why: str) -> None:
+    assert in_listing_order(_page([1, 2]), _page(mutant_page), 0, _listing(ASCENDING),
+                            _listing(mutant_listing)) is None, why
+
+
+def test_an_incomplete_listing_decides_nothing() -> None:
+    assert in_listing_order(_page([1, 2]), _page([6, 5]), 0, {**_listing(ASCENDING), "complete": False},
+                            _listing(DESCENDING)) is None
+
+
+def test_a_reordered_page_still_compares_every_item() -> None:
+    mutant = _page([6, 5])
+    mutant["body"]["result"][0]["sample"]["label"] = "wave"  # a sample's data changed
+    mutant["body"]["totalCount"] = 7
+    assert sorted(_left(in_listing_order(_page([1, 2]), mutant, 0, _listing(ASCENDING), _listing(DESCENDING)))) == [
+        "body.result[].sample.label", "body.totalCount"]
+
+
+# --- default-limit ---------------------------------------------------------------------------------
+
+def test_any_default_is_a_prefix_of_the_listing() -> None:
+    for mutant in ([3, 4, 5], [3, 4, 5, 6], [3]):
+        assert _left(with_default_limit(_page([3, 4]), _page(mutant), 2, _listing(ASCENDING))) == [], mutant
+
+
+@pytest.mark.parametrize(("mutant", "why"), [([], "an empty page where the listing has samples"),
+                                             ([4, 5], "not the listing from the offset"),
+                                             ([3, 5], "a sample skipped"),
+                                             ([3, 4, 4], "a sample repeated")])
+def test_a_page_without_a_limit_that_no_default_gives(mutant: list[int], why: str) -> None:
+    assert with_default_limit(_page([3, 4]), _page(mutant), 2, _listing(ASCENDING)) is None, why
+
+
+# --- job-or-result ---------------------------------------------------------------------------------
+
+def _classify_request() -> dict[str, Any]:
+    return corpus.request("POST", CLASSIFY_PATH, [("variant", "int8")])
+
+
+def _result(sample_id: int = 7) -> dict[str, Any]:
+    return {"status": 200, "body": {"success": True, "sample": {"sample": {"id": sample_id}},
+                                    "classifications": [{"result": [{"idle": 1.0}]}]}}
+
+
+def _job(job_id: int, followed: dict[str, Any] | None = None) -> dict[str, Any]:
+    return {"status": 200, "body": {"success": True, "id": job_id}, **({"followed": followed} if followed else {})}
+
+
+def _compare(requests: list[dict[str, Any]], clean: list[dict[str, Any]], mutant: list[dict[str, Any]],
+             listings: Any = None) -> Comparison:
+    return compare_modulo(requests, clean, clean, mutant, lambda path: False, set(CHOICE_ROWS), listings or {})
+
+
+def test_a_job_is_followed_to_its_result() -> None:
+    requests = [_classify_request(), _classify_request()]
+    clean, mutant = [_job(1), _result()], [_result(), _result()]
+    assert follow_jobs(requests, clean) == [_result(), _result()]
+    found = _compare(requests, clean, mutant)
+    assert found.differing and not found.residual and found.applied == {JOB_OR_RESULT}
+    assert verdict_modulo(found, ROWS, CHOICE_ROWS) == ("contract_free", ["classify.result-or-job"], [])
+    # the replay's own call again wins: the corpus's next answer may be a 429 or missing
+    alone = _compare(requests[:1], [_job(1, followed=_result())], [_result()])
+    assert not alone.residual and alone.applied == {JOB_OR_RESULT}
+
+
+def test_a_job_whose_result_differs_or_never_comes_is_a_gap() -> None:
+    requests = [_classify_request(), _classify_request()]
+    wrong = _compare(requests, [_job(1), _result()], [_job(2), _result(8)])
+    assert "classifySampleByLearnBlockV2:body.sample.sample.id" in wrong.residual
+    assert verdict_modulo(wrong, ROWS, CHOICE_ROWS)[0] == "gap"
+    never = _compare(requests[:1], [_result()], [_job(2, followed={"status": 429, "body": {}})])
+    assert never.residual and JOB_OR_RESULT not in never.applied
+    other = [_classify_request(), corpus.request("POST", CLASSIFY_PATH, [("variant", "float32")])]
+    assert follow_jobs(other, [_job(1), _result()])[0] == _job(1)  # another request is no call again
+
+
+# --- expected-label --------------------------------------------------------------------------------
+
+def _labelled(labels: list[str], page: bool = False) -> dict[str, Any]:
+    sample = {"id": 7, "label": "snake", "intervalMs": 20.0, "structuredLabels": [
+        {"startIndex": 0, "endIndex": 16, "label": "snake"}, {"startIndex": 17, "endIndex": 23, "label": "wave"},
+        {"startIndex": 24, "endIndex": 52, "label": "idle"}, {"startIndex": 53, "endIndex": 99, "label": "updown"}]}
+    entries = [{"startIndex": 50 * k, "endIndex": 50 * k + 49, "label": label} for k, label in enumerate(labels)]
+    classification = {"expectedLabels": entries, "result": [{"idle": 1.0}] * len(labels)}
+    if not page:
+        return {"status": 200, "body": {"success": True, "sample": {"sample": sample},
+                                        "classifications": [classification]}}
+    predictions = [{"sampleId": 7, "startMs": 1000.0 * k, "endMs": 1000.0 * k + 1000.0, "label": label,
+                    "prediction": "idle", "predictionCorrect": True} for k, label in enumerate(labels)]
+    return {"status": 200, "body": {"success": True, "result": [
+        {"sampleId": 7, "sample": sample, "classifications": [copy.deepcopy(classification)]}],
+        "predictions": predictions}}
+
+
+@pytest.mark.parametrize("page", [False, True])
+def test_an_expected_label_the_window_overlaps_is_allowed(page: bool) -> None:
+    op = choices.PAGE if page else replay.CLASSIFY
+    clean, allowed, wrong = (_labelled(labels, page) for labels in (["idle", "updown"], ["snake", "idle"],
+                                                                        ["updown", "updown"]))
+    assert _left(with_allowed_labels(op, clean, allowed)) == []
+    left = _left(with_allowed_labels(op, clean, wrong))  # [0, 49] overlaps no updown
+    assert left and all(p.endswith(".label") or p.endswith(".prediction") for p in left)
+    truncated = [_truncated(_labelled(labels, page), page) for labels in (["idle", "updown"], ["snake", "updown"],
+                                                                          ["wave", "updown"])]
+    assert _left(with_allowed_labels(op, truncated[0], truncated[1])) == []  # snake: listed, overlapped
+    assert _left(with_allowed_labels(op, truncated[0], truncated[2])) != []  # wave: not listed
+
+
+def _truncated(answer: dict[str, Any], page: bool) -> dict[str, Any]:
+    """A truncated list of structured labels: only the first (snake, values 0-16) listed."""
+    where = answer["body"]["result"][0]["sample"] if page else answer["body"]["sample"]["sample"]
+    where["structuredLabels"] = where["structuredLabels"][:1]
+    return answer
+
+
+def test_a_resampled_window_overlaps_in_time() -> None:
+    """Entries at a classification intervalMs of 30 ms over a sample at 20 ms: [0, 33] is 0-1020 ms,
+    values 0-50 of the sample (snake, wave, idle); never updown (values 53-99)."""
+    clean, allowed, wrong = (_labelled([label]) for label in ("idle", "wave", "updown"))
+    for answer in (clean, allowed, wrong):
+        answer["body"]["classifications"][0]["intervalMs"] = 30.0
+        answer["body"]["classifications"][0]["expectedLabels"][0]["endIndex"] = 33
+    assert _left(with_allowed_labels(replay.CLASSIFY, clean, allowed)) == []
+    left = _left(with_allowed_labels(replay.CLASSIFY, clean, wrong))
+    assert left == ["body.classifications[].expectedLabels[].label"]
+
+
+def test_a_label_with_other_indices_is_not_taken_over() -> None:
+    clean, mutant = _labelled(["idle"]), _labelled(["snake"])
+    mutant["body"]["classifications"][0]["expectedLabels"][0]["endIndex"] = 48
+    assert "body.classifications[].expectedLabels[].label" in _left(
+        with_allowed_labels(replay.CLASSIFY, clean, mutant))
+
+
+# --- compared modulo the choices, end to end -------------------------------------------------------
+
+def _page_request(**query: int) -> dict[str, Any]:
+    return corpus.request("GET", PAGE_PATH, [(k, str(v)) for k, v in query.items()])
+
+
+def test_a_page_in_another_order_is_contract_free_and_a_lost_sample_a_gap() -> None:
+    requests = [_page_request(limit=2, offset=0), _page_request(limit=2, offset=4)]
+    clean, mutant = [_page([1, 2]), _page([5, 6])], [_page([6, 5]), _page([2, 1])]
+    found = _compare(requests, clean, mutant, {0: (_listing(ASCENDING), _listing(DESCENDING)),
+                                                1: (_listing(ASCENDING), _listing(DESCENDING))})
+    assert found.differing and not found.residual and found.applied == {LISTING_ORDER}
+    assert verdict_modulo(found, ROWS, CHOICE_ROWS) == ("contract_free", ["reading.page-order"], [])
+    lost = _compare(requests, clean, mutant, {0: (_listing(ASCENDING), _listing([6, 5, 4, 3, 2])),
+                                              1: (_listing(ASCENDING), _listing([6, 5, 4, 3, 2]))})
+    assert verdict_modulo(lost, ROWS, CHOICE_ROWS)[0] == "gap" and not lost.applied
+
+
+def test_a_page_over_its_limit_is_a_gap_and_a_default_is_free() -> None:
+    over = _compare([_page_request(limit=2)], [_page([1, 2])], [_page([1, 2, 3])],
+                    {0: (_listing(ASCENDING), _listing(ASCENDING))})
+    assert verdict_modulo(over, ROWS, CHOICE_ROWS)[0] == "gap"
+    default = _compare([_page_request()], [_page([1, 2])], [_page([1, 2, 3])],
+                       {0: (_listing(ASCENDING), _listing(ASCENDING))})
+    assert verdict_modulo(default, ROWS, CHOICE_ROWS) == ("contract_free", ["decision.default-limit"], [])
+
+
+def test_without_the_claims_row_a_choice_excuses_nothing() -> None:
+    requests = [_page_request(limit=2, offset=0)]
+    found = compare_modulo(requests, [_page([1, 2])], [_page([1, 2])], [_page([6, 5])], lambda path: False,
+                           set(), {0: (_listing(ASCENDING), _listing(DESCENDING))})
+    assert found.residual == found.differing and verdict_modulo(found, ROWS, {})[0] == "gap"
+
+
+# --- the claims map and the I/O --------------------------------------------------------------------
+
+def test_the_claims_map_names_each_choice_the_replay_implements_once() -> None:
+    rows = replay.free_choice_rows()
+    assert rows == CHOICE_ROWS and set(rows) == set(FREE_CHOICES)
+    document = yaml.safe_load((contracts_dir() / "claims.yaml").read_text(encoding="utf-8"))
+    named = [name for row in document["claims"] for name in row.get("free_choices") or ()]
+    assert len(named) == len(set(named)) == len(FREE_CHOICES)  # each choice in one row
+    by_id = {c.id: c for c in load_claims().claims}
+    for row in rows.values():  # a choice rests on a reading with a legal server, or on a cited sentence
+        claim = by_id[row]
+        assert claim.cites or claim.source.startswith("seed") or any(
+            r.variant and r.variant != "reference" for r in claim.readings), row
+
+
+def test_a_listing_is_read_whole_in_the_servers_order() -> None:
+    setup = corpus.ServerSetup(samples=30, variants=("order-desc",))
+    one = corpus.Corpus("w", setup, [])
+    key = choices.listing_key(_page_request(limit=2, offset=3))
+    assert key["query"] == []
+    found = replay.listings(one, [key], ids_only=True)[0]
+    ids = [i["sampleId"] for i in found["result"]]
+    assert found["complete"] and ids == sorted(ids, reverse=True) and len(ids) == len(set(ids)) > 2
+
+
+def test_a_job_is_called_again_after_the_corpus() -> None:
+    setup = corpus.ServerSetup(samples=20, variants=("always-job",))
+    one = corpus.window_corpus(setup, 1)
+    first = replay.replay(one)
+    jobs = [a for a in first if replay.is_job(a)]
+    assert jobs and all(choices._is_result(a["followed"]) for a in jobs)
+    assert all(a["followed_status"]["body"]["job"]["id"] == a["body"]["id"] for a in jobs)
+
+
+def test_paging_reads_a_page_request_and_declines_a_malformed_one() -> None:
+    assert choices.paging(_page_request(limit=5, offset=3)) == (5, 3)
+    assert choices.paging(_page_request()) == (None, 0)
+    assert choices.paging(corpus.request("GET", PAGE_PATH, [("limit", "1" + "0" * 400)])) == (2**63, 0)
+    for bad in ([("limit", "-1")], [("offset", " 5")], [("limit", "1"), ("limit", "2")], [("offset", "1e3")]):
+        assert choices.paging(corpus.request("GET", PAGE_PATH, bad)) is None, bad
+
+
+def _status(job_id: int, key: str = "classify-7") -> dict[str, Any]:
+    return {"status": 200, "body": {"success": True, "job": {"id": job_id, "key": key, "category": "classify"}}}
+
+
+def test_a_recorded_job_status_reads_the_job_the_same_classify_started() -> None:
+    status = corpus.request("GET", "/v1/api/1/jobs/1/status")
+    requests = [_classify_request(), status]
+    origins = choices.job_origins(requests, [_job(1), _status(1)])
+    assert origins == {1: 0}
+    # the mutant started job 2 for that classify: its status (read after the corpus) is compared
+    other = _compare(requests, [_job(1, _result()), _status(1)],
+                     [_job(2, _result()) | {"followed_status": _status(2)}, _status(1, key="another")])
+    assert not other.residual and other.applied == {JOB_OR_RESULT} and other.outside == 0
+    wrong = _compare(requests, [_job(1, _result()), _status(1)],
+                     [_job(2, _result()) | {"followed_status": _status(2, key="another")}, _status(1, key="x")])
+    assert wrong.residual == {"getJobStatus:body.job.key"}
+    # the mutant answered the result: the status request asks about a job it never started
+    outside = _compare(requests, [_job(1, _result()), _status(1)], [_result(), {"status": 404, "body": {}}])
+    assert not outside.residual and outside.outside == 1
+    # the same job on both sides: compared as it is
+    same = _compare(requests, [_job(1, _result()), _status(1)], [_job(1, _result()), _status(1, key="broken")])
+    assert same.residual == {"getJobStatus:body.job.key"}
