@@ -45,7 +45,7 @@ ZONES = (timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30))
 DEFAULTS = {"minDate": "2000-01-01T00:00:00.000Z", "maxDate": "2000-01-01T00:00:00.000Z"}
 MAX_LABELS = 3  # labels in one drawn list
 MAX_ITEMS = 3  # metadata items in one drawn filter
-RANK_LIMIT = 2_000  # samples beyond which ingredients are not ranked (one pass per ingredient)
+RANK_WORK = 200_000  # ingredients x samples beyond which ingredients are not ranked (a pass each)
 
 
 # --- the data a bound compares, and the values around one of them -------------------------------
@@ -202,8 +202,8 @@ def candidate_values(samples: Iterable[object], wire_name: str) -> list[str]:
 def _splitting_first(by_id: Mapping[int, Sample], wire_name: str, values: Sequence[str],
                      wire: Callable[[str], str] = lambda v: v) -> list[str]:
     """`values` (stable) with those whose filter, wire(value), splits the samples first: every
-    reading selects some and none selects all. Unranked past RANK_LIMIT samples."""
-    if not by_id or len(by_id) > RANK_LIMIT:
+    reading selects some and none selects all. Unranked past RANK_WORK (a whole large listing)."""
+    if not by_id or len(by_id) * len(values) > RANK_WORK:
         return list(values)
 
     def splits(value: str) -> bool:
@@ -213,45 +213,51 @@ def _splitting_first(by_id: Mapping[int, Sample], wire_name: str, values: Sequen
     return sorted(values, key=lambda v: not splits(v))
 
 
-def _bound_values(items: list[Sample], wire_name: str) -> st.SearchStrategy[str]:
+def _bound_values(items: list[Sample], by_id: Mapping[int, Sample], wire_name: str) -> st.SearchStrategy[str]:
+    """One choice over every data value's boundary values: the middle data values first, each value
+    itself before its neighbours, and those that split the samples before those that do not."""
     ordered = data_values(items, wire_name)
     if not ordered:
         return st.just(_bound_candidates(items, wire_name)[0])
-    # the middle data values first: they split the samples best; the value itself before its neighbours
     middle = (len(ordered) - 1) / 2
     ranked = sorted(range(len(ordered)), key=lambda i: (abs(i - middle), i))
-    return st.sampled_from(ranked).flatmap(lambda at: st.sampled_from(boundary_values(ordered, at, wire_name)))
+    values = dict.fromkeys(v for at in ranked for v in boundary_values(ordered, at, wire_name))
+    return st.sampled_from(_splitting_first(by_id, wire_name, list(values)))
 
 
 def _label_lists(items: list[Sample], by_id: Mapping[int, Sample]) -> st.SearchStrategy[str]:
     labels = [*_splitting_first(by_id, "labels", _labels(items), wire=lambda x: json.dumps([x])), NO_SUCH]
-    return st.lists(st.sampled_from(labels), min_size=1, max_size=min(MAX_LABELS, len(labels)),
-                    unique=True).map(json.dumps)
+    # a plain list, repeats dropped (hypothesis shrinks a plain list more reliably than a unique one)
+    return st.lists(st.sampled_from(labels), min_size=1, max_size=MAX_LABELS).map(
+        lambda drawn: json.dumps(list(dict.fromkeys(drawn))))
+
+
+def _metadata_entries(keys: Mapping[str, list[str]]) -> list[dict[str, Any]]:
+    """Every item the keys and values offer (one value, two values, none: every value of the key; eq
+    and neq), then the no_metadata option: the entries of a drawn metadata filter."""
+    items = [_item(key, op, [value]) for key, values in keys.items() for value in values for op in ("eq", "neq")]
+    items += [_item(key, op, values[:2]) for key, values in keys.items() if len(values) > 1 for op in ("eq", "neq")]
+    items += [_item(key, op, None) for key in keys for op in ("eq", "neq")]
+    return [*items, {"no_metadata": True}]
 
 
 def _metadata_filters(items: list[Sample], by_id: Mapping[int, Sample]) -> st.SearchStrategy[str]:
+    """A list of entries (one choice each, so one item is as simple as no_metadata alone, and the
+    first ranked item simpler still), no_metadata at most once, and a combinator or none."""
     keys = _metadata(items)
-    if not keys:
-        return st.just(NO_METADATA)
-    ranked = _splitting_first(by_id, "metadata", list(keys),
-                              wire=lambda k: _metadata_filter([_item(k, "eq", keys[k][:1])], None, False))
-
-    def item(key: str) -> st.SearchStrategy[dict[str, Any]]:
-        values = st.lists(st.sampled_from(keys[key]), min_size=1, max_size=2, unique=True)
-        return st.builds(_item, st.just(key), st.sampled_from(("eq", "neq")), st.one_of(values, st.none()))
-
-    with_items = st.builds(_metadata_filter, st.lists(st.sampled_from(ranked).flatmap(item), min_size=1,
-                                                      max_size=MAX_ITEMS),
-                           st.sampled_from((None, "and", "or")), st.booleans())
-    return st.one_of(with_items, st.just(NO_METADATA))
+    entries = [json.dumps(e) for e in _metadata_entries(keys)]
+    ranked = [json.loads(e) for e in _splitting_first(by_id, "metadata", entries[:-1], wire=lambda e: f"[{e}]")]
+    ranked.append({"no_metadata": True})
+    chosen = st.lists(st.sampled_from(range(len(ranked))), min_size=1, max_size=MAX_ITEMS)
+    return st.builds(lambda picks, combinator: _metadata_filter([ranked[i] for i in dict.fromkeys(picks)],
+                                                                combinator, False),
+                     chosen, st.sampled_from((None, "and", "or")))
 
 
 def _from_samples(items: list[Sample], variants: Callable[[Sample], list[str]]) -> st.SearchStrategy[str]:
-    """A sample's variant (its own value first), or a value no sample holds."""
-    chosen = [s for s in items if variants(s)]
-    if not chosen:
-        return st.just(NO_SUCH)
-    return st.one_of(st.sampled_from(chosen).flatmap(lambda s: st.sampled_from(variants(s))), st.just(NO_SUCH))
+    """One choice over the samples' variants (each sample's own value first), then a value no sample
+    holds. (One choice each: hypothesis shrinks to the shortest choice sequence, then the lowest.)"""
+    return st.sampled_from(list(dict.fromkeys([*(v for s in items for v in variants(s)), NO_SUCH])))
 
 
 def filter_values(samples: Iterable[object], wire_name: str) -> st.SearchStrategy[str]:
@@ -259,7 +265,7 @@ def filter_values(samples: Iterable[object], wire_name: str) -> st.SearchStrateg
     items = _samples(samples)
     by_id = index_samples(items)
     if wire_name in BOUND_FIELDS:
-        return _bound_values(items, wire_name)
+        return _bound_values(items, by_id, wire_name)
     if wire_name == "labels":
         return _label_lists(items, by_id)
     if wire_name == "metadata":
