@@ -254,10 +254,13 @@ def _metadata_filters(items: list[Sample], by_id: Mapping[int, Sample]) -> st.Se
                      chosen, st.sampled_from((None, "and", "or")))
 
 
-def _from_samples(items: list[Sample], variants: Callable[[Sample], list[str]]) -> st.SearchStrategy[str]:
-    """One choice over the samples' variants (each sample's own value first), then a value no sample
-    holds. (One choice each: hypothesis shrinks to the shortest choice sequence, then the lowest.)"""
-    return st.sampled_from(list(dict.fromkeys([*(v for s in items for v in variants(s)), NO_SUCH])))
+def _from_samples(items: list[Sample], by_id: Mapping[int, Sample], wire_name: str,
+                  variants: Callable[[Sample], list[str]]) -> st.SearchStrategy[str]:
+    """One choice over the samples' variants (each sample's own value first; those that split the
+    samples first), then a value no sample holds. (One choice each: hypothesis shrinks to the
+    shortest choice sequence, then the lowest.)"""
+    found = _splitting_first(by_id, wire_name, list(dict.fromkeys(v for s in items for v in variants(s))))
+    return st.sampled_from([*found, NO_SUCH])
 
 
 def filter_values(samples: Iterable[object], wire_name: str) -> st.SearchStrategy[str]:
@@ -272,9 +275,9 @@ def filter_values(samples: Iterable[object], wire_name: str) -> st.SearchStrateg
         return _metadata_filters(items, by_id)
     if wire_name == "filename":
         named = sorted((s for s in items if text_field(s, "filename")), key=lambda s: text_field(s, "filename"))
-        return _from_samples(named, lambda s: _filename_variants(text_field(s, "filename")))
+        return _from_samples(named, by_id, wire_name, lambda s: _filename_variants(text_field(s, "filename")))
     if wire_name == "search":
-        return _from_samples(items, _search_variants)
+        return _from_samples(items, by_id, wire_name, _search_variants)
     if wire_name in ("dataType", "signatureValidity"):
         base = ("valid", "invalid", "both") if wire_name == "signatureValidity" else (
             *sorted({text_field(s, "chartType") for s in items} - {""}), NO_SUCH)

@@ -35,6 +35,8 @@ LISTING = [
 ]
 EXTREMES = [sample(1, frequency=1.7e308, label="1e308", totalLengthMs=1e300),
             sample(2, frequency=1.6e308, label="-1.7e308", totalLengthMs=5e-324)]
+HOSTILE = [{"id": 1, "metadata": {"site": ["A"], "": "x"}, "label": ["idle"], "chartType": {"a": 1},
+            "structuredLabelsList": [["idle"]], "filename": 7, "added": 5, "totalLengthMs": "long"}]
 CASES = settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow], database=None, derandomize=True)
 
 
@@ -47,7 +49,7 @@ def _items(value: str) -> list[dict[str, Any]]:
     return [entry for entry in json.loads(value) if "key" in entry]
 
 
-@pytest.mark.parametrize("listing", [LISTING, EXTREMES, []], ids=["listing", "extremes", "empty"])
+@pytest.mark.parametrize("listing", [LISTING, EXTREMES, HOSTILE, []], ids=["listing", "extremes", "hostile", "empty"])
 @CASES
 @given(data=st.data())
 def test_every_drawn_value_parses(listing: list[Any], data: st.DataObject) -> None:
