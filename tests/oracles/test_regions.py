@@ -1,5 +1,6 @@
 """Paging and filters judged without the whole listing: regions, the three counts, id-window
-partitions, boundary values (eicontract.oracles.paging / filters)."""
+partitions (eicontract.oracles.paging / filters), and the boundary values the suite draws around a
+data value (eicontract.drive.filter_values), each one the filter oracle parses."""
 
 from __future__ import annotations
 
