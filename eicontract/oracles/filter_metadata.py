@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from eicontract.oracles._common import clip, is_mapping, strict_json
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "reading.metadata-bare",

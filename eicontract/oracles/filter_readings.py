@@ -30,7 +30,7 @@ from eicontract.oracles._common import (
 )
 from eicontract.oracles.filter_metadata import metadata_readings
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
 CLAIMS: tuple[str, ...] = (
     "reading.range-bounds",

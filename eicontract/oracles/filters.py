@@ -35,7 +35,7 @@ from eicontract.oracles.filter_readings import (
 )
 from eicontract.violations import Observation, Violation
 
-# The claims rows (contract/data/claims.yaml) this module implements: each reading it
+# The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map. (The
 # readings of each filter are filter_readings' and filter_metadata's rows.)
 CLAIMS: tuple[str, ...] = ("reading.data-type",)

@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 from eicontract.drive.evidence import judged, judged_on_listing
 from eicontract.drive.filter_values import filter_values
+from eicontract.drive.pagesize import read_page
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import Window, read_window, split_point
 from eicontract.http.client import Exchange
@@ -84,7 +85,7 @@ class WindowReads:
     def __init__(self, target: Target, dataset: Dataset) -> None:
         self.target, self.dataset = target, dataset
         self._reads: dict[tuple[int, int, tuple[tuple[str, str], ...]], Sweep] = {}
-        self._pages: dict[tuple[tuple[tuple[str, str], ...], int, int], Exchange] = {}
+        self._pages: dict[tuple[tuple[tuple[str, str], ...], int, int], tuple[Exchange, int]] = {}
         self._values: dict[tuple[str, int], st.SearchStrategy[str]] = {}
         self._index: dict[int, dict[int, Sample]] = {}
 
@@ -97,11 +98,13 @@ class WindowReads:
             self._reads[key] = read_window(self.target.client, self.target.settings.project_id, lo, hi, rest)
         return self._reads[key]
 
-    def page(self, query: dict[str, str], limit: int, offset: int) -> Exchange:
+    def page(self, query: dict[str, str], limit: int, offset: int) -> tuple[Exchange, int]:
+        """A page of `query` (at most the target's maximum limit: drive/pagesize), and the limit it
+        was asked with."""
         key = (tuple(sorted(query.items())), limit, offset)
         if key not in self._pages:
-            self._pages[key] = self.target.client.page(self.target.settings.project_id,
-                                                       {**query, "limit": limit, "offset": offset})
+            self._pages[key] = read_page(self.target.client, self.target.settings.project_id,
+                                         {**query, "limit": limit, "offset": offset})
         return self._pages[key]
 
     def values(self, name: str, window: Window) -> st.SearchStrategy[str]:
@@ -254,7 +257,7 @@ def _check_pair(reads: WindowReads, window: Window, a: str, b: str, va: str, vb:
     violations = filters.check_composition(ra.ids, rb.ids, rab.ids) + _totals(rab)
     size = len(rab.ids)
     limit, offset = 1 + (max(1, size // 4) - 1 + limit_shift) % max(1, size), (size // 2 + offset_shift) % (size + 1)
-    page = reads.page(qab, limit, offset)
+    page, limit = reads.page(qab, limit, offset)
     violations += judged(page, filters.check_filter_paging(rab.ids, page_ids(page.body), offset, limit))
     expect_no_violations(violations)
 
