@@ -38,7 +38,8 @@ import schemathesis
 
 from eicontract.http.redact import Redactor
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
-from eicontract.oracles.filters import FILTER_NAMES, check_filter, parse_filter
+from eicontract.oracles.filter_readings import FILTER_NAMES, parse_filter
+from eicontract.oracles.filters import check_filter
 from eicontract.oracles.paging import PageRead, check_page, page_results
 from eicontract.violations import Violation
 

@@ -15,7 +15,7 @@ import json
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from eicontract.oracles.filters import index_samples
+from eicontract.oracles.filter_readings import index_samples
 
 # The claims rows (contract/data/claims.yaml) this module implements (values; filters judges).
 CLAIMS: tuple[str, ...] = ("relation.metadata-seed-shapes",)

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 
-from eicontract.oracles.filters import index_samples
+from eicontract.oracles.filter_readings import index_samples
 
 # The claims rows (contract/data/claims.yaml) this module implements (values; filters judges).
 CLAIMS: tuple[str, ...] = ("relation.near-misses",)

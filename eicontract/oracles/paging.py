@@ -24,7 +24,7 @@ from eicontract.oracles._common import (
     type_name,
 )
 from eicontract.oracles.envelope import check_failure, check_not_a_key_refusal
-from eicontract.oracles.filters import SAMPLE_FIELDS
+from eicontract.oracles.filter_readings import SAMPLE_FIELDS
 from eicontract.violations import Observation, Violation
 
 # The claims rows (contracts/claims.yaml) this module implements: each reading it

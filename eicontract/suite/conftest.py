@@ -210,13 +210,15 @@ def whole_listing(dataset: Dataset) -> Sweep:
 
 @pytest.fixture
 def run_property(ei_settings: Settings, ei_recorder: Recorder) -> Callable[..., None]:
-    """Run a @given property with the run's seed and the profile's example budget. Each call's
-    arguments are kept for the report: hypothesis calls the test last with the minimal failing
-    example (after shrinking), so the last call of a failed property is that example."""
+    """Run a @given property with the run's seed and the profile's example budget (shrink=False: a
+    failure is reported as drawn). Each call's arguments are kept for the report: hypothesis calls
+    the test last with the minimal failing example (after shrinking), so the last call of a failed
+    property is that example."""
 
-    def run(prop: Callable[..., None], examples: int | None = None) -> None:
-        chosen = hypothesis.settings(hypothesis.settings.get_profile("eicontract"),
-                                     max_examples=examples or ei_settings.profile.examples)
+    def run(prop: Callable[..., None], examples: int | None = None, shrink: bool = True) -> None:
+        profile = hypothesis.settings.get_profile("eicontract")
+        phases = profile.phases if shrink else tuple(p for p in profile.phases if p != hypothesis.Phase.shrink)
+        chosen = hypothesis.settings(profile, max_examples=examples or ei_settings.profile.examples, phases=phases)
         _trace_examples(prop, ei_recorder)
         hypothesis.seed(ei_settings.seed)(chosen(prop))()
 

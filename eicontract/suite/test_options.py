@@ -13,7 +13,7 @@ from eicontract.drive.pagesize import read_page
 from eicontract.oracles import options
 from eicontract.oracles._common import is_int
 from eicontract.oracles.envelope import check_failure, check_success_envelope
-from eicontract.oracles.filters import index_samples
+from eicontract.oracles.filter_readings import index_samples
 from eicontract.oracles.paging import page_results
 from eicontract.oracles.window import check_anomaly_scores, check_probabilities
 from eicontract.pytest.fixtures import Target

@@ -22,9 +22,11 @@ import time
 from typing import Any
 
 from bench.profiling import top_entries
+from eicontract.drive.filter_values import candidate_values
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.http.client import ApiClient
 from eicontract.oracles import filters, paging
+from eicontract.oracles.filter_readings import FILTER_NAMES
 from eicontract.oracles.paging import PageRead
 from eicontract.oracles.schema import check_schema
 
@@ -70,8 +72,8 @@ def run(client: ApiClient, page_size: int, seed: int, max_filters: int | None,
     samples = [r["sample"] for r in reference.results if isinstance(r, dict) and isinstance(r.get("sample"), dict)]
     rng = random.Random(seed)
     per_filter: dict[str, dict[str, Any]] = {}
-    for name in filters.FILTER_NAMES[:max_filters]:
-        value = rng.choice(filters.candidate_values(samples, name))
+    for name in FILTER_NAMES[:max_filters]:
+        value = rng.choice(candidate_values(samples, name))
         t0 = time.perf_counter()
         filtered = _sweep(client, checks, {name: value}, page_size, bound)
         found = len(filters.check_filter(reference.results, filtered.results, {name: value}).violations)

@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 
+from eicontract.drive.filter_values import candidate_values
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.http.client import API_KEY_HEADER, ApiClient
 from eicontract.oracles import filters, paging
+from eicontract.oracles.filter_readings import FILTER_NAMES
 from eicontract.oracles.schema import check_schema
 from eicontract.violations import Violation
 
@@ -53,8 +55,8 @@ def filter_queries(samples: Sequence[Any], seed: int, per_filter: int = VALUES_P
     """`per_filter` values of every filter, drawn from the data as the contract suite draws them."""
     rng = random.Random(seed)
     queries = []
-    for name in filters.FILTER_NAMES:
-        candidates = filters.candidate_values(samples, name)
+    for name in FILTER_NAMES:
+        candidates = candidate_values(samples, name)
         queries += [{name: value} for value in rng.sample(candidates, min(per_filter, len(candidates)))]
     return queries
 

@@ -7,15 +7,13 @@ import pytest
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
+from eicontract.drive.filter_values import candidate_values
+from eicontract.oracles.filter_readings import FILTER_NAMES, index_samples, parse_filter
 from eicontract.oracles.filters import (
-    FILTER_NAMES,
-    candidate_values,
     check_composition,
     check_filter,
     check_filter_paging,
     check_malformed,
-    index_samples,
-    parse_filter,
 )
 from eicontract.oracles.paging import slim_page
 from tests.oracles.factories import FAILURE, clause_ids, model_result, page_body, sample

@@ -1,5 +1,6 @@
 """Paging and filters judged without the whole listing: regions, the three counts, id-window
-partitions, boundary values (eicontract.oracles.paging / filters)."""
+partitions (eicontract.oracles.paging / filters), and the boundary values the suite draws around a
+data value (eicontract.drive.filter_values), each one the filter oracle parses."""
 
 from __future__ import annotations
 
@@ -7,7 +8,8 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from eicontract.oracles import filters, paging
+from eicontract.drive.filter_values import boundary_values, data_values
+from eicontract.oracles import filter_readings, filters, paging
 from eicontract.oracles.paging import PageRead
 from tests.oracles.factories import clause_ids, page_body, sample
 
@@ -91,42 +93,42 @@ def test_halves_that_overlap_or_miss_break_composition(left: list[int], right: l
 
 
 def test_integer_bounds_are_the_value_and_its_neighbours() -> None:
-    assert filters.boundary_values([1000.0, 2000.0], 0, "minLength") == ["1000", "999", "1001"]
-    assert filters.boundary_values([0.0], 0, "minId") == ["0", "1"]  # no negative id
+    assert boundary_values([1000.0, 2000.0], 0, "minLength") == ["1000", "999", "1001"]
+    assert boundary_values([0.0], 0, "minId") == ["0", "1"]  # no negative id
 
 
 def test_number_bounds_include_a_fraction_between_data_values() -> None:
-    values = filters.boundary_values([62.5, 100.0], 0, "minFrequency")
+    values = boundary_values([62.5, 100.0], 0, "minFrequency")
     assert values[0] == "62.5"
     assert "81.25" in values  # between 62.5 and 100
     assert any(float(v) < 62.5 for v in values) and any(62.5 < float(v) < 81.25 for v in values)
     for value in values:
-        filters.parse_filter("minFrequency", value)  # every one is a valid wire value
+        filter_readings.parse_filter("minFrequency", value)  # every one is a valid wire value
 
 
 def test_date_bounds_include_other_zones_for_the_same_instant() -> None:
     start = datetime.fromisoformat("2025-01-01T00:00:00+00:00")
-    values = filters.boundary_values([start, start + timedelta(hours=1)], 0, "minDate")
+    values = boundary_values([start, start + timedelta(hours=1)], 0, "minDate")
     assert "2025-01-01T00:00:00.000Z" in values
     assert "2025-01-01T02:00:00.000+02:00" in values  # the same instant at +02:00
     assert any(v.endswith("-05:30") for v in values)
     assert "2025-01-01T00:30:00.000Z" in values  # between the two data values
     for value in values:
-        filters.parse_filter("minDate", value)
+        filter_readings.parse_filter("minDate", value)
 
 
 def test_a_dated_sample_is_selected_the_same_in_any_zone() -> None:
-    by_id = filters.index_samples([sample(1, added="2025-01-01T00:00:00.000Z"),
+    by_id = filter_readings.index_samples([sample(1, added="2025-01-01T00:00:00.000Z"),
                                    sample(2, added="2025-01-01T01:00:00.000Z")])
-    assert filters.selects(by_id, "minDate", "2025-01-01T02:30:00.000+02:00") == (1, 1)  # strict or not
-    assert filters.selects(by_id, "minDate", "2025-01-01T02:00:00.000+02:00") == (1, 2)  # at a data value
+    assert filter_readings.selects(by_id, "minDate", "2025-01-01T02:30:00.000+02:00") == (1, 1)  # strict or not
+    assert filter_readings.selects(by_id, "minDate", "2025-01-01T02:00:00.000+02:00") == (1, 2)  # at a data value
 
 
 def test_data_values_are_the_distinct_compared_values() -> None:
-    assert filters.data_values([sample(1, frequency=100), sample(2), sample(3)], "maxFrequency") == [62.5, 100]
+    assert data_values([sample(1, frequency=100), sample(2), sample(3)], "maxFrequency") == [62.5, 100]
 
 
 def test_a_selection_is_what_every_reading_selects() -> None:
-    by_id = filters.index_samples([sample(1, totalLengthMs=1000), sample(2, totalLengthMs=2000)])
-    assert filters.selection(by_id, "minLength", "1000") == {2}  # "longer than": strict or not, 2 only
-    assert filters.selection(by_id, "minLength", "999") == {1, 2}
+    by_id = filter_readings.index_samples([sample(1, totalLengthMs=1000), sample(2, totalLengthMs=2000)])
+    assert filter_readings.selection(by_id, "minLength", "1000") == {2}  # "longer than": strict or not, 2 only
+    assert filter_readings.selection(by_id, "minLength", "999") == {1, 2}

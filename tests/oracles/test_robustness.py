@@ -7,7 +7,9 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from eicontract.drive.filter_values import candidate_values
 from eicontract.oracles import envelope, filters, jobs, options, paging, window
+from eicontract.oracles.filter_readings import FILTER_NAMES, parse_filter
 from eicontract.oracles.paging import PageRead
 from eicontract.violations import Observation, Violation
 
@@ -59,9 +61,9 @@ def test_no_oracle_raises_on_any_body(body: Any, other: Any, status: int) -> Non
         _only_findings(found)
     assert isinstance(paging.page_ids(body), list)
     assert isinstance(jobs.classify_kind(body), str)
-    for name in filters.FILTER_NAMES:
-        for value in filters.candidate_values([body, other], name):
-            filters.parse_filter(name, value)
+    for name in FILTER_NAMES:
+        for value in candidate_values([body, other], name):
+            parse_filter(name, value)
 
 
 def test_unhashable_values_where_strings_are_expected() -> None:
@@ -69,8 +71,8 @@ def test_unhashable_values_where_strings_are_expected() -> None:
     _only_findings(window.check_result_windows(body))
     smp = {"id": 1, "metadata": {"site": ["A"]}, "label": ["idle"], "chartType": {"a": 1},
            "structuredLabelsList": [["idle"]], "filename": 7, "added": 5}
-    for name in filters.FILTER_NAMES:
-        for value in filters.candidate_values([smp], name):
+    for name in FILTER_NAMES:
+        for value in candidate_values([smp], name):
             _only_findings(filters.check_filter([smp], [smp], {name: value}))
     _only_findings(filters.check_filter([smp], [smp], {"metadata": '[{"key": "site", "op": "eq", '
                                                        '"values": ["A"]}]'}))
