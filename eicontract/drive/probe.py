@@ -4,10 +4,12 @@ Two outcomes end a run at its first request:
 - `unusable`: the target cannot be judged clause by clause (it does not answer, a gateway says
   it is down, it answers something that is not a JSON object, it refuses the key, the URL is not
   the API root, it refuses even a page of one sample with the failure envelope): "the harness
-  could not run" (exit 2) with the reason.
+  could not run" (exit 2) with the reason. A body that opens as JSON but does not parse is the
+  API's own broken answer, not a wrong URL: `broken`.
 - `broken`: the target answered, as itself, a documented, valid, authenticated request with an
-  answer no reading of the contract allows (HTTP 500, or a 400/422 without the failure envelope): a
-  violated clause (exit 1). Nothing after it could be judged on that answer, so the run stops.
+  answer no reading of the contract allows (HTTP 500, a 400/422 without the failure envelope, or
+  JSON that does not parse): a violated clause (exit 1). Nothing after it could be judged on
+  that answer, so the run stops.
 Pure: an `Exchange` in, a reason or a violation (or None) out.
 """
 
@@ -72,6 +74,8 @@ def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
         return f"the target rejects the API key (HTTP {status}): check EI_API_KEY and --project-id"
     if status == 404:
         return "the listing is not found (HTTP 404): check --target (the API root, …/v1) and --project-id"
+    if body is None and _broken_json(exchange, known):
+        return None  # the API's own JSON, malformed: `broken` names the clause
     if body is None:
         return (f"the target answers HTTP {status} with a body that is not JSON{_quoted(exchange)}: "
                 "is --target the API root (e.g. https://studio.edgeimpulse.com/v1)?")
@@ -88,6 +92,14 @@ def unusable(exchange: Exchange, known: Known = UNKNOWN) -> str | None:
         # e.g. a suspended project, or a key without access: the account's state, not the API's
         return f"the target refuses the listing (HTTP {status}){_quoted(exchange)}"
     return None
+
+
+def _broken_json(exchange: Exchange, known: Known) -> bool:
+    """A body that failed to parse, whole (the byte cap ends an answer before it is decoded), which
+    the API itself sent: it opens as JSON does (an HTML page or a proxy's text does not), or the
+    harness made the server (the embedded one answers JSON or nothing)."""
+    return exchange.body is None and exchange.status is not None and exchange.status < 500 and (
+        known.own or exchange.text.lstrip().startswith(("{", "[")))
 
 
 def _is_envelope(body: dict[str, object]) -> bool:
@@ -113,6 +125,8 @@ def broken(exchange: Exchange, request: str, known: Known = UNKNOWN) -> Violatio
         what = f"HTTP {status}: the server calls it invalid"
     elif _refusal_is_a_fault(exchange, known):
         what = f"HTTP {status}, a refusal, though {_whose(known)}"
+    elif _broken_json(exchange, known):
+        what = f"HTTP {status} with a body that is not valid JSON ({exchange.error})"
     else:
         return _empty_but_counted(exchange, request)
     return Violation("SCHEMA-RESPONSE", f"a documented, valid, authenticated request ({request}) was answered "

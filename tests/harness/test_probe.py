@@ -26,7 +26,6 @@ def _reply(status: int | None, body: Any = None, text: str = "", error: str = ""
     (_reply(503, {"success": False, "error": "Service Unavailable"}), ["HTTP 503", "Service Unavailable"]),
     (_reply(502, text="<html><h1>502 Bad Gateway</h1></html>"), ["HTTP 502", "Bad Gateway"]),
     (_reply(200, text="<!doctype html><p>Welcome</p>", error="body is not JSON"), ["not JSON", "API root"]),
-    (_reply(200, text='{"success": true, "resu', error="body is not JSON"), ["not JSON", '"success": true']),
     (_reply(200, [1, 2]), ["not an object", "list"]),
     (_reply(401, {"success": False, "error": "Unauthorized"}), ["rejects the API key", "401"]),
     (_reply(404, text="Not Found", error="body is not JSON"), ["not found", "--project-id"]),
@@ -52,6 +51,10 @@ def test_an_untestable_answer_gets_its_reason(exchange: Exchange, words: list[st
     (_reply(501, {"success": False, "error": "not implemented"}), ["HTTP 501"]),
     (_reply(400, {"detail": "projectId must be an integer"}), ["HTTP 400", "invalid"]),  # no envelope
     (_reply(422, {"detail": "limit: field required"}), ["HTTP 422"]),
+    # JSON the API itself sent, whole but malformed (a body cut short by the connection is no answer)
+    (_reply(200, text='{"success": true, "resu', error="body is not JSON: Expecting value"),
+     ["HTTP 200", "not valid JSON"]),
+    (_reply(200, text=' [{"id": 1,]', error="body is not JSON: Expecting value"), ["not valid JSON"]),
 ])
 def test_a_server_error_or_a_valid_request_called_invalid_is_a_violation(exchange: Exchange,
                                                                           words: list[str]) -> None:
@@ -128,3 +131,12 @@ def test_a_refusal_of_what_the_harness_knows_to_be_right_is_a_violation(exchange
         assert reason is None and violation is not None and violation.clause == "SCHEMA-RESPONSE", (reason, violation)
     else:
         assert reason is not None and violation is None
+
+
+def test_the_embedded_servers_answer_that_is_not_json_is_a_violation() -> None:
+    """The harness made the embedded server: whatever it answers that is not JSON is its fault."""
+    page = _reply(200, text="<html>oops</html>", error="body is not JSON")
+    assert unusable(page) is not None  # another target: most likely not the API root
+    assert unusable(page, Known(own=True)) is None
+    violation = broken(page, "the listing", Known(own=True))
+    assert violation is not None and violation.clause == "SCHEMA-RESPONSE"
