@@ -55,8 +55,11 @@ CASES = {
     "500-page-everywhere": Case(ChaosConfig(mode="5xx", status=500, error_body="html"), ("PAGE-LIMIT",), 1,
                                 failed="SCHEMA-RESPONSE", note=("stopped at the first request", "HTTP 500")),
     "hang-at-start": Case(ChaosConfig(mode="hang"), ("PAGE-LIMIT",), 2, note=("unreachable", "timed out")),
-    "listing-unusable": Case(ChaosConfig(mode="truncated-json", after=1), ("PAGE-LIMIT",), 2,
+    "listing-unusable": Case(ChaosConfig(mode="html", after=1), ("PAGE-LIMIT",), 2,
                              note=("listing is unusable", "not JSON")),
+    # ... while JSON the API itself sent, cut short, is its own broken answer: exit 1, the run stops
+    "listing-broken-json": Case(ChaosConfig(mode="truncated-json", after=1), ("PAGE-LIMIT",), 1,
+                                failed="SCHEMA-RESPONSE", note=("not valid JSON",)),
     # one operation answers badly: its clauses fail, the others pass
     "html-on-classify": Case(ChaosConfig(mode="html", paths=CLASSIFY), ("JOB-EXCLUSIVE", "PAGE-LIMIT"), 1,
                              failed="JOB-EXCLUSIVE"),
