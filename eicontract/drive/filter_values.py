@@ -37,6 +37,7 @@ from eicontract.oracles.filter_readings import (
     selects,
     text_field,
 )
+from eicontract.oracles.metadata_shapes import key_values
 
 NO_SUCH = "zz-no-such-value"  # a value no sample holds: a filter that must select nothing
 NO_METADATA = json.dumps([{"no_metadata": True}])
@@ -100,18 +101,6 @@ def _labels(samples: Iterable[Sample]) -> list[str]:
     return sorted(found)
 
 
-def _metadata(samples: Iterable[Sample]) -> dict[str, list[str]]:
-    """Every metadata key with its distinct text values, sorted."""
-    found: dict[str, set[str]] = {}
-    for sample in samples:
-        metadata = sample.get("metadata")
-        if isinstance(metadata, Mapping):
-            for key, value in metadata.items():
-                if isinstance(key, str) and key and isinstance(value, str):
-                    found.setdefault(key, set()).add(value)
-    return {key: sorted(values) for key, values in sorted(found.items())}
-
-
 def _filename_variants(name: str) -> list[str]:
     half = name[: max(1, len(name) // 2)]
     return list(dict.fromkeys((name, name.swapcase(), half, half.swapcase(), name[-4:])))
@@ -162,7 +151,7 @@ def _bound_candidates(items: list[Sample], wire_name: str) -> list[str]:
 
 
 def _metadata_candidates(items: list[Sample]) -> list[str]:
-    keys = _metadata(items)
+    keys = key_values(items)
     out = [NO_METADATA]
     out += [_metadata_filter([_item(key, op, None)], None, False) for key in keys for op in ("eq", "neq")]
     pairs = [(key, value) for key, values in keys.items() for value in values]
@@ -244,7 +233,7 @@ def _metadata_entries(keys: Mapping[str, list[str]]) -> list[dict[str, Any]]:
 def _metadata_filters(items: list[Sample], by_id: Mapping[int, Sample]) -> st.SearchStrategy[str]:
     """A list of entries (one choice each, so one item is as simple as no_metadata alone, and the
     first ranked item simpler still), no_metadata at most once, and a combinator or none."""
-    keys = _metadata(items)
+    keys = key_values(items)
     entries = [json.dumps(e) for e in _metadata_entries(keys)]
     ranked = [json.loads(e) for e in _splitting_first(by_id, "metadata", entries[:-1], wire=lambda e: f"[{e}]")]
     ranked.append({"no_metadata": True})

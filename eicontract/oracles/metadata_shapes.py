@@ -17,7 +17,7 @@ from typing import Any
 
 from eicontract.oracles.filter_readings import index_samples
 
-# The claims rows (contract/data/claims.yaml) this module implements (values; filters judges).
+# The claims rows (contracts/claims.yaml) this module implements (values; filters judges).
 CLAIMS: tuple[str, ...] = ("relation.metadata-seed-shapes",)
 
 ABSENT = "zz-no-such-value"  # a second value no sample has, when a key has only one

@@ -16,7 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 
 from eicontract.oracles.filter_readings import index_samples
 
-# The claims rows (contract/data/claims.yaml) this module implements (values; filters judges).
+# The claims rows (contracts/claims.yaml) this module implements (values; filters judges).
 CLAIMS: tuple[str, ...] = ("relation.near-misses",)
 
 REPLACEMENTS = "qxzjkv0"  # characters a changed value takes (never a wildcard of any syntax)
