@@ -37,9 +37,9 @@ from eicontract.oracles.filter_readings import (
     selects,
     text_field,
 )
-from eicontract.oracles.metadata_shapes import key_values
+from eicontract.oracles.metadata_shapes import ABSENT, key_values
 
-NO_SUCH = "zz-no-such-value"  # a value no sample holds: a filter that must select nothing
+NO_SUCH = ABSENT  # a value no sample holds: a filter that must select nothing (the one spelling)
 NO_METADATA = json.dumps([{"no_metadata": True}])
 # Other zones than the API's own 'Z': the same instant must select the same samples.
 ZONES = (timezone(timedelta(hours=2)), timezone(-timedelta(hours=5, minutes=30)))
