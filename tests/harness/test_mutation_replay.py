@@ -137,3 +137,26 @@ def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> No
     entry = yaml.safe_load(path.read_text(encoding="utf-8"))["m"]
     assert entry["verdict"] == "contract_free" and entry["hand_reason"] == "equivalent: never drawn"
     assert path.read_text(encoding="utf-8").startswith("# head\n")
+
+
+def test_replayers_share_the_survivors_and_each_entry_is_told_as_found(monkeypatch: Any, tmp_path: Path) -> None:
+    """--workers N replays with N replayers (each its own workspace); every mutant is replayed once,
+    the entries come back in the order asked, and each reaches `progress` as soon as it is found
+    (what lets an interrupted replay keep what it measured)."""
+    made: list[Path] = []
+
+    class FakeReplayer:
+        def __init__(self, package_dir: Path, corpora: Any, root: Path) -> None:
+            made.append(root)
+
+        def evidence(self, spec: Any) -> dict[str, Any]:
+            return {"verdict": "equivalent", "replay": {"requests": 1, "free": [], "unmatched": []}}
+
+    monkeypatch.setattr(triage, "Replayer", FakeReplayer)
+    specs = [type("Spec", (), {"id": f"m{k}", "source_line": f"line {k}"})() for k in range(5)]
+    told: list[str] = []
+    found = triage.triage_by_replay(specs, tmp_path, [], lambda key, entry: told.append(key), workers=2)
+    assert list(found) == [f"m{k}" for k in range(5)]
+    assert sorted(told) == sorted(found) and len(told) == 5
+    assert len(set(made)) == 2
+    assert triage.triage_by_replay(specs[:1], tmp_path, [], workers=4) and len(made) == 3  # no idle replayers

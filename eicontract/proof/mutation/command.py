@@ -47,7 +47,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--only", action="append", default=[], metavar="ID", help="only these mutant ids (repeatable)")
     p.add_argument("--module", action="append", default=[], choices=TARGET_MODULES,
                    help="only mutants of these server modules (repeatable)")
-    p.add_argument("--workers", type=int, default=2, help="gate runs at once (default 2: one per core)")
+    p.add_argument("--workers", type=int, default=2, help="gate runs (and replays) at once (default 2: one per core)")
     p.add_argument("--timeout", type=float, metavar="S",
                    help=f"seconds per gate run (default {DEFAULT_TIMEOUT_S:g}; {MIN_TIMEOUT_S:g} with "
                         f"--skip-baseline)")
@@ -74,6 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replay-survivors", action="store_true",
                    help="after the run (or --rescore), replay every gap against the corpora and write the "
                         "verdict with its evidence into the triage file")
+    p.add_argument("--replay-again", action="store_true",
+                   help="replay gaps whose replay evidence names the same corpora too (after the replay changed)")
     p.add_argument("--recheck", type=int, metavar="N",
                    help=f"no gate runs: replay N triage entries with evidence (picked by hash) and fail (exit 1) "
                         f"when a replay contradicts one (CI: {RECHECK_N})")
@@ -161,6 +163,7 @@ def _corpora(args: argparse.Namespace) -> list[Path]:
 
 def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs: Sequence[MutantSpec],
                       triage: dict[str, dict[str, Any]], package: Path) -> dict[str, dict[str, Any]]:
+    from eicontract.proof.mutation.corpus import read
     from eicontract.proof.mutation.score import category
     from eicontract.proof.mutation.triage import merge_into, triage_by_replay
 
@@ -173,10 +176,16 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
     todo = [by_id[r.id] for r in results if category(r, triage) == "gap" and r.id in by_id]
     if args.rescore and (args.only or args.sample is not None):  # some of the gaps of logged runs
         todo = choose(todo, args.sample, args.seed, args.only)
+    if not args.replay_again:  # a gap already replayed on these very corpora: an interrupted replay resumes
+        ids = sorted(read(path).id for path in corpora)
+        todo = [s for s in todo if sorted((triage.get(s.id) or {}).get("replay", {}).get("corpus") or []) != ids]
     print(f"eicontract mutation: replaying {len(todo)} survivors against {len(corpora)} corpora", flush=True)
-    found = triage_by_replay(todo, package, corpora, lambda key, kind: print(f"  replay: {kind:<13} {key}",
-                                                                           flush=True))
-    merge_into(args.triage, found)
+
+    def keep(key: str, entry: dict[str, Any]) -> None:  # each entry kept as found: an interrupted replay loses none
+        print(f"  replay: {entry['verdict']:<13} {key}", flush=True)
+        merge_into(args.triage, {key: entry})
+
+    triage_by_replay(todo, package, corpora, keep, args.workers)
     return load_triage(args.triage)
 
 

@@ -11,7 +11,9 @@ import hashlib
 import itertools
 import json
 import tempfile
+import threading
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -136,14 +138,29 @@ def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Sequence[Path],
-                     progress: Callable[[str, str], None] = lambda key, verdict: None) -> dict[str, dict[str, Any]]:
+                     progress: Callable[[str, dict[str, Any]], None] = lambda key, entry: None,
+                     workers: int = 1) -> dict[str, dict[str, Any]]:
+    """Each mutant's entry, replayed by `workers` replayers at once (each its own workspace and
+    clean replay; the work is in their subprocesses). `progress` gets each entry as it is found,
+    under a lock, so a caller can keep it before an interrupted run ends."""
+    shares = [list(specs[k::workers]) for k in range(max(1, min(workers, len(specs))))]
+    found: dict[str, dict[str, Any]] = {}
+    lock = threading.Lock()
     with tempfile.TemporaryDirectory(prefix="eicontract-replay-") as tmp:
-        replayer = Replayer(package_dir, corpora, Path(tmp))
-        found = {}
-        for spec in specs:
-            found[spec.id] = entry_for(spec, replayer.evidence(spec))
-            progress(spec.id, found[spec.id]["verdict"])
-        return found
+
+        def work(k: int) -> None:
+            if not shares[k]:
+                return
+            replayer = Replayer(package_dir, corpora, Path(tmp) / f"r{k}")
+            for spec in shares[k]:
+                entry = entry_for(spec, replayer.evidence(spec))
+                with lock:
+                    found[spec.id] = entry
+                    progress(spec.id, entry)
+
+        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
+            list(pool.map(work, range(len(shares))))  # list(): a worker's exception is raised here
+    return {spec.id: found[spec.id] for spec in specs}
 
 
 def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
