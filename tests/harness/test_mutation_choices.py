@@ -25,6 +25,7 @@ from eicontract.proof.mutation.choices import (
     compare_modulo,
     follow_jobs,
     in_listing_order,
+    told_failures,
     verdict_modulo,
     with_allowed_labels,
     with_default_limit,
@@ -156,6 +157,36 @@ def test_a_job_whose_result_differs_or_never_comes_is_a_gap() -> None:
     assert never.residual and JOB_OR_RESULT not in never.applied
     other = [_classify_request(), corpus.request("POST", CLASSIFY_PATH, [("variant", "float32")])]
     assert follow_jobs(other, [_job(1), _result()])[0] == _job(1)  # another request is no call again
+
+
+def _told(job_id: int) -> dict[str, Any]:
+    return {"status": 400, "body": {"success": False, "error": f"job {job_id} failed"}}
+
+
+def test_a_failure_told_after_a_failed_job_is_followed_like_the_job() -> None:
+    """failure-told: the clean server's job fails, the next classify tells the failure, calling
+    again yields the result; a mutant that answers the result at once made the other legal choice."""
+    requests = [_classify_request(), _classify_request()]
+    clean = [_job(1, followed=_result()), _told(1)]
+    assert told_failures(requests, clean) == {1: 0}
+    assert follow_jobs(requests, clean) == [_result(), _result()]
+    found = _compare(requests, clean, [_result(), _result()])
+    assert found.differing and not found.residual and found.applied == {JOB_OR_RESULT}
+
+
+def test_a_failure_that_no_result_follows_or_that_no_job_precedes_is_still_compared() -> None:
+    requests = [_classify_request(), _classify_request()]
+    # the mutant's jobs fail for good (calling again never yields the result): a gap
+    forever = _compare(requests, [_result(), _result()], [_job(2, followed=_told(2)), _told(2)])
+    assert forever.residual and verdict_modulo(forever, ROWS, CHOICE_ROWS)[0] == "gap"
+    # a failure with no job before it is an answer of its own, not part of a job's course
+    assert told_failures(requests, [_told(1), _told(1)]) == {}
+    alone = _compare(requests, [_result(), _result()], [_result(), _told(1)])
+    assert alone.residual and JOB_OR_RESULT not in alone.applied
+    # only the answer right after the job: a later failure is compared as it is
+    three = [*requests, _classify_request()]
+    assert told_failures(three, [_job(1), _result(), _told(1)]) == {}
+    assert told_failures(three, [_job(1), {"status": 429, "body": {"success": False}}, _told(1)]) == {}
 
 
 # --- expected-label --------------------------------------------------------------------------------

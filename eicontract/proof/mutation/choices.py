@@ -13,7 +13,8 @@ mutant's choice, never the other way: everything the mutant answered is still co
   rebuilt from the clean listing in the mutant's order;
 - job-or-result (classify.result-or-job): a classify answered with a job is followed to its
   result ("call this function again": the replay's own call after the corpus, else the corpus's
-  next identical request); both sides' answers are compared as what the job yields; a recorded
+  next identical request), and a failure told right after a job as that job (failure-told);
+  both sides' answers are compared as what the job yields; a recorded
   job status request is read as the status of the job the same classify started on each side;
 - default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
   clean listing from its offset, whatever its length; the clean page is rebuilt at that length;
@@ -187,20 +188,48 @@ def follow_jobs(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]
     """job-or-result: each classify answered with a job, replaced by what calling again yields
     ("wait for the completion of the job, and then call this function again to receive the
     results"): the replay's own call again (`followed`), else the next result to the same request
-    in the corpus; a job never followed by a result stays a job."""
+    in the corpus; a job never followed by a result stays a job. A failure told right after a job
+    of the same request (a job that failed, legal where jobs may fail: failure-told) is part of
+    that job's course and is followed the same way: the job's result when calling again gives one."""
     out = list(answers)
+    told = told_failures(requests, answers)
     later: dict[str, Answer] = {}  # the next result to each request, walking backwards
     for k in range(len(answers) - 1, -1, -1):
         request, answer = requests[k], answers[k]
         if operation(str(request.get("path", ""))) != CLASSIFY:
             continue
         sig = _signature(request)
-        if is_job(answer):
-            again = answer.get("followed")  # the replay's own call again, after the corpus
+        if is_job(answer) or k in told:
+            again = answers[told.get(k, k)].get("followed")  # the replay's own call again, after the corpus
             out[k] = again if isinstance(again, dict) and _is_result(again) else later.get(sig, answer)
         elif _is_result(answer):
             later[sig] = answer
     return out
+
+
+def told_failures(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, int]:
+    """Each classify answered with a failure envelope (a 4xx other than 429, `success: false`) as the
+    very next answer to the same request after a job -> that job's index."""
+    last_job: dict[str, int] = {}
+    out = {}
+    for k, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+        if operation(str(request.get("path", ""))) != CLASSIFY:
+            continue
+        sig = _signature(request)
+        if is_job(answer):
+            last_job[sig] = k
+        elif sig in last_job:
+            if _is_failure(answer):
+                out[k] = last_job[sig]
+            del last_job[sig]  # only the answer right after the job
+    return out
+
+
+def _is_failure(answer: Answer) -> bool:
+    body = answer.get("body")
+    status = answer.get("status")
+    return (isinstance(status, int) and 400 <= status < 500 and status != 429
+            and isinstance(body, dict) and body.get("success") is False)
 
 
 def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
