@@ -111,6 +111,11 @@ def _search_variants(sample: Sample) -> list[str]:
     return [v for v in dict.fromkeys((str(ident), name, f"{ident} {name}", name.swapcase())) if v.strip()]
 
 
+def _data_types(samples: Iterable[Sample]) -> list[str]:
+    """dataType values: the samples' chart types, then one no sample holds."""
+    return [*sorted({text_field(s, "chartType") for s in samples} - {""}), NO_SUCH]
+
+
 def _item(key: str, op: str, values: list[str] | None) -> dict[str, Any]:
     return {"key": key, "op": op, **({"values": values} if values is not None else {})}
 
@@ -178,7 +183,7 @@ def candidate_values(samples: Iterable[object], wire_name: str) -> list[str]:
         "labels": lambda: [json.dumps(x) for x in [*lists, [NO_SUCH]]],
         "search": lambda: [*dict.fromkeys(v for s in items for v in _search_variants(s)), NO_SUCH],
         "metadata": lambda: _metadata_candidates(items),
-        "dataType": lambda: [*sorted({text_field(s, "chartType") for s in items} - {""}), NO_SUCH],
+        "dataType": lambda: _data_types(items),
         "signatureValidity": lambda: ["both", "valid", "invalid"],
     }
     if wire_name not in listed:
@@ -268,7 +273,6 @@ def filter_values(samples: Iterable[object], wire_name: str) -> st.SearchStrateg
     if wire_name == "search":
         return _from_samples(items, by_id, wire_name, _search_variants)
     if wire_name in ("dataType", "signatureValidity"):
-        base = ("valid", "invalid", "both") if wire_name == "signatureValidity" else (
-            *sorted({text_field(s, "chartType") for s in items} - {""}), NO_SUCH)
+        base = ["valid", "invalid", "both"] if wire_name == "signatureValidity" else _data_types(items)
         return st.sampled_from(_splitting_first(by_id, wire_name, base))
     raise ValueError(f"unknown filter {wire_name!r}; filters are {', '.join(FILTER_NAMES)}")

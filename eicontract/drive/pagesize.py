@@ -7,6 +7,12 @@ is asked again at half the limit (bounded: MAX_STEPS requests), and the largest 
 and the smallest refused are remembered on the client (`ApiClient.page_limit`), so later reads
 ask at most that at once. A refusal at a limit known to be answered is no lesson about the limit
 (a refused filter, say): it is returned as it is, for the caller's oracles to judge.
+
+So the order of reads sets what a refused filter costs: one request once an unfiltered page was
+answered at its limit, up to MAX_STEPS before (a refused filter and a refused size look alike, and
+telling them apart costs a request of its own, more than it saves on a target with a maximum). The
+suite's discovery (suite/conftest.py, which every filtered read depends on) reads the unfiltered
+listing first.
 """
 
 from __future__ import annotations

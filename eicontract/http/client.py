@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import httpx
 
 from eicontract.http.bounds import AnswerTooSlow, check_depth, read_bounded
+from eicontract.http.classified import Classified
 from eicontract.http.guard import Guard
 from eicontract.http.pagelimit import PageLimit
 from eicontract.http.recording import Recording
@@ -153,6 +154,8 @@ class ApiClient:
         )
         self.history: deque[Exchange] = deque(maxlen=history)
         self.page_limit = PageLimit()  # the target's listing maximum as learned (drive/pagesize.py)
+        # the classify requests sent, by both stacks (this client, and `http.session` given this record)
+        self.classified = Classified(self.base_url)
 
     def close(self) -> None:
         self._http.close()
@@ -231,6 +234,7 @@ class ApiClient:
     def _fetch(self, method: str, url: str, headers: Mapping[str, str], what: str) -> tuple[httpx.Response, bytes]:
         """One attempt, its body read within the guard's bounds (size, time in all, run deadline)."""
         started = self.guard.now()
+        self.classified.add(method, url)
         with self._http.stream(method, url, headers=headers) as response:
             if response.is_stream_consumed:  # an answer made in memory (httpx.MockTransport), already decoded
                 chunks, encoding = iter([response.content]), ""

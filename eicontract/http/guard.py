@@ -105,10 +105,6 @@ class Guard:
         self.unanswered_in_a_row = 0
         self.retried_429 = 0
         self.stopped = ""  # why the run stopped: once set, every later request is refused too
-        # classify paths sent so far: a classify sent again may meet its first one's job still
-        # running or failed, and be refused by a reading (docs/CLAIMS.md
-        # reading.classify-while-running, decision.failed-job)
-        self.classified: set[str] = set()
 
     def _stop(self, reason: str) -> RunStopped:
         """Remember the stop (a glue that catches it must not get more requests out) and raise."""
@@ -143,8 +139,6 @@ class Guard:
             if budget is not None and self.sent >= budget:
                 self._stop(f"the request budget of {budget} is spent (raise --max-requests to check more)")
             self.sent += 1
-            if operation_id == CLASSIFY:
-                self.classified.add(path)
             wait = self._take_slot()
         if wait > 0:
             self._sleep(wait)

@@ -3,7 +3,8 @@
 schemathesis sends its cases with `requests`; `case.call(session=...)` takes a session. This
 module gives one whose adapter passes every attempt through the run's `Guard` (operation,
 budget, pace, deadline, 429, breaker), reads every body within the guard's bounds
-(eicontract.http.bounds) and records the answers like `ApiClient` does. It follows no redirect:
+(eicontract.http.bounds), records the answers like `ApiClient` does, and notes each classify it
+sends in the client's record of them (eicontract.http.classified). It follows no redirect:
 `requests` would strip only `Authorization` on the way to another host and send `x-api-key`
 along, so a 3xx is the answer schemathesis judges, as with `ApiClient`.
 """
@@ -19,16 +20,18 @@ import requests
 from requests.adapters import HTTPAdapter
 
 from eicontract.http.bounds import CHUNK, AnswerTooSlow, check_depth, read_bounded
+from eicontract.http.classified import Classified
 from eicontract.http.guard import Guard, UndocumentedOperation, path_under
 from eicontract.http.recording import Recording
 
 
 class GuardedAdapter(HTTPAdapter):
     def __init__(self, guard: Guard, root_url: str, *, timeout: tuple[float, float], api_key: str,
-                 recording: Recording | None = None) -> None:
+                 recording: Recording | None = None, classified: Classified | None = None) -> None:
         super().__init__()
         self.guard, self.root_url, self.timeout = guard, root_url, timeout
         self._key, self.recording = api_key, recording
+        self.classified = classified if classified is not None else Classified(root_url)
 
     def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
         method, url = str(request.method), str(request.url)
@@ -54,6 +57,7 @@ class GuardedAdapter(HTTPAdapter):
         """One attempt with its body read in full, within the guard's bounds. urllib3 decompresses
         (read1 gives at most CHUNK decoded bytes at a time, as they arrive); the guard counts them."""
         started = self.guard.now()
+        self.classified.add(str(request.method), str(request.url))
         response = super().send(request, *args, **kwargs)
         try:
             content = read_bounded(_chunks(response.raw), self.guard, started, what)
@@ -100,11 +104,16 @@ class _NoRedirects(requests.Session):
 
 
 def guarded_session(guard: Guard, root_url: str, *, timeout: tuple[float, float], api_key: str,
-                    recording: Recording | None = None) -> requests.Session:
-    """A requests session for `case.call(session=...)`: only loopback or the target, always guarded."""
+                    recording: Recording | None = None, classified: Classified | None = None,
+                    ) -> requests.Session:
+    """A requests session for `case.call(session=...)`: only loopback or the target, always guarded.
+
+    classified: the record of classify requests to add to (the run's client's, so that one record
+    holds what both stacks sent); a fresh one when none is given."""
     session = _NoRedirects()
     session.trust_env = False  # no proxies or netrc from the environment: the target is what we were given
-    adapter = GuardedAdapter(guard, root_url, timeout=timeout, api_key=api_key, recording=recording)
+    adapter = GuardedAdapter(guard, root_url, timeout=timeout, api_key=api_key, recording=recording,
+                             classified=classified)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     return session

@@ -64,7 +64,7 @@ class Target:
 
         return guarded_session(self.client.guard, self.url, api_key=self.settings.api_key,
                                timeout=(self.settings.connect_timeout, self.settings.timeout),
-                               recording=self.client.recording)
+                               recording=self.client.recording, classified=self.client.classified)
 
     def __repr__(self) -> str:
         return f"Target({self.url})"

@@ -166,11 +166,17 @@ def _checks(negative: bool, error_style: str, unknown_ids: bool = False) -> list
     return checks
 
 
+def _url(case: Any, target: Target) -> str:
+    """The case's full URL, with its query (not redacted)."""
+    kwargs = case.as_transport_kwargs(base_url=target.url)
+    return str(httpx.URL(kwargs["url"], params=kwargs.get("params") or {}))
+
+
 def _exchange(case: Any, target: Target, response: Any) -> Exchange:
     """The case as sent and what came back, as the evidence of its violations (the reports make
     it a curl line with the key as $EI_API_KEY; schemathesis' own masks it as [Filtered])."""
     kwargs = case.as_transport_kwargs(base_url=target.url)
-    url = target.client.redactor.text(str(httpx.URL(kwargs["url"], params=kwargs.get("params") or {})))
+    url = target.client.redactor.text(_url(case, target))
     sent = (kwargs.get("headers") or {}).get("x-api-key")
     sent_key = "missing" if sent is None else ("valid" if sent == target.settings.api_key else "wrong")
     method = str(kwargs["method"]).upper()
@@ -191,9 +197,9 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
     recorder.example = {"case": repr(case)[:EXAMPLE_REPR]}
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
-    # a classify sent before may be refused by a reading: its job may still run or have failed
+    # the same classify sent before may be refused by a reading: its job may still run or have failed
     may_refuse = (_may_name_unknown_ids(case, target.client.page_limit.answered)
-                  or case.formatted_path in target.client.guard.classified)
+                  or target.client.classified.sent_before(case.method, _url(case, target)))
     try:
         response = case.call(base_url=target.url, session=target.session)  # the session sets the run's timeouts
     except Exception as exc:  # a transport failure (reset, timeout): evidence, not a crash

@@ -16,6 +16,7 @@ import httpx
 import pytest
 import requests
 
+from eicontract.http.classified import Classified
 from eicontract.http.client import ApiClient
 from eicontract.http.guard import Guard, Limits, RunStopped, UndocumentedOperation
 from eicontract.http.recording import MANIFEST, Recording
@@ -147,6 +148,8 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(body)
 
+    do_POST = do_GET  # a classify: no body is read, the reply is the script's
+
     def log_message(self, *args: object) -> None:
         pass
 
@@ -164,8 +167,25 @@ def loopback() -> Iterator[str]:
         server.server_close()
 
 
-def _session(root: str, guard: Guard, recording: Recording | None = None) -> requests.Session:
-    return guarded_session(guard, root, timeout=(2.0, 2.0), api_key=KEY, recording=recording)
+def _session(root: str, guard: Guard, recording: Recording | None = None,
+             classified: Classified | None = None) -> requests.Session:
+    return guarded_session(guard, root, timeout=(2.0, 2.0), api_key=KEY, recording=recording,
+                           classified=classified)
+
+
+def test_the_session_adds_its_classify_requests_to_the_clients_record(loopback: str) -> None:
+    """One record holds what both stacks sent: the suite asks it before a schemathesis case."""
+    _Handler.replies = [(200, {"content-type": "application/json"}, b'{"success": true, "id": 1}')]
+    guard = Guard()
+    client = ApiClient(loopback, KEY, guard=guard)
+    sample = loopback + "/api/1/classify/anomaly-gmm/v2/7/42"
+    with client:
+        client.classify(1, 7, 42, variant="int8")
+        session = _session(loopback, guard, classified=client.classified)
+        session.post(sample, params={"variant": "akida", "truncateStructuredLabels": "True"})  # requests' spelling
+    assert client.classified.sent_before("POST", sample + "?variant=int8")
+    assert client.classified.sent_before("POST", sample + "?variant=akida&truncateStructuredLabels=true")
+    assert not client.classified.sent_before("POST", sample + "?variant=float32")
 
 
 def test_the_session_retries_a_429_and_counts_every_attempt(loopback: str, tmp_path: Path) -> None:

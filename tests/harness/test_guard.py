@@ -194,15 +194,3 @@ def test_a_stop_is_sticky_so_no_glue_can_send_past_it() -> None:
     with pytest.raises(RunStopped, match="stopped answering"):  # even when a caller swallowed the first
         g.admit("GET", PAGE)
     assert g.sent == 0
-
-
-def test_the_guard_remembers_which_classify_paths_were_sent() -> None:
-    """suite/test_schema: a classify sent again may be refused by a reading (its job still runs or
-    failed), so valid data is judged for acceptance only the first time its path is sent."""
-    g, _ = guard()
-    assert CLASSIFY not in g.classified
-    g.admit("POST", CLASSIFY)
-    g.admit("GET", PAGE)
-    g.admit("GET", STATUS)
-    assert g.classified == {CLASSIFY}
-    assert "/api/1/classify/anomaly-gmm/v2/7/43" not in g.classified  # another sample: judged

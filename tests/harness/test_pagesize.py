@@ -89,6 +89,31 @@ def test_a_refusal_at_a_limit_known_to_be_answered_is_not_about_the_size() -> No
     assert client.page_limit.refused is None
 
 
+def test_a_refused_filter_costs_one_request_once_an_unfiltered_page_was_answered() -> None:
+    """Before any page is answered, a refused filter is halved down to 1 (it may be the size), and
+    teaches nothing: the next unfiltered read still asks its whole limit. After it, one request."""
+    limits: list[tuple[bool, int]] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        filtered, limit = "dataType" in request.url.params, int(request.url.params["limit"])
+        limits.append((filtered, limit))
+        if filtered:  # a filter value this server refuses (legal variant datatype-kind)
+            return httpx.Response(400, json={"success": False, "error": "dataType must be a kind of data"})
+        return httpx.Response(200, json=page_body(list(range(limit))))
+
+    refused_filter: dict[str, str | int] = {"dataType": "chart", "limit": 100, "offset": 0}
+    with make_client(handler) as client:
+        read_page(client, 1, refused_filter)
+        assert limits == [(True, n) for n in (100, 50, 25, 12, 6, 3, 1)] and len(limits) == MAX_STEPS
+        assert (client.page_limit.answered, client.page_limit.refused) == (0, None)
+        limits.clear()
+        read_page(client, 1, {"limit": 100, "offset": 0})  # discovery
+        assert limits == [(False, 100)]
+        limits.clear()
+        exchange, limit = read_page(client, 1, refused_filter)
+    assert limits == [(True, 100)] and (exchange.status, limit) == (400, 100)
+
+
 def test_only_the_failure_envelope_is_a_refusal() -> None:
     def exchange(status: int | None, body: object) -> Exchange:
         return Exchange("GET", "http://127.0.0.1/v1/x", status, body)
