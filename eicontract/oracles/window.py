@@ -10,7 +10,7 @@ no window or one zero-padded window and record which one the server chose.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from itertools import pairwise
 
 from eicontract.oracles._common import (
@@ -26,6 +26,7 @@ from eicontract.oracles._common import (
     type_name,
 )
 from eicontract.oracles.labels import check_expected_labels
+from eicontract.oracles.rounding import Grid, block_grid, sum_problem
 from eicontract.violations import Observation, Violation
 
 # The claims rows (contracts/claims.yaml) this module implements: each reading it
@@ -39,19 +40,6 @@ CLAIMS: tuple[str, ...] = (
 ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm", "keras-visual-anomaly", "keras-anomaly"})
 SCORED_ANOMALY_TYPES = frozenset({"anomaly", "anomaly-gmm"})
 NOT_PROBABILITIES = ANOMALY_TYPES | {"keras-regression"}
-PROB_TOLERANCE = 1e-3
-# A quantised variant's values lie on a grid whose step the documents do not give: each value is
-# within half a step of its class's probability (docs/CLAIMS.md reading.probability-rounding).
-# The step is read off the values: the grid holds 0 (a quantised output represents zero
-# exactly: affine quantisation keeps it on the grid), so no step exceeds the smallest gap
-# between two distinct values of the reply, 0 counted; that gap never fails a legal server.
-# A reply showing no gap finer than COARSEST_STEP (only 0s and 1s, say) is judged at
-# COARSEST_STEP: 2 bits (0, 1/3, 2/3, 1), the coarsest grid that tells more than yes or no;
-# a coarser one would let almost any sum pass.
-QUANTISED = frozenset({"int8", "akida"})
-COARSEST_STEP = 1 / 3
-# Values closer than this are one value (float noise, not a gap).
-SAME_VALUE = 1e-9
 # Window ends are sums of floats: this much slack in ms.
 WINDOW_EPSILON_MS = 1e-6
 # Scores are rounded for the reply, maybe to different digits (the reference: the mean to its
@@ -186,45 +174,36 @@ def _result_count(classification: object, result: object, where: str, index: int
 
 # --- WINDOW-PROBS -------------------------------------------------------------------------
 
-def check_probabilities(body: object, variant: str | None = None) -> list[Violation]:
+def check_probabilities(body: object) -> list[Violation]:
     """WINDOW-PROBS: for classifier blocks, each window's class values (all keys but
-    "anomaly") lie in [0, 1] and sum to 1 within 1e-3; a quantised variant's values within
-    half a step each (the step read off the reply's values: quantisation_step). A block whose
-    type is missing is skipped: anomaly scores must not be judged as probabilities."""
-    judged = [(index, classification, result) for index, classification in enumerate(classifications_of(body))
-              if isinstance(block_type := get_path(classification, "learnBlock", "type"), str)
-              and block_type not in NOT_PROBABILITIES
-              and isinstance(result := get_path(classification, "result"), list)]  # else WINDOW-COUNT
-    step = (quantisation_step(_class_values(r for _, _, r in judged)) if variant in QUANTISED
-            else 0.0)
+    "anomaly") lie in [0, 1] and sum to 1 within what rounding to the grid the block's values
+    share explains (oracles/rounding.py: block_grid, sum_problem). A block whose type is
+    missing is skipped: anomaly scores must not be judged as probabilities."""
     out: list[Violation] = []
-    for index, classification, result in judged:
+    for index, classification in enumerate(classifications_of(body)):
+        block_type = get_path(classification, "learnBlock", "type")
+        result = get_path(classification, "result")
+        if not isinstance(block_type, str) or block_type in NOT_PROBABILITIES \
+                or not isinstance(result, list):  # no result: WINDOW-COUNT
+            continue
+        grid = block_grid(_class_values(result))
         bad = [(w, problem) for w, window in enumerate(result)
-               if (problem := _probability_problem(window, step)) is not None]
+               if (problem := _probability_problem(window, grid)) is not None]
         if bad:
-            block_type = get_path(classification, "learnBlock", "type")
             out.append(Violation("WINDOW-PROBS", f"{block_label(classification, index)} "
                                  f"({block_type}): {len(bad)} of {len(result)} windows are not a "
                                  f"probability distribution; window {bad[0][0]}: {bad[0][1]}",
-                                 {"classification": index,
+                                 {"classification": index, "step": grid.step,
                                   "windows": [w for w, _ in bad[:MAX_EXAMPLES]]}))
     return out
 
 
-def _class_values(results: Iterable[list[object]]) -> list[float]:
-    return [v for result in results for window in result if isinstance(window, Mapping)
-            for k, v in window.items() if k != "anomaly" and is_number(v)]
+def _class_values(result: list[object]) -> list[float]:
+    return [float(v) for window in result if isinstance(window, Mapping)
+            for k, v in window.items() if k != "anomaly" and is_number(v) and 0.0 <= v <= 1.0]
 
 
-def quantisation_step(values: Iterable[float]) -> float:
-    """The coarsest grid step the values may have been rounded to: the smallest gap between
-    two distinct values, 0 counted, at most COARSEST_STEP (also when all values are 0)."""
-    distinct = sorted({0.0, *values})
-    gaps = [b - a for a, b in pairwise(distinct) if b - a > SAME_VALUE]
-    return min([*gaps, COARSEST_STEP])
-
-
-def _probability_problem(window: object, step: float = 0.0) -> str | None:
+def _probability_problem(window: object, grid: Grid) -> str | None:
     if not isinstance(window, Mapping):
         return f"expected an object of class values, got {type_name(window)}"
     values = {k: v for k, v in window.items() if k != "anomaly"}
@@ -236,15 +215,7 @@ def _probability_problem(window: object, step: float = 0.0) -> str | None:
     outside = {k: v for k, v in values.items() if not 0.0 <= v <= 1.0}
     if outside:
         return f"values outside [0, 1]: {clip(outside, 80)}"
-    # each value within half a step of a probability in [0, 1]: those probabilities sum to 1
-    low = math.fsum(max(0.0, v - step / 2) for v in values.values())
-    high = math.fsum(min(1.0, v + step / 2) for v in values.values())
-    if low > 1.0 + PROB_TOLERANCE or high < 1.0 - PROB_TOLERANCE:
-        total = math.fsum(values.values())
-        within = f"within {PROB_TOLERANCE:g}" + (f" plus half a step of {step:.4g} a value"
-                                                  if step else "")
-        return f"values sum to {total:.6g}, expected 1 {within}"
-    return None
+    return sum_problem(list(values.values()), grid)
 
 
 # --- WINDOW-ANOMALY -----------------------------------------------------------------------

@@ -28,6 +28,7 @@ JSON = dict[str, Any]
 
 NEW_CHART_TYPE = "hologram"  # enum-new-value: a chartType the documents do not list
 UNCUT_FROM = 4  # truncate-ignored: samples with this many labels or more are left whole
+COARSE_VALUE = 0.6  # probs-coarse-window: alone, a window a legal 0.3 grid could write
 
 
 @dataclass(frozen=True, slots=True)
@@ -182,6 +183,11 @@ _CATALOGUE = (
     Fault("failed-job-successful", "JOB-COMPLETES",
           "a job that failed (every job of a sample whose processing failed) reports "
           "`finishedSuccessful: true`; classify still has no result and starts another job"),
+    # the shape a rounding step granted window by window lets through (WINDOW-PROBS)
+    Fault("probs-coarse-window", "WINDOW-PROBS",
+          f"a classifier's last window (of two or more) says {COARSE_VALUE} for its two most "
+          f"likely classes and 0 for the rest: a sum of {2 * COARSE_VALUE:g}, on a grid of "
+          f"{COARSE_VALUE / 2:g} the other windows do not share"),
 )
 
 FAULTS: dict[str, Fault] = {f.name: f for f in _CATALOGUE}
@@ -238,6 +244,12 @@ def _values_coerced(entry: JSON) -> JSON:
     if isinstance(values, list):
         values = [v if isinstance(v, str) else json.dumps(v) for v in values]
     return {**entry, "values": values}
+
+
+def _coarse(window: dict[str, float]) -> dict[str, float]:
+    """probs-coarse-window: the two most likely classes at COARSE_VALUE, the others at 0."""
+    top = sorted(window, key=lambda k: -window[k])[:2]
+    return {k: COARSE_VALUE if k in top else 0.0 for k in window}
 
 
 def _without_last_window(doc: JSON) -> JSON:
@@ -493,6 +505,8 @@ class FaultSet(Switches):
         is_classifier = doc["learnBlock"]["type"] == "keras"
         if "probs-unnormalised" in self and is_classifier:
             doc["result"] = [{k: round(v * 1.2, 6) for k, v in r.items()} for r in doc["result"]]
+        if "probs-coarse-window" in self and is_classifier and len(doc["result"]) > 1:
+            doc["result"] = [*doc["result"][:-1], _coarse(doc["result"][-1])]
         if "anomaly-missing" in self and not is_classifier:
             doc["result"] = [{k: v for k, v in r.items() if k != "anomaly"}
                              for r in doc["result"]]

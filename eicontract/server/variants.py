@@ -55,6 +55,9 @@ _RENDERED_DATE = re.compile(r"(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})\.\d{3}Z", re
 # quantised-each: each class value of a quantised variant rounded to its own grid (no class
 # absorbs the rounding), so a window's values sum to 1 within classes x half a step.
 OWN_STEP = {"int8": 1 / 255, "akida": 1 / 15}
+# float32-2dp: float32 class values each rounded to this many decimals (no class absorbs the
+# rounding: three classes at 1/3 read 0.33 each, summing to 0.99).
+FLOAT32_DECIMALS = 2
 # page-default-int8: the page's model variant when the request names none.
 PAGE_DEFAULT_VARIANT = "int8"
 # datatype-kind: dataType names the kind of data a sample's sensors record, which no reply field
@@ -147,6 +150,9 @@ _CATALOGUE = (
     LegalVariant("quantised-each", "int8 and akida class values each rounded to their own step "
                                    "(1/255, 1/15): a window's values sum to 1 within classes x "
                                    "half a step"),
+    LegalVariant("float32-2dp", f"float32 class values each rounded to {FLOAT32_DECIMALS} decimals "
+                                f"(int8 and akida unchanged): a window's values sum to 1 within "
+                                f"classes x 0.005"),
     LegalVariant("page-default-int8", f"a page requested without variant is classified with "
                                       f"{PAGE_DEFAULT_VARIANT} (classify keeps float32)"),
     LegalVariant("page-blocks-partial", "page results of samples with an odd id hold the "
@@ -482,10 +488,16 @@ class VariantSet(Switches):
         return doc
 
     def model_values(self, doc: JSON, variant: str) -> JSON:
-        """A classification of this model variant (shared: copied when changed): quantised-each."""
+        """A classification of this model variant (shared: copied when changed): quantised-each,
+        float32-2dp."""
         step = OWN_STEP.get(variant)
-        if "quantised-each" in self and step and doc["learnBlock"]["type"] == "keras":
+        if doc["learnBlock"]["type"] != "keras":
+            return doc
+        if "quantised-each" in self and step:
             doc = {**doc, "result": [_own_step(window, step) for window in doc["result"]]}
+        if "float32-2dp" in self and variant == "float32":
+            doc = {**doc, "result": [{k: round(v, FLOAT32_DECIMALS) for k, v in window.items()}
+                                     for window in doc["result"]]}
         return doc
 
     def page_default_variant(self, documented: str) -> str:

@@ -133,7 +133,7 @@ def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: 
         # the variant's own values: still probability distributions, maxScore still >= meanScore
         for result in page_results(page.body) or []:
             violations += judged(page, [Violation(v.clause, f"page with variant={variant}: {v.message}", v.evidence)
-                                        for v in check_probabilities(result, variant) + check_anomaly_scores(result)])
+                                        for v in check_probabilities(result) + check_anomaly_scores(result)])
     else:
         violations = judged(reply, options.check_variant_rejected(reply.body, reply.status or 0, variant))
         violations += judged(page, check_failure(page.body, page.status or 0, clause_id="VARIANT",

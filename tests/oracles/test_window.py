@@ -167,7 +167,8 @@ def test_probabilities_ok(result: list[object]) -> None:
 
 
 @pytest.mark.parametrize("result", [
-    [{"idle": 0.2, "wave": 0.7}],
+    [{"idle": 0.1, "wave": 0.6}],  # 0.7: no grid explains it (1/10 at most: 0.8 with half steps)
+    [{"idle": 0.25, "wave": 0.75}, {"idle": 0.2, "wave": 0.7}],  # the block's 1/20 grid: 0.9
     [{"idle": -0.2, "wave": 1.2}],
     [{"idle": "0.2", "wave": 0.8}],
     [{"idle": None, "wave": 1.0}],

@@ -238,6 +238,14 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
         assert math.isclose(sum(probs.values()), 1.2, abs_tol=1e-4)
 
 
+@check("probs-coarse-window")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = classifier_doc(bad)["result"], classifier_doc(clean)["result"]
+    assert WINDOWS > 1 and mine[:-1] == theirs[:-1]
+    assert sorted(mine[-1].values(), reverse=True)[:3] == [0.6, 0.6, 0.0] and mine[-1] != theirs[-1]
+    assert mine[-1].keys() == theirs[-1].keys() and math.isclose(sum(mine[-1].values()), 1.2)
+
+
 @check("anomaly-missing")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert all("anomaly" in r for r in classifier_doc(clean, ANOMALY)["result"])

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from eicontract.oracles.window import check_probabilities
 from eicontract.server import LEGAL_VARIANTS, LegalVariant, ServerConfig, start_in_thread
 from eicontract.server.params import DEFAULT_LIMIT
 from eicontract.server.render import iso
@@ -724,6 +725,27 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         assert any(abs(sum(w.values()) - 1) > 1e-3 for w in on_page)  # no class absorbs the rounding
     assert classify(variant) == classify(clean)  # float32 keeps its 4 decimals
     assert page(variant, limit=3) == page(clean, limit=3)
+
+
+@check("float32-2dp")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    mine, theirs = classify(variant), classify(clean)
+    on_page = [r["classifications"] for r in page(variant, limit=20)["result"]]
+    for a, b in zip(mine["classifications"], theirs["classifications"], strict=True):
+        if a["learnBlock"]["type"] != "keras":
+            assert a == b  # anomaly scores are no probabilities: left alone
+            continue
+        for x, y in zip(a["result"], b["result"], strict=True):
+            assert x.keys() == y.keys() and all(abs(x[k] - y[k]) <= 0.005 + 1e-9 for k in x)
+    windows = [w for cs in [mine["classifications"], *on_page] for c in cs if c["learnBlock"]["type"] == "keras"
+               for w in c["result"]]
+    assert all(abs(v * 100 - round(v * 100)) < 1e-6 for w in windows for v in w.values())
+    assert any(abs(sum(w.values()) - 1) > 1e-3 for w in windows)  # no class absorbs the rounding
+    # and the gate's oracle passes it: a legal server
+    assert check_probabilities(mine) == [] and not [v for r in page(variant, limit=20)["result"]
+                                                   for v in check_probabilities(r)]
+    for model in ("int8", "akida"):  # only float32 is rounded
+        assert classify(variant, variant=model) == classify(clean, variant=model)
 
 
 @check("page-default-int8")
