@@ -137,6 +137,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "limit-zero-unset": ("plan",),
     "limit-zero-rejected": ("request",),
     "limit-max-10": ("plan", "request"),
+    "window-cap": ("data", "request"),
     "search-whole": ("store",),
     "metadata-or-extra": ("store",),
     "nometa-ored": ("store",),
