@@ -85,6 +85,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "window-past-end": ("reply",),
     "classify-unknown-sample": ("reply",),
     "limit-zero-all": ("plan",),
+    "limit-refused-midsize": ("request",),
     "truncate-ignored": ("reply",),
     "filtered-total-unfiltered": ("plan",),
     "filter-pair-ignored": ("plan",),
@@ -227,7 +228,7 @@ class Switched(Seams):
 
     def refused_numbers(self, filters: PageFilters, limit: int | None,
                         offset: int | None) -> str | None:
-        return self.variants.refused_number(filters, limit, offset)
+        return self.variants.refused_number(filters, limit, offset) or self.faults.refused_number(limit)
 
     def refused_filter(self, filters: PageFilters) -> str | None:
         return self.variants.refused_filter(filters)

@@ -348,8 +348,9 @@ class VariantSet(Switches):
             return "limit must be at least 1"
         if limit is not None and limit > LIMIT_MAX and "limit-max-10" in self:
             return f"limit must be at most {LIMIT_MAX}"
-        if self._window is not None and (offset or 0) + (UNSET_LIMIT if limit is None else limit) > self._window:
-            return f"offset + limit must be at most {self._window}"  # window-cap
+        window = self._window if "window-cap" in self else None  # set from the data (dataset())
+        if window is not None and (offset or 0) + (UNSET_LIMIT if limit is None else limit) > window:
+            return f"offset + limit must be at most {window}"
         if "big-numbers-rejected" not in self:
             return None
         if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:

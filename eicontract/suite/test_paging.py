@@ -152,11 +152,12 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
             violations += judged(sent, paging.compare_sweeps(known, seen))
-        expect_no_violations(violations + max_limit.check_limit_consistent(answered, refused))
+        # this page against the refusals so far (each earlier one was judged when it came)
+        expect_no_violations(violations + judged(sent, max_limit.check_limit_consistent([(offset, limit)], refused)))
 
     def _judge_refusal(limit: int, reads: list[tuple[Exchange, paging.PageRead, Any]]) -> None:
-        """A limit refused above the server's maximum: each read a proper refusal, both reads
-        alike (PAGE-STABLE), one maximum over the run (PAGE-LIMIT)."""
+        """A page refused by its size: each read a proper refusal, both reads alike
+        (PAGE-STABLE), no answered page as large and reaching as far (PAGE-LIMIT)."""
         violations: list[Violation] = []
         for exchange, read, refusal in reads:
             if refusal is None:
@@ -168,7 +169,8 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
         offset = reads[0][1].offset
         observe(max_limit.limit_readings(answered, [(offset, limit)]))
         refused.add((offset, limit))
-        expect_no_violations(violations + judged(reads[0][0], max_limit.check_limit_consistent(answered, refused)))
+        expect_no_violations(violations + judged(reads[0][0], max_limit.check_limit_consistent(answered,
+                                                                                               [(offset, limit)])))
 
     run_property(prop)
 
