@@ -130,7 +130,8 @@ _CATALOGUE = (
                                  f"(400); the page without a limit holds {LIMIT_MAX}"),
     LegalVariant("window-cap", f"a page whose offset + limit passes the testing samples' count + "
                                f"{WINDOW_SLACK} is refused with the failure envelope (400): a "
-                               f"result window, not a maximum limit"),
+                               f"result window, not a maximum limit (a page without a limit is "
+                               f"the rest of the window)"),
     LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
                                  "filename), not each token"),
     LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
@@ -349,7 +350,9 @@ class VariantSet(Switches):
         if limit is not None and limit > LIMIT_MAX and "limit-max-10" in self:
             return f"limit must be at most {LIMIT_MAX}"
         window = self._window if "window-cap" in self else None  # set from the data (dataset())
-        if window is not None and (offset or 0) + (UNSET_LIMIT if limit is None else limit) > window:
+        # a page without a limit is the rest of the window (at most the default page): refused only
+        # past it (its results end at the listing's end, before the window: as the reference's)
+        if window is not None and (offset or 0) + (1 if limit is None else limit) > window:
             return f"offset + limit must be at most {window}"
         if "big-numbers-rejected" not in self:
             return None

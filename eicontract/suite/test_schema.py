@@ -138,9 +138,10 @@ def _may_name_unknown_ids(case: Any, learned: PageLimit) -> bool:
 
 
 def _past_answered_pages(query: dict[str, Any], learned: PageLimit) -> bool:
-    """A page (limit and offset as integers; a missing offset is 0) no answered page covers: as
-    large and reaching as far (a window of the server's may refuse it)."""
-    limits, offsets = _each(query.get("limit")), _each(query.get("offset")) or ["0"]
+    """A page (limit and offset as integers; a missing offset is 0, a missing limit counts as the
+    smallest page: its default size is the server's) no answered page covers: as large and
+    reaching as far (a window of the server's may refuse it)."""
+    limits, offsets = _each(query.get("limit")) or ["1"], _each(query.get("offset")) or ["0"]
     if len(limits) != 1 or len(offsets) != 1 or not (limits[0].isdigit() and offsets[0].isdigit()):
         return False
     return not learned.answers(int(offsets[0]), int(limits[0]))

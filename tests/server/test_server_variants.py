@@ -642,8 +642,9 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         refused = variant.get(PAGE, params={"limit": limit, "offset": offset})
         assert refused.status_code == 400 and refused.json()["success"] is False, (limit, offset)
         assert refused.json()["error"]
-    refused = variant.get(PAGE, params={"offset": window - 99})  # no limit: the default page of 100
+    refused = variant.get(PAGE, params={"offset": window})  # no limit: the rest of the window, none here
     assert refused.status_code == 400, refused.text[:200]
+    assert page(variant, offset=window - 99) == page(clean, offset=window - 99)  # the rest of the listing
     for limit, offset in ((100, 0), (window, 0), (20, window - 20), (1, window - 1), (5, len(FULL_LISTING) - 1)):
         assert page(variant, limit=limit, offset=offset) == page(clean, limit=limit, offset=offset)
     assert sweep(variant, WINDOW_SLACK) == FULL_LISTING  # small pages read it whole, the end included
