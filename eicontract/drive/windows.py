@@ -1,7 +1,9 @@
 """Bounded reads of a listing of any size: its end, regions at offsets, and id windows.
 
 The quick profile never reads a whole listing. It finds the end by a galloping search (limit-1
-probes at doubling offsets, then bisection: about 2 log2(n) requests), reads regions (a run of
+probes at doubling offsets, then bisection: about 2 log2(n) requests; a probe refused with the
+failure envelope lies past a window the server answers within, an upper bound like an empty
+page, and the end is the smallest offset answered empty), reads regions (a run of
 samples from an offset) across the whole range, and reads id windows (`minId` >= lo, `maxId` < hi,
 both documented exactly): small sub-listings, read whole, inside which filters are judged.
 The planners are pure (seeded `random.Random` in, offsets and bounds out).
@@ -13,7 +15,7 @@ import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from eicontract.drive.pagesize import read_page
+from eicontract.drive.pagesize import is_refusal, read_page
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.oracles.paging import PageRead, page_ids, page_results
@@ -33,11 +35,19 @@ class End:
     probes: list[PageRead]
     problem: str = ""
     estimate: int | None = None  # no end found, but offsets from estimate - 1 on all give one sample
+    refused: list[PageRead] = field(default_factory=list)  # probes refused with the failure envelope
 
 
 def _probe(client: ApiClient, project_id: int, offset: int, filters: Mapping[str, str]) -> PageRead:
     exchange = client.page(project_id, {**filters, "limit": 1, "offset": offset})
-    return PageRead(1, offset, exchange.body)
+    return PageRead(1, offset, exchange.body if not is_refusal(exchange) else _Refused(exchange.body))
+
+
+@dataclass(frozen=True, slots=True)
+class _Refused:
+    """A probe's body refused with the failure envelope (told apart from a page until sorted)."""
+
+    body: object
 
 
 def find_end(client: ApiClient, project_id: int, start: int,
@@ -50,12 +60,12 @@ def find_end(client: ApiClient, project_id: int, start: int,
     inside, offset = -1, max(0, start)
     while True:
         if offset > MAX_OFFSET:
-            return End(None, probes, f"no empty page at any offset up to {MAX_OFFSET}")
+            return _end(None, probes, f"no empty page at any offset up to {MAX_OFFSET}")
         read = _probe(client, project_id, offset, query)
         probes.append(read)
         found = _found(read)
         if found is None:
-            return End(None, probes, f"the probe at offset {offset} (limit 1) got no result array")
+            return _end(None, probes, f"the probe at offset {offset} (limit 1) got no result array")
         if not found:
             break
         repeated = next((i for i in found if i in seen), None)
@@ -63,9 +73,9 @@ def find_end(client: ApiClient, project_id: int, start: int,
             first = seen[repeated]
             below = max((o for o in seen.values() if o < first), default=-1)
             last = _first_giving(client, project_id, query, probes, below, first, repeated)
-            return End(None, probes, f"offsets {seen[repeated]} and {offset} (limit 1) both give sample "
-                                     f"{repeated}: an offset past the end gives data, not an empty page",
-                       estimate=last + 1)
+            return _end(None, probes, f"offsets {seen[repeated]} and {offset} (limit 1) both give sample "
+                                      f"{repeated}: an offset past the end gives data, not an empty page",
+                        estimate=last + 1)
         seen.update((i, offset) for i in found)
         inside, offset = offset, max(offset * 2, offset + 1)
     empty = offset
@@ -75,9 +85,19 @@ def find_end(client: ApiClient, project_id: int, start: int,
         probes.append(read)
         found = _found(read)
         if found is None:
-            return End(None, probes, f"the probe at offset {middle} (limit 1) got no result array")
+            return _end(None, probes, f"the probe at offset {middle} (limit 1) got no result array")
         inside, empty = (middle, empty) if found else (inside, middle)
-    return End(empty, probes)
+    if any(isinstance(p.body, _Refused) and p.offset == empty for p in probes):
+        return _end(None, probes, f"the probe at offset {empty} (limit 1), just past sample {inside}, was "
+                                  f"refused: no offset was answered with an empty page")
+    return _end(empty, probes)
+
+
+def _end(length: int | None, probes: list[PageRead], problem: str = "", estimate: int | None = None) -> End:
+    """The End, its refused probes told apart from the pages (their bodies as sent)."""
+    pages = [p for p in probes if not isinstance(p.body, _Refused)]
+    refused = [PageRead(p.limit, p.offset, p.body.body) for p in probes if isinstance(p.body, _Refused)]
+    return End(length, pages, problem, estimate, refused)
 
 
 def _first_giving(client: ApiClient, project_id: int, query: Mapping[str, str], probes: list[PageRead],
@@ -94,7 +114,10 @@ def _first_giving(client: ApiClient, project_id: int, query: Mapping[str, str], 
 
 
 def _found(read: PageRead) -> list[int] | None:
-    """The ids on a probe, [] for an empty page, None when it has no result array."""
+    """The ids on a probe, [] for an empty page or a refused one (past the server's window: an
+    upper bound alike), None when it has no result array."""
+    if isinstance(read.body, _Refused):
+        return []
     results = page_results(read.body)
     if results is None:
         return None

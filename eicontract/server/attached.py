@@ -85,6 +85,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "window-past-end": ("reply",),
     "classify-unknown-sample": ("reply",),
     "limit-zero-all": ("plan",),
+    "limit-refused-midsize": ("request",),
     "truncate-ignored": ("reply",),
     "filtered-total-unfiltered": ("plan",),
     "filter-pair-ignored": ("plan",),
@@ -137,6 +138,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "limit-zero-unset": ("plan",),
     "limit-zero-rejected": ("request",),
     "limit-max-10": ("plan", "request"),
+    "window-cap": ("data", "request"),
     "search-whole": ("store",),
     "metadata-or-extra": ("store",),
     "nometa-ored": ("store",),
@@ -226,7 +228,7 @@ class Switched(Seams):
 
     def refused_numbers(self, filters: PageFilters, limit: int | None,
                         offset: int | None) -> str | None:
-        return self.variants.refused_number(filters, limit, offset)
+        return self.variants.refused_number(filters, limit, offset) or self.faults.refused_number(limit)
 
     def refused_filter(self, filters: PageFilters) -> str | None:
         return self.variants.refused_filter(filters)

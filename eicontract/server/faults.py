@@ -29,6 +29,7 @@ JSON = dict[str, Any]
 NEW_CHART_TYPE = "hologram"  # enum-new-value: a chartType the documents do not list
 UNCUT_FROM = 4  # truncate-ignored: samples with this many labels or more are left whole
 COARSE_VALUE = 0.6  # probs-coarse-window: alone, a window a legal 0.3 grid could write
+MIDSIZE = (40, 60)  # limit-refused-midsize: the limits refused (the gate's own pages are 100)
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +118,11 @@ _CATALOGUE = (
     Fault("classify-unknown-sample", "CLASSIFY-UNKNOWN",
           "classify of an unknown sample id answers success with a made-up result"),
     Fault("limit-zero-all", "PAGE-LIMIT", "limit=0 is answered with the whole listing"),
+    # neither a maximum limit nor a window offset+limit <= N refuses a page while a larger one,
+    # reaching farther, is answered (decision.large-limit-offset)
+    Fault("limit-refused-midsize", "PAGE-LIMIT",
+          f"a page whose limit is {MIDSIZE[0]} to {MIDSIZE[1]} is refused with the failure envelope "
+          f"(400), though larger pages are answered"),
     # No effect at all cannot be told from a slice longer than every sample (issue 18): the
     # fault is a slice applied to some samples only, which no slice size explains.
     Fault("truncate-ignored", "LABELS-TRUNCATE-EFFECT",
@@ -326,6 +332,12 @@ class FaultSet(Switches):
     def default_variant(self, documented: str) -> str:
         """The model variant used when a request names none."""
         return "int8" if "default-variant-int8" in self else documented
+
+    def refused_number(self, limit: int | None) -> str | None:
+        """limit-refused-midsize: why a page of this limit (as sent) is refused, or None."""
+        if "limit-refused-midsize" in self and limit is not None and MIDSIZE[0] <= limit <= MIDSIZE[1]:
+            return f"limit {limit} is not allowed"
+        return None
 
     def negative_paging_value(self) -> int | None:
         """What a negative limit/offset becomes; None = reject it (the contract)."""

@@ -29,6 +29,13 @@ JSON = dict[str, Any]
 SLOW_JOB_FACTOR = 5
 LIMIT_CAP = 50  # limit-cap: at most this many results a page, whatever limit asks
 LIMIT_MAX = 10  # limit-max-10: a larger limit is refused (400); the page without a limit holds this many
+# window-cap: a page whose offset + limit passes the listing's length (the testing samples, the
+# listing without a category) + this many is refused
+# (400), as a search engine's result window (Elasticsearch's max_result_window). Just past the
+# end: the last sample and the end itself are read at small pages (the gate's end probes: limit 1;
+# its last-page boundary: limit 5 at the end), while a page of 100 near the end, and any page well
+# past it, is refused although a page of 100 at offset 0 is answered.
+WINDOW_SLACK = 10
 THROTTLE_EVERY = 40  # throttle-429: every 40th request (counted from 1) is answered 429
 RETRY_AFTER_S = 0
 TRACE_FIELD = "xTrace"
@@ -121,6 +128,10 @@ _CATALOGUE = (
     LegalVariant("limit-zero-rejected", "limit=0 is refused with the failure envelope (400)"),
     LegalVariant("limit-max-10", f"a limit above {LIMIT_MAX} is refused with the failure envelope "
                                  f"(400); the page without a limit holds {LIMIT_MAX}"),
+    LegalVariant("window-cap", f"a page whose offset + limit passes the testing samples' count + "
+                               f"{WINDOW_SLACK} is refused with the failure envelope (400): a "
+                               f"result window, not a maximum limit (a page without a limit is "
+                               f"the rest of the window)"),
     LegalVariant("search-whole", "search matches the whole query (the id, or a substring of the "
                                  "filename), not each token"),
     LegalVariant("metadata-or-extra", "metadata with filters_combinator or also lists samples "
@@ -292,6 +303,7 @@ class VariantSet(Switches):
         super().__init__(names)
         self._replies = itertools.count(1)
         self._by_segment_label: dict[str, tuple[int, ...]] = {}  # labels-multi
+        self._window: int | None = None  # window-cap: the largest offset + limit answered
 
     def page_plan(self, plan: PagePlan) -> PagePlan:
         """The page as asked (slice, order); the SQL variants are store_seams.py's."""
@@ -331,12 +343,17 @@ class VariantSet(Switches):
         return doc
 
     def refused_number(self, f: PageFilters, limit: int | None, offset: int | None) -> str | None:
-        """big-numbers-rejected, limit-zero-rejected, limit-max-10: why the request is refused,
+        """big-numbers-rejected, limit-zero-rejected, limit-max-10, window-cap: why the request is refused,
         or None (limit and offset as sent, before the server clamps them)."""
         if limit == 0 and "limit-zero-rejected" in self:
             return "limit must be at least 1"
         if limit is not None and limit > LIMIT_MAX and "limit-max-10" in self:
             return f"limit must be at most {LIMIT_MAX}"
+        window = self._window if "window-cap" in self else None  # set from the data (dataset())
+        # a page without a limit is the rest of the window (at most the default page): refused only
+        # past it (its results end at the listing's end, before the window: as the reference's)
+        if window is not None and (offset or 0) + (1 if limit is None else limit) > window:
+            return f"offset + limit must be at most {window}"
         if "big-numbers-rejected" not in self:
             return None
         if (limit or 0) >= 2**31 or (offset or 0) >= 2**31:
@@ -359,6 +376,8 @@ class VariantSet(Switches):
         """The data this server holds (big-ids, offset-dates), from the generated data."""
         if "big-ids" in self:
             data = _with_big_ids(data)
+        if "window-cap" in self:  # past the end of the default listing (the testing samples)
+            self._window = sum(s.category == "testing" for s in data.samples) + WINDOW_SLACK
         if "labels-multi" in self:
             found: dict[str, list[int]] = {}
             for sample in data.samples:

@@ -71,8 +71,13 @@ def test_every_page_read(target: Target, dataset: Dataset, counts: Counts,
     if findings is not None:
         observe(findings.observations)
         violations += findings.violations
-    learned = target.client.page_limit  # the maximum the reads learned (drive/pagesize.py): a reading
-    observe(max_limit.maximum_limit(learned.answered, learned.refused))
+    learned = target.client.page_limit  # what the reads learned (drive/pagesize.py): a reading
+    observe(max_limit.limit_readings(learned.pages, learned.refusals))
+    for probe in dataset.end.refused:  # an end probe refused: past a window, judged as a refusal
+        refusal = max_limit.judge_refusal(probe, 400, learned.pages)  # its status is not kept: any 4xx
+        if refusal is not None:
+            observe(refusal.observations)
+            violations += refusal.violations
     expect_no_violations(violations)
 
 
@@ -126,9 +131,9 @@ def test_regions_agree_whatever_the_page_size(target: Target, dataset: Dataset) 
 def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., None],
                   observe: Callable[[list[Observation]], None]) -> None:
     regions = {region.offset: region for region in dataset.regions}
-    learned = target.client.page_limit  # what the reads so far learned of the maximum: one maximum with it
-    answered: set[int] = {learned.answered} if learned.answered else set()
-    refused: set[int] = {learned.refused} if learned.refused is not None else set()  # (a reading, observed)
+    learned = target.client.page_limit  # what the reads so far learned: one maximum or window with it
+    answered: set[max_limit.Page] = set(learned.pages)
+    refused: set[max_limit.Page] = set(learned.refusals)  # (offset, limit) pairs (a reading, observed)
 
     # the region is drawn by its offset: the minimal example reads `region=0, shift=0, limit=1`
     # (hypothesis prints a dataclass field by field, a region's pages whole)
@@ -141,17 +146,18 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
         if refusals[0] is not None or refusals[1] is not None:
             _judge_refusal(limit, [(sent, first, refusals[0]), (again, second, refusals[1])])
             return
-        answered.add(limit)
+        answered.add((offset, limit))
         violations = judged(sent, paging.check_page(first)) + judged(again, paging.check_stable(first, second))
         known = regions[region].ids[shift:shift + limit]  # what the region read there
         seen = paging.page_ids(first.body)[:len(known)]
         if first.body is not None and len(seen) == len(known):
             violations += judged(sent, paging.compare_sweeps(known, seen))
-        expect_no_violations(violations + max_limit.check_limit_consistent(answered, refused))
+        # this page against the refusals so far (each earlier one was judged when it came)
+        expect_no_violations(violations + judged(sent, max_limit.check_limit_consistent([(offset, limit)], refused)))
 
     def _judge_refusal(limit: int, reads: list[tuple[Exchange, paging.PageRead, Any]]) -> None:
-        """A limit refused above the server's maximum: each read a proper refusal, both reads
-        alike (PAGE-STABLE), one maximum over the run (PAGE-LIMIT)."""
+        """A page refused by its size: each read a proper refusal, both reads alike
+        (PAGE-STABLE), no answered page as large and reaching as far (PAGE-LIMIT)."""
         violations: list[Violation] = []
         for exchange, read, refusal in reads:
             if refusal is None:
@@ -160,22 +166,34 @@ def test_any_page(target: Target, dataset: Dataset, run_property: Callable[..., 
                 continue
             observe(refusal.observations)
             violations += judged(exchange, refusal.violations)
-        refused.add(limit)
-        expect_no_violations(violations + max_limit.check_limit_consistent(answered, refused))
+        offset = reads[0][1].offset
+        observe(max_limit.limit_readings(answered, [(offset, limit)]))
+        refused.add((offset, limit))
+        expect_no_violations(violations + judged(reads[0][0], max_limit.check_limit_consistent(answered,
+                                                                                               [(offset, limit)])))
 
     run_property(prop)
 
 
-@pytest.mark.clause("PAGE-PAST-END")
-def test_an_offset_past_the_end_is_empty(target: Target, dataset: Dataset, run_property: Callable[..., None]) -> None:
+@pytest.mark.clause("PAGE-PAST-END", "PAGE-LIMIT")
+def test_an_offset_past_the_end_is_empty(target: Target, dataset: Dataset, run_property: Callable[..., None],
+                                         observe: Callable[[list[Observation]], None]) -> None:
     size = dataset.end.length
     if size is None:
         pytest.skip("no end found: test_the_end_agrees_with_the_counts reports it")
 
     @given(beyond=st.one_of(st.integers(0, 1000), st.just(10**9)), limit=st.integers(1, 100))
     def prop(beyond: int, limit: int) -> None:
-        # the limit at most the target's maximum: a refused limit is test_any_page's to judge
-        exchange, read = _exchange_read(target, target.client.page_limit.fit(limit), size + beyond)
+        # the limit at most the target's maximum; a page refused past a window: judged as a refusal
+        learned = target.client.page_limit
+        exchange, read = _exchange_read(target, learned.fit(limit), size + beyond)
+        refusal = max_limit.judge_refusal(read, exchange.status or 0, learned.pages)
+        if refusal is not None:
+            observe(refusal.observations)
+            expect_no_violations(judged(exchange, refusal.violations))
+            return
+        if paging.page_results(read.body) == []:
+            learned.saw_answered(read.limit, read.offset)  # answered: a later refusal is judged by it
         expect_no_violations(judged(exchange, paging.check_past_end(read, size)))
 
     run_property(prop, examples=max(5, target.settings.profile.examples // 3))

@@ -31,6 +31,7 @@ from eicontract import contract
 from eicontract.drive.evidence import judged
 from eicontract.http.client import Exchange
 from eicontract.http.guard import operation_of
+from eicontract.http.pagelimit import PageLimit
 from eicontract.oracles.envelope import check_failure, check_key_not_echoed, check_success_envelope
 from eicontract.oracles.options import may_be_refused
 from eicontract.pytest.fixtures import Target
@@ -120,17 +121,30 @@ def _envelope_violations(response: Any, *, negative: bool) -> list[Violation]:
 _UNMAPPED_IDS = (("path", "jobId"), ("query", "impulseId"))
 
 
-def _may_name_unknown_ids(case: Any, answered_limit: int) -> bool:
+def _may_name_unknown_ids(case: Any, learned: PageLimit) -> bool:
     """Also valid data a server may refuse by a reading: a documented variant the project may
     lack (decision.akida-refused), any dataType (reading.data-type), a number past 64 bits
     (decision.huge-integers), an offset past int32, or a limit above the largest the target
-    answered (`answered_limit`: the documents name no maximum; decision.large-limit-offset). Its
-    refusal is a failure envelope, not a rejection of valid data."""
+    answered, or a page larger or reaching farther than any it answered (`learned`: the documents
+    name no maximum, nor a window; decision.large-limit-offset). Its refusal is a failure
+    envelope, not a rejection of valid data."""
     parts = {"path": case.path_parameters or {}, "query": case.query or {}}
+    bound = learned.answered + 1
     return (any(name in parts[where] for where, name in _UNMAPPED_IDS)
             or may_be_refused(parts["query"])
-            or any(_past(value, answered_limit + 1 if name == "limit" else 2**31 if name == "offset" else 2**63)
+            or _past_answered_pages(parts["query"], learned)
+            or any(_past(value, bound if name == "limit" else 2**31 if name == "offset" else 2**63)
                    for part in parts.values() for name, values in part.items() for value in _each(values)))
+
+
+def _past_answered_pages(query: dict[str, Any], learned: PageLimit) -> bool:
+    """A page (limit and offset as integers; a missing offset is 0, a missing limit counts as the
+    smallest page: its default size is the server's) no answered page covers: as large and
+    reaching as far (a window of the server's may refuse it)."""
+    limits, offsets = _each(query.get("limit")) or ["1"], _each(query.get("offset")) or ["0"]
+    if len(limits) != 1 or len(offsets) != 1 or not (limits[0].isdigit() and offsets[0].isdigit()):
+        return False
+    return not learned.answers(int(offsets[0]), int(limits[0]))
 
 
 def _each(value: object) -> list[str]:
@@ -198,7 +212,7 @@ def _call(case: Any, target: Target, recorder: Recorder, *, negative: bool, clau
     style = target.settings.error_style if target.embedded else "body"  # a live server: either convention
     violations: list[Violation] = []
     # the same classify sent before may be refused by a reading: its job may still run or have failed
-    may_refuse = (_may_name_unknown_ids(case, target.client.page_limit.answered)
+    may_refuse = (_may_name_unknown_ids(case, target.client.page_limit)
                   or target.client.classified.sent_before(case.method, _url(case, target)))
     try:
         response = case.call(base_url=target.url, session=target.session)  # the session sets the run's timeouts

@@ -62,6 +62,47 @@ def test_a_sweep_and_a_region_read_a_capped_listing_whole_at_pages_it_answers() 
     assert max(server.limits[4:]) <= 10  # after the first page learned it, nothing above the maximum
 
 
+class Windowed(Capped):
+    """A listing that refuses any page reaching past a window: offset + limit above `window`
+    (a search engine's result window; legal too: the documents say nothing of how pages are capped)."""
+
+    def __init__(self, size: int, window: int) -> None:
+        super().__init__(size, maximum=window)
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        query = dict(request.url.params)
+        if int(query.get("offset", "0")) + int(query["limit"]) > self.maximum:
+            self.limits.append(int(query["limit"]))
+            return httpx.Response(400, json=REFUSAL)
+        return super().__call__(request)
+
+
+def test_a_page_refused_past_a_window_is_asked_again_smaller_and_learned_as_a_window() -> None:
+    server = Windowed(300, 310)
+    with make_client(server) as client:
+        read_page(client, 1, {"limit": 100, "offset": 0})
+        exchange, limit = read_page(client, 1, {"limit": 100, "offset": 250})
+        assert server.limits == [100, 100, 50] and limit == 50 and exchange.status == 200
+        memory = client.page_limit
+        assert (memory.answered, memory.refused, memory.window) == (100, None, 350)  # no maximum learned
+        assert memory.refusals == [(250, 100)] and memory.reach == 300
+        server.limits.clear()
+        _, near = read_page(client, 1, {"limit": 100, "offset": 280})
+        assert server.limits == [20] and near == 20  # short of the window: up to the farthest end answered
+        _, first = read_page(client, 1, {"limit": 100, "offset": 0})
+        assert first == 100  # the window is no maximum: a page of 100 where it fits
+        result = sweep(client, 1, page_size=100, max_pages=10)
+    assert result.complete and result.ids == list(range(300))
+
+
+def test_a_refusal_of_a_page_an_answered_one_covers_is_not_about_the_size() -> None:
+    server = Windowed(300, 310)
+    with make_client(server) as client:
+        read_page(client, 1, {"limit": 100, "offset": 250})  # halved: 50 answered at 250
+        assert client.page_limit.pages == [(250, 50)]
+        assert client.page_limit.answers(260, 40) and not client.page_limit.answers(260, 60)
+
+
 def test_a_server_that_answers_no_limit_teaches_nothing() -> None:
     server = Capped(45, 0)
     with make_client(server) as client:

@@ -15,8 +15,8 @@ from tests.harness.helpers import make_client, page_body
 class Listing:
     """A page endpoint over the given ids (in that order), with minId/maxId and totalCount."""
 
-    def __init__(self, ids: list[int], past_end_last: bool = False) -> None:
-        self.ids, self.past_end_last = ids, past_end_last
+    def __init__(self, ids: list[int], past_end_last: bool = False, window: int | None = None) -> None:
+        self.ids, self.past_end_last, self.window = ids, past_end_last, window
         self.queries: list[dict[str, str]] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -25,6 +25,8 @@ class Listing:
         low, high = int(query.get("minId", -1)), int(query.get("maxId", 2**62))
         chosen = [i for i in self.ids if low <= i < high]
         limit, offset = int(query["limit"]), int(query["offset"])
+        if self.window is not None and offset + limit > self.window:  # a result window: legal
+            return httpx.Response(400, json={"success": False, "error": "offset + limit too large"})
         if self.past_end_last and offset >= len(chosen):
             offset = max(0, len(chosen) - 1)
         return httpx.Response(200, json={**page_body(chosen[offset:offset + limit]), "totalCount": len(chosen)})
@@ -43,6 +45,24 @@ def test_the_end_is_found_in_logarithmic_requests(size: int) -> None:
 def test_an_empty_listing_ends_at_zero() -> None:
     with make_client(Listing([])) as client:
         assert windows.find_end(client, 1, 0).length == 0
+
+
+@pytest.mark.parametrize(("size", "window"), [(250, 260), (250, 251), (300, 350), (150, 160)])
+def test_the_end_is_found_below_a_window_the_probes_refused_beyond(size: int, window: int) -> None:
+    listing = Listing(list(range(size)), window=window)
+    with make_client(listing) as client:
+        end = windows.find_end(client, 1, min(size, 100))
+    assert end.length == size and end.problem == ""
+    assert end.refused and all(p.offset + 1 > window for p in end.refused)  # told apart from the pages
+    assert all(p.offset + 1 <= window for p in end.probes)
+    assert len(listing.queries) <= 2 * math.log2(max(2, size)) + 5
+
+
+def test_a_window_that_ends_at_the_last_sample_leaves_the_end_unfound() -> None:
+    listing = Listing(list(range(250)), window=250)  # offset 250 is refused at limit 1: no empty page
+    with make_client(listing) as client:
+        end = windows.find_end(client, 1, 100)
+    assert end.length is None and "offset 250" in end.problem and "refused" in end.problem
 
 
 def test_offsets_past_the_end_that_give_data_are_reported_not_followed_forever() -> None:

@@ -124,11 +124,12 @@ def test_a_large_limit_refused_badly_fails() -> None:
         assert found is not None and "PAGE-LIMIT" in clause_ids(found.violations)
 
 
-def test_one_maximum() -> None:
-    assert check_limit_consistent([20, 100], [101, 120]) == []
-    assert check_limit_consistent([], [30]) == []
-    assert clause_ids(check_limit_consistent([100, 110], [105])) == {"PAGE-LIMIT"}
-    assert clause_ids(check_limit_consistent([50], [50])) == {"PAGE-LIMIT"}
+def test_one_maximum_or_a_window() -> None:
+    assert check_limit_consistent([(0, 20), (0, 100)], [(0, 101), (0, 120)]) == []  # one maximum
+    assert check_limit_consistent([], [(0, 30)]) == []
+    assert check_limit_consistent([(0, 100)], [(240, 30)]) == []  # a window offset+limit <= N
+    assert clause_ids(check_limit_consistent([(0, 100), (0, 110)], [(0, 105)])) == {"PAGE-LIMIT"}
+    assert clause_ids(check_limit_consistent([(0, 50)], [(0, 50)])) == {"PAGE-LIMIT"}
 
 
 # --- D. dataType: which field it names is a reading -----------------------------------------

@@ -617,6 +617,16 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert classify(bad) == classify(clean)  # known samples are unchanged
 
 
+@check("limit-refused-midsize")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    for limit in (40, 50, 60):
+        refused = bad.get(PAGE, params={"limit": limit, "offset": 0})
+        assert refused.status_code == 400 and refused.json()["success"] is False, limit
+        assert refused.json()["error"] and len(ids(clean, limit=limit)) == limit
+    for limit in (39, 61, 100):  # smaller and larger pages answered: no maximum, no window explains it
+        assert ids(bad, limit=limit, offset=100) == ids(clean, limit=limit, offset=100)
+
+
 @check("limit-zero-all")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert ids(clean, limit=0) == []

@@ -33,6 +33,7 @@ from eicontract.server.variants import (
     TRACE_FIELD,
     TRUNCATE_SLICE,
     UNSET_LIMIT,
+    WINDOW_SLACK,
     VariantSet,
 )
 from tests.server.server_helpers import (
@@ -634,6 +635,21 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert sweep(variant, LIMIT_MAX) == FULL_LISTING
 
 
+@check("window-cap")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    window = len(FULL_LISTING) + WINDOW_SLACK  # offset + limit at most this is answered
+    for limit, offset in ((100, window - 99), (20, window - 19), (1, window), (5, 10**9), (window + 1, 0)):
+        refused = variant.get(PAGE, params={"limit": limit, "offset": offset})
+        assert refused.status_code == 400 and refused.json()["success"] is False, (limit, offset)
+        assert refused.json()["error"]
+    refused = variant.get(PAGE, params={"offset": window})  # no limit: the rest of the window, none here
+    assert refused.status_code == 400, refused.text[:200]
+    assert page(variant, offset=window - 99) == page(clean, offset=window - 99)  # the rest of the listing
+    for limit, offset in ((100, 0), (window, 0), (20, window - 20), (1, window - 1), (5, len(FULL_LISTING) - 1)):
+        assert page(variant, limit=limit, offset=offset) == page(clean, limit=limit, offset=offset)
+    assert sweep(variant, WINDOW_SLACK) == FULL_LISTING  # small pages read it whole, the end included
+
+
 @check("jobs-fail-first")
 def _(variant: httpx.Client, clean: httpx.Client) -> None:
     # a resampled sample no other check uses: the shared clean server caches what it classifies
@@ -912,9 +928,9 @@ def test_variants_combine() -> None:
 def test_pending_variants_combine() -> None:
     """Every variant at once (throttling aside: below, with the wire variants it meets)."""
     # unknown-400 shows (not other-4xx); a job gives its result (not jobs-fail-first, failure-told); a
-    # large limit is capped (limit-cap), not refused (limit-max-10: the other reading of the same words)
+    # large limit is capped (limit-cap), not refused (limit-max-10, window-cap: other readings of the same words)
     chosen = frozenset(ACCEPTED_VARIANTS) - {"throttle-429", "other-4xx", "jobs-fail-first", "failure-told",
-                                             "limit-max-10"}
+                                             "limit-max-10", "window-cap"}
     with start_in_thread(ServerConfig(variants=chosen, job_seconds=0.01)) as running, \
             make_client(running) as c:
         reply = c.get(PAGE, params={"limit": 1000})
