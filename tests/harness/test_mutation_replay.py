@@ -160,3 +160,20 @@ def test_replayers_share_the_survivors_and_each_entry_is_told_as_found(monkeypat
     assert sorted(told) == sorted(found) and len(told) == 5
     assert len(set(made)) == 2
     assert triage.triage_by_replay(specs[:1], tmp_path, [], workers=4) and len(made) == 3  # no idle replayers
+
+
+def test_the_recheck_picks_only_entries_of_mutants_the_code_still_makes(monkeypatch: Any, tmp_path: Path) -> None:
+    """A server edit makes the entries of its changed lines stale; the CI re-check must not pick
+    them (it would fail the build on a line nobody has re-run yet): stale entries are reported
+    by the triage self-test and `stale_triage` instead."""
+    entries = {f"m{n}": {"verdict": "equivalent", "replay": {"differing": []}} for n in range(6)}
+    current = [type("Spec", (), {"id": f"m{n}", "source_line": ""})() for n in range(0, 6, 2)]
+    replayed: list[str] = []
+
+    def fake(specs: Any, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        replayed.extend(s.id for s in specs)
+        return {s.id: {"verdict": "equivalent", "replay": {"differing": [], "unmatched": []}} for s in specs}
+
+    monkeypatch.setattr(triage, "triage_by_replay", fake)
+    chosen, problems = triage.recheck(entries, current, tmp_path, [], 6)
+    assert sorted(chosen) == ["m0", "m2", "m4"] == sorted(replayed) and problems == []

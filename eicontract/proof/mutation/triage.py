@@ -186,12 +186,13 @@ def contradictions(triage: Mapping[str, Mapping[str, Any]], found: Mapping[str, 
 
 def recheck(triage: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec], package_dir: Path,
             corpora: Sequence[Path], n: int) -> tuple[list[str], list[str]]:
-    """(the ids re-checked, the contradictions). An entry whose mutant no longer exists is stale."""
+    """(the ids re-checked, the contradictions). Only entries of mutants the code still makes are
+    picked: an entry whose line changed since is stale, which the triage's self-test and
+    `stale_triage` report (an edit of the server must not break the build before a re-run)."""
     by_id = {s.id: s for s in specs}
-    chosen = pick(triage, n)
-    stale = [f"{k}: no such mutant in the code now (stale)" for k in chosen if k not in by_id]
-    found = triage_by_replay([by_id[k] for k in chosen if k in by_id], package_dir, corpora)
-    return chosen, stale + contradictions(triage, found)
+    chosen = pick({k: e for k, e in triage.items() if k in by_id}, n)
+    found = triage_by_replay([by_id[k] for k in chosen], package_dir, corpora)
+    return chosen, contradictions(triage, found)
 
 
 def merge_into(path: Path, entries: Mapping[str, Mapping[str, Any]]) -> None:
