@@ -10,12 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from eicontract.server.app import make_app
+from eicontract.server.classify import ClassificationMemo
 from eicontract.server.config import ServerConfig
 from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
 from eicontract.server.faults import FaultSet
@@ -176,6 +178,7 @@ class Switched(Seams):
         self.faults, self.variants = faults, variants
         self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
         self._untold: set[CacheKey] = set()  # failure-told: failures not yet answered to a classify
+        self._unfiltered: dict[str, int] = {}  # total-wrong, filtered-total-unfiltered
 
     # -- request ------------------------------------------------------------------------------
 
@@ -243,11 +246,18 @@ class Switched(Seams):
     def sliced_plan(self, plan: PagePlan, total: int) -> PagePlan:
         return self.faults.past_end_plan(plan, total)
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int],
+    def total_count(self, filtered: int, category: str, dataset: Dataset,
                     offset: int) -> int | None:
         if not self.variants.has_total_count():
             return None
+        unfiltered = partial(self._unfiltered_count, category, dataset)
         return self.faults.deep_total_count(self.faults.total_count(filtered, unfiltered), offset)
+
+    def _unfiltered_count(self, category: str, dataset: Dataset) -> int:
+        """The category's size (the store holds exactly dataset.samples), counted once."""
+        if category not in self._unfiltered:
+            self._unfiltered[category] = sum(s.category == category for s in dataset.samples)
+        return self._unfiltered[category]
 
     # -- reply --------------------------------------------------------------------------------
 
@@ -307,9 +317,13 @@ class Switched(Seams):
     def prediction(self, doc: JSON) -> JSON:
         return self.variants.extra_fields(self.variants.prediction(doc), "prediction")
 
-    def extra_prediction_sample(self, page_ids: Sequence[int],
-                                all_ids: Sequence[int]) -> int | None:
-        return self.faults.foreign_prediction_sample(page_ids, all_ids)
+    def extra_prediction(self, page_ids: Sequence[int], dataset: Dataset,
+                         memo: ClassificationMemo, variant: str) -> JSON | None:
+        extra = self.faults.foreign_prediction_sample(page_ids, dataset.ids)
+        sample = None if extra is None else dataset.sample(extra)
+        if sample is None:
+            return None
+        return self.reply_object(dict(memo.predictions(sample, variant)[0]), "prediction")
 
     def job_status(self, doc: JSON, finished: datetime | None) -> JSON:
         self.faults.job_status(doc, finished, iso)

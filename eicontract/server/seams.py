@@ -30,6 +30,7 @@ from eicontract.server.store import Reading
 if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
+    from eicontract.server.classify import ClassificationMemo
     from eicontract.server.dataset import Dataset, Impulse, LearnBlock, SampleRecord
     from eicontract.server.jobs import CacheKey, Job
     from eicontract.server.store import PageFilters, PagePlan
@@ -116,9 +117,10 @@ class Seams:
         """The plan the page is sliced with, given the listing's length."""
         return plan
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int],
+    def total_count(self, filtered: int, category: str, dataset: Dataset,
                     offset: int) -> int | None:
-        """totalCount as answered; None leaves it out."""
+        """totalCount as answered (category: the listing's; dataset: the data served); None
+        leaves it out."""
         return filtered
 
     def store_reading(self, dataset: Dataset) -> Reading:
@@ -186,9 +188,9 @@ class Seams:
         """One page prediction (a private copy), in place."""
         return doc
 
-    def extra_prediction_sample(self, page_ids: Sequence[int],
-                                all_ids: Sequence[int]) -> int | None:
-        """A sample whose first prediction is added to a page; None = none (the contract)."""
+    def extra_prediction(self, page_ids: Sequence[int], dataset: Dataset,
+                         memo: ClassificationMemo, variant: str) -> JSON | None:
+        """A prediction added to a page (of a sample not on it); None = none (the contract)."""
         return None
 
     def job_status(self, doc: JSON, finished: datetime | None) -> JSON:
