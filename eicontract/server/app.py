@@ -181,7 +181,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     body["classifications"] = [ctx.seams.classify_classification(
         _classification(ctx, c, subject, key.variant, stable=False), subject, ctx.dataset.impulse,
         key.variant, truncated) for c in body["classifications"]]
-    ctx.seams.classify_result(body, partial(ctx.jobs.job_id_for_result, key))
+    ctx.seams.classify_result(body, ctx.jobs, key)
     return body
 
 

@@ -8,7 +8,7 @@ faults after them, and says, for every name in both catalogues, at which seams i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from functools import partial
 from typing import Any
@@ -21,7 +21,7 @@ from eicontract.server.classify import ClassificationMemo
 from eicontract.server.config import ServerConfig
 from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
 from eicontract.server.faults import FaultSet
-from eicontract.server.jobs import CacheKey, Job
+from eicontract.server.jobs import CacheKey, Job, JobRegistry
 from eicontract.server.render import iso
 from eicontract.server.seams import JSON, Seams
 from eicontract.server.store import PageFilters, PagePlan, Reading
@@ -301,9 +301,9 @@ class Switched(Seams):
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         return self.faults.result_subject(sample_id, ids)
 
-    def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
+    def classify_result(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
         self.variants.classify_result(body)
-        self.faults.classify_reply(body, job_id)
+        self.faults.classify_reply(body, jobs, key)
 
     def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
         return self.variants.page_blocks(blocks, sample)
@@ -371,6 +371,7 @@ class Switched(Seams):
         return self.variants.first_job_id(first)
 
     def job_started(self, job: Job) -> bool:
+        self.faults.job_started(job)
         if self.faults.reports_finish_at_start():  # the status runs ahead of the work
             job.finished, job.successful = job.started, True
         return self.faults.jobs_finish()

@@ -22,6 +22,7 @@ from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at import time
     from eicontract.server.dataset import Dataset, Impulse, SampleRecord
+    from eicontract.server.jobs import CacheKey, Job, JobRegistry
     from eicontract.server.store import MetadataFilter, PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -303,6 +304,8 @@ class FaultSet(Switches):
         self._page_requests = itertools.count()
         self._noise = random.Random()  # unseeded on purpose: results-nondeterministic
         self._variant, self._truncate = "", False  # the current request's (variant-end-500)
+        self._started: dict[str, int] = {}  # job-and-result: the last job started, by job key
+        self._made_up: dict[CacheKey, int] = {}  # job-and-result: a finished job per key
 
     # -- requests and the envelope ------------------------------------------------------
 
@@ -590,11 +593,26 @@ class FaultSet(Switches):
             doc["id"] = str(doc["id"])
         return doc
 
-    def classify_reply(self, body: JSON, job_id: Callable[[], int]) -> None:
+    def classify_reply(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
         if "schema-drop-required" in self:
             body.pop("windowSizeMs", None)
         if "job-and-result" in self:
-            body["id"] = job_id()
+            body["id"] = self._result_job_id(jobs, key)
+
+    def _result_job_id(self, jobs: JobRegistry, key: CacheKey) -> int:
+        """The job that computed the result, else one already-finished job per key."""
+        ran = jobs.get(self._started.get(key.job_key, -1))
+        if ran is not None and ran.successful and jobs.cached(key) is not None:
+            return ran.id
+        if key not in self._made_up:
+            job = jobs.new_job(key)
+            job.started = job.finished = job.created
+            job.successful = True
+            self._made_up[key] = job.id
+        return self._made_up[key]
+
+    def job_started(self, job: Job) -> None:
+        self._started[job.key] = job.id
 
     # -- jobs -------------------------------------------------------------------------
 

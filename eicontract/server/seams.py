@@ -21,7 +21,7 @@ A hook that changes a shared object says so; the others get a private copy.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 
     from eicontract.server.classify import ClassificationMemo
     from eicontract.server.dataset import Dataset, Impulse, LearnBlock, SampleRecord
-    from eicontract.server.jobs import CacheKey, Job
+    from eicontract.server.jobs import CacheKey, Job, JobRegistry
     from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -172,8 +172,9 @@ class Seams:
         """Which sample a classify result describes."""
         return sample_id
 
-    def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
-        """A classify result (a private copy), in place."""
+    def classify_result(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
+        """A classify result (a private copy), in place (jobs: the server's; key: the
+        result's)."""
 
     def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
         """The learn blocks a sample's page result holds (the impulse's, in order)."""
