@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from functools import partial
 from typing import Any
 
 from starlette.applications import Starlette
@@ -178,7 +177,6 @@ class Switched(Seams):
         self.faults, self.variants = faults, variants
         self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
         self._untold: set[CacheKey] = set()  # failure-told: failures not yet answered to a classify
-        self._unfiltered: dict[str, int] = {}  # total-wrong, filtered-total-unfiltered
 
     # -- request ------------------------------------------------------------------------------
 
@@ -250,14 +248,8 @@ class Switched(Seams):
                     offset: int) -> int | None:
         if not self.variants.has_total_count():
             return None
-        unfiltered = partial(self._unfiltered_count, category, dataset)
-        return self.faults.deep_total_count(self.faults.total_count(filtered, unfiltered), offset)
-
-    def _unfiltered_count(self, category: str, dataset: Dataset) -> int:
-        """The category's size (the store holds exactly dataset.samples), counted once."""
-        if category not in self._unfiltered:
-            self._unfiltered[category] = sum(s.category == category for s in dataset.samples)
-        return self._unfiltered[category]
+        total = self.faults.total_count(filtered, category, dataset)
+        return self.faults.deep_total_count(total, offset)
 
     # -- reply --------------------------------------------------------------------------------
 

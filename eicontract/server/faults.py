@@ -306,6 +306,7 @@ class FaultSet(Switches):
         self._variant, self._truncate = "", False  # the current request's (variant-end-500)
         self._started: dict[str, int] = {}  # job-and-result: the last job started, by job key
         self._made_up: dict[CacheKey, int] = {}  # job-and-result: a finished job per key
+        self._unfiltered: dict[str, int] = {}  # total-wrong, filtered-total-unfiltered: by category
 
     # -- requests and the envelope ------------------------------------------------------
 
@@ -440,10 +441,16 @@ class FaultSet(Switches):
         """totalCount as answered, given the requested offset."""
         return total + 1 if "deep-total-wrong" in self and offset > DEEP_OFFSET else total
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int]) -> int:
+    def total_count(self, filtered: int, category: str, dataset: Dataset) -> int:
         if "filtered-total-unfiltered" in self:
-            return unfiltered()
-        return unfiltered() + 1 if "total-wrong" in self else filtered
+            return self._unfiltered_count(category, dataset)
+        return self._unfiltered_count(category, dataset) + 1 if "total-wrong" in self else filtered
+
+    def _unfiltered_count(self, category: str, dataset: Dataset) -> int:
+        """The category's size (the store holds exactly dataset.samples), counted once."""
+        if category not in self._unfiltered:
+            self._unfiltered[category] = sum(s.category == category for s in dataset.samples)
+        return self._unfiltered[category]
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:

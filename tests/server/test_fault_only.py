@@ -27,7 +27,7 @@ CLASSIFIER = 3
 
 # the piece each fault needs: (class, method, whether a result shows that the piece ran)
 PIECES: dict[str, tuple[type, str, Callable[[Any], bool]]] = {
-    "unfiltered count": (Switched, "_unfiltered_count", lambda r: True),
+    "unfiltered count": (FaultSet, "_unfiltered_count", lambda r: True),
     "slice-first page": (SwitchedReading, "own_page", lambda r: r is not None),
     "extra prediction": (Switched, "extra_prediction", lambda r: r is not None),
     "result's job id": (FaultSet, "_result_job_id", lambda r: True),
