@@ -181,7 +181,7 @@ def _classify_reply(ctx: AppContext, key: CacheKey, clean: JSON) -> JSON:
     body["classifications"] = [ctx.seams.classify_classification(
         _classification(ctx, c, subject, key.variant, stable=False), subject, ctx.dataset.impulse,
         key.variant, truncated) for c in body["classifications"]]
-    ctx.seams.classify_result(body, partial(ctx.jobs.job_id_for_result, key))
+    ctx.seams.classify_result(body, ctx.jobs, key)
     return body
 
 
@@ -194,11 +194,11 @@ async def job_status_endpoint(request: Request) -> Response:
     if ctx.seams.job_status_checks_project() or job is None:
         _require_project(project_id)
     if job is None:
-        made_up = ctx.seams.unknown_job(job_id, iso(datetime.now(UTC)))
-        if made_up is None:
+        doc = ctx.seams.unknown_job(job_id, iso(datetime.now(UTC)))
+        if doc is None:
             raise not_found(f"job {job_id} not found in project {PROJECT_ID}")
-        return _ok(ctx, {"success": True, "job": made_up}, "job-status")
-    doc = ctx.seams.job_status(job.to_json(), job.finished)
+    else:
+        doc = ctx.seams.job_status(job.to_json(), job.finished)
     return _ok(ctx, {"success": True, "job": doc}, "job-status")
 
 
@@ -229,8 +229,7 @@ async def page_endpoint(request: Request) -> Response:
     # placeholders: the reply seam below only adds keys; the items are spliced in as bytes
     body: JSON = {"success": True, "result": [], "predictions": []}
     spliced = {id(body["result"]): results, id(body["predictions"]): predictions}
-    answered = ctx.seams.total_count(total, partial(ctx.store.count_unfiltered, filters.category),
-                                     offset)
+    answered = ctx.seams.total_count(total, filters.category, ctx.dataset, offset)
     if answered is not None:
         body["totalCount"] = answered
     return JSONBytes(encode_object(ctx.seams.reply(body, "page"), spliced))
@@ -244,10 +243,9 @@ def _page_items(ctx: AppContext, samples: list[SampleRecord], variant: str,
     fragments = ctx.fragments.get_many(
         keys, lambda i: _render_item(ctx, samples[i], variant, truncate))
     predictions = [p for _, p in fragments]
-    extra = ctx.seams.extra_prediction_sample([s.id for s in samples], ctx.dataset.ids)
+    extra = ctx.seams.extra_prediction([s.id for s in samples], ctx.dataset, ctx.memo, variant)
     if extra is not None:
-        first = ctx.memo.predictions(_sample(ctx, extra), variant)[0]
-        predictions.append(dumps(ctx.seams.reply_object(dict(first), "prediction")))
+        predictions.append(dumps(extra))
     return json_array(r for r, _ in fragments), json_array(predictions)
 
 

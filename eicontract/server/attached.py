@@ -8,7 +8,7 @@ faults after them, and says, for every name in both catalogues, at which seams i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -16,10 +16,11 @@ from starlette.applications import Starlette
 from starlette.middleware import Middleware
 
 from eicontract.server.app import make_app
+from eicontract.server.classify import ClassificationMemo
 from eicontract.server.config import ServerConfig
 from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
 from eicontract.server.faults import FaultSet
-from eicontract.server.jobs import CacheKey, Job
+from eicontract.server.jobs import CacheKey, Job, JobRegistry
 from eicontract.server.render import iso
 from eicontract.server.seams import JSON, Seams
 from eicontract.server.store import PageFilters, PagePlan, Reading
@@ -245,11 +246,12 @@ class Switched(Seams):
     def sliced_plan(self, plan: PagePlan, total: int) -> PagePlan:
         return self.faults.past_end_plan(plan, total)
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int],
+    def total_count(self, filtered: int, category: str, dataset: Dataset,
                     offset: int) -> int | None:
         if not self.variants.has_total_count():
             return None
-        return self.faults.deep_total_count(self.faults.total_count(filtered, unfiltered), offset)
+        total = self.faults.total_count(filtered, category, dataset)
+        return self.faults.deep_total_count(total, offset)
 
     # -- reply --------------------------------------------------------------------------------
 
@@ -293,9 +295,9 @@ class Switched(Seams):
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         return self.faults.result_subject(sample_id, ids)
 
-    def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
+    def classify_result(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
         self.variants.classify_result(body)
-        self.faults.classify_reply(body, job_id)
+        self.faults.classify_reply(body, jobs, key)
 
     def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
         return self.variants.page_blocks(blocks, sample)
@@ -309,9 +311,13 @@ class Switched(Seams):
     def prediction(self, doc: JSON) -> JSON:
         return self.variants.extra_fields(self.variants.prediction(doc), "prediction")
 
-    def extra_prediction_sample(self, page_ids: Sequence[int],
-                                all_ids: Sequence[int]) -> int | None:
-        return self.faults.foreign_prediction_sample(page_ids, all_ids)
+    def extra_prediction(self, page_ids: Sequence[int], dataset: Dataset,
+                         memo: ClassificationMemo, variant: str) -> JSON | None:
+        extra = self.faults.foreign_prediction_sample(page_ids, dataset.ids)
+        sample = None if extra is None else dataset.sample(extra)
+        if sample is None:
+            return None
+        return self.reply_object(dict(memo.predictions(sample, variant)[0]), "prediction")
 
     def job_status(self, doc: JSON, finished: datetime | None) -> JSON:
         self.faults.job_status(doc, finished, iso)
@@ -359,6 +365,7 @@ class Switched(Seams):
         return self.variants.first_job_id(first)
 
     def job_started(self, job: Job) -> bool:
+        self.faults.job_started(job)
         if self.faults.reports_finish_at_start():  # the status runs ahead of the work
             job.finished, job.successful = job.started, True
         return self.faults.jobs_finish()

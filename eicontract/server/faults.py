@@ -22,6 +22,7 @@ from eicontract.server.switches import Switches, validate_names
 
 if TYPE_CHECKING:  # type-only: keeps config -> faults free of the store at import time
     from eicontract.server.dataset import Dataset, Impulse, SampleRecord
+    from eicontract.server.jobs import CacheKey, Job, JobRegistry
     from eicontract.server.store import MetadataFilter, PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -309,6 +310,9 @@ class FaultSet(Switches):
         self._page_requests = itertools.count()
         self._noise = random.Random()  # unseeded on purpose: results-nondeterministic
         self._variant, self._truncate = "", False  # the current request's (variant-end-500)
+        self._started: dict[str, int] = {}  # job-and-result: the last job started, by job key
+        self._made_up: dict[CacheKey, int] = {}  # job-and-result: a finished job per key
+        self._unfiltered: dict[str, int] = {}  # total-wrong, filtered-total-unfiltered: by category
 
     # -- requests and the envelope ------------------------------------------------------
 
@@ -449,10 +453,16 @@ class FaultSet(Switches):
         """totalCount as answered, given the requested offset."""
         return total + 1 if "deep-total-wrong" in self and offset > DEEP_OFFSET else total
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int]) -> int:
+    def total_count(self, filtered: int, category: str, dataset: Dataset) -> int:
         if "filtered-total-unfiltered" in self:
-            return unfiltered()
-        return unfiltered() + 1 if "total-wrong" in self else filtered
+            return self._unfiltered_count(category, dataset)
+        return self._unfiltered_count(category, dataset) + 1 if "total-wrong" in self else filtered
+
+    def _unfiltered_count(self, category: str, dataset: Dataset) -> int:
+        """The category's size (the store holds exactly dataset.samples), counted once."""
+        if category not in self._unfiltered:
+            self._unfiltered[category] = sum(s.category == category for s in dataset.samples)
+        return self._unfiltered[category]
 
     def page_predictions(self, predictions: list[JSON], sample: SampleRecord,
                          impulse: Impulse) -> list[JSON]:
@@ -602,11 +612,26 @@ class FaultSet(Switches):
             doc["id"] = str(doc["id"])
         return doc
 
-    def classify_reply(self, body: JSON, job_id: Callable[[], int]) -> None:
+    def classify_reply(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
         if "schema-drop-required" in self:
             body.pop("windowSizeMs", None)
         if "job-and-result" in self:
-            body["id"] = job_id()
+            body["id"] = self._result_job_id(jobs, key)
+
+    def _result_job_id(self, jobs: JobRegistry, key: CacheKey) -> int:
+        """The job that computed the result, else one already-finished job per key."""
+        ran = jobs.get(self._started.get(key.job_key, -1))
+        if ran is not None and ran.successful and jobs.cached(key) is not None:
+            return ran.id
+        if key not in self._made_up:
+            job = jobs.new_job(key)
+            job.started = job.finished = job.created
+            job.successful = True
+            self._made_up[key] = job.id
+        return self._made_up[key]
+
+    def job_started(self, job: Job) -> None:
+        self._started[job.key] = job.id
 
     # -- jobs -------------------------------------------------------------------------
 

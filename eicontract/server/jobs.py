@@ -83,7 +83,6 @@ class JobRegistry:
         self._jobs: dict[int, Job] = {}
         self._running: dict[CacheKey, Job] = {}
         self._results: dict[CacheKey, JSON] = {}
-        self._producer: dict[CacheKey, int] = {}  # which job filled the cache entry
         self._tasks: set[asyncio.Task[None]] = set()  # strong refs: the loop keeps only weak ones
         self._next_id = first_id
 
@@ -98,23 +97,14 @@ class JobRegistry:
 
     def start(self, key: CacheKey, compute: Callable[[], JSON]) -> Job:
         """Create a job and its background task; call from the event loop."""
-        job = self._new_job(key)
+        job = self.new_job(key)
         self._running[key] = job
         task = asyncio.get_running_loop().create_task(self._run(job, key, compute))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
         return job
 
-    def job_id_for_result(self, key: CacheKey) -> int:
-        """The job that produced a cached result, else one already-finished job per key."""
-        if key not in self._producer:
-            job = self._new_job(key)
-            job.started = job.finished = job.created
-            job.successful = True
-            self._producer[key] = job.id
-        return self._producer[key]
-
-    def _new_job(self, key: CacheKey) -> Job:
+    def new_job(self, key: CacheKey) -> Job:
         job = Job(id=self._next_id, key=key.job_key, created=datetime.now(UTC))
         self._next_id += 1
         self._jobs[job.id] = job
@@ -144,5 +134,4 @@ class JobRegistry:
             log.exception("classify job %s failed", job.id)
             return False
         self._results[key] = result
-        self._producer[key] = job.id
         return True

@@ -21,7 +21,7 @@ A hook that changes a shared object says so; the others get a private copy.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -30,8 +30,9 @@ from eicontract.server.store import Reading
 if TYPE_CHECKING:
     from starlette.middleware import Middleware
 
+    from eicontract.server.classify import ClassificationMemo
     from eicontract.server.dataset import Dataset, Impulse, LearnBlock, SampleRecord
-    from eicontract.server.jobs import CacheKey, Job
+    from eicontract.server.jobs import CacheKey, Job, JobRegistry
     from eicontract.server.store import PageFilters, PagePlan
 
 JSON = dict[str, Any]
@@ -116,9 +117,10 @@ class Seams:
         """The plan the page is sliced with, given the listing's length."""
         return plan
 
-    def total_count(self, filtered: int, unfiltered: Callable[[], int],
+    def total_count(self, filtered: int, category: str, dataset: Dataset,
                     offset: int) -> int | None:
-        """totalCount as answered; None leaves it out."""
+        """totalCount as answered (category: the listing's; dataset: the data served); None
+        leaves it out."""
         return filtered
 
     def store_reading(self, dataset: Dataset) -> Reading:
@@ -170,8 +172,9 @@ class Seams:
         """Which sample a classify result describes."""
         return sample_id
 
-    def classify_result(self, body: JSON, job_id: Callable[[], int]) -> None:
-        """A classify result (a private copy), in place."""
+    def classify_result(self, body: JSON, jobs: JobRegistry, key: CacheKey) -> None:
+        """A classify result (a private copy), in place (jobs: the server's; key: the
+        result's)."""
 
     def page_blocks(self, blocks: tuple[LearnBlock, ...], sample: SampleRecord) -> tuple[LearnBlock, ...]:
         """The learn blocks a sample's page result holds (the impulse's, in order)."""
@@ -186,9 +189,9 @@ class Seams:
         """One page prediction (a private copy), in place."""
         return doc
 
-    def extra_prediction_sample(self, page_ids: Sequence[int],
-                                all_ids: Sequence[int]) -> int | None:
-        """A sample whose first prediction is added to a page; None = none (the contract)."""
+    def extra_prediction(self, page_ids: Sequence[int], dataset: Dataset,
+                         memo: ClassificationMemo, variant: str) -> JSON | None:
+        """A prediction added to a page (of a sample not on it); None = none (the contract)."""
         return None
 
     def job_status(self, doc: JSON, finished: datetime | None) -> JSON:

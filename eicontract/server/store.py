@@ -134,7 +134,6 @@ class Store:
         self._db.executescript(_SCHEMA)
         self._load(dataset.samples)
         self._listings: OrderedDict[tuple[object, ...], array[int]] = OrderedDict()
-        self._unfiltered: dict[str, int] = {}
 
     def _load(self, samples: Sequence[SampleRecord]) -> None:
         # Values repeat (labels from a pool, `added` in groups): convert each distinct one once.
@@ -178,53 +177,30 @@ class Store:
         """Number of samples matching the filters (the listing's length)."""
         return len(self.listing(plan))
 
-    def count_unfiltered(self, category: str) -> int:
-        found = self._unfiltered.get(category)
-        if found is None:  # the data never changes: counted once per category
-            sql = "SELECT COUNT(*) FROM samples WHERE category = ?"
-            found = self._unfiltered[category] = int(self._db.execute(sql, [category]).fetchone()[0])
-        return found
-
     def page_ids(self, plan: PagePlan) -> list[int]:
-        if self.reading.filters_the_slice:
-            return self._page_then_filter(plan)
-        if plan.limit < 0 or plan.offset < 0:  # not reachable from a request; SQL's meaning
-            return self._page_sql(plan)
+        """The page: a slice of the kept listing (limit and offset are never negative: params
+        refuses them, and no seam makes one)."""
+        own = self.reading.own_page(self._db, plan)
+        if own is not None:
+            return own
         ids = self.listing(plan)
         if not plan.descending:
             return ids[plan.offset:plan.offset + plan.limit].tolist()
         stop = len(ids) - plan.offset  # the descending listing, sliced from the end
         return ids[max(0, stop - plan.limit):max(0, stop)].tolist()[::-1]
 
-    def _page_sql(self, plan: PagePlan) -> list[int]:
-        where, params = self.reading.where(plan.filters)
-        sql = (f"SELECT s.id FROM samples s WHERE s.category = ?{where} "
-               f"ORDER BY s.id {_direction(plan)} LIMIT ? OFFSET ?")
-        args = [plan.filters.category, *params, sql_int(plan.limit), sql_int(plan.offset)]
-        return [row[0] for row in self._db.execute(sql, args)]
-
-    def _page_then_filter(self, plan: PagePlan) -> list[int]:
-        # Not the contract (a Reading may ask for it): slice first, then filter the slice.
-        where, params = self.reading.where(plan.filters)
-        sql = (f"SELECT s.id FROM (SELECT * FROM samples WHERE category = ? "
-               f"ORDER BY id {_direction(plan)} LIMIT ? OFFSET ?) s WHERE 1 = 1{where} "
-               f"ORDER BY s.id {_direction(plan)}")
-        args = [plan.filters.category, sql_int(plan.limit), sql_int(plan.offset), *params]
-        return [row[0] for row in self._db.execute(sql, args)]
-
     def samples(self, ids: Sequence[int]) -> list[SampleRecord]:
         return [s for s in map(self.dataset.sample, ids) if s is not None]
-
-
-def _direction(plan: PagePlan) -> str:
-    return "DESC" if plan.descending else "ASC"
 
 
 class Reading:
     """The store seam: how the page query reads the filters in SQL. Every method is the
     contract's reading; a subclass (store_seams.py) may read one otherwise."""
 
-    filters_the_slice = False  # True: LIMIT/OFFSET first, then the filters on that slice
+    def own_page(self, db: sqlite3.Connection, plan: PagePlan) -> list[int] | None:
+        """The page's ids by a query of the reading's own; None: the page is a slice of the
+        listing (the contract)."""
+        return None
 
     def where(self, f: PageFilters) -> Condition:
         """The filters as ' AND (...)', all of them ANDed; '' when there are none."""
@@ -291,11 +267,6 @@ class Reading:
     def metadata(self, metadata: MetadataFilter) -> Condition:
         """The items ORed (not given: the seed's default) or ANDed (filters_combinator)."""
         return join_items([metadata_item(i) for i in metadata.items], metadata.combinator)
-
-
-def filter_conditions(plan: PagePlan, reading: Reading | None = None) -> list[Condition]:
-    """One SQL condition per given filter of the plan, in a fixed order."""
-    return (reading or Reading()).conditions(plan.filters)
 
 
 def _marks(values: Sequence[object]) -> str:

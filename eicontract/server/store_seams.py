@@ -6,6 +6,7 @@ variant says so. Each knob below is one catalogue name (faults.py, variants.py).
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
@@ -17,6 +18,7 @@ from eicontract.server.store import (
     MetadataFilter,
     MetadataItem,
     PageFilters,
+    PagePlan,
     Reading,
     bounds,
     join_items,
@@ -53,6 +55,18 @@ class SwitchedReading(Reading):
     also_ids: Callable[[tuple[str, ...]], tuple[int, ...]] = lambda labels: ()  # labels-multi
     # datatype-kind: the chart types of a kind of data; None: dataType is the chartType
     data_type_charts: Callable[[str], tuple[str, ...]] | None = None
+
+    def own_page(self, db: sqlite3.Connection, plan: PagePlan) -> list[int] | None:
+        """filter-after-paging: slice first, then filter the slice (not the contract)."""
+        if not self.filters_the_slice:
+            return None
+        where, params = self.where(plan.filters)
+        direction = "DESC" if plan.descending else "ASC"
+        sql = (f"SELECT s.id FROM (SELECT * FROM samples WHERE category = ? "
+               f"ORDER BY id {direction} LIMIT ? OFFSET ?) s WHERE 1 = 1{where} "
+               f"ORDER BY s.id {direction}")
+        args = [plan.filters.category, sql_int(plan.limit), sql_int(plan.offset), *params]
+        return [row[0] for row in db.execute(sql, args)]
 
     def where(self, f: PageFilters) -> Condition:
         conditions = self.conditions(f)

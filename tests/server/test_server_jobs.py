@@ -164,3 +164,28 @@ def test_a_job_of_a_sample_whose_processing_failed_fails_and_the_next_call_tries
     assert is_job(again) and again["id"] != started["id"]  # no result is cached: a new job
     assert wait_for_job(client, again["id"])["finishedSuccessful"] is False
     assert client.get(status_path(started["id"])).json()["job"] == job  # the outcome stays
+
+
+def test_a_computation_that_raises_ends_its_job_unsuccessfully() -> None:
+    """The catch-all of JobRegistry._compute_into_cache: no request of the clean server (nor of
+    any fault) reaches it, since _compute raises only JobFailed; a server bug that raised anything
+    else would still end the job (finished, unsuccessful), never leave it running for ever."""
+    import asyncio
+
+    from eicontract.server.jobs import CacheKey, JobRegistry
+
+    def broken() -> dict[str, Any]:
+        raise RuntimeError("a server bug")
+
+    async def run() -> tuple[Any, Any]:
+        jobs = JobRegistry(job_seconds=0)
+        key = CacheKey(1, 2, "float32", False)
+        job = jobs.start(key, broken)
+        for _ in range(100):  # bounded: the task needs a few loop turns
+            if job.finished is not None:
+                break
+            await asyncio.sleep(0)
+        return job, jobs.cached(key)
+
+    job, cached = asyncio.run(run())
+    assert job.finished is not None and job.successful is False and cached is None

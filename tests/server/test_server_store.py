@@ -8,7 +8,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from eicontract.server.attached import Switched
 from eicontract.server.dataset import Dataset, SampleRecord, generate
+from eicontract.server.faults import FaultSet
 from eicontract.server.store import (
     MetadataFilter,
     MetadataItem,
@@ -16,8 +18,10 @@ from eicontract.server.store import (
     PagePlan,
     Reading,
     Store,
+    sql_int,
 )
 from eicontract.server.store_seams import SwitchedReading
+from eicontract.server.variants import VariantSet
 
 Predicate = Callable[[SampleRecord], bool]
 DATA = generate(seed=1, count=300)
@@ -183,8 +187,27 @@ def test_readings_used_by_faults(store: Store) -> None:
         set(listing(store, PageFilters(labels=("idle",)))) | set(store.page_ids(base)))
 
 
-def test_unfiltered_count(store: Store) -> None:
-    assert store.count_unfiltered("testing") == sum(s.category == "testing" for s in DATA.samples)
+@pytest.mark.parametrize("category", ["testing", "training"])
+def test_the_faults_unfiltered_count_is_the_categorys_listing(store: Store, category: str) -> None:
+    """total-wrong and filtered-total-unfiltered answer the category's size, counted from the
+    data (the store holds exactly its samples) on the fault side, not in the store."""
+    faulty = Switched(FaultSet({"filtered-total-unfiltered"}), VariantSet())
+    filtered = PageFilters(category=category, max_id=SOME_ID)
+    size = store.count(PagePlan(PageFilters(category=category)))
+    assert faulty.total_count(store.count(PagePlan(filtered)), category, DATA, 0) == size
+    assert size != store.count(PagePlan(filtered))
+    assert Switched(FaultSet({"total-wrong"}), VariantSet()).total_count(3, category, DATA, 0) == size + 1
+
+
+def test_filter_after_paging_filters_the_slice(store: Store) -> None:
+    """The filter-after-paging reading: the unfiltered page first, then the filter on it."""
+    labels = PageFilters(labels=("idle",))
+    for descending in (False, True):
+        page = PagePlan(PageFilters(), 20, 10, descending=descending)
+        idle = set(listing(store, labels))
+        sliced = readings_store(filters_the_slice=True).page_ids(replace(page, filters=labels))
+        assert sliced == [i for i in store.page_ids(page) if i in idle]
+        assert sliced != store.page_ids(replace(page, filters=labels))
 
 
 
@@ -213,6 +236,15 @@ def test_the_contract_reading_is_the_switched_reading_with_no_knob() -> None:
         assert Reading().where(f) == SwitchedReading().where(f)
 
 
+def sql_page(store: Store, plan: PagePlan) -> list[int]:
+    """The page as SQL's LIMIT/OFFSET reads it: what a slice of the listing must equal."""
+    where, params = store.reading.where(plan.filters)
+    sql = (f"SELECT s.id FROM samples s WHERE s.category = ?{where} "
+           f"ORDER BY s.id {'DESC' if plan.descending else 'ASC'} LIMIT ? OFFSET ?")
+    args = [plan.filters.category, *params, sql_int(plan.limit), sql_int(plan.offset)]
+    return [row[0] for row in store._db.execute(sql, args)]
+
+
 @pytest.mark.parametrize("descending", [False, True])
 @pytest.mark.parametrize("filters", [PageFilters(), PageFilters(max_length=5000),
                                      PageFilters(labels=("idle", "wave"), min_id=SOME_ID),
@@ -223,7 +255,7 @@ def test_sliced_pages_equal_sql_limit_offset(store: Store, filters: PageFilters,
     for limit in (0, 1, 7, 100, 10_000):
         for offset in (0, 1, 5, total - 3, total - 1, total, total + 5, 2**62):
             plan = PagePlan(filters, limit, max(0, offset), descending=descending)
-            assert store.page_ids(plan) == store._page_sql(plan), (limit, offset)
+            assert store.page_ids(plan) == sql_page(store, plan), (limit, offset)
 
 
 def test_listings_kept_are_bounded_and_still_right(store: Store) -> None:
@@ -232,4 +264,24 @@ def test_listings_kept_are_bounded_and_still_right(store: Store) -> None:
     plans = [PagePlan(PageFilters(max_id=SOME_ID + k), 10_000) for k in range(LISTINGS_KEPT + 5)]
     first = [store.page_ids(p) for p in plans]
     assert len(store._listings) == LISTINGS_KEPT
-    assert [store.page_ids(p) for p in plans] == first == [store._page_sql(p) for p in plans]
+    assert [store.page_ids(p) for p in plans] == first == [sql_page(store, p) for p in plans]
+
+
+def test_no_fault_or_variant_hands_the_store_a_negative_limit_or_offset() -> None:
+    """Store.page_ids slices its listing and has no branch for a negative limit or offset:
+    params refuses one (or makes it negative_paging_value(), never negative), and no plan
+    seam of any fault or legal variant makes one from non-negative ones."""
+    from eicontract.server.faults import ACCEPTED_FAULTS
+    from eicontract.server.params import MAX_LIMIT, MAX_OFFSET
+    from eicontract.server.variants import ACCEPTED_VARIANTS
+
+    ids = [s.id for s in DATA.samples]
+    chosen = [Switched(FaultSet({f}), VariantSet()) for f in ACCEPTED_FAULTS]
+    chosen += [Switched(FaultSet(), VariantSet({v})) for v in ACCEPTED_VARIANTS]
+    for seams in chosen:
+        assert seams.negative_paging_value() in (None, 0)
+        for limit in (0, 1, 7, 100, MAX_LIMIT):
+            for offset in (0, 1, 99, 101, 5_000, 5_001, MAX_OFFSET):
+                for total in (0, 1, 100, 10_000):
+                    plan = seams.sliced_plan(seams.page_plan(PagePlan(PageFilters(), limit, offset), ids), total)
+                    assert plan.limit >= 0 and plan.offset >= 0, (seams.faults, seams.variants, plan)
