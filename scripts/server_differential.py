@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import subprocess
 import sys
@@ -119,7 +120,9 @@ def child(out_path: str) -> int:
 def _run(root: Path, out: Path) -> None:
     code = (f"import sys; sys.path.insert(0, {str(root)!r}); sys.path.insert(1, {str(Path(__file__).parent)!r}); "
             f"import server_differential as d; sys.exit(d.child({str(out)!r}))")
-    subprocess.run([sys.executable, "-c", code], check=True, timeout=1800, cwd=root)
+    # one hash seed for both children: Starlette lists a 405's Allow methods in set order
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=1800, cwd=root, env=env)
 
 
 def main(argv: list[str]) -> int:
