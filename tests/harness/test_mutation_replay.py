@@ -126,6 +126,11 @@ def test_the_ci_recheck_picks_by_hash_and_reports_a_contradiction() -> None:
            "m3": {"verdict": "contract_free", "replay": {"differing": ["a", "b"], "unmatched": []}}}
     problems = triage.contradictions(entries, now)  # m3: other free paths, the same verdict
     assert problems == ["m1: triaged equivalent, the replay says gap (x)"]
+    # fewer corpora can only show fewer differences: better is no contradiction, worse is
+    better = {"m3": {"verdict": "equivalent", "replay": {"differing": [], "unmatched": []}}}
+    worse = {"m3": {"verdict": "gap", "replay": {"differing": ["a"], "unmatched": ["a"]}}}
+    assert triage.contradictions(entries, better) == []
+    assert triage.contradictions(entries, worse) == ["m3: triaged contract_free, the replay says gap (a)"]
 
 
 def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> None:

@@ -170,14 +170,19 @@ def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
     return sorted(proven, key=lambda k: hashlib.sha256(k.encode()).hexdigest())[:n]
 
 
+_RANK = {"equivalent": 0, "contract_free": 1, "gap": 2}
+
+
 def contradictions(triage: Mapping[str, Mapping[str, Any]], found: Mapping[str, Mapping[str, Any]]) -> list[str]:
-    """An entry the replay now contradicts: another verdict (an equivalent that differs somewhere,
-    a contract_free with a difference no free row covers, ...). Other differing paths under the
-    same verdict are no contradiction: a gate corpus recorded again may hold other requests."""
+    """An entry the replay now contradicts: a worse verdict than the entry's (an equivalent that
+    differs somewhere, a contract_free with a difference no free row covers, ...). A better one is
+    no contradiction: the re-check may replay fewer corpora than the entry's evidence names (a
+    contract_free seen only at 100k samples is equivalent on the window corpora), and fewer
+    requests can only show fewer differences; nor are other differing paths under the same verdict."""
     problems = []
     for key, now in found.items():
         entry = triage[key]
-        if now["verdict"] != entry["verdict"]:
+        if _RANK.get(now["verdict"], 2) > _RANK.get(str(entry["verdict"]), 2):
             shown = now["replay"]["unmatched"] or now["replay"]["differing"]
             problems.append(f"{key}: triaged {entry['verdict']}, the replay says {now['verdict']} "
                             f"({', '.join(shown[:3])})")
