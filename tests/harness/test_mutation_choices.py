@@ -25,6 +25,7 @@ from eicontract.proof.mutation.choices import (
     compare_modulo,
     follow_jobs,
     in_listing_order,
+    job_ids_free,
     told_failures,
     verdict_modulo,
     with_allowed_labels,
@@ -187,6 +188,26 @@ def test_a_failure_that_no_result_follows_or_that_no_job_precedes_is_still_compa
     three = [*requests, _classify_request()]
     assert told_failures(three, [_job(1), _result(), _told(1)]) == {}
     assert told_failures(three, [_job(1), {"status": 429, "body": {"success": False}}, _told(1)]) == {}
+
+
+def _known(job: dict[str, Any], known: bool = True) -> dict[str, Any]:
+    status = {"status": 200, "body": {"success": True, "job": {"id": job["body"]["id"], "finished": True}}}
+    return {**job, "followed_status": status if known else {"status": 404, "body": {"success": False}}}
+
+
+def test_two_jobs_that_fail_alike_differ_only_in_the_number_the_server_picked() -> None:
+    """Both sides answer a job that never yields a result (a sample whose processing failed): the
+    mutant started its jobs in another order, so the ids differ; each id names a job its server
+    knows, so only the number differs, which is the server's pick. An id that leads nowhere is
+    still compared."""
+    requests = [_classify_request()]
+    clean, mutant = _known(_job(3)), _known(_job(5))
+    assert job_ids_free((clean, mutant)) is not None
+    found = _compare(requests, [clean], [mutant])
+    assert found.differing and not found.residual and found.applied == {JOB_OR_RESULT}
+    lost = _compare(requests, [clean], [_known(_job(5), known=False)])
+    assert lost.residual == {"classifySampleByLearnBlockV2:body.id"}
+    assert job_ids_free((_known(_job(3)), _result())) is None  # a job and a result: followed instead
 
 
 # --- expected-label --------------------------------------------------------------------------------

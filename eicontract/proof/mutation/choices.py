@@ -276,6 +276,25 @@ def remapped_status(pair: Pair, origin: Pair) -> Pair | None:
     return (pair[0], pair[0]) if _is_result(mutant_origin) else None
 
 
+def job_ids_free(pair: Pair) -> Pair | None:
+    """job-or-result: both sides answered a job; which number names it is the server's pick (the
+    mutant may start its jobs in another order). Compared without `id`, but only where each id
+    names a job its server knows (its status, read after the corpus, answers 200 with success):
+    an id that leads nowhere is still compared."""
+    clean, mutant = pair
+    if not (is_job(clean) and is_job(mutant) and _known_job(clean) and _known_job(mutant)):
+        return None
+    return ({**clean, "body": {k: v for k, v in clean["body"].items() if k != "id"}},
+            {**mutant, "body": {k: v for k, v in mutant["body"].items() if k != "id"}})
+
+
+def _known_job(answer: Answer) -> bool:
+    status = answer.get("followed_status")
+    body = status.get("body") if isinstance(status, dict) else None
+    return isinstance(status, dict) and status.get("status") == 200 and isinstance(body, dict) \
+        and body.get("success") is True and isinstance(body.get("job"), dict)
+
+
 def _without_job_id(answer: Answer) -> Answer:
     body = answer.get("body")
     job = body.get("job") if isinstance(body, dict) else None
@@ -350,7 +369,8 @@ def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
     op = operation(str(request.get("path", "")))
     where = paging(request) if op == PAGE else None
     c_listing, m_listing = listing or (None, None)
-    steps: list[tuple[str, Step]] = [(JOB_OR_RESULT, lambda pair: _as_followed(pair, followed))]
+    steps: list[tuple[str, Step]] = [(JOB_OR_RESULT, lambda pair: _as_followed(pair, followed)),
+                                     (JOB_OR_RESULT, job_ids_free)]
     if origin is not None:
         steps.append((JOB_OR_RESULT, lambda pair: remapped_status(pair, origin)))
     if where is not None:
