@@ -22,7 +22,9 @@ from tests.selftest.gate import run_gate
 
 pytestmark = [pytest.mark.slow, pytest.mark.xdist_group("gate")]
 MUTANTS = catalogue()
-MATRIX_TIMEOUT_S = 40 * 60  # bounded: the whole matrix, on two workers
+# bounded: the whole matrix, on two workers (about 30 min on a quiet 2-core machine for 129 rows;
+# 40 min was too little on a loaded one, where a second xdist worker then ran it all again)
+MATRIX_TIMEOUT_S = 60 * 60
 
 
 @pytest.fixture(scope="module")
@@ -35,11 +37,18 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     with (shared / "kill-matrix.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not (folder / "run.json").is_file():
-            done = subprocess.run([sys.executable, "-m", "eicontract.cli", "mutants", "--report-dir", str(folder)],
-                                  capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S, check=False,
-                                  cwd=Path(__file__).resolve().parents[2])
-            (folder / "run.json").write_text(json.dumps({"stdout": done.stdout, "exit": done.returncode}))
+            folder.mkdir(parents=True, exist_ok=True)
+            try:
+                done = subprocess.run([sys.executable, "-m", "eicontract.cli", "mutants", "--report-dir",
+                                       str(folder)], capture_output=True, text=True, timeout=MATRIX_TIMEOUT_S,
+                                      check=False, cwd=Path(__file__).resolve().parents[2])
+                outcome = {"stdout": done.stdout, "exit": done.returncode}
+            except subprocess.TimeoutExpired:  # recorded, so that no other worker runs it all again
+                outcome = {"stdout": f"the kill matrix took over {MATRIX_TIMEOUT_S} s", "exit": None}
+            (folder / "run.json").write_text(json.dumps(outcome))
     run = json.loads((folder / "run.json").read_text())
+    assert (folder / "kill-matrix.json").is_file(), f"the kill matrix wrote no report (exit {run['exit']}): " \
+        f"{run['stdout'][-500:]}"
     document: dict[str, Any] = json.loads((folder / "kill-matrix.json").read_text())
     document["_stdout"], document["_exit"], document["_folder"] = run["stdout"], run["exit"], folder
     return document
