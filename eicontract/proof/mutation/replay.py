@@ -1,5 +1,5 @@
 """Differential replay (docs/MUTATION.md, "Replay"): a corpus's requests against the clean and a
-mutated reference server, in-process (Starlette's TestClient), responses compared on the
+mutated reference server, in-process (httpx's ASGITransport on a private event loop), responses compared on the
 contract's fields (status and JSON body; the text of a non-JSON body).
 
 Pure parts: `differences` (two responses -> the JSON paths where they differ, array indices
@@ -41,6 +41,7 @@ REPLAY_TIMEOUT_S = 900.0
 LISTING_LIMIT = 1000
 MAX_LISTING = 2000
 MAX_LISTING_REPLIES = 64
+SETTLE_STEPS = 64  # event-loop passes after a reply for the server's own tasks to finish
 FOLLOW_ATTEMPTS = 5  # a job's request sent again at most this often (jobs run at once in a replay)
 
 
@@ -168,34 +169,63 @@ def _response(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
-def _without_lifespan(app: Any) -> Any:
-    async def wrapped(scope: Any, receive: Any, send: Any) -> None:
-        if scope["type"] != "lifespan":
-            await app(scope, receive, send)
-            return
-        while True:  # the lifespan protocol answered here: startup, then shutdown
-            message = await receive()
-            if message["type"] == "lifespan.startup":
-                await send({"type": "lifespan.startup.complete"})
-            elif message["type"] == "lifespan.shutdown":
-                await send({"type": "lifespan.shutdown.complete"})
+class LoopClient:
+    """A synchronous client of an ASGI app on a private event loop in this thread (httpx's
+    ASGITransport): no thread between the replay and the app, so a request costs no thread hops
+    and the order in which the server's own tasks run is the same in every replay. After each
+    reply the loop runs until the server's tasks (jobs: job_seconds 0) are done or
+    SETTLE_STEPS passes have gone by: "the job has finished" before the next request, as it would
+    be for a client that waits, and never a race between two replays."""
+
+    def __init__(self, app: Any) -> None:
+        import asyncio
+
+        import httpx
+
+        self._loop = asyncio.new_event_loop()
+        # raise_app_exceptions=False: an exception is the 500 a user would get, not a crash of ours
+        self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False),
+                                         base_url="http://testserver")
+
+    def request(self, method: str, url: str, **kwargs: Any) -> Any:
+        async def sent() -> Any:
+            response = await self._client.request(method, url, **kwargs)
+            await self._settle()
+            return response
+
+        return self._loop.run_until_complete(sent())
+
+    @staticmethod
+    async def _settle() -> None:
+        import asyncio
+
+        for _ in range(SETTLE_STEPS):
+            if all(t.done() or t is asyncio.current_task() for t in asyncio.all_tasks()):
                 return
-    return wrapped
+            await asyncio.sleep(0)
+
+    def close(self) -> None:
+        import asyncio
+
+        self._loop.run_until_complete(self._client.aclose())
+        for task in asyncio.all_tasks(self._loop):
+            task.cancel()
+        self._loop.close()
 
 
 @contextlib.contextmanager
 def _client(corpus: Corpus) -> Iterator[tuple[Any, str]]:
-    """A test client of a fresh app of the corpus's configuration, and its API key."""
-    from starlette.testclient import TestClient
-
+    """A client of a fresh app of the corpus's configuration, and its API key. No lifespan
+    reaches the app, as under uvicorn (runner.py: lifespan="off")."""
     from eicontract.server import ServerConfig, build_app
 
     config = ServerConfig(seed=corpus.setup.seed, samples=corpus.setup.samples, job_seconds=0.0,
                           variants=frozenset(corpus.setup.variants), error_style=corpus.setup.error_style)
-    # raise_server_exceptions=False: an exception is the 500 a user would get, not a crash of ours;
-    # no lifespan reaches the app, as under uvicorn (runner.py: lifespan="off")
-    with TestClient(_without_lifespan(build_app(config)), raise_server_exceptions=False) as client:
+    client = LoopClient(build_app(config))
+    try:
         yield client, config.api_key
+    finally:
+        client.close()
 
 
 def _send(client: Any, key: str, r: Mapping[str, Any]) -> Any:
