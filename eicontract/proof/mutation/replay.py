@@ -98,7 +98,7 @@ def compare(requests: Sequence[Mapping[str, Any]], clean: Sequence[Mapping[str, 
     return differing, len(unstable)
 
 
-def _claims_rows(claims_file: Path | None) -> list[dict[str, Any]]:
+def claims_rows(claims_file: Path | None) -> list[dict[str, Any]]:
     if claims_file is None:
         from eicontract.contract import contracts_dir
 
@@ -111,21 +111,21 @@ def free_rows(claims_file: Path | None = None) -> dict[str, list[str]]:
     """Claims rows that mark fields free: row id -> its free_fields patterns (`operationId:path`,
     fnmatch, e.g. `classifySampleByLearnBlockV2:body.classifications[].result[].*`). A row with
     `clock: true` is not among them: its fields are read from the clock (clock_patterns)."""
-    return {str(r["id"]): [str(p) for p in r["free_fields"]] for r in _claims_rows(claims_file)
+    return {str(r["id"]): [str(p) for p in r["free_fields"]] for r in claims_rows(claims_file)
             if r.get("free_fields") and not r.get("clock")}
 
 
 def free_choice_rows(claims_file: Path | None = None) -> dict[str, str]:
     """The choices the claims map leaves to the server (`free_choices` of a row, normalised by
     choices.py): choice name -> the row that leaves it free."""
-    return {str(name): str(r["id"]) for r in _claims_rows(claims_file) for name in r.get("free_choices") or ()}
+    return {str(name): str(r["id"]) for r in claims_rows(claims_file) for name in r.get("free_choices") or ()}
 
 
 def clock_patterns(claims_file: Path | None = None) -> list[str]:
     """The free_fields of rows with `clock: true`: values the server reads from its clock (a job's
     times), which may differ between any two replays whatever the code. They are noise, like the
     paths two clean replays disagree on: left out of the comparison and counted as unstable."""
-    return [str(p) for r in _claims_rows(claims_file) if r.get("clock") for p in r.get("free_fields") or ()]
+    return [str(p) for r in claims_rows(claims_file) if r.get("clock") for p in r.get("free_fields") or ()]
 
 
 def matches(path: str, patterns: Iterable[str]) -> bool:
@@ -319,12 +319,20 @@ def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s
               ) -> list[list[dict[str, Any]]]:
     """Replay every corpus in one subprocess that imports the package copy under root (mutated
     or not): one interpreter start per mutant, whatever the number of corpora."""
+    files = replay_files(root, corpus_files, out_dir, timeout_s=timeout_s)
+    return [[json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+            for path in files if path is not None]
+
+
+def replay_files(root: Path, corpus_files: Sequence[Path], out_dir: Path, tolerate: bool = False,
+                 timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path | None]:
+    """As replay_in, the answers left in files (`out_dir/{k}.jsonl`). tolerate: a corpus whose
+    server does not start (a configuration the server refuses) is None, not a failed replay."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    for old in out_dir.glob("*.jsonl"):
+    for old in [*out_dir.glob("*.jsonl"), *out_dir.glob("*.failed")]:
         old.unlink()
-    _run(root, [str(out_dir), *map(str, corpus_files)], timeout_s)
-    return [[json.loads(line) for line in (out_dir / f"{k}.jsonl").read_text(encoding="utf-8").splitlines()]
-            for k in range(len(corpus_files))]
+    _run(root, [*(["--tolerate"] if tolerate else []), str(out_dir), *map(str, corpus_files)], timeout_s)
+    return [None if (out_dir / f"{k}.failed").is_file() else out_dir / f"{k}.jsonl" for k in range(len(corpus_files))]
 
 
 def listings_in(root: Path, jobs: Sequence[tuple[Path, Sequence[Mapping[str, Any]]]], out_dir: Path,
@@ -346,9 +354,17 @@ def _main(argv: Sequence[str]) -> int:
             found = listings(read(Path(job["corpus"])), job["requests"], spec["ids_only"])
             (out_dir / f"listings-{k}.json").write_text(json.dumps(found), encoding="utf-8")
         return 0
+    tolerate = argv[:1] == ["--tolerate"]
+    argv = argv[1:] if tolerate else argv
     out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
     for k, corpus_file in enumerate(corpus_files):
-        responses = replay(read(corpus_file))
+        try:
+            responses = replay(read(corpus_file))
+        except Exception as exc:  # a configuration that does not start, noted as such
+            if not tolerate:
+                raise
+            (out_dir / f"{k}.failed").write_text(f"{type(exc).__name__}: {exc}"[:2000], encoding="utf-8")
+            continue
         (out_dir / f"{k}.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in responses),
                                             encoding="utf-8")
     return 0

@@ -12,13 +12,14 @@ import itertools
 import json
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from eicontract.proof.mutation.asvariant import VariantAnswers, reading_variants, reference, with_variant
 from eicontract.proof.mutation.choices import (
     FREE_CHOICES,
     Comparison,
@@ -34,6 +35,8 @@ from eicontract.proof.mutation.engine import MutantSpec, Workspace
 from eicontract.proof.mutation.replay import (
     MAX_PATHS,
     STRUCTURE,
+    claims_rows,
+    classify_paths,
     clock_patterns,
     free_choice_rows,
     free_rows,
@@ -57,6 +60,8 @@ class Replayer:
         self.rows, self.clock = free_rows(), clock_patterns()
         self.choice_rows = {name: row for name, row in free_choice_rows().items() if name in FREE_CHOICES}
         self.cached = root / "clean-listings"  # (corpus, listing request) -> its clean listing, one file each
+        self.readings = reading_variants(claims_rows(None))  # variant -> the reading rows it takes
+        self.variants = VariantAnswers(self.space.root, self.corpora, root / "variants")
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
         found = Comparison()
@@ -75,21 +80,55 @@ class Replayer:
             self._cache_clean(wanted)
         found.residual |= found.differing
         files = iter(mutant_files)
+        per_corpus: dict[int, Comparison] = {}
         for k, (corpus, clean, again, mutant) in enumerate(zip(self.corpora, *self.clean, mutants, strict=False)):
             listings = self._listings(k, wanted[k], next(files)) if wanted[k] else {}
-            now = compare_modulo(corpus.requests, clean, again, mutant, lambda p: matches(p, self.clock),
-                                 self.choice_rows, listings)
-            found.differing |= now.differing
-            found.residual |= now.residual
-            found.applied |= now.applied
-            found.unstable += now.unstable
-            found.outside += now.outside
+            per_corpus[k] = compare_modulo(corpus.requests, clean, again, mutant, lambda p: matches(p, self.clock),
+                                           self.choice_rows, listings)
+        _add(found, per_corpus.values())
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
-        return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
-                                            "requests": sum(len(c.requests) for c in self.corpora),
-                                            "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
-                                            "choices": sorted(found.applied), "outside": found.outside,
-                                            "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}}
+        as_variant = None
+        if kind == "gap" and mutants:  # another reading's server? (asvariant.py)
+            as_variant = self._as_variant(found, per_corpus, mutants)
+            if as_variant is not None:
+                found = as_variant[1]
+                kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
+                used = sorted({*used, *self.readings[as_variant[0]]})
+        evidence = {"corpus": [c.id for c in self.corpora], "requests": sum(len(c.requests) for c in self.corpora),
+                    "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
+                    "choices": sorted(found.applied), "outside": found.outside,
+                    "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}
+        if as_variant is not None:
+            evidence["as_variant"] = as_variant[0]
+        return {"verdict": kind, "replay": evidence}
+
+    def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison],
+                    mutants: Sequence[Sequence[Mapping[str, Any]]]) -> tuple[str, Comparison] | None:
+        """The first reading variant whose server answers, on every request where the mutant's
+        answer differs from the clean one, what the mutant answers (modulo the free choices and
+        fields): (that variant, the comparison with it). None when no variant does."""
+        gaps = [k for k, now in per_corpus.items() if classify_paths(now.residual, self.rows)[1]]
+        for variant in self.readings:
+            if any(with_variant(self.corpora[k].setup, variant) is None for k in gaps):
+                continue  # a corpus of that very variant: the clean server there already is it
+            now = Comparison(differing=set(found.differing))
+            _add(now, (per_corpus[k] for k in per_corpus if k not in gaps))
+            for k in gaps:
+                self.variants.prepare(k, list(self.readings))
+                theirs = self.variants.answers(k, variant)
+                if theirs is None:
+                    break
+                ours = reference(self.clean[0][k], theirs, mutants[k])
+                compared = compare_modulo(self.corpora[k].requests, ours, ours, mutants[k],
+                                          lambda p: matches(p, self.clock), self.choice_rows, {})
+                if classify_paths(compared.residual, self.rows)[1]:
+                    break
+                _add(now, [compared])
+            else:
+                now.differing = set(found.differing)
+                return variant, now
+        return None
+
 
     def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
         """The page requests of corpus k whose whole listing a free choice needs."""
@@ -126,12 +165,24 @@ class Replayer:
         return {n: (ours[key_id(key)], theirs[key_id(key)]) for n, key in wanted.items()}
 
 
+def _add(total: Comparison, parts: Iterable[Comparison]) -> None:
+    for now in parts:
+        total.differing |= now.differing
+        total.residual |= now.residual
+        total.applied |= now.applied
+        total.unstable += now.unstable
+        total.outside += now.outside
+
+
+
 def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
     replay = found["replay"]
     if found["verdict"] == "equivalent":
         reason = f"replay: identical responses on {replay['requests']} requests"
     elif found["verdict"] == "contract_free":
         reason = f"replay: differs only on free fields or choices ({', '.join(replay['free'])})"
+        if replay.get("as_variant"):
+            reason += f", answering as the legal variant {replay['as_variant']} does"
     else:
         reason = f"replay: differs on {', '.join(replay['unmatched'][:3])}: the gate never compares it"
     return {"verdict": found["verdict"], "reason": reason, "line": spec.source_line, "replay": dict(replay)}

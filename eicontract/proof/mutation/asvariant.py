@@ -1,0 +1,97 @@
+"""A mutant that behaves like a legal variant (docs/MUTATION.md, "A mutant that takes another
+reading"): where the documents leave a reading open, the legal variant that takes the other one
+is a server the gate must pass; a mutant whose answers are that variant's is such a server too.
+
+The replay checks it where a survivor would otherwise be a gap: each request whose answer differs
+from the clean server's is compared with the answer of the clean server with the variant switched
+on (the same corpus, the same requests, replayed on that configuration); the other requests keep
+the clean answer. When, for one variant, nothing differs any more (or only free fields and choices
+do), the survivor is contract_free, citing the reading rows that name that variant.
+
+Pure parts here: which variants take a reading (`reading_variants`), the configuration a corpus is
+replayed on with a variant (`with_variant`), and the reference answers (`reference`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from eicontract.proof.mutation.corpus import Corpus, ServerSetup, write
+from eicontract.proof.mutation.replay import replay_files
+
+NOT_VARIANTS = ("reference", "error-style-body", "unproven")  # readings the reference or no server takes
+
+
+def reading_variants(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
+    """Legal variant -> the reading rows (claims map) one of whose readings it takes."""
+    out: dict[str, list[str]] = {}
+    for row in rows:
+        for reading in row.get("readings") or ():
+            name = str(reading.get("variant") or "")
+            if name and name not in NOT_VARIANTS:
+                out.setdefault(name, []).append(str(row["id"]))
+    return {name: sorted(set(ids)) for name, ids in sorted(out.items())}
+
+
+def with_variant(setup: ServerSetup, variant: str) -> ServerSetup | None:
+    """The corpus's configuration with the variant on; None when it is on already (the clean
+    server of that corpus is the variant: no other answer to compare with)."""
+    if variant in setup.variants:
+        return None
+    return replace(setup, variants=tuple(sorted({*setup.variants, variant})))
+
+
+def reference(clean: Sequence[Any], variant: Sequence[Any], mutant: Sequence[Any]) -> list[Any]:
+    """Per request: the variant's answer where the mutant's differs from the clean one, else the
+    clean one. Compared with the mutant's answers, what still differs is what neither the clean
+    server nor the variant answers."""
+    return [v if m != c else c for c, v, m in zip(clean, variant, mutant, strict=True)]
+
+
+# --- the variants' answers (I/O: replayed in a subprocess of the clean workspace) ---------------
+
+class VariantAnswers:
+    """The clean server of each corpus with a reading variant on: each (corpus, variant) replayed
+    once, in one subprocess per batch, and kept on disk; read back one at a time (a corpus's answers
+    under 40 variants would not fit in memory together)."""
+
+    def __init__(self, clean_root: Path, corpora: Sequence[Corpus], root: Path) -> None:
+        self.clean_root, self.corpora, self.root = clean_root, list(corpora), root
+
+    def _file(self, k: int, variant: str) -> Path:
+        return self.root / f"{k}-{variant}.jsonl"
+
+    def prepare(self, k: int, variants: Sequence[str]) -> None:
+        """Replay corpus k under each variant not replayed yet (one interpreter for all of them)."""
+        todo = [v for v in variants if with_variant(self.corpora[k].setup, v) is not None
+                and not self._file(k, v).is_file() and not self._failed(k, v).is_file()]
+        if not todo:
+            return
+        corpus = self.corpora[k]
+        files = []
+        for variant in todo:
+            setup = with_variant(corpus.setup, variant)
+            assert setup is not None  # (filtered above)
+            path = self.root / "corpora" / f"{k}-{variant}.jsonl"
+            write(Corpus(f"{corpus.name}+{variant}", setup, corpus.requests), path)
+            files.append(path)
+        out = self.root / "batch"
+        done = replay_files(self.clean_root, files, out, tolerate=True)
+        for variant, answers in zip(todo, done, strict=True):
+            if answers is None:  # that configuration does not start (variants that exclude each other)
+                self._failed(k, variant).touch()
+            else:
+                answers.replace(self._file(k, variant))
+
+    def _failed(self, k: int, variant: str) -> Path:
+        return self.root / f"{k}-{variant}.failed"
+
+    def answers(self, k: int, variant: str) -> list[dict[str, Any]] | None:
+        path = self._file(k, variant)
+        if not path.is_file():
+            return None
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
