@@ -18,7 +18,7 @@ from eicontract.proof.mutation.replay import claims_rows, replay_in
 
 
 def test_reading_variants_maps_each_variant_to_the_rows_whose_readings_it_takes() -> None:
-    rows = [{"id": "reading.a", "readings": [{"variant": "reference"}, {"variant": "v1"}]},
+    rows: list[dict[str, Any]] = [{"id": "reading.a", "readings": [{"variant": "reference"}, {"variant": "v1"}]},
             {"id": "reading.b", "readings": [{"variant": "v1"}, {"variant": "unproven"}]},
             {"id": "decision.c", "statement": "no readings"}]
     assert reading_variants(rows) == {"v1": ["reading.a", "reading.b"]}
