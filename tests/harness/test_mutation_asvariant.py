@@ -92,3 +92,12 @@ def _as(replayer: triage.Replayer, variant: str, tmp_path: Path) -> Path:
     path = tmp_path / f"{variant}.jsonl"
     corpus.write(corpus.Corpus(base.name, ServerSetup(variants=(variant,)), base.requests), path)
     return path
+
+
+def test_a_gap_is_replayed_again_until_the_variants_were_tried() -> None:
+    from eicontract.proof.mutation.command import _replayed
+
+    old = {"verdict": "gap", "replay": {"corpus": ["b", "a"]}}
+    assert not _replayed(old, ["a", "b"])
+    assert _replayed({**old, "replay": {**old["replay"], "as_variant": None}}, ["a", "b"])
+    assert not _replayed({**old, "replay": {"corpus": ["a"], "as_variant": None}}, ["a", "b"])

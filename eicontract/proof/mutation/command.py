@@ -178,7 +178,7 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
         todo = choose(todo, args.sample, args.seed, args.only)
     if not args.replay_again:  # a gap already replayed on these very corpora: an interrupted replay resumes
         ids = sorted(read(path).id for path in corpora)
-        todo = [s for s in todo if sorted((triage.get(s.id) or {}).get("replay", {}).get("corpus") or []) != ids]
+        todo = [s for s in todo if not _replayed(triage.get(s.id) or {}, ids)]
     print(f"eicontract mutation: replaying {len(todo)} survivors against {len(corpora)} corpora", flush=True)
 
     def keep(key: str, entry: dict[str, Any]) -> None:  # each entry kept as found: an interrupted replay loses none
@@ -187,6 +187,13 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
 
     triage_by_replay(todo, package, corpora, keep, args.workers)
     return load_triage(args.triage)
+
+
+def _replayed(entry: Mapping[str, Any], corpus_ids: Sequence[str]) -> bool:
+    """A gap replayed on these very corpora, and compared with the reading variants (asvariant.py;
+    a gap replayed before that check existed is replayed again)."""
+    evidence = entry.get("replay") or {}
+    return sorted(evidence.get("corpus") or []) == list(corpus_ids) and "as_variant" in evidence
 
 
 def _recheck(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapping[str, Mapping[str, Any]],

@@ -2,7 +2,9 @@
 evidence (docs/mutation-triage.yaml), and re-check a sample of the entries (the CI self-test).
 
 An entry: {verdict, reason, replay: {corpus: [ids], requests, differing: [paths], free: [claims
-rows], unmatched: [paths], unstable}}. Only a replay writes `replay`; score.proven reads it.
+rows], unmatched: [paths], unstable, as_variant}}. Only a replay writes `replay`; score.proven reads
+it. `as_variant` is there when the raw comparison left a gap and the reading variants were tried
+(asvariant.py): the variant whose answers the mutant gives, or None.
 """
 
 from __future__ import annotations
@@ -87,7 +89,7 @@ class Replayer:
                                            self.choice_rows, listings)
         _add(found, per_corpus.values())
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
-        as_variant = None
+        as_variant, first = None, kind
         if kind == "gap" and mutants:  # another reading's server? (asvariant.py)
             as_variant = self._as_variant(found, per_corpus, mutants)
             if as_variant is not None:
@@ -98,8 +100,8 @@ class Replayer:
                     "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
                     "choices": sorted(found.applied), "outside": found.outside,
                     "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}
-        if as_variant is not None:
-            evidence["as_variant"] = as_variant[0]
+        if first == "gap" and mutants:  # the check ran: the variant found, or None
+            evidence["as_variant"] = as_variant[0] if as_variant is not None else None
         return {"verdict": kind, "replay": evidence}
 
     def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison],
