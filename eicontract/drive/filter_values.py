@@ -194,17 +194,26 @@ def candidate_values(samples: Iterable[object], wire_name: str) -> list[str]:
 # --- strategies: drawn values that shrink toward the simplest filter ------------------------------
 
 def _splitting_first(by_id: Mapping[int, Sample], wire_name: str, values: Sequence[str],
-                     wire: Callable[[str], str] = lambda v: v) -> list[str]:
+                     wire: Callable[[str], str] = lambda v: v,
+                     prefer: Callable[[str], bool] = lambda v: False) -> list[str]:
     """`values` (stable) with those whose filter, wire(value), splits the samples first: every
-    reading selects some and none selects all. Unranked past RANK_WORK (a whole large listing)."""
+    reading selects some and none selects all; among those, the preferred ones first. Unranked
+    (but for the preference) past RANK_WORK (a whole large listing)."""
     if not by_id or len(by_id) * len(values) > RANK_WORK:
-        return list(values)
+        return sorted(values, key=lambda v: not prefer(v))
 
     def splits(value: str) -> bool:
         required, allowed = selects(by_id, wire_name, wire(value))
         return required > 0 and allowed < len(by_id)
 
-    return sorted(values, key=lambda v: not splits(v))
+    return sorted(values, key=lambda v: (not splits(v), not prefer(v)))
+
+
+def _mixed_case(value: str) -> bool:
+    """A text with upper- and lower-case letters: where a server folds the query, or the names,
+    or neither, the answer shows it (an all-lower-case query matches alike whether or not the
+    server lowers it). A sample's own mixed-case name is one every reading requires it to match."""
+    return value != value.lower() and value != value.upper()
 
 
 def _bound_values(items: list[Sample], by_id: Mapping[int, Sample], wire_name: str) -> st.SearchStrategy[str]:
@@ -253,7 +262,8 @@ def _from_samples(items: list[Sample], by_id: Mapping[int, Sample], wire_name: s
     """One choice over the samples' variants (each sample's own value first; those that split the
     samples first), then a value no sample holds. (One choice each: hypothesis shrinks to the
     shortest choice sequence, then the lowest.)"""
-    found = _splitting_first(by_id, wire_name, list(dict.fromkeys(v for s in items for v in variants(s))))
+    found = _splitting_first(by_id, wire_name, list(dict.fromkeys(v for s in items for v in variants(s))),
+                             prefer=_mixed_case)
     return st.sampled_from([*found, NO_SUCH])
 
 

@@ -114,10 +114,22 @@ def test_metadata_keys_that_split_come_first() -> None:
 
 def test_names_ids_and_types_shrink_to_a_sample_s_own_value() -> None:
     assert _minimal("filename") == "Idle01.wav"  # the first name itself, before its variants
-    assert _minimal("search") == "1"  # the first sample's id
+    assert _minimal("search") == "Idle01.wav"  # the first sample's own mixed-case name (below)
     assert _minimal("dataType") == "chart"  # on three samples of five: it splits them
     assert _minimal("signatureValidity") == "valid"
     assert _minimal("filename", lambda v: v == NO_SUCH) == NO_SUCH  # a value no sample holds, too
+
+
+def test_a_mixed_case_name_comes_before_the_others() -> None:
+    """Search and filename values with upper- and lower-case letters first: a sample's own such name
+    is one every reading must find, and a server that folds the query but not the names (or the
+    other way) finds nothing (the search mutant b80dcc16 of docs/MUTATION.md); an all-lower-case
+    query cannot show it. Without one, the order is the samples' (ids, then names)."""
+    listing = [sample(1, filename="idle01.wav"), sample(2, filename="wave02.wav"), sample(3, filename="WAVE03.wav")]
+    assert _minimal("search", listing=listing) == "WAVE03.wav"
+    assert _minimal("filename", listing=listing) == "WAVE03.wav"
+    lower = [sample(1, filename="idle01.wav"), sample(2, filename="wave02.wav")]
+    assert _minimal("search", listing=lower) == "1"
 
 
 def test_the_simplest_value_of_each_filter_splits_the_listing() -> None:
