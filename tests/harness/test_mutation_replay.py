@@ -151,7 +151,7 @@ def test_replayers_share_the_survivors_and_each_entry_is_told_as_found(monkeypat
     made: list[Path] = []
 
     class FakeReplayer:
-        def __init__(self, package_dir: Path, corpora: Any, root: Path) -> None:
+        def __init__(self, package_dir: Path, corpora: Any, root: Path, shared: Path | None = None) -> None:
             made.append(root)
 
         def evidence(self, spec: Any) -> dict[str, Any]:

@@ -59,8 +59,11 @@ class VariantAnswers:
     once, in one subprocess per batch, and kept on disk; read back one at a time (a corpus's answers
     under 40 variants would not fit in memory together)."""
 
-    def __init__(self, clean_root: Path, corpora: Sequence[Corpus], root: Path) -> None:
+    def __init__(self, clean_root: Path, corpora: Sequence[Corpus], root: Path, work: Path | None = None) -> None:
+        """root: the answers, which replayers of the same corpora may share (each file is moved in
+        whole); work: this replayer's own folder for a batch (default: under root)."""
         self.clean_root, self.corpora, self.root = clean_root, list(corpora), root
+        self.work = work or root / "work"
 
     def _file(self, k: int, variant: str) -> Path:
         return self.root / f"{k}-{variant}.jsonl"
@@ -76,10 +79,11 @@ class VariantAnswers:
         for variant in todo:
             setup = with_variant(corpus.setup, variant)
             assert setup is not None  # (filtered above)
-            path = self.root / "corpora" / f"{k}-{variant}.jsonl"
+            path = self.work / "corpora" / f"{k}-{variant}.jsonl"
             write(Corpus(f"{corpus.name}+{variant}", setup, corpus.requests), path)
             files.append(path)
-        out = self.root / "batch"
+        out = self.work / "batch"
+        self.root.mkdir(parents=True, exist_ok=True)
         done = replay_files(self.clean_root, files, out, tolerate=True)
         for variant, answers in zip(todo, done, strict=True):
             if answers is None:  # that configuration does not start (variants that exclude each other)

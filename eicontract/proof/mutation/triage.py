@@ -54,7 +54,9 @@ class Replayer:
     """One workspace; the clean responses of the corpora replayed twice, once for every mutant;
     the clean listings a free choice needs, read once and kept on disk."""
 
-    def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path) -> None:
+    def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path, shared: Path | None = None) -> None:
+        """root: this replayer's own folder; shared: where replayers of the same corpora keep what
+        any of them may reuse (the reading variants' answers)."""
         self.space = Workspace(package_dir, root / "space")
         self.files = list(corpora)
         self.corpora = [read(path) for path in corpora]
@@ -65,7 +67,7 @@ class Replayer:
         self.choice_rows = {name: row for name, row in free_choice_rows().items() if name in FREE_CHOICES}
         self.cached = root / "clean-listings"  # (corpus, listing request) -> its clean listing, one file each
         self.readings = reading_variants(claims_rows(None))  # variant -> the reading rows it takes
-        self.variants = VariantAnswers(self.space.root, self.corpora, root / "variants")
+        self.variants = VariantAnswers(self.space.root, self.corpora, (shared or root) / "variants", root / "variants")
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
         found = Comparison()
@@ -110,29 +112,40 @@ class Replayer:
                     mutants: Sequence[Sequence[Mapping[str, Any]]]) -> tuple[str, Comparison] | None:
         """The first reading variant whose server answers, on every request where the mutant's
         answer differs from the clean one, what the mutant answers (modulo the free choices and
-        fields): (that variant, the comparison with it). None when no variant does."""
-        gaps = [k for k, now in per_corpus.items() if classify_paths(now.residual, self.rows)[1]]
-        for variant in self.readings:
-            if any(with_variant(self.corpora[k].setup, variant) is None for k in gaps):
-                continue  # a corpus of that very variant: the clean server there already is it
-            now = Comparison(differing=set(found.differing))
-            _add(now, (per_corpus[k] for k in per_corpus if k not in gaps))
-            for k in gaps:
-                self.variants.prepare(k, list(self.readings))
-                theirs = self.variants.answers(k, variant)
-                if theirs is None:
-                    break
-                ours = reference(self.clean[0][k], theirs, mutants[k])
-                compared = compare_modulo(self.corpora[k].requests, ours, ours, mutants[k],
-                                          lambda p: matches(p, self.clock), self.choice_rows, {})
-                if classify_paths(compared.residual, self.rows)[1]:
-                    break
-                _add(now, [compared])
-            else:
-                now.differing = set(found.differing)
-                return variant, now
-        return None
+        fields): (that variant, the comparison with it). None when no variant does. The corpora
+        where a gap shows are taken smallest first, and a corpus is replayed only under the
+        variants that every smaller one left standing."""
+        gaps = sorted((k for k, now in per_corpus.items() if classify_paths(now.residual, self.rows)[1]),
+                      key=lambda k: len(self.corpora[k].requests))
+        # a corpus of the variant itself: the clean server there already is it, nothing to compare
+        standing = {v: Comparison() for v in self.readings
+                    if all(with_variant(self.corpora[k].setup, v) is not None for k in gaps)}
+        for k in gaps:
+            self.variants.prepare(k, list(standing))
+            for variant in list(standing):
+                compared = self._with_variant(k, variant, mutants[k])
+                if compared is None:
+                    del standing[variant]
+                else:
+                    _add(standing[variant], [compared])
+            if not standing:
+                return None
+        variant, compared = next(iter(standing.items()))
+        now = Comparison(differing=set(found.differing))
+        _add(now, [*(per_corpus[k] for k in per_corpus if k not in gaps), compared])
+        now.differing = set(found.differing)
+        return variant, now
 
+    def _with_variant(self, k: int, variant: str, mutant: Sequence[Mapping[str, Any]]) -> Comparison | None:
+        """Corpus k's mutant answers against the clean ones, the variant's where the mutant's differ;
+        None when that leaves a difference no free field covers (or the configuration does not start)."""
+        theirs = self.variants.answers(k, variant)
+        if theirs is None:
+            return None
+        ours = reference(self.clean[0][k], theirs, mutant)
+        compared = compare_modulo(self.corpora[k].requests, ours, ours, mutant, lambda p: matches(p, self.clock),
+                                  self.choice_rows, {})
+        return None if classify_paths(compared.residual, self.rows)[1] else compared
 
     def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
         """The page requests of corpus k whose whole listing a free choice needs."""
@@ -221,7 +234,7 @@ def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Se
         def work(k: int) -> None:
             if not shares[k]:
                 return
-            replayer = Replayer(package_dir, corpora, Path(tmp) / f"r{k}")
+            replayer = Replayer(package_dir, corpora, Path(tmp) / f"r{k}", shared=Path(tmp))
             for spec in shares[k]:
                 entry = entry_for(spec, replayer.evidence(spec))
                 with lock:
