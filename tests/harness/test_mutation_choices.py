@@ -117,6 +117,17 @@ def test_a_page_without_a_limit_that_no_default_gives(mutant: list[int], why: st
     assert with_default_limit(_page([3, 4]), _page(mutant), 2, _listing(ASCENDING)) is None, why
 
 
+def test_a_listing_cut_for_its_size_still_decides_a_prefix_inside_it() -> None:
+    """A listing of 100k samples is read to its beginning only (`cut`): a default page that ends
+    inside that beginning is decided; one that reaches the cut is not; nor is any order."""
+    cut = {**_listing(ASCENDING), "complete": False, "cut": True}
+    assert _left(with_default_limit(_page([1, 2]), _page([1, 2, 3]), 0, cut)) == []
+    assert with_default_limit(_page([1, 2]), _page([1, 2, 3, 4, 5, 6]), 0, cut) is None
+    assert with_default_limit(_page([1, 2]), _page([2, 3]), 0, cut) is None
+    assert with_default_limit(_page([1, 2]), _page([1, 2, 3]), 0, {**cut, "cut": False}) is None
+    assert in_listing_order(_page([1, 2]), _page([6, 5]), 0, cut, _listing(DESCENDING)) is None
+
+
 # --- job-or-result ---------------------------------------------------------------------------------
 
 def _classify_request() -> dict[str, Any]:

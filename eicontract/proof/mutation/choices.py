@@ -17,7 +17,8 @@ mutant's choice, never the other way: everything the mutant answered is still co
   both sides' answers are compared as what the job yields; a recorded
   job status request is read as the status of the job the same classify started on each side;
 - default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
-  clean listing from its offset, whatever its length; the clean page is rebuilt at that length;
+  clean listing from its offset, whatever its length; the clean page is rebuilt at that length
+  (a listing too long to read whole is read to its first MAX_LISTING-odd samples: enough);
 - expected-label (decision.expected-labels; labelchoice.py): an expectedLabels entry (or a page
   prediction's window) whose label is another of the listed structured labels the window
   overlaps; the clean label is replaced by the mutant's only there.
@@ -121,6 +122,14 @@ def _listing_ids(listing: Listing | None) -> list[int] | None:
     return _page_ids({"status": 200, "body": listing})
 
 
+def _prefix_ids(listing: Listing | None) -> list[int] | None:
+    """The ids of a listing read whole, or of its beginning when it was cut for its size (`cut`:
+    a listing of 100k samples is read to its first MAX_LISTING-odd ones): enough for a prefix."""
+    if not listing or not (listing.get("complete") is True or listing.get("cut") is True):
+        return None
+    return _page_ids({"status": 200, "body": listing})
+
+
 def _without_per_reply(value: Any, top: bool = False) -> Any:
     if isinstance(value, list):
         return [_without_per_reply(v) for v in value]
@@ -169,9 +178,11 @@ def with_default_limit(clean: Answer, mutant: Answer, offset: int,
     """default-limit (the documents give no default: "Maximum number of results"): None unless
     the mutant's page is a prefix of the clean listing from the offset, non-empty where the clean
     page is (the clean page, without a limit too, is such a prefix itself)."""
-    c_ids, c_page, m_page = _listing_ids(clean_listing), _page_ids(clean), _page_ids(mutant)
+    c_ids, c_page, m_page = _prefix_ids(clean_listing), _page_ids(clean), _page_ids(mutant)
     if c_ids is None or c_page is None or m_page is None or clean_listing is None:
         return None
+    if clean_listing.get("complete") is not True and offset + max(len(c_page), len(m_page)) >= len(c_ids):
+        return None  # a cut listing: both pages must end inside what was read (and not at its cut)
     if c_page != c_ids[offset:offset + len(c_page)] or (c_page and not m_page):
         return None
     if m_page != c_ids[offset:offset + len(m_page)]:

@@ -273,7 +273,8 @@ def _call_again(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, 
 
 def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, Any]:
     """A page request's whole listing (its query without limit and offset), page by page until an
-    empty page: {complete, result, predictions}. Bounded: incomplete past MAX_LISTING samples or
+    empty page: {complete, result, predictions}. Bounded: past MAX_LISTING samples it is cut
+    (incomplete, `cut`, the samples read so far kept); incomplete and empty past
     MAX_LISTING_REPLIES replies, or at any reply that is not a page (a 429 is asked again)."""
     result: list[Any] = []
     predictions: list[Any] = []
@@ -289,8 +290,8 @@ def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str,
             return {"complete": True, "result": result, "predictions": predictions}
         result += body["result"]
         predictions += body.get("predictions") or []
-        if len(result) > MAX_LISTING:
-            break
+        if len(result) > MAX_LISTING:  # cut for its size: its beginning still decides a prefix
+            return {"complete": False, "cut": True, "result": result, "predictions": predictions}
     return {"complete": False, "result": [], "predictions": []}
 
 
@@ -300,7 +301,7 @@ def listings(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bo
     with _client(corpus) as (client, key):
         found = [read_listing(client, key, r) for r in requests]
     if ids_only:
-        found = [{"complete": f["complete"], "predictions": [],
+        found = [{"complete": f["complete"], "predictions": [], **({"cut": True} if f.get("cut") else {}),
                   "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in f["result"]]}
                  for f in found]
     return found
