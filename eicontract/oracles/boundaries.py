@@ -30,6 +30,7 @@ CLAIMS: tuple[str, ...] = (
     "decision.limit-zero",
     "decision.large-limit-offset",
     "decision.huge-integers",
+    "reading.leap-second",
 )
 
 INT32_LIMIT = 2**31

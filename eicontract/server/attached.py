@@ -19,6 +19,7 @@ from eicontract.server.app import make_app
 from eicontract.server.classify import ClassificationMemo
 from eicontract.server.config import ServerConfig
 from eicontract.server.dataset import CLASS_LABELS, Dataset, Impulse, LearnBlock, SampleRecord
+from eicontract.server.errors import bad_request
 from eicontract.server.faults import FaultSet
 from eicontract.server.jobs import CacheKey, Job, JobRegistry
 from eicontract.server.render import iso
@@ -146,6 +147,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "resampled-floor": ("reply",),
     "labels-multi": ("data", "store"),
     "big-numbers-rejected": ("request",),
+    "leap-second-refused": ("request",),
     "jobs-fail-first": ("jobs",),
     "processing-error-classifies": ("jobs",),
     "short-no-window": ("reply",),
@@ -225,6 +227,8 @@ class Switched(Seams):
         return self.faults.ignores_unparsable_metadata()
 
     def leap_second(self, instant: datetime) -> datetime:
+        if self.variants.refuses_leap_second():
+            raise bad_request("a leap second (:60) is not accepted in a date filter")
         return self.faults.leap_second(instant)
 
     def refused_numbers(self, filters: PageFilters, limit: int | None,

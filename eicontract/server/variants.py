@@ -178,6 +178,9 @@ _CATALOGUE = (
                                    "at once (the job goes on)"),
     LegalVariant("running-refused", "a classify while its request's job runs is refused with the "
                                     "failure envelope (400)"),
+    LegalVariant("leap-second-refused", "a date filter with a leap second (hh:mm:60) is refused "
+                                        "with the failure envelope (400): RFC 3339 allows :60, the "
+                                        "documents say nothing"),
     LegalVariant("failure-told", "like jobs-fail-first, and the next classify of that (sample, "
                                  "block, variant, truncate) answers the job's failure with the "
                                  "failure envelope (400); the one after starts a job that succeeds"),
@@ -363,6 +366,10 @@ class VariantSet(Switches):
         if any(n is not None and abs(n) >= 2**63 for n in numbers):
             return "numeric filters must be within 64 bits"
         return None
+
+    def refuses_leap_second(self) -> bool:
+        """leap-second-refused: a date filter's :60 is refused (the reference reads :59 plus 1 s)."""
+        return "leap-second-refused" in self
 
     def refuses_variant(self, variant: str) -> bool:
         """akida-refused: this project has no Akida model."""

@@ -136,7 +136,7 @@ def test_a_clean_config_serves_the_contracts_own_seams() -> None:
 # by where attached.Switched (or variant_wire, or store_seams) calls it.
 HOOK_SEAM = {
     "request": "checks_auth accepts_near_key error_text rejects_variant default_variant negative_paging_value "
-               "on_malformed_metadata metadata_json leap_second ignores_unparsable_metadata "
+               "on_malformed_metadata metadata_json leap_second refuses_leap_second ignores_unparsable_metadata "
                "truncate ignores_limit refused_number refuses_variant unknown_id_status "
                "page_default_variant refused_filter",
     "plan": "page_plan _filters _metadata past_end_plan deep_page_plan deep_total_count "

@@ -615,6 +615,16 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         assert page(variant, **query) == page(clean, **query)
 
 
+@check("leap-second-refused")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    for name in ("minDate", "maxDate"):
+        leap = {name: "2016-12-31T23:59:60Z"}
+        refused = variant.get(PAGE, params=leap)
+        assert refused.status_code == 400 and refused.json()["success"] is False, name
+        assert clean.get(PAGE, params=leap).json()["success"] is True
+        assert page(variant, **{name: "2016-12-31T23:59:59Z"}) == page(clean, **{name: "2016-12-31T23:59:59Z"})
+
+
 @check("limit-zero-rejected")
 def _(variant: httpx.Client, clean: httpx.Client) -> None:
     refused = variant.get(PAGE, params={"limit": 0})

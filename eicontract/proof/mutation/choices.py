@@ -17,8 +17,7 @@ mutant's choice, never the other way: everything the mutant answered is still co
   both sides' answers are compared as what the job yields; a recorded
   job status request is read as the status of the job the same classify started on each side;
 - default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
-  clean listing from its offset, whatever its length; the clean page is rebuilt at that length
-  (a listing too long to read whole is read to its first MAX_LISTING-odd samples: enough);
+  clean listing (or of its beginning, where cut) from its offset; the clean page rebuilt so;
 - expected-label (decision.expected-labels; labelchoice.py): an expectedLabels entry (or a page
   prediction's window) whose label is another of the listed structured labels the window
   overlaps; the clean label is replaced by the mutant's only there.
@@ -117,14 +116,11 @@ def _page_ids(answer: Answer) -> list[int] | None:
 
 
 def _listing_ids(listing: Listing | None) -> list[int] | None:
-    if not listing or listing.get("complete") is not True:
-        return None
-    return _page_ids({"status": 200, "body": listing})
+    return _prefix_ids(listing) if listing and listing.get("complete") is True else None
 
 
 def _prefix_ids(listing: Listing | None) -> list[int] | None:
-    """The ids of a listing read whole, or of its beginning when it was cut for its size (`cut`:
-    a listing of 100k samples is read to its first MAX_LISTING-odd ones): enough for a prefix."""
+    """The ids of a listing read whole, or of its beginning where it was `cut` for its size."""
     if not listing or not (listing.get("complete") is True or listing.get("cut") is True):
         return None
     return _page_ids({"status": 200, "body": listing})
@@ -182,7 +178,7 @@ def with_default_limit(clean: Answer, mutant: Answer, offset: int,
     if c_ids is None or c_page is None or m_page is None or clean_listing is None:
         return None
     if clean_listing.get("complete") is not True and offset + max(len(c_page), len(m_page)) >= len(c_ids):
-        return None  # a cut listing: both pages must end inside what was read (and not at its cut)
+        return None  # both pages must end inside the part of a cut listing that was read
     if c_page != c_ids[offset:offset + len(c_page)] or (c_page and not m_page):
         return None
     if m_page != c_ids[offset:offset + len(m_page)]:
