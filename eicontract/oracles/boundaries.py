@@ -69,6 +69,20 @@ def check_limit_zero(body: object, status: int, default_ids: Sequence[int]) -> F
                                                            "default": len(default_ids)})], [])
 
 
+def check_default_page(ids: Sequence[int], first_ids: Sequence[int]) -> list[Violation]:
+    """PAGE-COMPLETE for the page sent with neither a limit nor an offset (decision.default-limit,
+    page.param.offset): nothing skipped ("offset in results": none sent), cut at a length the
+    server picks: a prefix of the listing's first ids (``first_ids``, as far as they are known),
+    not empty where the listing has samples."""
+    shared = min(len(ids), len(first_ids))
+    if list(ids[:shared]) == list(first_ids[:shared]) and (ids or not first_ids):
+        return []
+    return [Violation("PAGE-COMPLETE", f"the page without a limit or an offset starts {list(ids[:8])}, "
+                      f"but the listing starts {list(first_ids[:8])}: a default page is the listing from "
+                      f"its first sample, cut at some length", {"seen": list(ids[:20]),
+                                                                 "wanted": list(first_ids[:20])})]
+
+
 def check_limit_page(body: object, status: int, limit: int, offset: int,
                      reference: Sequence[int], large: bool = False, shown: str | None = None) -> Findings:
     """A page at (limit, offset) against ``reference``, the listing's ids from ``offset`` on

@@ -24,7 +24,7 @@ from eicontract.drive.probe import shorter_than_expected
 from eicontract.drive.sweeps import Sweep, sweep
 from eicontract.drive.windows import read_region
 from eicontract.http.client import Exchange
-from eicontract.oracles import max_limit, paging
+from eicontract.oracles import boundaries, max_limit, paging
 from eicontract.oracles.schema import check_schema
 from eicontract.pytest.fixtures import Target
 from eicontract.suite.dataset import Counts, Dataset
@@ -102,6 +102,18 @@ def test_a_page_without_an_offset_starts_at_the_beginning(target: Target, datase
         expect_no_violations([Violation("PAGE-COMPLETE", f"limit={limit} without an offset: ids "
                                         f"{seen[:8]}..., but the page at offset 0 starts {wanted[:8]}... "
                                         f"({exchange.summary()})", {"seen": seen[:20], "wanted": wanted})])
+
+
+@pytest.mark.clause("PAGE-COMPLETE")
+def test_the_page_without_a_limit_or_an_offset_is_the_listing_from_its_start(target: Target,
+                                                                            dataset: Dataset) -> None:
+    """Neither sent: the server's default page (any length) from the first sample, none skipped."""
+    exchange = target.client.page(target.settings.project_id, {})
+    if exchange.status is None or exchange.status >= 400 or paging.page_results(exchange.body) is None:
+        pytest.skip(f"the page without a limit was not answered ({exchange.summary()}): "
+                    f"the schema and 5xx clauses judge that")
+    found = boundaries.check_default_page(paging.page_ids(exchange.body), dataset.regions[0].ids)
+    expect_no_violations(judged(exchange, found))
 
 
 @pytest.mark.clause("PAGE-COMPLETE")

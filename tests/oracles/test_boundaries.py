@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 import pytest
 
 from eicontract.oracles.boundaries import (
+    check_default_page,
     check_huge_filter,
     check_large_offset,
     check_leap_second,
@@ -224,3 +225,19 @@ def test_leap_seconds_next_to_samples_added_at_a_minutes_edge() -> None:
     # added at :00.x: the previous minute's leap, which means this minute's :00, just before it
     assert after == (3, "2025-03-01T07:59:60Z", datetime(2025, 3, 1, 8, 0, tzinfo=UTC))
     assert leap_second_neighbours({9: added[9]}) == []
+
+
+# --- the page without a limit or an offset ------------------------------------------------------
+
+@pytest.mark.parametrize("ids", [[1, 2, 3], [1], [1, 2, 3, 4, 5, 6, 7]], ids=["shorter", "one", "longer"])
+def test_a_default_page_is_any_prefix_of_the_listing(ids: list[int]) -> None:
+    """Any default length (longer than the ids known: compared as far as they go)."""
+    assert check_default_page(ids, [1, 2, 3, 4, 5]) == []
+    assert check_default_page([], []) == []  # an empty listing: an empty page
+
+
+@pytest.mark.parametrize(("ids", "why"), [([2, 3, 4], "the first sample skipped (a default offset of 1)"),
+                                          ([], "empty where the listing has samples"),
+                                          ([1, 3], "a sample skipped inside")])
+def test_a_default_page_that_skips_is_page_complete(ids: list[int], why: str) -> None:
+    assert clause_ids(check_default_page(ids, [1, 2, 3, 4, 5])) == {"PAGE-COMPLETE"}, why
