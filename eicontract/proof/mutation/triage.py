@@ -27,33 +27,46 @@ from eicontract.proof.mutation.choices import (
     key_id,
     listing_key,
     needs_listing,
+    same_lines,
     verdict_modulo,
 )
 from eicontract.proof.mutation.corpus import read
 from eicontract.proof.mutation.engine import MutantSpec, Workspace
 from eicontract.proof.mutation.replay import (
     MAX_PATHS,
+    PAGE,
     STRUCTURE,
+    AnswerFile,
     clock_patterns,
     free_choice_rows,
     free_rows,
     listings_in,
     matches,
+    operation,
     replay_in,
 )
 
 
 class Replayer:
     """One workspace; the clean responses of the corpora replayed twice, once for every mutant;
-    the clean listings a free choice needs, read once and kept on disk."""
+    the clean listings a free choice needs, read once and kept on disk.
+
+    Memory-lean: every replay's answers stay in their files (the two clean replays in dirs of
+    their own, the mutant's in `out`); a mutant is compared corpus by corpus, each corpus's
+    requests read and its three answer files opened as AnswerFiles only while it is compared, and
+    an answer parsed only where the three lines differ (choices.compare_modulo) or a choice needs it."""
 
     def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path) -> None:
         self.space = Workspace(package_dir, root / "space")
         self.files = list(corpora)
-        self.corpora = [read(path) for path in corpora]
+        self.ids, self.requests = [], 0
+        for path in corpora:  # one corpus in memory at a time
+            corpus = read(path)
+            self.ids.append(corpus.id)
+            self.requests += len(corpus.requests)
         self.out = root / "out"
-        self.clean = (replay_in(self.space.root, self.files, self.out),
-                      replay_in(self.space.root, self.files, self.out))
+        self.clean = (replay_in(self.space.root, self.files, root / "clean-1"),
+                      replay_in(self.space.root, self.files, root / "clean-2"))
         self.rows, self.clock = free_rows(), clock_patterns()
         self.choice_rows = {name: row for name, row in free_choice_rows().items() if name in FREE_CHOICES}
         self.cached = root / "clean-listings"  # (corpus, listing request) -> its clean listing, one file each
@@ -75,27 +88,30 @@ class Replayer:
             self._cache_clean(wanted)
         found.residual |= found.differing
         files = iter(mutant_files)
-        for k, (corpus, clean, again, mutant) in enumerate(zip(self.corpora, *self.clean, mutants, strict=False)):
+        for k, mutant_file in enumerate(mutants):
             listings = self._listings(k, wanted[k], next(files)) if wanted[k] else {}
-            now = compare_modulo(corpus.requests, clean, again, mutant, lambda p: matches(p, self.clock),
-                                 self.choice_rows, listings)
+            with AnswerFile(self.clean[0][k]) as clean, AnswerFile(self.clean[1][k]) as again, \
+                    AnswerFile(mutant_file) as mutant:
+                now = compare_modulo(read(self.files[k]).requests, clean, again, mutant,
+                                     lambda p: matches(p, self.clock), self.choice_rows, listings)
             found.differing |= now.differing
             found.residual |= now.residual
             found.applied |= now.applied
             found.unstable += now.unstable
             found.outside += now.outside
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
-        return {"verdict": kind, "replay": {"corpus": [c.id for c in self.corpora],
-                                            "requests": sum(len(c.requests) for c in self.corpora),
+        return {"verdict": kind, "replay": {"corpus": list(self.ids), "requests": self.requests,
                                             "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
                                             "choices": sorted(found.applied), "outside": found.outside,
                                             "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}}
 
-    def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-        """The page requests of corpus k whose whole listing a free choice needs."""
-        corpus, clean = self.corpora[k], self.clean[0][k]
-        return {n: listing_key(r) for n, (r, c, m) in enumerate(zip(corpus.requests, clean, mutant, strict=True))
-                if needs_listing(r, c, m, self.choice_rows)}
+    def _wanted(self, k: int, mutant_file: Path) -> dict[int, dict[str, Any]]:
+        """The page requests of corpus k whose whole listing a free choice needs (a page is parsed
+        only where the clean and the mutant's lines differ)."""
+        with AnswerFile(self.clean[0][k]) as clean, AnswerFile(mutant_file) as mutant:
+            return {n: listing_key(r) for n, r in enumerate(read(self.files[k]).requests)
+                    if operation(str(r.get("path", ""))) == PAGE and not same_lines(n, clean, mutant)
+                    and needs_listing(r, clean[n], mutant[n], self.choice_rows)}
 
     def _jobs(self, wanted: Sequence[Mapping[int, Mapping[str, Any]]]) -> list[tuple[Path, list[Mapping[str, Any]]]]:
         return [(self.files[k], list({key_id(key): key for key in keys.values()}.values()))
