@@ -287,16 +287,17 @@ class _Parsed(list[dict[str, Any]]):
 
 @pytest.mark.slow
 def test_the_lean_replayer_finds_what_the_parsed_lists_find(monkeypatch: Any, tmp_path: Path) -> None:
-    """A real mutant (pages in the other order: listing-order; and classify always a job:
-    job-or-result) replayed on two small corpora: the same evidence with answer files read lazily
-    as with every answer parsed into lists (no line compared, every choice on plain lists)."""
+    """Real mutants (pages in the other order: listing-order; a job where the clean server answers
+    the result and the other way: job-or-result) replayed on two small corpora: the same evidence
+    with answer files read lazily as with every answer parsed into lists (no line compared, every
+    choice on plain lists)."""
     import eicontract
     from eicontract.proof.mutation.engine import enumerate_mutants
 
     package = Path(eicontract.__file__).parent
     specs = {s.id: s for s in enumerate_mutants(package / "server")}
     chosen = [specs[i] for i in ("store.py:Store.page_ids:AddNot:e82dbd50:0",
-                                 "classify.py:needs_job:ReplaceComparisonOperator_Gt_GtE:65d6d7e7:0")]
+                                 "classify.py:needs_job:ReplaceUnaryOperator_Delete_Not:b620be55:0")]
     files = []
     for name, setup in (("w", corpus.ServerSetup(samples=20)),
                         ("j", corpus.ServerSetup(samples=20, variants=("always-job",)))):
@@ -306,4 +307,5 @@ def test_the_lean_replayer_finds_what_the_parsed_lists_find(monkeypatch: Any, tm
     lean = [replayer.evidence(spec) for spec in chosen]
     monkeypatch.setattr(triage, "AnswerFile", _Parsed)
     assert lean == [replayer.evidence(spec) for spec in chosen]
-    assert [e["verdict"] for e in lean] == ["contract_free", "contract_free"], lean
+    assert [(e["verdict"], e["replay"]["choices"]) for e in lean] == [
+        ("contract_free", ["listing-order"]), ("contract_free", ["job-or-result"])], lean

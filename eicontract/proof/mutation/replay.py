@@ -298,13 +298,21 @@ def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str,
 def listings(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bool = False) -> list[dict[str, Any]]:
     """The whole listing of each request, in order, in one fresh app of the corpus's configuration;
     ids_only: each result reduced to its sampleId, no predictions (all a listing order needs)."""
+    return list(each_listing(corpus, requests, ids_only))
+
+
+def each_listing(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bool = False
+                 ) -> Iterator[dict[str, Any]]:
+    """listings(), one at a time (each reduced as soon as it is read): never all in memory."""
     with _client(corpus) as (client, key):
-        found = [read_listing(client, key, r) for r in requests]
-    if ids_only:
-        found = [{"complete": f["complete"], "predictions": [],
-                  "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in f["result"]]}
-                 for f in found]
-    return found
+        for request in requests:
+            found = read_listing(client, key, request)
+            yield _ids_only(found) if ids_only else found
+
+
+def _ids_only(found: Mapping[str, Any]) -> dict[str, Any]:
+    return {"complete": found["complete"], "predictions": [],
+            "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in found["result"]]}
 
 
 def _run(root: Path, args: Sequence[str], timeout_s: float) -> None:
@@ -383,22 +391,32 @@ class AnswerFile(Sequence[dict[str, Any]]):
 
 def listings_in(root: Path, jobs: Sequence[tuple[Path, Sequence[Mapping[str, Any]]]], out_dir: Path,
                 ids_only: bool = False, timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path]:
-    """For each (corpus, listing requests): a file of their listings (a JSON list), read in one
-    subprocess that imports the package copy under root (as replay_in); read them one at a time."""
+    """For each (corpus, listing requests): a file of their listings, one JSON line each in the
+    requests' order, read in one subprocess that imports the package copy under root (as
+    replay_in); read them a line at a time (`listing_lines`)."""
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = out_dir / "listings.json"
     spec.write_text(json.dumps({"ids_only": ids_only, "jobs": [{"corpus": str(c), "requests": list(r)}
                                                                for c, r in jobs]}), encoding="utf-8")
     _run(root, ["--listings", str(out_dir), str(spec)], timeout_s)
-    return [out_dir / f"listings-{k}.json" for k in range(len(jobs))]
+    return [out_dir / f"listings-{k}.jsonl" for k in range(len(jobs))]
+
+
+def listing_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The listings of a listings_in file, one parsed at a time."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            found: dict[str, Any] = json.loads(line)
+            yield found
 
 
 def _main(argv: Sequence[str]) -> int:
     if argv[:1] == ["--listings"]:
         out_dir, spec = Path(argv[1]), json.loads(Path(argv[2]).read_text(encoding="utf-8"))
         for k, job in enumerate(spec["jobs"]):
-            found = listings(read(Path(job["corpus"])), job["requests"], spec["ids_only"])
-            (out_dir / f"listings-{k}.json").write_text(json.dumps(found), encoding="utf-8")
+            with (out_dir / f"listings-{k}.jsonl").open("w", encoding="utf-8") as out:
+                for found in each_listing(read(Path(job["corpus"])), job["requests"], spec["ids_only"]):
+                    out.write(json.dumps(found) + "\n")
         return 0
     out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
     for k, corpus_file in enumerate(corpus_files):

@@ -7,12 +7,13 @@ rows], unmatched: [paths], unstable}}. Only a replay writes `replay`; score.prov
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
 import tempfile
 import threading
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ import yaml
 from eicontract.proof.mutation.choices import (
     FREE_CHOICES,
     Comparison,
+    Listing,
     Listings,
     compare_modulo,
     key_id,
@@ -40,11 +42,14 @@ from eicontract.proof.mutation.replay import (
     clock_patterns,
     free_choice_rows,
     free_rows,
+    listing_lines,
     listings_in,
     matches,
     operation,
     replay_in,
 )
+
+LOADED_LISTINGS = 4  # clean listings kept loaded while a corpus is compared
 
 
 class Replayer:
@@ -130,16 +135,38 @@ class Replayer:
         done = listings_in(self.space.root, jobs, self.out / "clean")
         for (corpus_file, keys), path in zip(jobs, done, strict=True):
             k = self.files.index(corpus_file)
-            for key, listing in zip(keys, json.loads(path.read_text(encoding="utf-8")), strict=True):
+            for key, listing in zip(keys, listing_lines(path), strict=True):  # one listing in memory at a time
                 self._cache_file(k, key).write_text(json.dumps(listing), encoding="utf-8")
 
     def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], mutant_file: Path) -> Listings:
-        """Request index -> (the clean listing, the mutant's) for corpus k."""
+        """Request index -> (the clean listing, the mutant's) for corpus k: the mutant's (sample ids
+        only) read now, a clean one (whole items) from its cache file when a request asks for it."""
         keys = list({key_id(key): key for key in wanted.values()}.values())
-        theirs = dict(zip((key_id(key) for key in keys), json.loads(mutant_file.read_text(encoding="utf-8")),
-                          strict=True))
-        ours = {key_id(key): json.loads(self._cache_file(k, key).read_text(encoding="utf-8")) for key in keys}
-        return {n: (ours[key_id(key)], theirs[key_id(key)]) for n, key in wanted.items()}
+        theirs = dict(zip((key_id(key) for key in keys), listing_lines(mutant_file), strict=True))
+        return _CachedListings(wanted, theirs, lambda key: json.loads(self._cache_file(k, key).read_text(
+            encoding="utf-8")))
+
+
+class _CachedListings(Mapping[int, tuple[Listing | None, Listing | None]]):
+    """Request index -> (clean, mutant) listing, the clean one loaded when asked for: a corpus's
+    clean listings, each its samples' whole items, are not all in memory at once. The last few
+    loaded are kept (page requests of one listing come one after another)."""
+
+    def __init__(self, wanted: Mapping[int, Mapping[str, Any]], theirs: Mapping[str, Listing],
+                 load: Callable[[Mapping[str, Any]], Listing]) -> None:
+        self.wanted, self.theirs = wanted, theirs
+        self.load = functools.lru_cache(maxsize=LOADED_LISTINGS)(lambda kid: load(self._keys[kid]))
+        self._keys = {key_id(key): key for key in wanted.values()}
+
+    def __getitem__(self, n: int) -> tuple[Listing | None, Listing | None]:
+        kid = key_id(self.wanted[n])
+        return self.load(kid), self.theirs[kid]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.wanted)
+
+    def __len__(self) -> int:
+        return len(self.wanted)
 
 
 def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
