@@ -393,7 +393,7 @@ def listings_in(root: Path, jobs: Sequence[tuple[Path, Sequence[Mapping[str, Any
                 ids_only: bool = False, timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path]:
     """For each (corpus, listing requests): a file of their listings, one JSON line each in the
     requests' order, read in one subprocess that imports the package copy under root (as
-    replay_in); read them a line at a time (`listing_lines`)."""
+    replay_in); read them a line at a time (`listing_lines`) or as an AnswerFile."""
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = out_dir / "listings.json"
     spec.write_text(json.dumps({"ids_only": ids_only, "jobs": [{"corpus": str(c), "requests": list(r)}

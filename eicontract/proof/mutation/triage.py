@@ -7,6 +7,7 @@ rows], unmatched: [paths], unstable}}. Only a replay writes `replay`; score.prov
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import itertools
@@ -94,9 +95,10 @@ class Replayer:
         found.residual |= found.differing
         files = iter(mutant_files)
         for k, mutant_file in enumerate(mutants):
-            listings = self._listings(k, wanted[k], next(files)) if wanted[k] else {}
             with AnswerFile(self.clean[0][k]) as clean, AnswerFile(self.clean[1][k]) as again, \
-                    AnswerFile(mutant_file) as mutant:
+                    AnswerFile(mutant_file) as mutant, contextlib.ExitStack() as more:
+                listings = self._listings(k, wanted[k], more.enter_context(AnswerFile(next(files)))) \
+                    if wanted[k] else {}
                 now = compare_modulo(read(self.files[k]).requests, clean, again, mutant,
                                      lambda p: matches(p, self.clock), self.choice_rows, listings)
             found.differing |= now.differing
@@ -138,29 +140,31 @@ class Replayer:
             for key, listing in zip(keys, listing_lines(path), strict=True):  # one listing in memory at a time
                 self._cache_file(k, key).write_text(json.dumps(listing), encoding="utf-8")
 
-    def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], mutant_file: Path) -> Listings:
-        """Request index -> (the clean listing, the mutant's) for corpus k: the mutant's (sample ids
-        only) read now, a clean one (whole items) from its cache file when a request asks for it."""
+    def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], theirs: Sequence[Listing]) -> Listings:
+        """Request index -> (the clean listing, the mutant's) for corpus k: theirs, the mutant's
+        listings in the order _jobs asks for them (sample ids only), and a clean one (whole items)
+        from its cache file, each read when a request asks for it."""
         keys = list({key_id(key): key for key in wanted.values()}.values())
-        theirs = dict(zip((key_id(key) for key in keys), listing_lines(mutant_file), strict=True))
-        return _CachedListings(wanted, theirs, lambda key: json.loads(self._cache_file(k, key).read_text(
-            encoding="utf-8")))
+        if len(keys) != len(theirs):
+            raise ValueError(f"{len(keys)} listings asked for, {len(theirs)} read")
+        return _CachedListings(wanted, {key_id(key): n for n, key in enumerate(keys)}, theirs,
+                               lambda key: json.loads(self._cache_file(k, key).read_text(encoding="utf-8")))
 
 
 class _CachedListings(Mapping[int, tuple[Listing | None, Listing | None]]):
-    """Request index -> (clean, mutant) listing, the clean one loaded when asked for: a corpus's
-    clean listings, each its samples' whole items, are not all in memory at once. The last few
-    loaded are kept (page requests of one listing come one after another)."""
+    """Request index -> (clean, mutant) listing, each read when asked for: a corpus's listings
+    (the clean ones with their samples' whole items) are not all in memory at once. The last few
+    clean ones read are kept (page requests of one listing come one after another)."""
 
-    def __init__(self, wanted: Mapping[int, Mapping[str, Any]], theirs: Mapping[str, Listing],
-                 load: Callable[[Mapping[str, Any]], Listing]) -> None:
-        self.wanted, self.theirs = wanted, theirs
-        self.load = functools.lru_cache(maxsize=LOADED_LISTINGS)(lambda kid: load(self._keys[kid]))
-        self._keys = {key_id(key): key for key in wanted.values()}
+    def __init__(self, wanted: Mapping[int, Mapping[str, Any]], position: Mapping[str, int],
+                 theirs: Sequence[Listing], load: Callable[[Mapping[str, Any]], Listing]) -> None:
+        self.wanted, self.position, self.theirs = wanted, position, theirs
+        keys = {key_id(key): key for key in wanted.values()}
+        self.load = functools.lru_cache(maxsize=LOADED_LISTINGS)(lambda kid: load(keys[kid]))
 
     def __getitem__(self, n: int) -> tuple[Listing | None, Listing | None]:
         kid = key_id(self.wanted[n])
-        return self.load(kid), self.theirs[kid]
+        return self.load(kid), self.theirs[self.position[kid]]
 
     def __iter__(self) -> Iterator[int]:
         return iter(self.wanted)
