@@ -309,3 +309,21 @@ def test_the_lean_replayer_finds_what_the_parsed_lists_find(monkeypatch: Any, tm
     assert lean == [replayer.evidence(spec) for spec in chosen]
     assert [(e["verdict"], e["replay"]["choices"]) for e in lean] == [
         ("contract_free", ["listing-order"]), ("contract_free", ["job-or-result"])], lean
+
+
+def test_a_corpus_listings_are_read_when_a_request_asks_for_them() -> None:
+    """Two page requests of one listing and one of another: nothing loaded before a request asks,
+    a listing loaded once for the requests that share it."""
+    one, two = {"path": "/a", "query": []}, {"path": "/a", "query": [["filter", "x"]]}
+    theirs = [{"complete": True, "result": [{"sampleId": 1}]}, {"complete": True, "result": [{"sampleId": 2}]}]
+    loads: list[Any] = []
+
+    def load(key: Any) -> dict[str, Any]:
+        loads.append(key)
+        return {"clean": key}
+
+    found = triage._CachedListings({3: one, 5: one, 8: two}, {choices.key_id(one): 0, choices.key_id(two): 1},
+                                   theirs, load)
+    assert not loads and sorted(found) == [3, 5, 8] and found.get(4) is None
+    assert found[3] == found[5] == ({"clean": one}, theirs[0]) and loads == [one]
+    assert found[8] == ({"clean": two}, theirs[1]) and loads == [one, two]
