@@ -4,6 +4,7 @@ replay's check on a small corpus of searches (the clean server in-process, every
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +15,7 @@ from eicontract.proof.mutation import corpus, triage
 from eicontract.proof.mutation.asvariant import reading_variants, reference, with_variant
 from eicontract.proof.mutation.choices import Comparison, compare_modulo
 from eicontract.proof.mutation.corpus import ServerSetup
-from eicontract.proof.mutation.replay import claims_rows, replay_in
+from eicontract.proof.mutation.replay import AnswerFile, claims_rows, replay_in
 
 
 def test_reading_variants_maps_each_variant_to_the_rows_whose_readings_it_takes() -> None:
@@ -38,7 +39,7 @@ def test_with_variant_adds_it_once() -> None:
 
 def test_reference_takes_the_variant_only_where_the_mutant_differs() -> None:
     clean, variant, mutant = ["a", "b", "c"], ["A", "B", "c"], ["a", "B", "x"]
-    assert reference(clean, variant, mutant) == ["a", "B", "c"]
+    assert list(reference(clean, variant, mutant)) == ["a", "B", "c"]
 
 
 # --- the replay's check, on the embedded server in-process (seconds) ---------------------------
@@ -61,10 +62,15 @@ def replayer(tmp_path_factory: pytest.TempPathFactory) -> triage.Replayer:
     return triage.Replayer(Path(eicontract.__file__).parent, [_search_corpus(tmp)], tmp / "r")
 
 
-def _as_found(replayer: triage.Replayer, mutant: list[dict[str, Any]]) -> tuple[Comparison, dict[int, Comparison]]:
-    requests = replayer.corpora[0].requests
-    now = compare_modulo(requests, replayer.clean[0][0], replayer.clean[1][0], mutant, lambda p: False,
-                         replayer.choice_rows, {})
+def _lines(path: Path) -> list[str]:
+    return path.read_text(encoding="utf-8").splitlines(keepends=True)
+
+
+def _as_found(replayer: triage.Replayer, mutant: Path) -> tuple[Comparison, dict[int, Comparison]]:
+    requests = corpus.read(replayer.files[0]).requests
+    with AnswerFile(replayer.clean[0][0]) as clean, AnswerFile(replayer.clean[1][0]) as again, \
+            AnswerFile(mutant) as theirs:
+        now = compare_modulo(requests, clean, again, theirs, lambda p: False, replayer.choice_rows, {})
     return Comparison(differing=set(now.differing), residual=set(now.residual)), {0: now}
 
 
@@ -72,23 +78,26 @@ def test_a_mutant_answering_as_a_reading_variant_is_that_reading(replayer: triag
     """Answers of the case-sensitive server where the clean one folds case: the other reading of
     reading.search-case, found among all the reading variants."""
     theirs = replay_in(replayer.space.root, [_as(replayer, "case-sensitive", tmp_path)], tmp_path / "out")[0]
-    mutant = [*replayer.clean[0][0][:2], *theirs[2:]]  # a server case-sensitive for half the requests only
-    assert mutant != replayer.clean[0][0]
+    mutant = tmp_path / "mutant.jsonl"  # a server case-sensitive for half the requests only
+    mutant.write_text("".join([*_lines(replayer.clean[0][0])[:2], *_lines(theirs)[2:]]), encoding="utf-8")
+    assert _lines(mutant) != _lines(replayer.clean[0][0])
     found, per_corpus = _as_found(replayer, mutant)
     matched = replayer._as_variant(found, per_corpus, [mutant])
     assert matched is not None and matched[0] == "case-sensitive" and not matched[1].residual - found.differing
     assert "reading.search-case" in replayer.readings[matched[0]]
 
 
-def test_a_difference_no_variant_answers_stays_a_gap(replayer: triage.Replayer) -> None:
-    mutant = [dict(a) for a in replayer.clean[0][0]]
-    mutant[1] = {**mutant[1], "body": {**mutant[1]["body"], "totalCount": mutant[1]["body"]["totalCount"] + 1}}
+def test_a_difference_no_variant_answers_stays_a_gap(replayer: triage.Replayer, tmp_path: Path) -> None:
+    answers = [json.loads(line) for line in _lines(replayer.clean[0][0])]
+    answers[1]["body"]["totalCount"] += 1
+    mutant = tmp_path / "mutant.jsonl"
+    mutant.write_text("".join(json.dumps(a, sort_keys=True) + "\n" for a in answers), encoding="utf-8")
     found, per_corpus = _as_found(replayer, mutant)
     assert found.residual and replayer._as_variant(found, per_corpus, [mutant]) is None
 
 
 def _as(replayer: triage.Replayer, variant: str, tmp_path: Path) -> Path:
-    base = replayer.corpora[0]
+    base = corpus.read(replayer.files[0])
     path = tmp_path / f"{variant}.jsonl"
     corpus.write(corpus.Corpus(base.name, ServerSetup(variants=(variant,)), base.requests), path)
     return path
@@ -97,7 +106,7 @@ def _as(replayer: triage.Replayer, variant: str, tmp_path: Path) -> Path:
 def test_a_gap_is_replayed_again_until_the_variants_were_tried() -> None:
     from eicontract.proof.mutation.command import _replayed
 
-    old = {"verdict": "gap", "replay": {"corpus": ["b", "a"]}}
+    old: dict[str, Any] = {"verdict": "gap", "replay": {"corpus": ["b", "a"]}}
     assert not _replayed(old, ["a", "b"])
-    assert _replayed({**old, "replay": {**old["replay"], "as_variant": None}}, ["a", "b"])
+    assert _replayed({**old, "replay": {"corpus": ["b", "a"], "as_variant": None}}, ["a", "b"])
     assert not _replayed({**old, "replay": {"corpus": ["a"], "as_variant": None}}, ["a", "b"])

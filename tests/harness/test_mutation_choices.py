@@ -151,7 +151,7 @@ def _compare(requests: list[dict[str, Any]], clean: list[dict[str, Any]], mutant
 def test_a_job_is_followed_to_its_result() -> None:
     requests = [_classify_request(), _classify_request()]
     clean, mutant = [_job(1), _result()], [_result(), _result()]
-    assert follow_jobs(requests, clean) == [_result(), _result()]
+    assert follow_jobs(requests, clean) == {0: _result()}  # only what is replaced
     found = _compare(requests, clean, mutant)
     assert found.differing and not found.residual and found.applied == {JOB_OR_RESULT}
     assert verdict_modulo(found, ROWS, CHOICE_ROWS) == ("contract_free", ["classify.result-or-job"], [])
@@ -168,7 +168,7 @@ def test_a_job_whose_result_differs_or_never_comes_is_a_gap() -> None:
     never = _compare(requests[:1], [_result()], [_job(2, followed={"status": 429, "body": {}})])
     assert never.residual and JOB_OR_RESULT not in never.applied
     other = [_classify_request(), corpus.request("POST", CLASSIFY_PATH, [("variant", "float32")])]
-    assert follow_jobs(other, [_job(1), _result()])[0] == _job(1)  # another request is no call again
+    assert follow_jobs(other, [_job(1), _result()]) == {}  # another request is no call again
 
 
 def _told(job_id: int) -> dict[str, Any]:
@@ -181,7 +181,7 @@ def test_a_failure_told_after_a_failed_job_is_followed_like_the_job() -> None:
     requests = [_classify_request(), _classify_request()]
     clean = [_job(1, followed=_result()), _told(1)]
     assert told_failures(requests, clean) == {1: 0}
-    assert follow_jobs(requests, clean) == [_result(), _result()]
+    assert follow_jobs(requests, clean) == {0: _result(), 1: _result()}
     found = _compare(requests, clean, [_result(), _result()])
     assert found.differing and not found.residual and found.applied == {JOB_OR_RESULT}
 

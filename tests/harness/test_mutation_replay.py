@@ -3,12 +3,14 @@ comparison, the free fields of the claims map, the verdicts, the pick of the CI 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
-from eicontract.proof.mutation import corpus, replay, triage
+from eicontract.proof.mutation import choices, corpus, replay, triage
 from eicontract.proof.mutation.replay import STRUCTURE, classify_paths, differences, verdict
 
 ROWS = {"decision.model-values-free": ["classifySampleByLearnBlockV2:body.classifications[].result[].*"]}
@@ -182,3 +184,146 @@ def test_the_recheck_picks_only_entries_of_mutants_the_code_still_makes(monkeypa
     monkeypatch.setattr(triage, "triage_by_replay", fake)
     chosen, problems = triage.recheck(entries, current, tmp_path, [], 6)
     assert sorted(chosen) == ["m0", "m2", "m4"] == sorted(replayed) and problems == []
+
+
+# --- the memory-lean replay: answers on disk, parsed only where they differ ------------------------
+
+def _answer_file(path: Path, answers: list[dict[str, Any]]) -> replay.AnswerFile:
+    path.write_text("".join(json.dumps(a, sort_keys=True) + "\n" for a in answers), encoding="utf-8")
+    return replay.AnswerFile(path)
+
+
+def test_an_answer_file_is_a_sequence_that_parses_only_what_is_asked(tmp_path: Path) -> None:
+    answers = [{"status": 200, "body": {"n": n, "text": "é\u2028"}} for n in range(4)]
+    with _answer_file(tmp_path / "0.jsonl", answers) as lazy:
+        assert len(lazy) == 4 and lazy.parses == 0
+        assert lazy[2] == answers[2] and lazy[-1] == answers[3] and lazy.parses == 2
+        assert lazy.line(1) == (json.dumps(answers[1], sort_keys=True) + "\n").encode()
+        assert lazy[1:3] == answers[1:3] and list(lazy) == answers
+        for bad in (4, -5):
+            with pytest.raises(IndexError):
+                lazy.line(bad)
+    with _answer_file(tmp_path / "empty.jsonl", []) as empty:
+        assert len(empty) == 0 and list(empty) == []
+
+
+def _pages(n: int) -> list[dict[str, Any]]:
+    return [corpus.request("GET", "/v1/api/1/classify/all/result/page", [("limit", "2"), ("offset", str(k))])
+            for k in range(n)]
+
+
+def test_answers_written_alike_are_compared_without_parsing(tmp_path: Path) -> None:
+    """The common case (the clean server twice and the mutant, one line each) is decided on the
+    lines; only a request whose lines differ is parsed, and the comparison is the one of the
+    parsed lists, job-or-result and all (it reads only classify answers: none here)."""
+    requests = _pages(5)
+    clean = [{"status": 200, "body": {"success": True, "result": [{"sampleId": k}]}} for k in range(5)]
+    mutant = [*clean[:3], {"status": 200, "body": {"success": True, "result": [{"sampleId": 9}]}}, clean[4]]
+    rows = {"listing-order": "reading.page-order", "job-or-result": "classify.result-or-job"}
+    with _answer_file(tmp_path / "c.jsonl", clean) as c, _answer_file(tmp_path / "c2.jsonl", clean) as c2, \
+            _answer_file(tmp_path / "m.jsonl", mutant) as m:
+        assert choices.compare_modulo(requests, c, c2, c, lambda p: False, rows, {}) == choices.Comparison()
+        assert (c.parses, c2.parses) == (0, 0)
+        found = choices.compare_modulo(requests, c, c2, m, lambda p: False, rows, {})
+        assert (c.parses, c2.parses, m.parses) == (1, 1, 1)  # request 3 only
+    assert found == choices.compare_modulo(requests, clean, clean, mutant, lambda p: False, rows, {})
+    assert found.differing == {"getClassifyJobResultPage:body.result[].sampleId"}
+
+
+def test_equal_lines_are_equal_answers_even_with_nan(tmp_path: Path) -> None:
+    """NaN is unequal to itself, but json.loads gives one NaN object, so two parses of a line with
+    NaN compare equal (identity first): the line rule decides as the parsed answers did."""
+    requests = _pages(1)
+    line = '{"body": {"x": NaN}, "status": 200}\n'
+    assert json.loads(line) == json.loads(line)
+    (tmp_path / "c.jsonl").write_text(line, encoding="utf-8")
+    with replay.AnswerFile(tmp_path / "c.jsonl") as c:
+        assert choices.same_lines(0, c, c, c)
+        assert choices.compare_modulo(requests, c, c, c, lambda p: False, {}, {}) == choices.Comparison()
+        parsed = [c[0]]
+    assert choices.compare_modulo(requests, parsed, list(parsed), list(parsed), lambda p: False, {}, {}) == \
+        choices.Comparison()
+
+
+def test_only_classify_answers_are_read_to_follow_jobs(tmp_path: Path) -> None:
+    classify_request = corpus.request("POST", "/v1/api/1/classify/anomaly-gmm/v2/3/7")
+    requests = [classify_request, *_pages(3), classify_request]
+    result = {"status": 200, "body": {"success": True, "classifications": []}}
+    answers = [{"status": 200, "body": {"success": True, "id": 1}}, *[{"status": 200, "body": {}}] * 3, result]
+    with _answer_file(tmp_path / "a.jsonl", answers) as lazy:
+        assert choices.follow_jobs(requests, lazy) == {0: result} == choices.follow_jobs(requests, answers)
+        lazy.parses = 0
+        assert choices.job_origins(requests, lazy) == {} and lazy.parses == 2
+
+
+def test_a_replay_written_as_it_comes_is_the_replay(tmp_path: Path) -> None:
+    """The subprocess writes each answer as it comes and puts the followed jobs in afterwards: the
+    file holds replay()'s answers, job lines included."""
+    one = corpus.window_corpus(corpus.ServerSetup(samples=20, variants=("always-job",)), 1)
+    replay.replay_to(one, tmp_path / "0.jsonl")
+    with replay.AnswerFile(tmp_path / "0.jsonl") as written:
+        answers = list(written)
+    assert not list(tmp_path.glob("*.part"))
+
+    def timeless(found: list[dict[str, Any]]) -> list[dict[str, Any]]:  # a job's times are the clock's
+        return [{k: v for k, v in a.items() if k != "followed_status"} for a in found]
+
+    assert timeless(answers) == timeless(replay.replay(one))
+    assert any("followed_status" in a for a in answers)
+
+
+class _Parsed(list[dict[str, Any]]):
+    """The replay before it was lean: a whole answer file parsed into a list."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(json.loads(line) for line in path.read_text(encoding="utf-8").splitlines())
+
+    def __enter__(self) -> _Parsed:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+@pytest.mark.slow
+def test_the_lean_replayer_finds_what_the_parsed_lists_find(monkeypatch: Any, tmp_path: Path) -> None:
+    """Real mutants (pages in the other order: listing-order; a job where the clean server answers
+    the result and the other way: job-or-result) replayed on two small corpora: the same evidence
+    with answer files read lazily as with every answer parsed into lists (no line compared, every
+    choice on plain lists)."""
+    import eicontract
+    from eicontract.proof.mutation.engine import enumerate_mutants
+
+    package = Path(eicontract.__file__).parent
+    specs = {s.id: s for s in enumerate_mutants(package / "server")}
+    chosen = [specs[i] for i in ("store.py:Store.page_ids:AddNot:e82dbd50:0",
+                                 "classify.py:needs_job:ReplaceUnaryOperator_Delete_Not:b620be55:0")]
+    files = []
+    for name, setup in (("w", corpus.ServerSetup(samples=20)),
+                        ("j", corpus.ServerSetup(samples=20, variants=("always-job",)))):
+        corpus.write(corpus.window_corpus(setup, 1), tmp_path / f"{name}.jsonl")
+        files.append(tmp_path / f"{name}.jsonl")
+    replayer = triage.Replayer(package, files, tmp_path / "r")
+    lean = [replayer.evidence(spec) for spec in chosen]
+    monkeypatch.setattr(triage, "AnswerFile", _Parsed)
+    assert lean == [replayer.evidence(spec) for spec in chosen]
+    assert [(e["verdict"], e["replay"]["choices"]) for e in lean] == [
+        ("contract_free", ["listing-order"]), ("contract_free", ["job-or-result"])], lean
+
+
+def test_a_corpus_listings_are_read_when_a_request_asks_for_them() -> None:
+    """Two page requests of one listing and one of another: nothing loaded before a request asks,
+    a listing loaded once for the requests that share it."""
+    one, two = {"path": "/a", "query": []}, {"path": "/a", "query": [["filter", "x"]]}
+    theirs = [{"complete": True, "result": [{"sampleId": 1}]}, {"complete": True, "result": [{"sampleId": 2}]}]
+    loads: list[Any] = []
+
+    def load(key: Any) -> dict[str, Any]:
+        loads.append(key)
+        return {"clean": key}
+
+    found = triage._CachedListings({3: one, 5: one, 8: two}, {choices.key_id(one): 0, choices.key_id(two): 1},
+                                   theirs, load)
+    assert not loads and sorted(found) == [3, 5, 8] and found.get(4) is None
+    assert found[3] == found[5] == ({"clean": one}, theirs[0]) and loads == [one]
+    assert found[8] == ({"clean": two}, theirs[1]) and loads == [one, two]

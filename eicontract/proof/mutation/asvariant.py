@@ -14,14 +14,13 @@ replayed on with a variant (`with_variant`), and the reference answers (`referen
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
-from eicontract.proof.mutation.corpus import Corpus, ServerSetup, write
-from eicontract.proof.mutation.replay import replay_files
+from eicontract.proof.mutation.corpus import Corpus, ServerSetup, read, write
+from eicontract.proof.mutation.replay import Serialised, replay_files
 
 NOT_VARIANTS = ("reference", "error-style-body", "unproven")  # readings the reference or no server takes
 
@@ -45,11 +44,51 @@ def with_variant(setup: ServerSetup, variant: str) -> ServerSetup | None:
     return replace(setup, variants=tuple(sorted({*setup.variants, variant})))
 
 
-def reference(clean: Sequence[Any], variant: Sequence[Any], mutant: Sequence[Any]) -> list[Any]:
+class Reference(Sequence[Any]):
     """Per request: the variant's answer where the mutant's differs from the clean one, else the
     clean one. Compared with the mutant's answers, what still differs is what neither the clean
-    server nor the variant answers."""
-    return [v if m != c else c for c, v, m in zip(clean, variant, mutant, strict=True)]
+    server nor the variant answers. Lazy: an answer is read when asked for."""
+
+    def __init__(self, clean: Sequence[Any], variant: Sequence[Any], mutant: Sequence[Any]) -> None:
+        self.clean, self.variant, self.mutant = clean, variant, mutant
+
+    def _differs(self, n: int) -> bool:
+        return bool(self.clean[n] != self.mutant[n])
+
+    def _source(self, n: int) -> Sequence[Any]:
+        return self.variant if self._differs(n) else self.clean
+
+    @overload
+    def __getitem__(self, n: int) -> Any: ...
+
+    @overload
+    def __getitem__(self, n: slice) -> list[Any]: ...
+
+    def __getitem__(self, n: int | slice) -> Any:
+        if isinstance(n, slice):
+            return [self[k] for k in range(len(self))[n]]
+        return self._source(n)[n]
+
+    def __len__(self) -> int:
+        return len(self.clean)
+
+
+class SerialisedReference(Reference):
+    """A Reference over AnswerFiles: lines compared unparsed, and `line` given (Serialised), so the
+    comparison's fast path still decides equal answers without parsing them."""
+
+    def _differs(self, n: int) -> bool:
+        return bool(self.clean.line(n) != self.mutant.line(n))  # type: ignore[attr-defined]
+
+    def line(self, n: int) -> bytes:
+        found: bytes = self._source(n).line(n)  # type: ignore[attr-defined]
+        return found
+
+
+def reference(clean: Sequence[Any], variant: Sequence[Any], mutant: Sequence[Any]) -> Reference:
+    """The Reference of three answer sequences (SerialisedReference where all three are files)."""
+    lined = all(isinstance(x, Serialised) for x in (clean, variant, mutant))
+    return (SerialisedReference if lined else Reference)(clean, variant, mutant)
 
 
 # --- the variants' answers (I/O: replayed in a subprocess of the clean workspace) ---------------
@@ -59,9 +98,10 @@ class VariantAnswers:
     once, in one subprocess per batch, and kept on disk; read back one at a time (a corpus's answers
     under 40 variants would not fit in memory together)."""
 
-    def __init__(self, clean_root: Path, corpora: Sequence[Corpus], root: Path, work: Path | None = None) -> None:
-        """root: the answers, which replayers of the same corpora may share (each file is moved in
-        whole); work: this replayer's own folder for a batch (default: under root)."""
+    def __init__(self, clean_root: Path, corpora: Sequence[Path], root: Path, work: Path | None = None) -> None:
+        """corpora: the corpus files (each read when replayed); root: the answers, which replayers
+        of the same corpora may share (each file is moved in whole); work: this replayer's own
+        folder for a batch (default: under root)."""
         self.clean_root, self.corpora, self.root = clean_root, list(corpora), root
         self.work = work or root / "work"
 
@@ -70,11 +110,11 @@ class VariantAnswers:
 
     def prepare(self, k: int, variants: Sequence[str]) -> None:
         """Replay corpus k under each variant not replayed yet (one interpreter for all of them)."""
-        todo = [v for v in variants if with_variant(self.corpora[k].setup, v) is not None
+        corpus = read(self.corpora[k])
+        todo = [v for v in variants if with_variant(corpus.setup, v) is not None
                 and not self._file(k, v).is_file() and not self._failed(k, v).is_file()]
         if not todo:
             return
-        corpus = self.corpora[k]
         files = []
         for variant in todo:
             setup = with_variant(corpus.setup, variant)
@@ -94,8 +134,8 @@ class VariantAnswers:
     def _failed(self, k: int, variant: str) -> Path:
         return self.root / f"{k}-{variant}.failed"
 
-    def answers(self, k: int, variant: str) -> list[dict[str, Any]] | None:
+    def answers(self, k: int, variant: str) -> Path | None:
+        """Corpus k's answers under the variant (a file: read it as an AnswerFile), or None where
+        that configuration does not start or was not prepared."""
         path = self._file(k, variant)
-        if not path.is_file():
-            return None
-        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+        return path if path.is_file() else None

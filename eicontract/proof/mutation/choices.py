@@ -37,6 +37,7 @@ from eicontract.proof.mutation.replay import (
     CLASSIFY,
     JOB_STATUS,
     PAGE,
+    Serialised,
     classify_paths,
     is_job,
     operation,
@@ -191,38 +192,45 @@ def _signature(request: Mapping[str, Any]) -> str:
                       sort_keys=True)
 
 
-def follow_jobs(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> list[Answer]:
+def follow_jobs(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, Answer]:
     """job-or-result: each classify answered with a job, replaced by what calling again yields
     ("wait for the completion of the job, and then call this function again to receive the
     results"): the replay's own call again (`followed`), else the next result to the same request
     in the corpus; a job never followed by a result stays a job. A failure told right after a job
     of the same request (a job that failed, legal where jobs may fail: failure-told) is part of
-    that job's course and is followed the same way: the job's result when calling again gives one."""
-    out = list(answers)
+    that job's course and is followed the same way: the job's result when calling again gives one.
+    Returns only what is replaced (index -> the answer it is followed to); every other answer
+    stands as it is. Only classify answers are read (answers may be an AnswerFile)."""
     told = told_failures(requests, answers)
-    later: dict[str, Answer] = {}  # the next result to each request, walking backwards
+    out: dict[int, Answer] = {}
+    later: dict[str, int] = {}  # the next result to each request, walking backwards
     for k in range(len(answers) - 1, -1, -1):
-        request, answer = requests[k], answers[k]
+        request = requests[k]
         if operation(str(request.get("path", ""))) != CLASSIFY:
             continue
-        sig = _signature(request)
+        sig, answer = _signature(request), answers[k]
         if is_job(answer) or k in told:
-            again = answers[told.get(k, k)].get("followed")  # the replay's own call again, after the corpus
-            out[k] = again if isinstance(again, dict) and _is_result(again) else later.get(sig, answer)
+            again = (answers[told[k]] if k in told else answer).get("followed")  # the replay's own call again
+            if isinstance(again, dict) and _is_result(again):
+                out[k] = again
+            elif sig in later:
+                out[k] = answers[later[sig]]
         elif _is_result(answer):
-            later[sig] = answer
+            later[sig] = k
     return out
 
 
 def told_failures(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, int]:
     """Each classify answered with a failure envelope (a 4xx other than 429, `success: false`) as the
-    very next answer to the same request after a job -> that job's index."""
+    very next answer to the same request after a job -> that job's index. Only classify answers are
+    read."""
+    _same_length(requests, answers)
     last_job: dict[str, int] = {}
     out = {}
-    for k, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+    for k, request in enumerate(requests):
         if operation(str(request.get("path", ""))) != CLASSIFY:
             continue
-        sig = _signature(request)
+        sig, answer = _signature(request), answers[k]
         if is_job(answer):
             last_job[sig] = k
         elif sig in last_job:
@@ -230,6 +238,11 @@ def told_failures(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answe
                 out[k] = last_job[sig]
             del last_job[sig]  # only the answer right after the job
     return out
+
+
+def _same_length(requests: Sequence[Any], answers: Sequence[Any]) -> None:
+    if len(requests) != len(answers):
+        raise ValueError(f"{len(requests)} requests, {len(answers)} answers")
 
 
 def _is_failure(answer: Answer) -> bool:
@@ -250,12 +263,14 @@ def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
 
 def job_origins(requests: Sequence[Mapping[str, Any]], answers: Sequence[Answer]) -> dict[int, int]:
     """Each job status request -> the classify request whose answer started that job (the latest
-    before it): a recorded corpus names the job ids the clean server gave."""
+    before it): a recorded corpus names the job ids the clean server gave. Only classify answers
+    are read."""
+    _same_length(requests, answers)
     started: dict[int, int] = {}
     out = {}
-    for k, (request, answer) in enumerate(zip(requests, answers, strict=True)):
+    for k, request in enumerate(requests):
         op = operation(str(request.get("path", "")))
-        if op == CLASSIFY and is_job(answer):
+        if op == CLASSIFY and is_job(answer := answers[k]):
             started[answer["body"]["id"]] = k
         elif (op == JOB_STATUS and (found := _JOB_PATH.search(str(request.get("path", ""))))
               and int(found[1]) in started):
@@ -330,21 +345,33 @@ def _paths(request: Mapping[str, Any], a: Answer, b: Answer) -> set[str]:
     return set(response_paths(request, a, b)) if a != b else set()
 
 
+def same_lines(k: int, *answers: Sequence[Answer]) -> bool:
+    """Answer k is written alike in every sequence (each Serialised: an AnswerFile), hence equal:
+    decided without parsing it. False when some line differs, or some sequence has none (a list);
+    then compare the parsed answers. (Even a NaN: json.loads gives one NaN object, equal to itself.)"""
+    lines = [a.line(k) for a in answers if isinstance(a, Serialised)]
+    return len(lines) == len(answers) and all(line == lines[0] for line in lines)
+
+
 def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer], again: Sequence[Answer],
                    mutant: Sequence[Answer], clock: Callable[[str], bool], choices: Collection[str],
                    listings: Listings) -> Comparison:
     """The replay's comparison (replay.compare) and, per differing request, the same modulo each
     free choice in turn; `listings`: request index -> (clean, mutant) listing read whole. A choice
-    is applied only where it leaves strictly fewer differing paths (it explains some, adds none)."""
+    is applied only where it leaves strictly fewer differing paths (it explains some, adds none).
+    The answers may be AnswerFiles: a request answered alike on all three lines is never parsed."""
     jobs = JOB_OR_RESULT in choices
-    followed = [follow_jobs(requests, a) if jobs else a for a in (clean, again, mutant)]
+    followed = [follow_jobs(requests, a) if jobs else {} for a in (clean, again, mutant)]
     origins = job_origins(requests, clean) if jobs else {}
     out, unstable = Comparison(), set()
     for k, request in enumerate(requests):
+        if same_lines(k, clean, again, mutant):  # the common case: no parse, no paths to walk
+            continue
         c, c2, m = clean[k], again[k], mutant[k]
         if c == c2 == m:
             continue
-        noise = _paths(request, c, c2) | _paths(request, followed[0][k], followed[1][k])
+        f, f2, fm = followed[0].get(k, c), followed[1].get(k, c2), followed[2].get(k, m)
+        noise = _paths(request, c, c2) | _paths(request, f, f2)
         found = _paths(request, c, m) - noise
         ticking = {p for p in found if clock(p)}
         unstable |= noise | ticking
@@ -352,7 +379,7 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
         out.differing |= found
         pair, residual = (c, m), found
         origin = (clean[origins[k]], mutant[origins[k]]) if k in origins else None
-        for name, normalise in _steps(request, (followed[0][k], followed[2][k]), choices, listings.get(k), origin):
+        for name, normalise in _steps(request, (f, fm), choices, listings.get(k), origin):
             candidate = normalise(pair)
             if candidate is None:
                 continue

@@ -6,8 +6,11 @@ Pure parts: `differences` (two responses -> the JSON paths where they differ, ar
 folded to []), `free_rows` (the claims map's rows with free_fields), `classify_paths` (paths ->
 the free rows that cover them and those none covers). The I/O part replays a corpus in a
 subprocess whose PYTHONPATH puts a workspace copy (mutated or not) first:
-`python -m eicontract.proof.mutation.replay OUT_DIR CORPUS...`; with `--listings OUT_DIR SPEC` it
-reads the whole listings of page requests (the free choices of a page: choices.py).
+`python -m eicontract.proof.mutation.replay OUT_DIR CORPUS...` writes OUT_DIR/{k}.jsonl, one answer a
+line (`json.dumps(answer, sort_keys=True)`, written as it comes); with `--listings OUT_DIR SPEC` it
+reads the whole listings of page requests (the free choices of a page: choices.py). The parent
+reads an answer file as an `AnswerFile`: the offsets of its lines in memory, an answer parsed only
+when asked for, and its line as written (two equal lines are equal answers: no parse needed).
 
 Jobs run with job_seconds 0 in a replay (no request waits for a clock), and the clean server is
 replayed twice: a path that differs between two clean replays is noise (a timestamp, a race),
@@ -22,9 +25,11 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from array import array
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from types import TracebackType
+from typing import Any, Protocol, overload, runtime_checkable
 
 import yaml
 
@@ -249,15 +254,41 @@ def replay(corpus: Corpus) -> list[dict[str, Any]]:
     then each classify answered with a job is sent again (`followed`: what it yields, for the
     free choice job-or-result) and its job's status read (`followed_status`), after the corpus's
     last request so that no answer of the corpus changes."""
-    with _client(corpus) as (client, key):
-        answers = [_response(_send(client, key, r)) for r in corpus.requests]
-        for request, answer in zip(corpus.requests, answers, strict=True):
-            if operation(str(request.get("path", ""))) == CLASSIFY and is_job(answer):
-                answer["followed"] = _call_again(client, key, request)
-                status = corpus_request("GET", f"{request['path'].split('/classify/')[0]}/jobs/{answer['body']['id']}"
-                                               f"/status", headers=request["headers"])
-                answer["followed_status"] = _response(_send(client, key, status))
+    answers: list[dict[str, Any]] = []
+    _replayed(corpus, answers.append)  # the jobs are answers' own dicts, followed in place
     return answers
+
+
+def replay_to(corpus: Corpus, out: Path) -> None:
+    """replay(corpus) written to out, one `json.dumps(answer, sort_keys=True)` line each: every
+    answer written as it comes, only the jobs (followed after the corpus) held, and their lines
+    put in by a second pass over the file. A corpus's answers are never all in memory."""
+    part = out.with_name(out.name + ".part")
+    with part.open("w", encoding="utf-8") as sink:
+        jobs = _replayed(corpus, lambda answer: sink.write(json.dumps(answer, sort_keys=True) + "\n"))
+    with part.open(encoding="utf-8") as first, out.open("w", encoding="utf-8") as final:
+        for n, line in enumerate(first):
+            final.write(json.dumps(jobs[n], sort_keys=True) + "\n" if n in jobs else line)
+    part.unlink()
+
+
+def _replayed(corpus: Corpus, keep: Callable[[dict[str, Any]], object]) -> dict[int, dict[str, Any]]:
+    """Each answer handed to keep as it comes; returns the classify answers that are jobs (by
+    index), each with `followed` and `followed_status` added after the corpus's last request."""
+    jobs: dict[int, dict[str, Any]] = {}
+    with _client(corpus) as (client, key):
+        for n, request in enumerate(corpus.requests):
+            answer = _response(_send(client, key, request))
+            if operation(str(request.get("path", ""))) == CLASSIFY and is_job(answer):
+                jobs[n] = answer
+            keep(answer)
+        for n, answer in jobs.items():
+            request = corpus.requests[n]
+            answer["followed"] = _call_again(client, key, request)
+            status = corpus_request("GET", f"{request['path'].split('/classify/')[0]}/jobs/{answer['body']['id']}"
+                                           f"/status", headers=request["headers"])
+            answer["followed_status"] = _response(_send(client, key, status))
+    return jobs
 
 
 def _call_again(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, Any]:
@@ -298,13 +329,21 @@ def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str,
 def listings(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bool = False) -> list[dict[str, Any]]:
     """The whole listing of each request, in order, in one fresh app of the corpus's configuration;
     ids_only: each result reduced to its sampleId, no predictions (all a listing order needs)."""
+    return list(each_listing(corpus, requests, ids_only))
+
+
+def each_listing(corpus: Corpus, requests: Sequence[Mapping[str, Any]], ids_only: bool = False
+                 ) -> Iterator[dict[str, Any]]:
+    """listings(), one at a time (each reduced as soon as it is read): never all in memory."""
     with _client(corpus) as (client, key):
-        found = [read_listing(client, key, r) for r in requests]
-    if ids_only:
-        found = [{"complete": f["complete"], "predictions": [], **({"cut": True} if f.get("cut") else {}),
-                  "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in f["result"]]}
-                 for f in found]
-    return found
+        for request in requests:
+            found = read_listing(client, key, request)
+            yield _ids_only(found) if ids_only else found
+
+
+def _ids_only(found: Mapping[str, Any]) -> dict[str, Any]:
+    return {"complete": found["complete"], "predictions": [], **({"cut": True} if found.get("cut") else {}),
+            "result": [{"sampleId": i.get("sampleId") if isinstance(i, dict) else None} for i in found["result"]]}
 
 
 def _run(root: Path, args: Sequence[str], timeout_s: float) -> None:
@@ -317,18 +356,17 @@ def _run(root: Path, args: Sequence[str], timeout_s: float) -> None:
 
 
 def replay_in(root: Path, corpus_files: Sequence[Path], out_dir: Path, timeout_s: float = REPLAY_TIMEOUT_S
-              ) -> list[list[dict[str, Any]]]:
+              ) -> list[Path]:
     """Replay every corpus in one subprocess that imports the package copy under root (mutated
-    or not): one interpreter start per mutant, whatever the number of corpora."""
-    files = replay_files(root, corpus_files, out_dir, timeout_s=timeout_s)
-    return [[json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-            for path in files if path is not None]
+    or not): one interpreter start per mutant, whatever the number of corpora. Returns the answer
+    files (out_dir/{k}.jsonl, earlier ones removed first): read each as an AnswerFile."""
+    return [path for path in replay_files(root, corpus_files, out_dir, timeout_s=timeout_s) if path is not None]
 
 
 def replay_files(root: Path, corpus_files: Sequence[Path], out_dir: Path, tolerate: bool = False,
                  timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path | None]:
-    """As replay_in, the answers left in files (`out_dir/{k}.jsonl`). tolerate: a corpus whose
-    server does not start (a configuration the server refuses) is None, not a failed replay."""
+    """As replay_in. tolerate: a corpus whose server does not start (a configuration the server
+    refuses) is None, not a failed replay."""
     out_dir.mkdir(parents=True, exist_ok=True)
     for old in [*out_dir.glob("*.jsonl"), *out_dir.glob("*.failed")]:
         old.unlink()
@@ -336,38 +374,99 @@ def replay_files(root: Path, corpus_files: Sequence[Path], out_dir: Path, tolera
     return [None if (out_dir / f"{k}.failed").is_file() else out_dir / f"{k}.jsonl" for k in range(len(corpus_files))]
 
 
+@runtime_checkable
+class Serialised(Protocol):
+    """Answers that also give each one's serialisation (an AnswerFile): equal lines, equal answers."""
+
+    def line(self, k: int) -> bytes: ...
+
+
+class AnswerFile(Sequence[dict[str, Any]]):
+    """The answers of one replayed corpus (a file of replay_in) without reading them: the offsets
+    of its lines are held, `line(k)` reads answer k as written, `[k]` parses it (each time: keep
+    what you need). `parses` counts them. A context manager: the file stays open until closed."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.parses = 0
+        self._file = path.open("rb")
+        starts = array("q", [0])
+        for line in self._file:  # one line in memory at a time
+            starts.append(starts[-1] + len(line))
+        self._starts = starts
+
+    def line(self, k: int) -> bytes:
+        n = k + len(self) if k < 0 else k
+        if not 0 <= n < len(self):
+            raise IndexError(k)
+        return os.pread(self._file.fileno(), self._starts[n + 1] - self._starts[n], self._starts[n])
+
+    @overload
+    def __getitem__(self, k: int) -> dict[str, Any]: ...
+
+    @overload
+    def __getitem__(self, k: slice) -> list[dict[str, Any]]: ...
+
+    def __getitem__(self, k: int | slice) -> dict[str, Any] | list[dict[str, Any]]:
+        if isinstance(k, slice):
+            return [self[n] for n in range(len(self))[k]]
+        self.parses += 1
+        answer: dict[str, Any] = json.loads(self.line(k))
+        return answer
+
+    def __len__(self) -> int:
+        return len(self._starts) - 1
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> AnswerFile:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        self.close()
+
+
 def listings_in(root: Path, jobs: Sequence[tuple[Path, Sequence[Mapping[str, Any]]]], out_dir: Path,
                 ids_only: bool = False, timeout_s: float = REPLAY_TIMEOUT_S) -> list[Path]:
-    """For each (corpus, listing requests): a file of their listings (a JSON list), read in one
-    subprocess that imports the package copy under root (as replay_in); read them one at a time."""
+    """For each (corpus, listing requests): a file of their listings, one JSON line each in the
+    requests' order, read in one subprocess that imports the package copy under root (as
+    replay_in); read them a line at a time (`listing_lines`) or as an AnswerFile."""
     out_dir.mkdir(parents=True, exist_ok=True)
     spec = out_dir / "listings.json"
     spec.write_text(json.dumps({"ids_only": ids_only, "jobs": [{"corpus": str(c), "requests": list(r)}
                                                                for c, r in jobs]}), encoding="utf-8")
     _run(root, ["--listings", str(out_dir), str(spec)], timeout_s)
-    return [out_dir / f"listings-{k}.json" for k in range(len(jobs))]
+    return [out_dir / f"listings-{k}.jsonl" for k in range(len(jobs))]
+
+
+def listing_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """The listings of a listings_in file, one parsed at a time."""
+    with path.open(encoding="utf-8") as lines:
+        for line in lines:
+            found: dict[str, Any] = json.loads(line)
+            yield found
 
 
 def _main(argv: Sequence[str]) -> int:
     if argv[:1] == ["--listings"]:
         out_dir, spec = Path(argv[1]), json.loads(Path(argv[2]).read_text(encoding="utf-8"))
         for k, job in enumerate(spec["jobs"]):
-            found = listings(read(Path(job["corpus"])), job["requests"], spec["ids_only"])
-            (out_dir / f"listings-{k}.json").write_text(json.dumps(found), encoding="utf-8")
+            with (out_dir / f"listings-{k}.jsonl").open("w", encoding="utf-8") as out:
+                for found in each_listing(read(Path(job["corpus"])), job["requests"], spec["ids_only"]):
+                    out.write(json.dumps(found) + "\n")
         return 0
     tolerate = argv[:1] == ["--tolerate"]
     argv = argv[1:] if tolerate else argv
     out_dir, corpus_files = Path(argv[0]), [Path(a) for a in argv[1:]]
     for k, corpus_file in enumerate(corpus_files):
         try:
-            responses = replay(read(corpus_file))
+            replay_to(read(corpus_file), out_dir / f"{k}.jsonl")
         except Exception as exc:  # a configuration that does not start, noted as such
             if not tolerate:
                 raise
+            (out_dir / f"{k}.jsonl").unlink(missing_ok=True)
             (out_dir / f"{k}.failed").write_text(f"{type(exc).__name__}: {exc}"[:2000], encoding="utf-8")
-            continue
-        (out_dir / f"{k}.jsonl").write_text("".join(json.dumps(r, sort_keys=True) + "\n" for r in responses),
-                                            encoding="utf-8")
     return 0
 
 

@@ -10,6 +10,7 @@ it. `as_variant` is there when the raw comparison left a gap and the reading var
 from __future__ import annotations
 
 import contextlib
+import functools
 import gc
 import hashlib
 import itertools
@@ -27,47 +28,68 @@ from eicontract.proof.mutation.asvariant import VariantAnswers, reading_variants
 from eicontract.proof.mutation.choices import (
     FREE_CHOICES,
     Comparison,
+    Listing,
     Listings,
     compare_modulo,
     key_id,
     listing_key,
     needs_listing,
+    same_lines,
     verdict_modulo,
 )
-from eicontract.proof.mutation.corpus import read
+from eicontract.proof.mutation.corpus import ServerSetup, read
 from eicontract.proof.mutation.engine import MutantSpec, Workspace
 from eicontract.proof.mutation.replay import (
     MAX_PATHS,
+    PAGE,
     STRUCTURE,
+    AnswerFile,
     claims_rows,
     classify_paths,
     clock_patterns,
     free_choice_rows,
     free_rows,
+    listing_lines,
     listings_in,
     matches,
+    operation,
     replay_in,
 )
+
+LOADED_LISTINGS = 4  # clean listings kept loaded while a corpus is compared
 
 
 class Replayer:
     """One workspace; the clean responses of the corpora replayed twice, once for every mutant;
-    the clean listings a free choice needs, read once and kept on disk."""
+    the clean listings a free choice needs, read once and kept on disk.
+
+    Memory-lean: every replay's answers stay in their files (the two clean replays in dirs of
+    their own, the mutant's in `out`); a mutant is compared corpus by corpus, each corpus's
+    requests read and its three answer files opened as AnswerFiles only while it is compared, and
+    an answer parsed only where the three lines differ (choices.compare_modulo) or a choice needs it."""
 
     def __init__(self, package_dir: Path, corpora: Sequence[Path], root: Path, shared: Path | None = None) -> None:
         """root: this replayer's own folder; shared: where replayers of the same corpora keep what
         any of them may reuse (the reading variants' answers)."""
         self.space = Workspace(package_dir, root / "space")
         self.files = list(corpora)
-        self.corpora = [read(path) for path in corpora]
+        self.ids: list[str] = []
+        self.sizes: list[int] = []
+        self.setups: list[ServerSetup] = []
+        for path in corpora:  # one corpus in memory at a time
+            corpus = read(path)
+            self.ids.append(corpus.id)
+            self.sizes.append(len(corpus.requests))
+            self.setups.append(corpus.setup)
+        self.requests = sum(self.sizes)
         self.out = root / "out"
-        self.clean = (replay_in(self.space.root, self.files, self.out),
-                      replay_in(self.space.root, self.files, self.out))
+        self.clean = (replay_in(self.space.root, self.files, root / "clean-1"),
+                      replay_in(self.space.root, self.files, root / "clean-2"))
         self.rows, self.clock = free_rows(), clock_patterns()
         self.choice_rows = {name: row for name, row in free_choice_rows().items() if name in FREE_CHOICES}
         self.cached = root / "clean-listings"  # (corpus, listing request) -> its clean listing, one file each
         self.readings = reading_variants(claims_rows(None))  # variant -> the reading rows it takes
-        self.variants = VariantAnswers(self.space.root, self.corpora, (shared or root) / "variants", root / "variants")
+        self.variants = VariantAnswers(self.space.root, self.files, (shared or root) / "variants", root / "variants")
 
     def evidence(self, spec: MutantSpec) -> dict[str, Any]:
         found = Comparison()
@@ -87,10 +109,13 @@ class Replayer:
         found.residual |= found.differing
         files = iter(mutant_files)
         per_corpus: dict[int, Comparison] = {}
-        for k, (corpus, clean, again, mutant) in enumerate(zip(self.corpora, *self.clean, mutants, strict=False)):
-            listings = self._listings(k, wanted[k], next(files)) if wanted[k] else {}
-            per_corpus[k] = compare_modulo(corpus.requests, clean, again, mutant, lambda p: matches(p, self.clock),
-                                           self.choice_rows, listings)
+        for k, mutant_file in enumerate(mutants):
+            with AnswerFile(self.clean[0][k]) as clean, AnswerFile(self.clean[1][k]) as again, \
+                    AnswerFile(mutant_file) as mutant, contextlib.ExitStack() as more:
+                listings = self._listings(k, wanted[k], more.enter_context(AnswerFile(next(files)))) \
+                    if wanted[k] else {}
+                per_corpus[k] = compare_modulo(read(self.files[k]).requests, clean, again, mutant,
+                                               lambda p: matches(p, self.clock), self.choice_rows, listings)
         _add(found, per_corpus.values())
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
         as_variant, first = None, kind
@@ -100,7 +125,7 @@ class Replayer:
                 found = as_variant[1]
                 kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
                 used = sorted({*used, *self.readings[as_variant[0]]})
-        evidence = {"corpus": [c.id for c in self.corpora], "requests": sum(len(c.requests) for c in self.corpora),
+        evidence = {"corpus": list(self.ids), "requests": self.requests,
                     "differing": sorted(found.differing)[:MAX_PATHS], "free": used,
                     "choices": sorted(found.applied), "outside": found.outside,
                     "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}
@@ -109,17 +134,17 @@ class Replayer:
         return {"verdict": kind, "replay": evidence}
 
     def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison],
-                    mutants: Sequence[Sequence[Mapping[str, Any]]]) -> tuple[str, Comparison] | None:
+                    mutants: Sequence[Path]) -> tuple[str, Comparison] | None:
         """The first reading variant whose server answers, on every request where the mutant's
         answer differs from the clean one, what the mutant answers (modulo the free choices and
         fields): (that variant, the comparison with it). None when no variant does. The corpora
         where a gap shows are taken smallest first, and a corpus is replayed only under the
         variants that every smaller one left standing."""
         gaps = sorted((k for k, now in per_corpus.items() if classify_paths(now.residual, self.rows)[1]),
-                      key=lambda k: len(self.corpora[k].requests))
+                      key=lambda k: self.sizes[k])
         # a corpus of the variant itself: the clean server there already is it, nothing to compare
         standing = {v: Comparison() for v in self.readings
-                    if all(with_variant(self.corpora[k].setup, v) is not None for k in gaps)}
+                    if all(with_variant(self.setups[k], v) is not None for k in gaps)}
         for k in gaps:
             self.variants.prepare(k, list(standing))
             for variant in list(standing):
@@ -136,22 +161,25 @@ class Replayer:
         now.differing = set(found.differing)
         return variant, now
 
-    def _with_variant(self, k: int, variant: str, mutant: Sequence[Mapping[str, Any]]) -> Comparison | None:
+    def _with_variant(self, k: int, variant: str, mutant_file: Path) -> Comparison | None:
         """Corpus k's mutant answers against the clean ones, the variant's where the mutant's differ;
         None when that leaves a difference no free field covers (or the configuration does not start)."""
-        theirs = self.variants.answers(k, variant)
-        if theirs is None:
+        path = self.variants.answers(k, variant)
+        if path is None:
             return None
-        ours = reference(self.clean[0][k], theirs, mutant)
-        compared = compare_modulo(self.corpora[k].requests, ours, ours, mutant, lambda p: matches(p, self.clock),
-                                  self.choice_rows, {})
+        with AnswerFile(self.clean[0][k]) as clean, AnswerFile(path) as theirs, AnswerFile(mutant_file) as mutant:
+            ours = reference(clean, theirs, mutant)
+            compared = compare_modulo(read(self.files[k]).requests, ours, ours, mutant,
+                                      lambda p: matches(p, self.clock), self.choice_rows, {})
         return None if classify_paths(compared.residual, self.rows)[1] else compared
 
-    def _wanted(self, k: int, mutant: Sequence[Mapping[str, Any]]) -> dict[int, dict[str, Any]]:
-        """The page requests of corpus k whose whole listing a free choice needs."""
-        corpus, clean = self.corpora[k], self.clean[0][k]
-        return {n: listing_key(r) for n, (r, c, m) in enumerate(zip(corpus.requests, clean, mutant, strict=True))
-                if needs_listing(r, c, m, self.choice_rows)}
+    def _wanted(self, k: int, mutant_file: Path) -> dict[int, dict[str, Any]]:
+        """The page requests of corpus k whose whole listing a free choice needs (a page is parsed
+        only where the clean and the mutant's lines differ)."""
+        with AnswerFile(self.clean[0][k]) as clean, AnswerFile(mutant_file) as mutant:
+            return {n: listing_key(r) for n, r in enumerate(read(self.files[k]).requests)
+                    if operation(str(r.get("path", ""))) == PAGE and not same_lines(n, clean, mutant)
+                    and needs_listing(r, clean[n], mutant[n], self.choice_rows)}
 
     def _jobs(self, wanted: Sequence[Mapping[int, Mapping[str, Any]]]) -> list[tuple[Path, list[Mapping[str, Any]]]]:
         return [(self.files[k], list({key_id(key): key for key in keys.values()}.values()))
@@ -170,16 +198,40 @@ class Replayer:
         done = listings_in(self.space.root, jobs, self.out / "clean")
         for (corpus_file, keys), path in zip(jobs, done, strict=True):
             k = self.files.index(corpus_file)
-            for key, listing in zip(keys, json.loads(path.read_text(encoding="utf-8")), strict=True):
+            for key, listing in zip(keys, listing_lines(path), strict=True):  # one listing in memory at a time
                 self._cache_file(k, key).write_text(json.dumps(listing), encoding="utf-8")
 
-    def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], mutant_file: Path) -> Listings:
-        """Request index -> (the clean listing, the mutant's) for corpus k."""
+    def _listings(self, k: int, wanted: Mapping[int, Mapping[str, Any]], theirs: Sequence[Listing]) -> Listings:
+        """Request index -> (the clean listing, the mutant's) for corpus k: theirs, the mutant's
+        listings in the order _jobs asks for them (sample ids only), and a clean one (whole items)
+        from its cache file, each read when a request asks for it."""
         keys = list({key_id(key): key for key in wanted.values()}.values())
-        theirs = dict(zip((key_id(key) for key in keys), json.loads(mutant_file.read_text(encoding="utf-8")),
-                          strict=True))
-        ours = {key_id(key): json.loads(self._cache_file(k, key).read_text(encoding="utf-8")) for key in keys}
-        return {n: (ours[key_id(key)], theirs[key_id(key)]) for n, key in wanted.items()}
+        if len(keys) != len(theirs):
+            raise ValueError(f"{len(keys)} listings asked for, {len(theirs)} read")
+        return _CachedListings(wanted, {key_id(key): n for n, key in enumerate(keys)}, theirs,
+                               lambda key: json.loads(self._cache_file(k, key).read_text(encoding="utf-8")))
+
+
+class _CachedListings(Mapping[int, tuple[Listing | None, Listing | None]]):
+    """Request index -> (clean, mutant) listing, each read when asked for: a corpus's listings
+    (the clean ones with their samples' whole items) are not all in memory at once. The last few
+    clean ones read are kept (page requests of one listing come one after another)."""
+
+    def __init__(self, wanted: Mapping[int, Mapping[str, Any]], position: Mapping[str, int],
+                 theirs: Sequence[Listing], load: Callable[[Mapping[str, Any]], Listing]) -> None:
+        self.wanted, self.position, self.theirs = wanted, position, theirs
+        keys = {key_id(key): key for key in wanted.values()}
+        self.load = functools.lru_cache(maxsize=LOADED_LISTINGS)(lambda kid: load(keys[kid]))
+
+    def __getitem__(self, n: int) -> tuple[Listing | None, Listing | None]:
+        kid = key_id(self.wanted[n])
+        return self.load(kid), self.theirs[self.position[kid]]
+
+    def __iter__(self) -> Iterator[int]:
+        return iter(self.wanted)
+
+    def __len__(self) -> int:
+        return len(self.wanted)
 
 
 def _add(total: Comparison, parts: Iterable[Comparison]) -> None:
@@ -189,7 +241,6 @@ def _add(total: Comparison, parts: Iterable[Comparison]) -> None:
         total.applied |= now.applied
         total.unstable += now.unstable
         total.outside += now.outside
-
 
 
 @contextlib.contextmanager
