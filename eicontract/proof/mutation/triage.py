@@ -4,7 +4,8 @@ evidence (docs/mutation-triage.yaml), and re-check a sample of the entries (the 
 An entry: {verdict, reason, replay: {corpus: [ids], requests, differing: [paths], free: [claims
 rows], unmatched: [paths], unstable, as_variant}}. Only a replay writes `replay`; score.proven reads
 it. `as_variant` is there when the raw comparison left a gap and the reading variants were tried
-(asvariant.py): the variant whose answers the mutant gives, or None.
+(asvariant.py): the variant whose answers the mutant gives, or None; `unmatched_in` names a gap's
+corpora where something no free field or choice covers differs.
 """
 
 from __future__ import annotations
@@ -131,6 +132,9 @@ class Replayer:
                     "unmatched": unmatched[:MAX_PATHS], "unstable": found.unstable}
         if first == "gap" and mutants:  # the check ran: the variant found, or None
             evidence["as_variant"] = as_variant[0] if as_variant is not None else None
+        if kind == "gap":  # where to look: the corpora whose differences no free field or choice covers
+            evidence["unmatched_in"] = [self.ids[k] for k, now in per_corpus.items()
+                                        if classify_paths(now.residual, self.rows)[1]]
         return {"verdict": kind, "replay": evidence}
 
     def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison],
