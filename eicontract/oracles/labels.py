@@ -56,7 +56,7 @@ def check_expected_labels(body: object) -> Findings:
         entries = get_path(classification, "expectedLabels")
         if not isinstance(entries, list) or not entries:
             continue
-        geometry = _value_geometry(sample, classification)
+        geometry = value_geometry(sample, classification)
         if isinstance(geometry, str):
             observations.append(Observation(RANGES_TOPIC, "not judged", geometry))
             continue
@@ -81,7 +81,7 @@ def check_expected_labels(body: object) -> Findings:
     return Findings(violations, observations)
 
 
-def _value_geometry(sample: object, classification: object) -> tuple[float, int, bool] | str:
+def value_geometry(sample: object, classification: object) -> tuple[float, int, bool] | str:
     """(intervalMs, value count, whether that is the sample's own rate), or why not known. The
     classification's intervalMs wins (a resampling impulse may index its own values); then the
     value count comes from totalLengthMs, and structured labels (the sample's rate) are not used."""
@@ -122,6 +122,17 @@ def _entry_problem(entry: object, k: int, window: float, increase: float, interv
         return None  # SCHEMA-RESPONSE
     where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
     last = end if inclusive else end - 1  # the window's last value under this reading
+    problem = index_problem(start, end, k, window, increase, interval, values, inclusive)
+    return problem if problem is not None else _label_problem(start, max(start, last), label, where, segments)
+
+
+def index_problem(start: int, end: int, k: int, window: float, increase: float, interval: float,
+                  values: int, inclusive: bool = True) -> str | None:
+    """Whether window k's entry [start, end] lies in its window and inside the sample's values,
+    each end within one value of rounding (decision.expected-labels), under one reading of
+    endIndex (reading.end-index); None when it does, else what is wrong."""
+    where = f"window {k} [{k * increase:g}, {k * increase + window:g}) ms"
+    last = end if inclusive else end - 1
     if not 0 <= start <= max(start, last) < values:
         return (f"{where}: indices [{start}, {end}] outside the sample's values [0, {values - 1}] "
                 f"(endIndex {'inclusive' if inclusive else 'exclusive'})")
@@ -133,7 +144,7 @@ def _entry_problem(entry: object, k: int, window: float, increase: float, interv
     # whole value of slack on top of the shifted end, an inclusive end one value long would fit.
     if abs(last + 1 - stop) > (INDEX_SLACK if inclusive else EXCLUSIVE_SLACK):
         return f"{where}: endIndex {end}, expected about {stop - 1 if inclusive else stop:g}"
-    return _label_problem(start, max(start, last), label, where, segments)
+    return None
 
 
 def _label_problem(start: int, end: int, label: object, where: str,

@@ -31,6 +31,7 @@ from eicontract.proof.mutation.choices import (
     with_allowed_labels,
     with_default_limit,
 )
+from eicontract.proof.mutation.labelchoice import NOTHING_SEEN
 from eicontract.proof.mutation.replay import differences
 
 PAGE_PATH = "/v1/api/1/classify/all/result/page"
@@ -251,6 +252,67 @@ def test_an_expected_label_the_window_overlaps_is_allowed(page: bool) -> None:
                                                                           ["wave", "updown"])]
     assert _left(with_allowed_labels(op, truncated[0], truncated[1])) == []  # snake: listed, overlapped
     assert _left(with_allowed_labels(op, truncated[0], truncated[2])) != []  # wave: not listed
+
+
+@pytest.mark.parametrize("page", [False, True])
+def test_a_cut_list_is_completed_from_another_answer_for_the_same_sample(page: bool) -> None:
+    """truncateStructuredLabels cuts what an answer lists, not the sample's labels: a label past the
+    cut is allowed where another clean answer lists the same sample whole (and the cut list is
+    its prefix), and still not where no answer does, or where the longer list is not that sample's."""
+    op = choices.PAGE if page else replay.CLASSIFY
+    whole = _labelled(["idle", "updown"], page)
+    clean, wave = (_truncated(_labelled(labels, page), page) for labels in (["idle", "updown"], ["wave", "updown"]))
+    seen = choices.CorpusSeen([whole, clean])
+    assert seen.labels(7) == _sample_of(whole, page)["structuredLabels"]
+    assert _left(with_allowed_labels(op, clean, wave, seen)) == []  # wave: values 17-23, overlapped
+    assert _left(with_allowed_labels(op, clean, wave)) != []  # nothing seen: the cut list only
+    other = copy.deepcopy(whole)
+    _sample_of(other, page)["structuredLabels"][0]["label"] = "idle"  # not a continuation of the cut list
+    assert _left(with_allowed_labels(op, clean, wave, choices.CorpusSeen([other]))) != []
+
+
+def _windowed(ends: list[int], page: bool = False) -> dict[str, Any]:
+    """Two windows of 1,000 ms every 1,000 ms over a sample of 100 values at 20 ms: [0, 49] and
+    [50, 99] (endIndex inclusive); `ends` gives each entry's endIndex."""
+    answer = _labelled(["idle", "updown"], page)
+    sample = _sample_of(answer, page)
+    sample["valuesCount"] = 100
+    classification = answer["body"]["result"][0]["classifications"][0] if page else \
+        answer["body"]["classifications"][0]
+    classification["learnBlock"] = {"id": 3}
+    for entry, end in zip(classification["expectedLabels"], ends, strict=True):
+        entry["endIndex"] = end
+    if not page:
+        answer["body"].update(windowSizeMs=1000, windowIncreaseMs=1000)
+    return answer
+
+
+@pytest.mark.parametrize("page", [False, True])
+def test_an_end_moved_within_rounding_is_taken_over_and_one_moved_further_is_not(page: bool) -> None:
+    """decision.expected-labels places each end "within one value of rounding": an entry whose
+    endIndex is one value later is another legal rounding (taken over, with the label allowed at
+    the new indices); two values later is outside the window. A page has no window geometry of
+    its own: the corpus's classify results for the same learn block give it, and without them
+    nothing moved is taken over."""
+    op = choices.PAGE if page else replay.CLASSIFY
+    clean, rounded, beyond = (_windowed(ends, page) for ends in ([49, 99], [50, 99], [51, 99]))
+    seen = choices.CorpusSeen([_windowed([49, 99])]) if page else NOTHING_SEEN
+    assert _left(with_allowed_labels(op, clean, rounded, seen)) == []
+    assert "endIndex" in " ".join(_left(with_allowed_labels(op, clean, beyond, seen)))
+    if page:
+        assert _left(with_allowed_labels(op, clean, rounded)) != []  # geometry unknown: compared as it is
+    wrong_label = _windowed([50, 99], page)
+    _entries_of(wrong_label, page)[0]["label"] = "updown"  # [0, 50] overlaps no updown (53-99)
+    assert _left(with_allowed_labels(op, clean, wrong_label, seen)) != []
+
+
+def _entries_of(answer: dict[str, Any], page: bool) -> list[dict[str, Any]]:
+    body = answer["body"]
+    return (body["result"][0] if page else body)["classifications"][0]["expectedLabels"]
+
+
+def _sample_of(answer: dict[str, Any], page: bool) -> dict[str, Any]:
+    return answer["body"]["result"][0]["sample"] if page else answer["body"]["sample"]["sample"]
 
 
 def _truncated(answer: dict[str, Any], page: bool) -> dict[str, Any]:

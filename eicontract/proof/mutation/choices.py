@@ -19,8 +19,10 @@ mutant's choice, never the other way: everything the mutant answered is still co
 - default-limit (decision.default-limit): a page without a limit is a non-empty prefix of the
   clean listing (or of its beginning, where cut) from its offset; the clean page rebuilt so;
 - expected-label (decision.expected-labels; labelchoice.py): an expectedLabels entry (or a page
-  prediction's window) whose label is another of the listed structured labels the window
-  overlaps; the clean label is replaced by the mutant's only there.
+  prediction's window) whose label is another of the sample's structured labels the window
+  overlaps (a list cut by truncateStructuredLabels completed from the corpus's other clean
+  answers for that sample: `CorpusSeen`); the clean label is replaced by the mutant's only there;
+  an entry whose indices moved within rounding of its window takes the mutant's indices too.
 """
 
 from __future__ import annotations
@@ -31,8 +33,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eicontract.oracles._common import is_int
-from eicontract.proof.mutation.labelchoice import with_allowed_labels
+from eicontract.oracles._common import is_int, is_number
+from eicontract.proof.mutation.labelchoice import Seen, with_allowed_labels
 from eicontract.proof.mutation.replay import (
     CLASSIFY,
     JOB_STATUS,
@@ -353,6 +355,66 @@ def same_lines(k: int, *answers: Sequence[Answer]) -> bool:
     return len(lines) == len(answers) and all(line == lines[0] for line in lines)
 
 
+class CorpusSeen:
+    """What a corpus's clean answers tell about each sample and learn block (labelchoice.Seen),
+    read on first use only: each sample's longest list of structured labels (a list cut by
+    truncateStructuredLabels is a prefix of the whole one another answer gives), and each learn
+    block's window geometry as its classify results give it. Only lines that list structured
+    labels are parsed."""
+
+    def __init__(self, clean: Sequence[Answer]) -> None:
+        self._clean = clean
+        self._labels: dict[Any, list[Any]] | None = None
+        self._windows: dict[Any, set[tuple[float, float]]] = {}
+
+    def labels(self, sample_id: Any) -> list[Any] | None:
+        if self._labels is None:
+            self._read()
+        return (self._labels or {}).get(sample_id)
+
+    def windows(self, block_id: Any) -> tuple[float, float] | None:
+        if self._labels is None:
+            self._read()
+        told = self._windows.get(block_id, set())
+        return next(iter(told)) if len(told) == 1 else None  # told two ways: not known
+
+    def _read(self) -> None:
+        self._labels = {}
+        lines = self._clean if isinstance(self._clean, Serialised) else None
+        for k in range(len(self._clean)):
+            if lines is not None and b'"structuredLabels"' not in lines.line(k):
+                continue
+            body = self._clean[k].get("body")
+            for sample in _samples(body):
+                listed = sample.get("structuredLabels")
+                if isinstance(listed, list) and len(listed) > len(self._labels.get(sample.get("id"), ())):
+                    self._labels[sample.get("id")] = listed
+            self._note_windows(body)
+
+    def _note_windows(self, body: Any) -> None:
+        if not (isinstance(body, dict) and isinstance(body.get("classifications"), list)):
+            return
+        size, increase = body.get("windowSizeMs"), body.get("windowIncreaseMs")
+        if not (is_number(size) and is_number(increase) and size > 0 and increase > 0):
+            return
+        for classification in body["classifications"]:
+            block = classification.get("learnBlock") if isinstance(classification, dict) else None
+            if isinstance(block, dict):
+                self._windows.setdefault(block.get("id"), set()).add((float(size), float(increase)))
+
+
+def _samples(body: Any) -> list[dict[str, Any]]:
+    """The samples an answer shows: a classify result's, or each of a page's results'."""
+    if not isinstance(body, dict):
+        return []
+    one = body.get("sample")
+    if isinstance(one, dict) and isinstance(one.get("sample"), dict):
+        return [one["sample"]]
+    results = body.get("result")
+    return [r["sample"] for r in results if isinstance(r, dict) and isinstance(r.get("sample"), dict)] \
+        if isinstance(results, list) else []
+
+
 def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer], again: Sequence[Answer],
                    mutant: Sequence[Answer], clock: Callable[[str], bool], choices: Collection[str],
                    listings: Listings) -> Comparison:
@@ -363,6 +425,7 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
     jobs = JOB_OR_RESULT in choices
     followed = [follow_jobs(requests, a) if jobs else {} for a in (clean, again, mutant)]
     origins = job_origins(requests, clean) if jobs else {}
+    seen = CorpusSeen(clean)
     out, unstable = Comparison(), set()
     for k, request in enumerate(requests):
         if same_lines(k, clean, again, mutant):  # the common case: no parse, no paths to walk
@@ -379,7 +442,7 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
         out.differing |= found
         pair, residual = (c, m), found
         origin = (clean[origins[k]], mutant[origins[k]]) if k in origins else None
-        for name, normalise in _steps(request, (f, fm), choices, listings.get(k), origin):
+        for name, normalise in _steps(request, (f, fm), choices, listings.get(k), origin, seen):
             candidate = normalise(pair)
             if candidate is None:
                 continue
@@ -397,7 +460,8 @@ Step = Callable[[Pair], "Pair | None"]
 
 
 def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
-           listing: tuple[Listing | None, Listing | None] | None, origin: Pair | None) -> list[tuple[str, Step]]:
+           listing: tuple[Listing | None, Listing | None] | None, origin: Pair | None,
+           seen: Seen) -> list[tuple[str, Step]]:
     """The normalisations that apply to a request, in order: a job first (what it yields is then
     compared), a page's order or length next, labels last (on the page as rebuilt)."""
     op = operation(str(request.get("path", "")))
@@ -412,7 +476,7 @@ def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
         steps.append((LISTING_ORDER, lambda pair: in_listing_order(*pair, offset, c_listing, m_listing)))
         if where[0] is None:
             steps.append((DEFAULT_LIMIT, lambda pair: with_default_limit(*pair, offset, c_listing)))
-    steps.append((EXPECTED_LABEL, lambda pair: with_allowed_labels(op, *pair)))
+    steps.append((EXPECTED_LABEL, lambda pair: with_allowed_labels(op, *pair, seen)))
     return [(name, step) for name, step in steps if name in choices]
 
 

@@ -1,29 +1,77 @@
-"""The free choice expected-label (decision.expected-labels: "its label is that of a structured
-label it overlaps"; choices.py): an expectedLabels entry of a classify result or a page, or a
-page prediction's window, whose indices are unchanged takes the mutant's label where that is one
-of the sample's listed structured labels the window overlaps. Pure: answers in, answers out.
+"""The free choice expected-label (decision.expected-labels: window k's entry starts and ends at
+its window's values "each within one value of rounding"; "its label is that of a structured label
+it overlaps"; choices.py). Pure: answers in, answers out.
+
+- An expectedLabels entry of a classify result or a page, or a page prediction's window, whose
+  indices are unchanged takes the mutant's label where that is one of the sample's structured
+  labels the window overlaps.
+- An expectedLabels entry whose indices moved takes the mutant's indices and label where the
+  window's geometry is known (a classify result's windowSizeMs and windowIncreaseMs; for a page,
+  those the corpus's clean classify results gave for the same learn block), the mutant's entries
+  of that classification all lie within rounding of their windows under a reading of endIndex
+  (reading.end-index) that the clean entries also take, and the label is allowed at the new
+  indices.
+
+The structured labels are the sample's as its answer lists them; where the list was cut
+(truncateStructuredLabels), the longer list another clean answer gave for the same sample, when
+the cut one is its prefix (`Seen`: the labels are the sample's, not the answer's).
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Protocol
 
-from eicontract.oracles._common import is_int, is_number
-from eicontract.oracles.labels import labelled_segments
+from eicontract.oracles._common import get_path, is_int, is_number
+from eicontract.oracles.labels import index_problem, labelled_segments, value_geometry
 from eicontract.proof.mutation.replay import CLASSIFY, PAGE
 
 Answer = Mapping[str, Any]
 # An entry's keys that may differ when only its label is taken over: the label, and a page
 # prediction's model values (still compared after, as free fields)
 _NOT_MATCHED = ("label", "prediction", "predictionCorrect")
+_INDICES = ("startIndex", "endIndex")
+Windows = tuple[float, float]  # (windowSizeMs, windowIncreaseMs)
+
+
+class Seen(Protocol):
+    """What a corpus's other clean answers tell about a sample or a learn block."""
+
+    def labels(self, sample_id: Any) -> list[Any] | None:
+        """The longest structuredLabels list given for the sample, or None."""
+
+    def windows(self, block_id: Any) -> Windows | None:
+        """The learn block's (windowSizeMs, windowIncreaseMs), when the corpus tells it one way."""
+
+
+class NothingSeen:
+    def labels(self, sample_id: Any) -> list[Any] | None:
+        return None
+
+    def windows(self, block_id: Any) -> Windows | None:
+        return None
+
+
+NOTHING_SEEN = NothingSeen()
+
+
+def _whole(sample: Any, seen: Seen) -> Any:
+    """The sample with its whole list of structured labels: the listed one, or a longer one seen
+    for the same sample of which the listed one is a prefix (the listed one was cut)."""
+    if not isinstance(sample, dict):
+        return sample
+    listed, longer = sample.get("structuredLabels"), seen.labels(sample.get("id"))
+    if isinstance(listed, list) and listed and isinstance(longer, list) and len(longer) > len(listed) \
+            and longer[:len(listed)] == listed:
+        return {**sample, "structuredLabels": longer}
+    return sample
 
 
 def _allowed(sample: Any, classification: Any, start: Any, end: Any) -> set[str]:
     """The labels decision.expected-labels allows for values [start, end] (at the classification's
-    intervalMs when it gives one): those of the sample's listed structured labels the window
-    overlaps in time (a truncated list lists fewer: a label past it is never allowed here)."""
+    intervalMs when it gives one): those of the sample's structured labels (`_whole`) the window
+    overlaps in time (a list cut short with no longer one seen: a label past it is never allowed)."""
     if not (is_int(start) and is_int(end)) or not isinstance(sample, dict) or not isinstance(classification, dict):
         return set()
     own, told = sample.get("intervalMs"), classification.get("intervalMs")
@@ -35,21 +83,60 @@ def _allowed(sample: Any, classification: Any, start: Any, end: Any) -> set[str]
     return {name for s, e, name in segments or () if s <= end and e >= start}
 
 
-def _adopt_entries(clean: list[Any], mutant: list[Any], allowed: Callable[[Any], set[str]]) -> list[Any]:
-    """clean's entries, each with the mutant's label where only the label differs and it is allowed."""
+Placed = Callable[[list[Any]], set[bool]]  # entries -> the endIndex readings (inclusive?) they all fit
+
+
+def _adopt_entries(clean: list[Any], mutant: list[Any], allowed: Callable[[Any], set[str]],
+                   placed: Placed | None = None) -> list[Any]:
+    """clean's entries, each with the mutant's label where only the label differs and it is
+    allowed; with `placed`, also with the mutant's indices where they moved within rounding."""
     if len(clean) != len(mutant):
         return clean
-    out = []
-    for c, m in zip(clean, mutant, strict=True):
-        same_but_label = (isinstance(c, dict) and isinstance(m, dict) and set(c) == set(m)
-                          and all(c[k] == m[k] for k in c if k not in _NOT_MATCHED))
-        label = m.get("label") if same_but_label else None
-        out.append({**c, "label": label} if isinstance(label, str) and label != c.get("label")
-                   and label in allowed(c) else c)
-    return out
+    out = [_adopt_label(c, m, allowed) for c, m in zip(clean, mutant, strict=True)]
+    if placed is None:
+        return out
+    moved = [_adopt_place(c, m, allowed) for c, m in zip(out, mutant, strict=True)]
+    return moved if moved != out and placed(clean) & placed(moved) else out
 
 
-def _adopt_classifications(clean: Any, mutant: Any, sample: Any) -> Any:
+def _same_but(c: Any, m: Any, keys: tuple[str, ...]) -> bool:
+    return isinstance(c, dict) and isinstance(m, dict) and set(c) == set(m) and \
+        all(c[k] == m[k] for k in c if k not in keys)
+
+
+def _adopt_label(c: Any, m: Any, allowed: Callable[[Any], set[str]]) -> Any:
+    label = m.get("label") if _same_but(c, m, _NOT_MATCHED) else None
+    return {**c, "label": label} if isinstance(label, str) and label != c.get("label") and label in allowed(c) else c
+
+
+def _adopt_place(c: Any, m: Any, allowed: Callable[[Any], set[str]]) -> Any:
+    """The mutant's indices and label, where they are all that differ and the label is allowed
+    there (whether the indices lie in the window is decided over the classification: `placed`)."""
+    if not _same_but(c, m, _NOT_MATCHED + _INDICES) or all(c[k] == m[k] for k in _INDICES):
+        return c
+    return {**c, "startIndex": m["startIndex"], "endIndex": m["endIndex"], "label": m.get("label")} \
+        if isinstance(m.get("label"), str) and m["label"] in allowed(m) else c
+
+
+def _placed(sample: Any, classification: Any, windows: Windows | None) -> Placed | None:
+    """The readings of endIndex under which entries all lie within rounding of their windows
+    (oracles/labels.index_problem); None when the geometry is not known."""
+    geometry = value_geometry(sample, classification)
+    if windows is None or isinstance(geometry, str):
+        return None
+    window, increase = windows
+    interval, values, _ = geometry
+
+    def readings(entries: list[Any]) -> set[bool]:
+        return {inclusive for inclusive in (True, False)
+                if all(isinstance(e, dict) and is_int(e.get("startIndex")) and is_int(e.get("endIndex"))
+                       and index_problem(e["startIndex"], e["endIndex"], k, window, increase, interval, values,
+                                         inclusive) is None for k, e in enumerate(entries))}
+    return readings
+
+
+def _adopt_classifications(clean: Any, mutant: Any, sample: Any, windows: Callable[[Any], Windows | None]) -> Any:
+    """sample: with its whole list; windows: a classification -> its window geometry, or None."""
     if not (isinstance(clean, list) and isinstance(mutant, list) and len(clean) == len(mutant)):
         return clean
     out = []
@@ -57,7 +144,8 @@ def _adopt_classifications(clean: Any, mutant: Any, sample: Any) -> Any:
         entries, theirs = (c.get("expectedLabels"), m.get("expectedLabels")) if isinstance(c, dict) and \
             isinstance(m, dict) else (None, None)
         if isinstance(entries, list) and isinstance(theirs, list):
-            c = {**c, "expectedLabels": _adopt_entries(entries, theirs, _entry_allowed(sample, c))}
+            c = {**c, "expectedLabels": _adopt_entries(entries, theirs, _entry_allowed(sample, c),
+                                                       _placed(sample, c, windows(c)))}
         out.append(c)
     return out
 
@@ -66,11 +154,11 @@ def _entry_allowed(sample: Any, classification: Any) -> Callable[[Any], set[str]
     return lambda entry: _allowed(sample, classification, entry.get("startIndex"), entry.get("endIndex"))
 
 
-def _window_allowed(items: Mapping[Any, Any]) -> Callable[[Any], set[str]]:
+def _window_allowed(items: Mapping[Any, Any], seen: Seen) -> Callable[[Any], set[str]]:
     """For a page prediction: its window [startMs, endMs) as the sample's value indices."""
     def allowed(entry: Any) -> set[str]:
         item = items.get(entry.get("sampleId"))
-        sample = item.get("sample") if isinstance(item, dict) else None
+        sample = _whole(item.get("sample"), seen) if isinstance(item, dict) else None
         classes = item.get("classifications") if isinstance(item, dict) else None
         interval = sample.get("intervalMs") if isinstance(sample, dict) else None
         start, end = entry.get("startMs"), entry.get("endMs")
@@ -81,32 +169,38 @@ def _window_allowed(items: Mapping[Any, Any]) -> Callable[[Any], set[str]]:
     return allowed
 
 
-def with_allowed_labels(op: str, clean: Answer, mutant: Answer) -> tuple[Answer, Answer] | None:
-    """expected-label: the clean answer with the mutant's expected labels where the reading allows
-    them (the clean answer's own sample gives the structured labels)."""
+def with_allowed_labels(op: str, clean: Answer, mutant: Answer, seen: Seen = NOTHING_SEEN
+                        ) -> tuple[Answer, Answer] | None:
+    """expected-label: the clean answer with the mutant's expected labels (and their indices)
+    where the reading allows them (the clean answer's own sample gives the structured labels,
+    `seen` the whole list where that one was cut, and a page's window geometry)."""
     c_body, m_body = clean.get("body"), mutant.get("body")
     if clean.get("status") != mutant.get("status") or not isinstance(c_body, dict) or not isinstance(m_body, dict):
         return None
     if op == CLASSIFY:
-        sample = c_body.get("sample", {}).get("sample") if isinstance(c_body.get("sample"), dict) else None
+        sample = _whole(get_path(c_body, "sample", "sample"), seen)
+        size, increase = c_body.get("windowSizeMs"), c_body.get("windowIncreaseMs")
+        windows = (float(size), float(increase)) if is_number(size) and is_number(increase) \
+            and size > 0 and increase > 0 else None
         body = {**c_body, "classifications": _adopt_classifications(
-            c_body.get("classifications"), m_body.get("classifications"), sample)}
+            c_body.get("classifications"), m_body.get("classifications"), sample, lambda _: windows)}
         return {**clean, "body": body}, mutant
     if op != PAGE or not isinstance(c_body.get("result"), list) or not isinstance(m_body.get("result"), list):
         return None
-    items = [_adopt_item(c, m) for c, m in zip(c_body["result"], m_body["result"], strict=False)]
+    items = [_adopt_item(c, m, seen) for c, m in zip(c_body["result"], m_body["result"], strict=False)]
     items += c_body["result"][len(items):]
     by_id = {i.get("sampleId"): i for i in items if isinstance(i, dict)}
     predictions = c_body.get("predictions")
     if isinstance(predictions, list) and isinstance(m_body.get("predictions"), list):
-        predictions = _adopt_entries(predictions, m_body["predictions"], _window_allowed(by_id))
+        predictions = _adopt_entries(predictions, m_body["predictions"], _window_allowed(by_id, seen))
     return {**clean, "body": {**c_body, "result": items, "predictions": predictions}}, mutant
 
 
-def _adopt_item(clean: Any, mutant: Any) -> Any:
+def _adopt_item(clean: Any, mutant: Any, seen: Seen) -> Any:
     """A page's result for one sample, with the mutant's allowed labels."""
     if not (isinstance(clean, dict) and isinstance(mutant, dict) and clean.get("sampleId") == mutant.get("sampleId")
             and isinstance(clean.get("classifications"), list)):
         return clean
-    return {**clean, "classifications": _adopt_classifications(clean["classifications"], mutant.get("classifications"),
-                                                               clean.get("sample"))}
+    return {**clean, "classifications": _adopt_classifications(
+        clean["classifications"], mutant.get("classifications"), _whole(clean.get("sample"), seen),
+        lambda c: seen.windows(get_path(c, "learnBlock", "id")))}
