@@ -327,3 +327,44 @@ def test_a_corpus_listings_are_read_when_a_request_asks_for_them() -> None:
     assert not loads and sorted(found) == [3, 5, 8] and found.get(4) is None
     assert found[3] == found[5] == ({"clean": one}, theirs[0]) and loads == [one]
     assert found[8] == ({"clean": two}, theirs[1]) and loads == [one, two]
+
+
+class _WindowedServer:
+    """A listing of `count` samples that refuses (400) a page whose offset + limit passes
+    count + 10, as the window-cap variant does, and a limit above `max_limit` (limit-max-10)."""
+
+    def __init__(self, count: int, max_limit: int = 10**6) -> None:
+        self.count, self.max_limit, self.asked = count, max_limit, 0
+
+    def request(self, method: str, url: str, params: Any = None, **_: Any) -> Any:
+        self.asked += 1
+        query = dict(params or [])
+        limit, offset = int(query["limit"]), int(query["offset"])
+        if offset + limit > self.count + 10 or limit > self.max_limit:
+            return _Reply(400, {"success": False, "error": "result window"})
+        ids = range(offset, min(self.count, offset + limit))
+        return _Reply(200, {"success": True, "result": [{"sampleId": i} for i in ids], "predictions": []})
+
+
+class _Reply:
+    def __init__(self, status: int, body: Any) -> None:
+        self.status_code, self._body = status, body
+
+    def json(self) -> Any:
+        return self._body
+
+
+@pytest.mark.parametrize("server", [_WindowedServer(250), _WindowedServer(95, max_limit=10)])
+def test_a_listing_is_read_whole_at_smaller_pages_where_large_ones_are_refused(server: _WindowedServer) -> None:
+    """window-cap and limit-max-10 are legal servers: a refused page is asked again at half the
+    limit, so the listing is still read whole (and a choice that needs it can decide)."""
+    found = replay.read_listing(server, "key", corpus.request("GET", "/v1/api/1/classify/all/result/page", []))
+    assert found["complete"] is True
+    assert [r["sampleId"] for r in found["result"]] == list(range(server.count))
+    assert server.asked <= replay.MAX_LISTING_REPLIES
+
+
+def test_a_listing_refused_even_at_limit_one_is_not_read() -> None:
+    found = replay.read_listing(_WindowedServer(0, max_limit=0), "key",
+                                corpus.request("GET", "/v1/api/1/classify/all/result/page", []))
+    assert found == {"complete": False, "result": [], "predictions": []}

@@ -304,25 +304,33 @@ def _call_again(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, 
 
 def read_listing(client: Any, key: str, request: Mapping[str, Any]) -> dict[str, Any]:
     """A page request's whole listing (its query without limit and offset), page by page until an
-    empty page: {complete, result, predictions}. Bounded: past MAX_LISTING samples it is cut
-    (incomplete, `cut`, the samples read so far kept); incomplete and empty past
-    MAX_LISTING_REPLIES replies, or at any reply that is not a page (a 429 is asked again)."""
+    empty page: {complete, result, predictions}. A page refused (limit-max-10, window-cap: legal
+    servers refuse large limits or pages past a result window) is asked again at half the limit.
+    Bounded: past MAX_LISTING samples or MAX_LISTING_REPLIES replies it is cut (incomplete, `cut`,
+    the samples read so far kept: its beginning still decides a prefix); incomplete and empty at
+    a page refused at limit 1, or a reply that is not a page (a 429 is asked again)."""
     result: list[Any] = []
     predictions: list[Any] = []
+    limit = LISTING_LIMIT
     for _ in range(MAX_LISTING_REPLIES):
-        query = [*request["query"], ["limit", str(LISTING_LIMIT)], ["offset", str(len(result))]]
+        query = [*request["query"], ["limit", str(limit)], ["offset", str(len(result))]]
         answer = _response(_send(client, key, {**request, "query": query}))
         if answer["status"] == 429:
             continue  # throttle-429: the same page again (Retry-After 0)
         body = answer["body"]
+        if 400 <= answer["status"] < 500 and limit > 1:
+            limit //= 2
+            continue
         if answer["status"] != 200 or not isinstance(body, dict) or not isinstance(body.get("result"), list):
             break
         if not body["result"]:
             return {"complete": True, "result": result, "predictions": predictions}
         result += body["result"]
         predictions += body.get("predictions") or []
-        if len(result) > MAX_LISTING:  # cut for its size: its beginning still decides a prefix
-            return {"complete": False, "cut": True, "result": result, "predictions": predictions}
+        if len(result) > MAX_LISTING:
+            break
+    if result:
+        return {"complete": False, "cut": True, "result": result, "predictions": predictions}
     return {"complete": False, "result": [], "predictions": []}
 
 
