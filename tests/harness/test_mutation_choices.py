@@ -439,3 +439,15 @@ def test_a_recorded_job_status_reads_the_job_the_same_classify_started() -> None
     # the same job on both sides: compared as it is
     same = _compare(requests, [_job(1, _result()), _status(1)], [_job(1, _result()), _status(1, key="broken")])
     assert same.residual == {"getJobStatus:body.job.key"}
+
+
+def test_a_choice_narrows_when_it_explains_a_shape_and_leaves_only_what_lies_inside_it() -> None:
+    """A status of another job: `body.job!` explained by the remap, `body.job.key` left inside it
+    (a narrower difference, then judged against the free fields); a normalisation that adds a
+    path outside what it explained, or explains nothing, is not applied."""
+    before = {"getJobStatus:body.job!", "getJobStatus:status"}
+    assert choices.narrows({"getJobStatus:body.job.key"}, before)
+    assert choices.narrows(set(), before)
+    assert not choices.narrows(before, before)
+    assert not choices.narrows({"getJobStatus:body.job.key", "getJobStatus:body.error"}, before)
+    assert not choices.narrows({"getJobStatus:body.job!", "getJobStatus:body.job.key"}, {"getJobStatus:body.job!"})

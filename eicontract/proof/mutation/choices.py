@@ -39,6 +39,7 @@ from eicontract.proof.mutation.replay import (
     CLASSIFY,
     JOB_STATUS,
     PAGE,
+    STRUCTURE,
     Serialised,
     classify_paths,
     is_job,
@@ -415,12 +416,21 @@ def _samples(body: Any) -> list[dict[str, Any]]:
         if isinstance(results, list) else []
 
 
+def narrows(now: set[str], before: set[str]) -> bool:
+    """Whether a normalisation explains some differences and adds none: some path of `before` is
+    gone, and each path it adds lies inside a part whose shape differed before and no longer does
+    (a status the mutant answered for another job: `body.job!` explained, `body.job.key` left)."""
+    explained = before - now
+    shapes = [p[:-len(STRUCTURE)] for p in explained if p.endswith(STRUCTURE)]
+    return bool(explained) and all(any(p.startswith((s + ".", s + "[")) for s in shapes) for p in now - before)
+
+
 def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer], again: Sequence[Answer],
                    mutant: Sequence[Answer], clock: Callable[[str], bool], choices: Collection[str],
                    listings: Listings) -> Comparison:
     """The replay's comparison (replay.compare) and, per differing request, the same modulo each
     free choice in turn; `listings`: request index -> (clean, mutant) listing read whole. A choice
-    is applied only where it leaves strictly fewer differing paths (it explains some, adds none).
+    is applied only where it explains some differing paths and adds none (`narrows`).
     The answers may be AnswerFiles: a request answered alike on all three lines is never parsed."""
     jobs = JOB_OR_RESULT in choices
     followed = [follow_jobs(requests, a) if jobs else {} for a in (clean, again, mutant)]
@@ -447,7 +457,7 @@ def compare_modulo(requests: Sequence[Mapping[str, Any]], clean: Sequence[Answer
             if candidate is None:
                 continue
             now = {p for p in _paths(request, *candidate) - noise if not clock(p)}
-            if now < residual:
+            if narrows(now, residual):
                 out.applied.add(name)
                 out.outside += candidate[0] is candidate[1]
                 pair, residual = candidate, now
