@@ -87,6 +87,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "window-past-end": ("reply",),
     "classify-unknown-sample": ("reply",),
     "limit-zero-all": ("plan",),
+    "default-offset-one": ("request",),
     "limit-refused-midsize": ("request",),
     "truncate-ignored": ("reply",),
     "filtered-total-unfiltered": ("plan",),
@@ -216,6 +217,9 @@ class Switched(Seams):
 
     def ignores_limit(self) -> bool:
         return self.faults.ignores_limit()
+
+    def default_offset(self) -> int:
+        return self.faults.default_offset()
 
     def metadata_json(self, value: Any) -> Any:
         return self.faults.metadata_json(value)

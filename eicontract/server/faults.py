@@ -119,6 +119,10 @@ _CATALOGUE = (
     Fault("classify-unknown-sample", "CLASSIFY-UNKNOWN",
           "classify of an unknown sample id answers success with a made-up result"),
     Fault("limit-zero-all", "PAGE-LIMIT", "limit=0 is answered with the whole listing"),
+    # an offset the request does not send is the listing's start (page.param.offset,
+    # decision.default-limit): boundaries.check_default_page
+    Fault("default-offset-one", "PAGE-COMPLETE",
+          "a page without an offset starts at the listing's second sample (the default offset is 1)"),
     # neither a maximum limit nor a window offset+limit <= N refuses a page while a larger one,
     # reaching farther, is answered (decision.large-limit-offset)
     Fault("limit-refused-midsize", "PAGE-LIMIT",
@@ -378,6 +382,10 @@ class FaultSet(Switches):
     def ignores_limit(self) -> bool:
         """True: a (valid) limit is read, then replaced by the default page size."""
         return "limit-ignored" in self
+
+    def default_offset(self) -> int:
+        """The offset of a page that sends none (default-offset-one: 1, a page skipping the first)."""
+        return 1 if "default-offset-one" in self else 0
 
     def success_reply(self, body: JSON) -> JSON:
         """Every successful reply (result, job, page, job status) passes here, in place."""

@@ -83,6 +83,10 @@ class Seams:
     def ignores_limit(self) -> bool:
         return False
 
+    def default_offset(self) -> int:
+        """The offset of a page that sends none (the contract: the listing's start)."""
+        return 0
+
     def metadata_json(self, value: Any) -> Any:
         """The parsed metadata JSON as the parser sees it (before its shape is checked)."""
         return value

@@ -137,7 +137,7 @@ def test_a_clean_config_serves_the_contracts_own_seams() -> None:
 HOOK_SEAM = {
     "request": "checks_auth accepts_near_key error_text rejects_variant default_variant negative_paging_value "
                "on_malformed_metadata metadata_json leap_second refuses_leap_second ignores_unparsable_metadata "
-               "truncate ignores_limit refused_number refuses_variant unknown_id_status "
+               "truncate ignores_limit default_offset refused_number refuses_variant unknown_id_status "
                "page_default_variant refused_filter",
     "plan": "page_plan _filters _metadata past_end_plan deep_page_plan deep_total_count "
             "total_count has_total_count",

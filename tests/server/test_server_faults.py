@@ -636,6 +636,13 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert ids(bad, limit=1) == ids(clean, limit=1)
 
 
+@check("default-offset-one")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    assert ids(bad)[0] == ids(clean)[1] and ids(bad, limit=5) == ids(clean, limit=6)[1:]
+    assert ids(bad, offset=0, limit=5) == ids(clean, limit=5)  # an offset sent is applied as sent
+    assert ids(bad, offset=3, limit=5) == ids(clean, offset=3, limit=5)
+
+
 @check("truncate-ignored")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     """Samples of UNCUT_FROM labels or more are left whole, shorter ones still cut: no slice size
