@@ -218,8 +218,8 @@ class Switched(Seams):
     def ignores_limit(self) -> bool:
         return self.faults.ignores_limit()
 
-    def default_offset(self) -> int:
-        return self.faults.default_offset()
+    def default_offset(self, documented: int) -> int:
+        return self.faults.default_offset(documented)
 
     def metadata_json(self, value: Any) -> Any:
         return self.faults.metadata_json(value)

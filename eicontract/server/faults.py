@@ -383,9 +383,9 @@ class FaultSet(Switches):
         """True: a (valid) limit is read, then replaced by the default page size."""
         return "limit-ignored" in self
 
-    def default_offset(self) -> int:
-        """The offset of a page that sends none (default-offset-one: 1, a page skipping the first)."""
-        return 1 if "default-offset-one" in self else 0
+    def default_offset(self, documented: int) -> int:
+        """The offset of a page that sends none (default-offset-one: one more, skipping the first)."""
+        return documented + 1 if "default-offset-one" in self else documented
 
     def success_reply(self, body: JSON) -> JSON:
         """Every successful reply (result, job, page, job status) passes here, in place."""

@@ -182,7 +182,7 @@ def truncate(q: QueryReader, seams: Seams) -> bool:
 def paging(q: QueryReader, seams: Seams) -> tuple[int, int]:
     """(limit, offset), clamped to [0, MAX_LIMIT] and [0, MAX_OFFSET]."""
     limit = _non_negative(q, "limit", DEFAULT_LIMIT, seams)
-    offset = _non_negative(q, "offset", seams.default_offset(), seams)
+    offset = _non_negative(q, "offset", seams.default_offset(0), seams)
     if seams.ignores_limit():  # validated above, then dropped: only PAGE-LIMIT breaks
         limit = DEFAULT_LIMIT
     return min(limit, MAX_LIMIT), min(offset, MAX_OFFSET)

@@ -83,9 +83,9 @@ class Seams:
     def ignores_limit(self) -> bool:
         return False
 
-    def default_offset(self) -> int:
+    def default_offset(self, documented: int) -> int:
         """The offset of a page that sends none (the contract: the listing's start)."""
-        return 0
+        return documented
 
     def metadata_json(self, value: Any) -> Any:
         """The parsed metadata JSON as the parser sees it (before its shape is checked)."""
