@@ -252,3 +252,15 @@ def test_a_rescore_keeps_only_the_mutants_of_the_code_now(tmp_path: Path) -> Non
     logged.append(Result("store.py:gone:X:00000000:0", "store.py", 1, "core/X", "gone", "survived", 0, 1.0))
     kept, gone = mutation.current_results(list(reversed(logged)), specs)
     assert [r.id for r in kept] == [s.id for s in specs[:3]] and gone == 1  # the code's order; the stale one out
+
+
+def test_a_replay_takes_the_gaps_and_with_names_again_any_survivor() -> None:
+    """A replay resumes on the gaps; `--only ... --replay-again` may also name a survivor whose
+    evidence came from fewer corpora, and never a killed mutant."""
+    from eicontract.proof.mutation.command import to_replay
+
+    results = [_result("k", "killed"), _result("eq", "survived"), _result("gap", "survived"), _result("new", "survived")]
+    triage: dict[str, dict[str, Any]] = {"eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])},
+                                         "gap": {"verdict": "gap", "reason": "r"}}
+    assert to_replay(results, triage, named_again=False) == ["gap", "new"]
+    assert to_replay(results, triage, named_again=True) == ["eq", "gap", "new"]

@@ -27,7 +27,7 @@ from eicontract.proof.mutation.engine import (
     run_mutants,
     unreached_result,
 )
-from eicontract.proof.mutation.score import summarise
+from eicontract.proof.mutation.score import category, summarise
 from eicontract.reporting.html import render_mutation_page
 
 # the counts mutation.html shows in its head line, in this order
@@ -75,7 +75,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                    help="after the run (or --rescore), replay every gap against the corpora and write the "
                         "verdict with its evidence into the triage file")
     p.add_argument("--replay-again", action="store_true",
-                   help="replay gaps whose replay evidence names the same corpora too (after the replay changed)")
+                   help="replay gaps whose replay evidence names the same corpora too (after the replay changed); "
+                        "with --only, replay the survivors named whatever their verdict (evidence from more corpora)")
     p.add_argument("--recheck", type=int, metavar="N",
                    help=f"no gate runs: replay N triage entries with evidence (picked by hash) and fail (exit 1) "
                         f"when a replay contradicts one (CI: {RECHECK_N})")
@@ -164,7 +165,6 @@ def _corpora(args: argparse.Namespace) -> list[Path]:
 def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs: Sequence[MutantSpec],
                       triage: dict[str, dict[str, Any]], package: Path) -> dict[str, dict[str, Any]]:
     from eicontract.proof.mutation.corpus import read
-    from eicontract.proof.mutation.score import category
     from eicontract.proof.mutation.triage import merge_into, triage_by_replay
 
     corpora = _corpora(args)
@@ -173,7 +173,7 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
               file=sys.stderr)
         return triage
     by_id = {s.id: s for s in specs}
-    todo = [by_id[r.id] for r in results if category(r, triage) == "gap" and r.id in by_id]
+    todo = [by_id[i] for i in to_replay(results, triage, bool(args.only and args.replay_again)) if i in by_id]
     if args.rescore and (args.only or args.sample is not None):  # some of the gaps of logged runs
         todo = choose(todo, args.sample, args.seed, args.only)
     if not args.replay_again:  # a gap already replayed on these very corpora: an interrupted replay resumes
@@ -187,6 +187,14 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
 
     triage_by_replay(todo, package, corpora, keep, args.workers)
     return load_triage(args.triage)
+
+
+def to_replay(results: Sequence[Result], triage: Mapping[str, Mapping[str, Any]], named_again: bool) -> list[str]:
+    """The survivors a replay takes: the gaps (untriaged, or without evidence, or replayed gaps);
+    named_again (--only with --replay-again): every survivor, whatever its verdict, for the names
+    to choose from (new evidence, from more corpora, replaces the old)."""
+    wanted = ("gap", "equivalent", "contract_free") if named_again else ("gap",)
+    return [r.id for r in results if category(r, triage) in wanted]
 
 
 def _replayed(entry: Mapping[str, Any], corpus_ids: Sequence[str]) -> bool:
