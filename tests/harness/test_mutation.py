@@ -259,7 +259,8 @@ def test_a_replay_takes_the_gaps_and_with_names_again_any_survivor() -> None:
     evidence came from fewer corpora, and never a killed mutant."""
     from eicontract.proof.mutation.command import to_replay
 
-    results = [_result("k", "killed"), _result("eq", "survived"), _result("gap", "survived"), _result("new", "survived")]
+    results = [_result(key, "survived") for key in ("eq", "gap", "new")]
+    results.insert(0, _result("k", "killed"))
     triage: dict[str, dict[str, Any]] = {"eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])},
                                          "gap": {"verdict": "gap", "reason": "r"}}
     assert to_replay(results, triage, named_again=False) == ["gap", "new"]
