@@ -99,8 +99,9 @@ _CLAUSES = [
            "envelope: never a 5xx, never success without either."),
     # 9. Added by issue 19 (appended: ids never move)
     Clause("NO-5XX", "schema",
-           "No request is answered with a 5xx: every operation, with every model variant and both "
-           "truncate settings, over every sample id of a window of the listing and its ends."),
+           "No request is answered with a 5xx, or closed without an answer while the target answers "
+           "others: every operation, with every model variant and both truncate settings, over "
+           "every sample id of a window of the listing and its ends."),
 ]
 
 CLAUSES: dict[str, Clause] = {c.id: c for c in _CLAUSES}

@@ -8,6 +8,7 @@ harness. The transport is the one seam (httpx's): tests pass `httpx.MockTranspor
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import time
 import zlib
@@ -27,6 +28,10 @@ from eicontract.http.recording import Recording
 from eicontract.http.redact import KEY_PLACEHOLDER, Redactor, url_secrets
 
 API_KEY_HEADER = "x-api-key"
+# The connection closed with no (or half an) answer: what a server that crashes on one request
+# does. Not a refused connection or a timeout (a target gone or slow: the guard's to count).
+DROPPED = (httpx.RemoteProtocolError, httpx.ReadError)
+_PROJECT = re.compile(r"/api/([^/]+)/")
 _KEEP_TEXT = 2000  # characters of a non-JSON body kept as evidence
 
 
@@ -200,6 +205,17 @@ class ApiClient:
 
         Every attempt passes the guard (operation, budget, pace, deadline); a 429 is retried as
         the guard says; RunStopped from the guard ends the run and is not caught here."""
+        exchange, dropped = self._attempt(method, path, params, key)
+        if dropped:  # the connection closed with no answer: the server's doing, or the network's?
+            exchange, dropped = self._attempt(method, path, params, key)
+            if dropped and self._answers_a_listing(path):
+                raise self.guard.dropped(exchange, exchange.summary())
+        return exchange
+
+    def _attempt(self, method: str, path: str, params: Mapping[str, str], key: str,
+                 remember: bool = True) -> tuple[Exchange, bool]:
+        """One request (429s retried as the guard says): its Exchange, and whether the target
+        closed the connection without an answer (DROPPED)."""
         url = self.base_url + path + (f"?{urlencode(params)}" if params else "")
         headers = {}
         if key == "valid":
@@ -215,21 +231,35 @@ class ApiClient:
                 lambda r: (r[0].status_code, r[0].headers.get("retry-after")))
         except (httpx.HTTPError, AnswerTooSlow, zlib.error) as exc:
             error = self.redactor.text(f"{type(exc).__name__}: {exc}")
-            self.history.append(Exchange(method, self.redactor.text(url), None, None, error=error,
-                                         elapsed=time.monotonic() - started, sent_key=key,
-                                         near_char=near_char(self._key, key) if key in NEAR_MISSES else ""))
+            failed = Exchange(method, self.redactor.text(url), None, None, error=error,
+                              elapsed=time.monotonic() - started, sent_key=key,
+                              near_char=near_char(self._key, key) if key in NEAR_MISSES else "")
+            if remember:
+                self.history.append(failed)
             self.guard.unanswered(error)  # may stop the run: the history already holds the evidence
-            return self.history[-1]
+            return failed, isinstance(exc, DROPPED)
         check_depth(content, self.guard, f"{method} {path}")
         body, text, error, echoed = _decode(response, content, self.redactor)
         exchange = Exchange(method, self.redactor.text(url), response.status_code, body, text, error,
                             elapsed=time.monotonic() - started, sent_key=key, key_echoed=echoed,
                             location=self.redactor.text(response.headers.get("location", ""))[:200],
                             near_char=near_char(self._key, key) if key in NEAR_MISSES else "")
-        self.history.append(exchange)
-        if self.recording is not None and key == "valid":
+        if remember:
+            self.history.append(exchange)
+        if self.recording is not None and key == "valid" and remember:
             self.recording.add(operation_id, method, path, params, response.status_code, body)
-        return exchange
+        return exchange, False
+
+    def _answers_a_listing(self, path: str) -> bool:
+        """Whether the target still answers (any HTTP answer) the smallest listing of the project
+        the dropped request named: then the drop was that request's, not a target gone away.
+        Not kept in the history: the evidence is the dropped request."""
+        project = _PROJECT.match(path)
+        if project is None:
+            return False
+        probe, _ = self._attempt("GET", f"/api/{project[1]}/classify/all/result/page", {"limit": "1"}, "valid",
+                                 remember=False)
+        return probe.status is not None
 
     def _fetch(self, method: str, url: str, headers: Mapping[str, str], what: str) -> tuple[httpx.Response, bytes]:
         """One attempt, its body read within the guard's bounds (size, time in all, run deadline)."""

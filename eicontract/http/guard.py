@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import TypeVar
+from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 Answer = TypeVar("Answer")
@@ -57,6 +57,16 @@ def path_under(root_url: str, url: str) -> str:
 
 class RunStopped(BaseException):
     """A limit ended the run: the harness stops, reports what it has and exits 2."""
+
+
+class RequestDropped(RunStopped):
+    """The target closed the connection on one request without an answer, twice, and answered a
+    listing right after: the server failed that request (NO-5XX, decision.no-5xx), it did not go
+    away. Ends the run as a violation (exit 1); `exchange` (http.client.Exchange) is the evidence."""
+
+    def __init__(self, reason: str, exchange: Any) -> None:
+        super().__init__(reason)
+        self.exchange = exchange
 
 
 class UndocumentedOperation(ValueError):
@@ -110,6 +120,14 @@ class Guard:
         """Remember the stop (a glue that catches it must not get more requests out) and raise."""
         self.stopped = self.stopped or reason
         raise RunStopped(reason)
+
+    def dropped(self, exchange: Any, summary: str) -> RequestDropped:
+        """A request the target drops while it answers others: the run ends on it (the caller
+        raises what this returns; every later request is refused, as after a stop)."""
+        reason = (f"{summary}: the target closed the connection without an answer, twice, and answered a "
+                  f"listing right after")
+        self.stopped = self.stopped or reason
+        return RequestDropped(reason, exchange)
 
     def stop(self, reason: str) -> RunStopped:
         """End the run (exit 2) for a reason found outside the guard, e.g. an answer too large to read."""

@@ -13,8 +13,8 @@ from typing import Any, NoReturn
 import hypothesis
 import pytest
 
-from eicontract.drive.evidence import EXCHANGE_KEY
-from eicontract.http.guard import Guard, Limits, RunStopped
+from eicontract.drive.evidence import EXCHANGE_KEY, judged
+from eicontract.http.guard import Guard, Limits, RequestDropped, RunStopped
 from eicontract.http.recording import Recording
 from eicontract.http.redact import Redactor, url_secrets
 from eicontract.http.transport import Transport
@@ -295,7 +295,17 @@ def _stop_on_limit(item: pytest.Item) -> Generator[None, None, None]:
         stop = _run_stopped(exc) or (_target_silent(transport) if isinstance(exc, Exception) else None)
         if stop is None:
             raise
+        if isinstance(stop, RequestDropped):  # the server failed one request: a violation, not a silent target
+            fail_run(recorder, dropped_violation(stop), item.nodeid)
         abort(recorder, f"run stopped in {item.nodeid}: {stop}")
+
+
+def dropped_violation(stop: RequestDropped) -> Violation:
+    """NO-5XX for a request the target dropped while it answered others (decision.no-5xx: a valid
+    request gets a documented answer; a closed connection is none), with that request as evidence."""
+    return judged(stop.exchange, [Violation(
+        "NO-5XX", f"{stop}: a server answers every request, a failure with the failure envelope "
+                  f"(decision.no-5xx)", {})])[0]
 
 
 def _target_silent(transport: Transport) -> str | None:

@@ -12,6 +12,7 @@ import yaml
 
 from eicontract import contract
 from eicontract.http.client import API_KEY_HEADER, ApiClient, Exchange, curl_command
+from eicontract.http.guard import RequestDropped, RunStopped
 from eicontract.http.redact import KEY_PLACEHOLDER, MASK
 from tests.harness.helpers import BASE, KEY, make_client, page_body
 
@@ -239,6 +240,57 @@ def test_a_transport_error_gives_an_exchange_with_no_status_and_a_named_error(fa
     assert client.history[-1] is exchange
 
 
+class _Dropping:
+    """Drops (closes without an answer) every job status request, or only the first `times`;
+    answers everything else."""
+
+    def __init__(self, times: int | None = None) -> None:
+        self.times, self.dropped, self.seen = times, 0, []
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        self.seen.append(request.url.path)
+        if "/jobs/" in request.url.path and (self.times is None or self.dropped < self.times):
+            self.dropped += 1
+            raise httpx.RemoteProtocolError("Server disconnected without sending a response.")
+        return httpx.Response(200, json={"success": True, "result": [], "predictions": []})
+
+
+def test_a_request_dropped_twice_while_a_listing_is_answered_ends_the_run_as_the_servers_failure() -> None:
+    """A server that closes the connection on one request (a crash in its handler) but answers the
+    smallest listing right after failed that request: RequestDropped (a violation, exit 1), with
+    the dropped request as evidence and every later request refused. The key stays out of it."""
+    server = _Dropping()
+    with make_client(server) as client:
+        with pytest.raises(RequestDropped) as caught:
+            client.job_status(1, 2)
+        assert caught.value.exchange.status is None and "/jobs/2/status" in caught.value.exchange.url
+        assert "closed the connection without an answer, twice" in str(caught.value)
+        assert server.seen == ["/v1/api/1/jobs/2/status"] * 2 + ["/v1/api/1/classify/all/result/page"]
+        assert [e.url for e in client.history] == [caught.value.exchange.url] * 2  # the probe is not evidence
+        with pytest.raises(RunStopped):
+            client.page(1, {"limit": 1})
+        assert KEY not in str(caught.value) and KEY not in repr(caught.value.exchange)
+
+
+def test_a_request_dropped_once_is_sent_again_and_its_answer_stands() -> None:
+    """Once is the network's as much as the server's: the request is sent again, and answered."""
+    server = _Dropping(times=1)
+    with make_client(server) as client:
+        exchange = client.job_status(1, 2)
+    assert exchange.status == 200 and server.seen == ["/v1/api/1/jobs/2/status"] * 2
+
+
+def test_a_target_that_drops_everything_is_no_violation_but_a_silent_target() -> None:
+    """The listing dropped too: the target went away; the exchange comes back unanswered and the
+    guard counts it (the run stops with exit 2 after enough of them)."""
+    def handler(request: httpx.Request) -> httpx.Response:
+        raise httpx.ReadError("[Errno 104] Connection reset by peer")
+
+    with make_client(handler) as client:
+        exchange = client.job_status(1, 2)
+    assert exchange.status is None and client.guard.unanswered_in_a_row == 3
+
+
 # --- the key never reaches the evidence --------------------------------------------------------
 
 
@@ -421,3 +473,15 @@ def test_a_server_that_checks_only_part_of_the_key_is_caught_by_a_near_miss() ->
         near = client.page(1, {"limit": 2}, key="last-char-dropped")
     assert check_auth_rejected(wrong.body, wrong.status or 0) == []  # a plain wrong key misses this bug
     assert {v.clause for v in check_auth_rejected(near.body, near.status or 0)} == {"AUTH-REJECT"}
+
+
+def test_a_dropped_request_is_a_no_5xx_violation_shown_with_that_request() -> None:
+    from eicontract.drive.evidence import EXCHANGE_KEY
+    from eicontract.pytest.hooks import dropped_violation
+
+    with make_client(_Dropping()) as client, pytest.raises(RequestDropped) as caught:
+        client.job_status(1, 2)
+    violation = dropped_violation(caught.value)
+    assert violation.clause == "NO-5XX" and "decision.no-5xx" in violation.message
+    shown = violation.evidence[EXCHANGE_KEY]
+    assert shown["status"] is None and shown["url"].endswith("/jobs/2/status") and "no answer" in shown["excerpt"]

@@ -2,9 +2,11 @@
 reference server resets, hangs, answers HTML, truncated JSON or 5xx, or dies mid-run.
 
 Every case ends in one of two clear outcomes, never a traceback or a hang:
-- exit 1: a documented request got a broken answer, and the clause it breaks is named;
+- exit 1: a documented request got a broken answer, and the clause it breaks is named (a request
+  the target closes without an answer, twice, while it answers a listing right after, is NO-5XX);
 - exit 2: the target could not be tested (or stopped answering), with the reason in
-  summary.json's notes and on stderr; no clause is failed for a request that got no answer.
+  summary.json's notes and on stderr; no clause is failed for requests a silent target left
+  unanswered.
 Either way summary.json, junit.xml and report.html are written and parse, and hold no key.
 """
 
@@ -67,6 +69,10 @@ CASES = {
                                  ("SCHEMA-RESPONSE", "PAGE-LIMIT"), 1, failed="SCHEMA-RESPONSE"),
     "truncated-json-on-classify": Case(ChaosConfig(mode="truncated-json", paths=CLASSIFY),
                                        ("SCHEMA-RESPONSE", "PAGE-LIMIT"), 1, failed="SCHEMA-RESPONSE"),
+    # ... and one that closes the connection on classify (twice, while listings are answered) failed
+    # those requests: NO-5XX, exit 1, the run stops there (a target gone away is the cases below)
+    "reset-on-classify": Case(ChaosConfig(mode="reset", paths=CLASSIFY), ("JOB-EXCLUSIVE", "PAGE-LIMIT"), 1,
+                              failed="NO-5XX", note=("closed the connection without an answer",)),
     # the target stops answering mid-run: exit 2, and nothing is blamed on a clause
     "reset-mid-run": Case(ChaosConfig(mode="reset", after=MID_RUN), ("JOB-EXCLUSIVE", "PAGE-LIMIT"), 2,
                           note=("stopped answering", "reset")),
