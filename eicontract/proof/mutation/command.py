@@ -189,6 +189,16 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
     return load_triage(args.triage)
 
 
+def _chosen_of(args: argparse.Namespace, chosen: Sequence[MutantSpec], specs: Sequence[MutantSpec]) -> str:
+    """What was chosen, said so that two runs' counts compare: --only names mutants under any
+    operator; otherwise the operator set (and modules, and a sample) chose them."""
+    if args.only:
+        return f"{len(chosen)} mutants named (of {len(specs)} under every operator)"
+    in_set = len(choose(specs, None, 0, (), args.module, args.operators))
+    return (f"{len(chosen)} of the {in_set} mutants of the {args.operators} operator set "
+            f"({len(specs)} under every operator)")
+
+
 def to_replay(results: Sequence[Result], triage: Mapping[str, Mapping[str, Any]], named_again: bool) -> list[str]:
     """The survivors a replay takes: the gaps (untriaged, or without evidence, or replayed gaps);
     named_again (--only with --replay-again): every survivor, whatever its verdict, for the names
@@ -279,8 +289,8 @@ def main(args: argparse.Namespace) -> int:
               file=sys.stderr)
         return 2
     timeout_s, runs, unreached = plan
-    print(f"eicontract mutation: {len(chosen)} of {len(specs)} mutants ({args.operators} operators); "
-          f"{len(unreached)} on lines no configuration executes (no coverage); {len(runs)} on {args.workers} "
+    print(f"eicontract mutation: {_chosen_of(args, chosen, specs)}; {len(unreached)} on lines no configuration "
+          f"executes (no coverage); {len(runs)} on {args.workers} "
           f"workers (timeout {timeout_s:.0f} s each)", flush=True)
     progress = _progress(args.report_dir / "mutation.jsonl")
     skipped = [unreached_result(spec, package) for spec in unreached]
