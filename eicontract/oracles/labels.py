@@ -81,6 +81,38 @@ def check_expected_labels(body: object) -> Findings:
     return Findings(violations, observations)
 
 
+def check_page_expected_labels(page: object) -> list[Violation]:
+    """WINDOW-LABELS on a page: each result's expectedLabels entry carries the label of one of its
+    sample's structured labels that the entry's values overlap (decision.expected-labels). The
+    page gives no window geometry, so where an entry lies is judged on classify
+    (check_expected_labels); here only its label, with endIndex read inclusive (the lenient of
+    reading.end-index's two). Not judged, as on classify: a classification at another intervalMs
+    than its sample's, a window past the listed labels (the list may be cut) or over a gap."""
+    results = get_path(page, "result")
+    bad: list[str] = []
+    for item in results if isinstance(results, list) else []:
+        sample = get_path(item, "sample")
+        own = get_path(sample, "intervalMs")
+        for index, classification in enumerate(classifications_of(item)):
+            told = get_path(classification, "intervalMs")
+            if is_number(told) and not (is_number(own) and math.isclose(told, own, rel_tol=1e-9)):
+                continue
+            segments = labelled_segments(sample, classification)
+            entries = get_path(classification, "expectedLabels")
+            for k, entry in enumerate(entries if isinstance(entries, list) else []):
+                start, end = get_path(entry, "startIndex"), get_path(entry, "endIndex")
+                if not (is_int(start) and is_int(end)):
+                    continue  # SCHEMA-RESPONSE
+                where = f"sample {clip(get_path(item, 'sampleId'))} {block_label(classification, index)} window {k}"
+                problem = _label_problem(start, max(start, end), get_path(entry, "label"), where, segments)
+                if problem is not None:
+                    bad.append(problem)
+    if not bad:
+        return []
+    return [Violation("WINDOW-LABELS", f"{len(bad)} expectedLabels on the page carry a label their "
+                      f"values do not overlap: {'; '.join(bad[:_MAX_BAD])}", {"entries": bad[:MAX_EXAMPLES]})]
+
+
 def value_geometry(sample: object, classification: object) -> tuple[float, int, bool] | str:
     """(intervalMs, value count, whether that is the sample's own rate), or why not known. The
     classification's intervalMs wins (a resampling impulse may index its own values); then the

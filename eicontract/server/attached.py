@@ -97,6 +97,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "leap-second-500": ("request",),
     "leap-second-as-zero": ("request",),
     "expected-label-segment-start": ("reply",),
+    "page-label-segment-start": ("reply",),
     "default-variant-int8": ("request",),
     "sample-foreign-project": ("reply",),
     "job-status-no-uids": ("reply",),
@@ -289,6 +290,10 @@ class Switched(Seams):
     def classification(self, doc: JSON, stable: bool = False) -> JSON:
         return self.variants.extra_fields(
             self.variants.precise(self.faults.classification(doc, stable)), "classification")
+
+    def page_classification(self, doc: JSON, sample: SampleRecord) -> JSON:
+        segments = [(s.start_index, s.end_index, s.label) for s in sample.segments]
+        return self.faults.page_expected_labels(doc, segments, (sample.label, *CLASS_LABELS))
 
     def classify_classification(self, doc: JSON, subject: SampleRecord, impulse: Impulse,
                                 variant: str, truncated: bool) -> JSON:

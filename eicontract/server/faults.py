@@ -153,6 +153,10 @@ _CATALOGUE = (
     Fault("expected-label-segment-start", "WINDOW-LABELS",
           "classify's expectedLabels: a window whose middle value is a structured label's first "
           "value gets a label the window does not overlap (the sample's own when it is one)"),
+    # the page's own copy of the classifications (labels.check_page_expected_labels)
+    Fault("page-label-segment-start", "WINDOW-LABELS",
+          "the page's expectedLabels (not classify's): a window whose middle value is a structured "
+          "label's first value gets a label the window does not overlap"),
     # issue 18: relations between answers, each broken alone
     Fault("default-variant-int8", "OPTION-DEFAULT",
           "a request without `variant` uses the int8 model, not the documented float32"),
@@ -582,16 +586,15 @@ class FaultSet(Switches):
         from, in order (the sample's own label first, as the mutant of expected_label does)."""
         if "expected-label-segment-start" not in self or not segments:
             return doc
-        starts = {start for start, _, _ in segments}
-        out = []
-        for entry in doc["expectedLabels"]:
-            first, last = entry["startIndex"], entry["endIndex"]
-            overlapped = {name for s, e, name in segments if s <= last and e >= first}
-            wrong = next((name for name in labels if name not in overlapped), None)
-            at_start = (first + last) // 2 in starts
-            out.append({**entry, "label": wrong} if at_start and wrong is not None else entry)
-        doc["expectedLabels"] = out
+        doc["expectedLabels"] = _segment_start_labels(doc["expectedLabels"], segments, labels)
         return doc
+
+    def page_expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],
+                             labels: Sequence[str]) -> JSON:
+        """One classification of a page result (shared: changed on a copy); as expected_labels."""
+        if "page-label-segment-start" not in self or not segments:
+            return doc
+        return {**doc, "expectedLabels": _segment_start_labels(doc["expectedLabels"], segments, labels)}
 
     def _shaken(self, probabilities: dict[str, float]) -> dict[str, float]:
         weights = {k: v + self._noise.uniform(0.01, 0.2) for k, v in probabilities.items()}
@@ -686,3 +689,18 @@ class FaultSet(Switches):
         return {"id": job_id, "key": "made-up-job", "category": "Classify sample",
                 "categoryKey": "classify", "created": now, "started": now, "finished": now,
                 "finishedSuccessful": True, "jobNotificationUids": []}
+
+
+def _segment_start_labels(entries: Sequence[JSON], segments: Sequence[tuple[int, int, str]],
+                          labels: Sequence[str]) -> list[JSON]:
+    """expectedLabels where each window whose middle value is a segment's first takes the first
+    of `labels` it does not overlap (entries copied, never changed)."""
+    starts = {start for start, _, _ in segments}
+    out = []
+    for entry in entries:
+        first, last = entry["startIndex"], entry["endIndex"]
+        overlapped = {name for s, e, name in segments if s <= last and e >= first}
+        wrong = next((name for name in labels if name not in overlapped), None)
+        at_start = (first + last) // 2 in starts
+        out.append({**entry, "label": wrong} if at_start and wrong is not None else entry)
+    return out

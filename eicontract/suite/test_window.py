@@ -14,7 +14,7 @@ from eicontract.drive.jobflow import classify_until_result
 from eicontract.drive.pagesize import read_page
 from eicontract.oracles._common import get_path, is_number
 from eicontract.oracles.label_picks import multi_label_order, pick_multi_label
-from eicontract.oracles.labels import check_expected_labels
+from eicontract.oracles.labels import check_expected_labels, check_page_expected_labels
 from eicontract.oracles.schema import check_schema
 from eicontract.oracles.window import check_prediction_windows, check_result_windows, window_from_predictions
 from eicontract.pytest.fixtures import Target
@@ -114,4 +114,22 @@ def test_page_prediction_windows_lie_inside_their_sample(target: Target, dataset
             continue
         found = check_prediction_windows(body, window)
         violations += judged(exchange, found) if exchange is not None else found
+    expect_no_violations(violations)
+
+
+@pytest.mark.clause("WINDOW-LABELS")
+def test_page_expected_labels_are_labels_their_windows_overlap(target: Target, dataset: Dataset) -> None:
+    """Every page discovery read (the regions across the listing, the id windows) and the
+    listing's first and last pages: each result's expected labels are labels of its sample that
+    the entry's values overlap (the page's own copy of the classification, judged apart from
+    classify's: a server may build the two differently)."""
+    project = target.settings.project_id
+    size = getattr(dataset, "size", None) or len(dataset.ids)
+    pages = [read_page(target.client, project, {"limit": 100, "offset": offset})[0]
+             for offset in dict.fromkeys((0, max(0, size - 100)))]
+    read = [(r.body, e) for region in dataset.regions for r, e in zip(region.reads, region.exchanges, strict=False)]
+    read += [(r.body, e) for w in dataset.windows for r, e in zip(w.sweep.reads, w.sweep.exchanges, strict=False)]
+    violations: list[Violation] = []
+    for body, exchange in [(page.body, page) for page in pages] + read:
+        violations += judged(exchange, check_page_expected_labels(body))
     expect_no_violations(violations)

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eicontract.oracles.label_picks import edge_windows, multi_label_order, pick_multi_label
-from eicontract.oracles.labels import check_expected_labels
+from eicontract.oracles.labels import check_expected_labels, check_page_expected_labels
 from eicontract.oracles.window import (
     READING_NO_WINDOW,
     READING_PADDED,
@@ -428,3 +428,45 @@ def test_pick_multi_label_prefers_telling_edges() -> None:
     assert pick_multi_label(samples, 300, 100, 2) == [1, 2]
     assert pick_multi_label(samples, 300, 100, 5, skip=[1]) == [2, 3]
     assert pick_multi_label(samples, 250, 100, 3) == [3, 1, 2]  # middles at 12, 22, ...: no edge
+
+
+# --- WINDOW-LABELS on the page: labels only (the page has no window geometry) -------------------
+
+def _page_of(body: dict[str, Any]) -> dict[str, Any]:
+    """A page holding the classify body's sample and classification."""
+    smp = body["sample"]["sample"]
+    return {"success": True, "result": [{"sampleId": smp["id"], "sample": smp,
+                                         "classifications": body["classifications"]}], "predictions": []}
+
+
+def test_page_expected_labels_a_window_overlaps_pass() -> None:
+    page = _page_of(_labelled(SEGMENTS))
+    assert check_page_expected_labels(page) == []
+    _entries_of_page(page)[1]["label"] = "wave"  # values 10-39 overlap idle and wave: either is a reading
+    assert check_page_expected_labels(page) == []
+    _entries_of_page(page)[-1]["endIndex"] = 100  # one past the last value: the exclusive reading
+    assert check_page_expected_labels(page) == []
+
+
+def test_a_page_label_its_values_do_not_overlap_fails() -> None:
+    """The label of a window between two segments taken from the sample's first segment (the
+    mutant of `expected_label`'s middle index: values 10-39 overlap idle and wave, never snake)."""
+    page = _page_of(_labelled(SEGMENTS))
+    _entries_of_page(page)[1]["label"] = "snake"
+    [violation] = check_page_expected_labels(page)
+    assert violation.clause == "WINDOW-LABELS" and "label 'snake'" in violation.message
+
+
+def test_page_labels_past_a_cut_list_or_at_another_rate_are_not_judged() -> None:
+    page = _page_of(_labelled(SEGMENTS))
+    _entries_of_page(page)[-1]["label"] = "idle"  # values 70-99: snake only
+    page["result"][0]["sample"]["structuredLabels"] = page["result"][0]["sample"]["structuredLabels"][:2]
+    assert check_page_expected_labels(page) == []  # the list was cut: snake is past it
+    resampled = _page_of(_labelled(SEGMENTS))
+    _entries_of_page(resampled)[-1]["label"] = "idle"
+    resampled["result"][0]["classifications"][0]["intervalMs"] = 15.0
+    assert check_page_expected_labels(resampled) == []
+
+
+def _entries_of_page(page: dict[str, Any]) -> list[dict[str, Any]]:
+    return page["result"][0]["classifications"][0]["expectedLabels"]

@@ -802,6 +802,29 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert page(bad, **page_query)["predictions"] == page(clean, **page_query)["predictions"]
 
 
+
+@check("page-label-segment-start")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    """The page's copy only: classify answers as the clean server does."""
+    sample = next(s for s in TESTING if s.is_multi_label and _at_a_segment_start(s))
+    page_query = {"minId": sample.id, "maxId": sample.id + 1}
+    good, wrong = (page(c, **page_query)["result"][0]["classifications"][0]["expectedLabels"] for c in (clean, bad))
+    segments = [(s.start_index, s.end_index, s.label) for s in sample.segments]
+    for k, (right, faulted) in enumerate(zip(good, wrong, strict=True)):
+        overlapped = {name for a, b, name in segments if a <= right["endIndex"] and b >= right["startIndex"]}
+        assert right["label"] in overlapped
+        assert (faulted["label"] not in overlapped) if k in _at_a_segment_start(sample) else faulted == right
+
+    def classify_labels(c: httpx.Client) -> Any:
+        body = classify(c, sample)
+        if "classifications" not in body:  # a job first
+            wait_for_job(c, body["id"])
+            body = classify(c, sample)
+        return body["classifications"][0]["expectedLabels"]
+
+    assert classify_labels(bad) == classify_labels(clean) == good
+
+
 # -- relations between answers (issue 18) ----------------------------------------------------
 
 @check("default-variant-int8")

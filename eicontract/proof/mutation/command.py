@@ -51,6 +51,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--timeout", type=float, metavar="S",
                    help=f"seconds per gate run (default {DEFAULT_TIMEOUT_S:g}; {MIN_TIMEOUT_S:g} with "
                         f"--skip-baseline)")
+    p.add_argument("--gate-seed", type=int, metavar="N",
+                   help="run the gate (and so the embedded server's data) at seed N instead of the default: a "
+                        "survivor whose replay differs only on another seed's data, re-run where that data is; "
+                        "the seed is part of the configuration logged")
     p.add_argument("--skip-baseline", action="store_true",
                    help="no coverage runs: every mutant runs under the clean configuration (self-tests, for time)")
     p.add_argument("--no-fail-fast", action="store_true", help="run the whole gate for every mutant (slower)")
@@ -199,6 +203,11 @@ def _chosen_of(args: argparse.Namespace, chosen: Sequence[MutantSpec], specs: Se
             f"({len(specs)} under every operator)")
 
 
+def _at_seed(name: str, flags: Sequence[str], seed: int | None) -> tuple[str, Sequence[str]]:
+    """A configuration's name and gate flags, at --gate-seed when one is given."""
+    return (name, flags) if seed is None else (f"{name} seed {seed}", (*flags, "--seed", str(seed)))
+
+
 def to_replay(results: Sequence[Result], triage: Mapping[str, Mapping[str, Any]], named_again: bool) -> list[str]:
     """The survivors a replay takes: the gaps (untriaged, or without evidence, or replayed gaps);
     named_again (--only with --replay-again): every survivor, whatever its verdict, for the names
@@ -296,7 +305,7 @@ def main(args: argparse.Namespace) -> int:
     skipped = [unreached_result(spec, package) for spec in unreached]
     for result in skipped:
         progress(result)
-    jobs = [(spec, (c.name, c.flags)) for spec, c in runs]
+    jobs = [(spec, _at_seed(c.name, c.flags, args.gate_seed)) for spec, c in runs]
     ran = run_mutants(jobs, package, args.workers, timeout_s, progress, not args.no_fail_fast) if jobs else []
     by_id = {r.id: r for r in [*ran, *skipped]}
     results = [by_id[spec.id] for spec in chosen]
