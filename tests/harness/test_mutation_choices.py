@@ -31,7 +31,7 @@ from eicontract.proof.mutation.choices import (
     with_allowed_labels,
     with_default_limit,
 )
-from eicontract.proof.mutation.labelchoice import NOTHING_SEEN
+from eicontract.proof.mutation.labelchoice import NOTHING_SEEN, CorpusSeen
 from eicontract.proof.mutation.replay import differences
 
 PAGE_PATH = "/v1/api/1/classify/all/result/page"
@@ -262,13 +262,13 @@ def test_a_cut_list_is_completed_from_another_answer_for_the_same_sample(page: b
     op = choices.PAGE if page else replay.CLASSIFY
     whole = _labelled(["idle", "updown"], page)
     clean, wave = (_truncated(_labelled(labels, page), page) for labels in (["idle", "updown"], ["wave", "updown"]))
-    seen = choices.CorpusSeen([whole, clean])
+    seen = CorpusSeen([whole, clean])
     assert seen.labels(7) == _sample_of(whole, page)["structuredLabels"]
     assert _left(with_allowed_labels(op, clean, wave, seen)) == []  # wave: values 17-23, overlapped
     assert _left(with_allowed_labels(op, clean, wave)) != []  # nothing seen: the cut list only
     other = copy.deepcopy(whole)
     _sample_of(other, page)["structuredLabels"][0]["label"] = "idle"  # not a continuation of the cut list
-    assert _left(with_allowed_labels(op, clean, wave, choices.CorpusSeen([other]))) != []
+    assert _left(with_allowed_labels(op, clean, wave, CorpusSeen([other]))) != []
 
 
 def _windowed(ends: list[int], page: bool = False) -> dict[str, Any]:
@@ -296,7 +296,7 @@ def test_an_end_moved_within_rounding_is_taken_over_and_one_moved_further_is_not
     nothing moved is taken over."""
     op = choices.PAGE if page else replay.CLASSIFY
     clean, rounded, beyond = (_windowed(ends, page) for ends in ([49, 99], [50, 99], [51, 99]))
-    seen = choices.CorpusSeen([_windowed([49, 99])]) if page else NOTHING_SEEN
+    seen = CorpusSeen([_windowed([49, 99])]) if page else NOTHING_SEEN
     assert _left(with_allowed_labels(op, clean, rounded, seen)) == []
     assert "endIndex" in " ".join(_left(with_allowed_labels(op, clean, beyond, seen)))
     if page:

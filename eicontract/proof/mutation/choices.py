@@ -33,8 +33,8 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eicontract.oracles._common import is_int, is_number
-from eicontract.proof.mutation.labelchoice import Seen, with_allowed_labels
+from eicontract.oracles._common import is_int
+from eicontract.proof.mutation.labelchoice import CorpusSeen, Seen, with_allowed_labels
 from eicontract.proof.mutation.replay import (
     CLASSIFY,
     JOB_STATUS,
@@ -354,66 +354,6 @@ def same_lines(k: int, *answers: Sequence[Answer]) -> bool:
     then compare the parsed answers. (Even a NaN: json.loads gives one NaN object, equal to itself.)"""
     lines = [a.line(k) for a in answers if isinstance(a, Serialised)]
     return len(lines) == len(answers) and all(line == lines[0] for line in lines)
-
-
-class CorpusSeen:
-    """What a corpus's clean answers tell about each sample and learn block (labelchoice.Seen),
-    read on first use only: each sample's longest list of structured labels (a list cut by
-    truncateStructuredLabels is a prefix of the whole one another answer gives), and each learn
-    block's window geometry as its classify results give it. Only lines that list structured
-    labels are parsed."""
-
-    def __init__(self, clean: Sequence[Answer]) -> None:
-        self._clean = clean
-        self._labels: dict[Any, list[Any]] | None = None
-        self._windows: dict[Any, set[tuple[float, float]]] = {}
-
-    def labels(self, sample_id: Any) -> list[Any] | None:
-        if self._labels is None:
-            self._read()
-        return (self._labels or {}).get(sample_id)
-
-    def windows(self, block_id: Any) -> tuple[float, float] | None:
-        if self._labels is None:
-            self._read()
-        told = self._windows.get(block_id, set())
-        return next(iter(told)) if len(told) == 1 else None  # told two ways: not known
-
-    def _read(self) -> None:
-        self._labels = {}
-        lines = self._clean if isinstance(self._clean, Serialised) else None
-        for k in range(len(self._clean)):
-            if lines is not None and b'"structuredLabels"' not in lines.line(k):
-                continue
-            body = self._clean[k].get("body")
-            for sample in _samples(body):
-                listed = sample.get("structuredLabels")
-                if isinstance(listed, list) and len(listed) > len(self._labels.get(sample.get("id"), ())):
-                    self._labels[sample.get("id")] = listed
-            self._note_windows(body)
-
-    def _note_windows(self, body: Any) -> None:
-        if not (isinstance(body, dict) and isinstance(body.get("classifications"), list)):
-            return
-        size, increase = body.get("windowSizeMs"), body.get("windowIncreaseMs")
-        if not (is_number(size) and is_number(increase) and size > 0 and increase > 0):
-            return
-        for classification in body["classifications"]:
-            block = classification.get("learnBlock") if isinstance(classification, dict) else None
-            if isinstance(block, dict):
-                self._windows.setdefault(block.get("id"), set()).add((float(size), float(increase)))
-
-
-def _samples(body: Any) -> list[dict[str, Any]]:
-    """The samples an answer shows: a classify result's, or each of a page's results'."""
-    if not isinstance(body, dict):
-        return []
-    one = body.get("sample")
-    if isinstance(one, dict) and isinstance(one.get("sample"), dict):
-        return [one["sample"]]
-    results = body.get("result")
-    return [r["sample"] for r in results if isinstance(r, dict) and isinstance(r.get("sample"), dict)] \
-        if isinstance(results, list) else []
 
 
 def narrows(now: set[str], before: set[str]) -> bool:

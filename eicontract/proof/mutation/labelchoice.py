@@ -20,12 +20,13 @@ the cut one is its prefix (`Seen`: the labels are the sample's, not the answer's
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
 from eicontract.oracles._common import get_path, is_int, is_number
 from eicontract.oracles.labels import index_problem, labelled_segments, value_geometry
-from eicontract.proof.mutation.replay import CLASSIFY, PAGE
+from eicontract.proof.mutation.replay import CLASSIFY, PAGE, Serialised
+from eicontract.server.variants import TRACE_FIELD
 
 Answer = Mapping[str, Any]
 # An entry's keys that may differ when only its label is taken over: the label, and a page
@@ -54,6 +55,68 @@ class NothingSeen:
 
 
 NOTHING_SEEN = NothingSeen()
+
+
+class CorpusSeen:
+    """What a corpus's clean answers tell about each sample and learn block (labelchoice.Seen),
+    read on first use only: each sample's longest list of structured labels (a list cut by
+    truncateStructuredLabels is a prefix of the whole one another answer gives), and each learn
+    block's window geometry as its classify results give it. Only lines that list structured
+    labels are parsed."""
+
+    def __init__(self, clean: Sequence[Answer]) -> None:
+        self._clean = clean
+        self._labels: dict[Any, list[Any]] | None = None
+        self._windows: dict[Any, set[tuple[float, float]]] = {}
+
+    def labels(self, sample_id: Any) -> list[Any] | None:
+        if self._labels is None:
+            self._read()
+        return (self._labels or {}).get(sample_id)
+
+    def windows(self, block_id: Any) -> tuple[float, float] | None:
+        if self._labels is None:
+            self._read()
+        told = self._windows.get(block_id, set())
+        return next(iter(told)) if len(told) == 1 else None  # told two ways: not known
+
+    def _read(self) -> None:
+        self._labels = {}
+        lines = self._clean if isinstance(self._clean, Serialised) else None
+        for k in range(len(self._clean)):
+            if lines is not None and b'"structuredLabels"' not in lines.line(k):
+                continue
+            answer = self._clean[k]
+            followed = answer.get("followed")  # a job's result, read by the replay's call again
+            for body in (answer.get("body"), followed.get("body") if isinstance(followed, dict) else None):
+                for sample in _samples(body):
+                    listed = sample.get("structuredLabels")
+                    if isinstance(listed, list) and len(listed) > len(self._labels.get(sample.get("id"), ())):
+                        self._labels[sample.get("id")] = listed
+                self._note_windows(body)
+
+    def _note_windows(self, body: Any) -> None:
+        if not (isinstance(body, dict) and isinstance(body.get("classifications"), list)):
+            return
+        size, increase = body.get("windowSizeMs"), body.get("windowIncreaseMs")
+        if not (is_number(size) and is_number(increase) and size > 0 and increase > 0):
+            return
+        for classification in body["classifications"]:
+            block = classification.get("learnBlock") if isinstance(classification, dict) else None
+            if isinstance(block, dict):
+                self._windows.setdefault(block.get("id"), set()).add((float(size), float(increase)))
+
+
+def _samples(body: Any) -> list[dict[str, Any]]:
+    """The samples an answer shows: a classify result's, or each of a page's results'."""
+    if not isinstance(body, dict):
+        return []
+    one = body.get("sample")
+    if isinstance(one, dict) and isinstance(one.get("sample"), dict):
+        return [one["sample"]]
+    results = body.get("result")
+    return [r["sample"] for r in results if isinstance(r, dict) and isinstance(r.get("sample"), dict)] \
+        if isinstance(results, list) else []
 
 
 def _whole(sample: Any, seen: Seen) -> Any:
@@ -100,8 +163,9 @@ def _adopt_entries(clean: list[Any], mutant: list[Any], allowed: Callable[[Any],
 
 
 def _same_but(c: Any, m: Any, keys: tuple[str, ...]) -> bool:
+    """Alike but for `keys` (and a value a legal variant sets per reply: trace-id's trace)."""
     return isinstance(c, dict) and isinstance(m, dict) and set(c) == set(m) and \
-        all(c[k] == m[k] for k in c if k not in keys)
+        all(c[k] == m[k] for k in c if k not in keys and k != TRACE_FIELD)
 
 
 def _adopt_label(c: Any, m: Any, allowed: Callable[[Any], set[str]]) -> Any:
