@@ -261,8 +261,7 @@ def _render_item(ctx: AppContext, sample: SampleRecord, variant: str,
         "sampleId": sample.id,
         "sample": _sample_hooks(ctx, sample_json(sample, truncate), sample, truncate,
                                 on_page=True),
-        "classifications": [ctx.seams.page_classification(_classification(ctx, d, sample, variant, stable=True),
-                                                          sample) for d in docs]},
+        "classifications": [_classification(ctx, d, sample, variant, stable=True) for d in docs]},
         "model-result")
     shared = ctx.seams.page_predictions(ctx.memo.predictions(sample, variant), sample, impulse)
     # copies: the memo's prediction objects are shared

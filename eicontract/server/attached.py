@@ -268,7 +268,9 @@ class Switched(Seams):
         return self.faults.success_reply(self.variants.extra_fields(body, kind, top_level=True))
 
     def reply_object(self, doc: JSON, kind: str) -> JSON:
-        return self.variants.extra_fields(doc, kind)
+        page_result = kind == "model-result"
+        return self.variants.extra_fields(self.faults.page_expected_labels(doc, CLASS_LABELS) if page_result else doc,
+                                          kind)
 
     def sample(self, doc: JSON, on_page: bool) -> JSON:
         return self.variants.extra_fields(self.faults.sample(doc, on_page), "sample")
@@ -290,10 +292,6 @@ class Switched(Seams):
     def classification(self, doc: JSON, stable: bool = False) -> JSON:
         return self.variants.extra_fields(
             self.variants.precise(self.faults.classification(doc, stable)), "classification")
-
-    def page_classification(self, doc: JSON, sample: SampleRecord) -> JSON:
-        segments = [(s.start_index, s.end_index, s.label) for s in sample.segments]
-        return self.faults.page_expected_labels(doc, segments, (sample.label, *CLASS_LABELS))
 
     def classify_classification(self, doc: JSON, subject: SampleRecord, impulse: Impulse,
                                 variant: str, truncated: bool) -> JSON:

@@ -589,12 +589,19 @@ class FaultSet(Switches):
         doc["expectedLabels"] = _segment_start_labels(doc["expectedLabels"], segments, labels)
         return doc
 
-    def page_expected_labels(self, doc: JSON, segments: Sequence[tuple[int, int, str]],
-                             labels: Sequence[str]) -> JSON:
-        """One classification of a page result (shared: changed on a copy); as expected_labels."""
-        if "page-label-segment-start" not in self or not segments:
-            return doc
-        return {**doc, "expectedLabels": _segment_start_labels(doc["expectedLabels"], segments, labels)}
+    def page_expected_labels(self, result: JSON, labels: Sequence[str]) -> JSON:
+        """A page's result for one sample (in place; its classifications are shared, so the
+        changed ones are copies): as expected_labels, with the structured labels the result's
+        sample lists; labels: the wrong ones to pick from after the sample's own."""
+        listed = result.get("sample", {}).get("structuredLabels") or []
+        if "page-label-segment-start" not in self or not listed:
+            return result
+        segments = [(s["startIndex"], s["endIndex"], s["label"]) for s in listed]
+        wrong = (result["sample"].get("label", ""), *labels)
+        result["classifications"] = [
+            {**c, "expectedLabels": _segment_start_labels(c["expectedLabels"], segments, wrong)}
+            for c in result["classifications"]]
+        return result
 
     def _shaken(self, probabilities: dict[str, float]) -> dict[str, float]:
         weights = {k: v + self._noise.uniform(0.01, 0.2) for k, v in probabilities.items()}

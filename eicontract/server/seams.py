@@ -172,11 +172,6 @@ class Seams:
         """One classification of the classify endpoint (a private copy)."""
         return doc
 
-    def page_classification(self, doc: JSON, sample: SampleRecord) -> JSON:
-        """One classification of a page result (shared: copy before changing; it may depend
-        only on the sample: the page's bytes are kept and served again)."""
-        return doc
-
     def result_subject(self, sample_id: int, ids: Sequence[int]) -> int:
         """Which sample a classify result describes."""
         return sample_id
