@@ -35,6 +35,11 @@ _PROJECT = re.compile(r"/api/([^/]+)/")
 _KEEP_TEXT = 2000  # characters of a non-JSON body kept as evidence
 
 
+def page_path(project_id: int | str) -> str:
+    """The listing's path (the page operation, and the drop check's probe of a target's life)."""
+    return f"/api/{project_id}/classify/all/result/page"
+
+
 @dataclass(frozen=True, slots=True)
 class Exchange:
     """One request and its outcome. `status` is None when no HTTP answer came back."""
@@ -197,7 +202,7 @@ class ApiClient:
 
     def page(self, project_id: int, params: Mapping[str, str | int], *, key: str = "valid") -> Exchange:
         query = {name: str(value) for name, value in params.items()}
-        return self.send("GET", f"/api/{project_id}/classify/all/result/page", query, key=key)
+        return self.send("GET", page_path(project_id), query, key=key)
 
     # -- the one place that talks HTTP ---------------------------------------------------
     def send(self, method: str, path: str, params: Mapping[str, str], *, key: str = "valid") -> Exchange:
@@ -257,8 +262,7 @@ class ApiClient:
         project = _PROJECT.match(path)
         if project is None:
             return False
-        probe, _ = self._attempt("GET", f"/api/{project[1]}/classify/all/result/page", {"limit": "1"}, "valid",
-                                 remember=False)
+        probe, _ = self._attempt("GET", page_path(project[1]), {"limit": "1"}, "valid", remember=False)
         return probe.status is not None
 
     def _fetch(self, method: str, url: str, headers: Mapping[str, str], what: str) -> tuple[httpx.Response, bytes]:
