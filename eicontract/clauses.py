@@ -36,7 +36,8 @@ _CLAUSES = [
            "and a finished job stays finished with the same outcome."),
     Clause("JOB-COMPLETES", "job",
            "A job finishes within the deadline; after a successful finish, calling classify again "
-           "yields the result within a bounded number of calls."),
+           "yields the result within a bounded number of calls; the jobs of the samples that need "
+           "one do not all fail."),
     Clause("JOB-DETERMINISTIC", "job", "The same sample, block and variant give the same result every time."),
     Clause("JOB-UNKNOWN", "job", "An unknown job id gets the failure envelope."),
     # 3. Sliding window

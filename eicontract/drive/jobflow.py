@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eicontract.http.client import ApiClient, Exchange
-from eicontract.oracles.jobs import classify_kind, next_poll_delay
+from eicontract.oracles.jobs import SampleJobs, classify_kind, next_poll_delay
 
 MAX_CALLS_AFTER_FINISH = 3
 FIRST_POLL_S = 0.05  # then doubling up to the oracle's cap: quick on fast servers, gentle on slow ones
@@ -133,3 +133,42 @@ def classify_until_result(
     if patience is not None:
         patience.record(flow)
     return flow
+
+
+def follow_sample(
+    client: ApiClient,
+    project_id: int,
+    block_id: int,
+    sample_id: int,
+    *,
+    rounds: int,
+    deadline: float,
+    patience: JobPatience | None = None,
+) -> list[Flow]:
+    """The seed's flow for one sample, begun again while its job finished without a result (a
+    re-call after a failed job may start another): at most `rounds` flows. Stops at a result, at a
+    first reply that is not a job, or at a job that did not finish."""
+    flows: list[Flow] = []
+    for _ in range(rounds):
+        flow = classify_until_result(client, project_id, block_id, sample_id, deadline=deadline, patience=patience)
+        flows.append(flow)
+        if flow.result is not None or flow.job_id is None or not flow.finished:
+            break
+    return flows
+
+
+def sample_jobs(sample_id: int, flows: list[Flow]) -> SampleJobs | None:
+    """What the flows of one sample gave, for the across-samples check; None when the sample's
+    first reply was not a job (a result at once, or an answer the per-reply oracles judge)."""
+    if not flows or flows[0].job_id is None:
+        return None
+    outcomes = tuple(_outcome(flow) for flow in flows if flow.job_id is not None)
+    return SampleJobs(sample_id, outcomes, any(flow.result is not None for flow in flows))
+
+
+def _outcome(flow: Flow) -> bool | None:
+    """The job's finishedSuccessful as its last status told it; None while unfinished."""
+    if not flow.finished or not flow.statuses:
+        return None
+    job = _job(flow.statuses[-1])
+    return job is not None and job.get("finishedSuccessful") is True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import pairwise
 from typing import Literal
@@ -281,6 +282,35 @@ def check_completion(
     return [Violation("JOB-COMPLETES", f"job {job_id} finished successfully but classify gave no "
                       f"result within {max_calls} calls (got {kinds})",
                       {**evidence, "kinds": kinds})]
+
+
+@dataclass(frozen=True, slots=True)
+class SampleJobs:
+    """What following the documented flow gave for one sample that answered a job: its jobs'
+    outcomes (finishedSuccessful, None while unfinished) and whether a result came."""
+
+    sample_id: int
+    outcomes: tuple[bool | None, ...]
+    result: bool
+
+
+def check_not_every_job_failed(followed: Sequence[SampleJobs], least: int) -> list[Violation]:
+    """JOB-COMPLETES across samples: the seed's flow ("wait for the completion of the job, and
+    then call this function again to receive the results") gives a result for at least one of
+    `least` or more samples that answered a job. Any one job may fail (decision.failed-job: nothing
+    tells a request that must succeed from one that may not); every job of every such sample
+    failing, each re-call starting another that fails too, is a server that never classifies a
+    sample needing a job, which no reading allows. Samples marked processingError are the caller's
+    to leave out; a job that never finished is JOB-COMPLETES's per-flow check, not counted here."""
+    ended = [s for s in followed if s.outcomes and all(o is not None for o in s.outcomes)]
+    if len(ended) < least or any(s.result or any(s.outcomes) for s in ended):
+        return []
+    jobs = sum(len(s.outcomes) for s in ended)
+    return [Violation("JOB-COMPLETES", f"every one of {jobs} jobs for {len(ended)} samples finished "
+                      f"unsuccessfully and no call after them gave a result (samples "
+                      f"{clip([s.sample_id for s in ended])}): the documented flow never classifies "
+                      f"a sample that needs a job", {"samples": [s.sample_id for s in ended][:MAX_EXAMPLES],
+                                                     "jobs": jobs})]
 
 
 # --- determinism --------------------------------------------------------------------------

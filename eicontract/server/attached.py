@@ -72,6 +72,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "enum-new-value": ("plan", "reply"),
     "finished-too-early": ("jobs",),
     "rejob-forever": ("jobs",),
+    "jobs-always-fail": ("jobs",),
     "limit-ignored": ("request",),
     "minid-ignored": ("plan",),
     "maxid-ignored": ("plan",),
@@ -385,6 +386,8 @@ class Switched(Seams):
         return self.faults.job_outcome(successful)
 
     def job_succeeds(self, key: CacheKey) -> bool:
+        if not self.faults.jobs_succeed():
+            return False
         if self.variants.jobs_fail_first() and key not in self._failed:  # once per key
             self._failed.add(key)
             if self.variants.tells_failure():

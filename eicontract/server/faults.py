@@ -95,6 +95,9 @@ _CATALOGUE = (
           "job status says finished at once; classify answers the job until the real task ends"),
     Fault("rejob-forever", "JOB-COMPLETES",
           "after a job finishes, every re-call starts a new job, never the result"),
+    Fault("jobs-always-fail", "JOB-COMPLETES",
+          "every job finishes unsuccessfully (each re-call starts another that fails too): no "
+          "sample that needs a job is ever classified"),
     Fault("limit-ignored", "PAGE-LIMIT", "limit is ignored: pages hold the default page size"),
     Fault("minid-ignored", "FILTER-SOUND", "minId is ignored (other filters still apply)"),
     Fault("maxid-ignored", "FILTER-SOUND", "maxId is ignored (other filters still apply)"),
@@ -667,6 +670,10 @@ class FaultSet(Switches):
 
     def jobs_finish(self) -> bool:
         return "job-never-finishes" not in self
+
+    def jobs_succeed(self) -> bool:
+        """False (jobs-always-fail): every job ends unsuccessfully without computing."""
+        return "jobs-always-fail" not in self
 
     def reports_finish_at_start(self) -> bool:
         return "finished-too-early" in self

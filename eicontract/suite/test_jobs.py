@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, rule, run_state_machine_as_test
 
 from eicontract.drive.evidence import judged
-from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result
+from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, classify_until_result, follow_sample, sample_jobs
 from eicontract.oracles import jobs, options
 from eicontract.pytest.fixtures import Target
 from eicontract.reporting.record import Recorder
@@ -176,4 +176,54 @@ def test_samples_whose_processing_failed_keep_the_job_rules(target: Target, data
                                          patience=target.patience, deadline=deadline)
             violations += _flow_violations(flow, sample, block, deadline, observe=seen.append)
     observe(seen)
+    expect_no_violations(violations)
+
+
+NOT_ALL_FAILED = 3  # samples that answered a job, whose jobs may not all fail
+JOB_CANDIDATES = 12  # samples tried to find them (most answer at once when short or cached)
+JOB_ROUNDS = 3  # flows per sample: a re-call after a failed job may start another
+
+
+def job_candidates(dataset: Dataset, count: int = JOB_CANDIDATES) -> list[int]:
+    """Samples whose processing did not fail (neither processingError nor isProcessing), longest
+    first: the likeliest to answer a job ("Depending on the size of your file ...")."""
+    allowed = set(dataset.classify_ids)
+    marked = set(processing_failed(dataset, len(dataset.samples)))
+
+    def length(sample: dict[str, Any]) -> float:
+        value = sample.get("totalLengthMs")
+        return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+    chosen = [s for s in dataset.samples if s.get("id") in allowed and s["id"] not in marked]
+    return [s["id"] for s in sorted(chosen, key=lambda s: (-length(s), s["id"]))][:count]
+
+
+@pytest.mark.clause("JOB-COMPLETES")
+def test_jobs_of_samples_that_need_one_do_not_all_fail(target: Target, dataset: Dataset,
+                                                       observe: Callable[[list[Observation]], None]) -> None:
+    """The seed's flow (job, wait, call again) followed for samples that answer a job, until one
+    gives its result: any one job may fail (decision.failed-job), but every job of
+    NOT_ALL_FAILED samples failing means the server never classifies a sample that needs one."""
+    project, block, deadline = target.settings.project_id, min(dataset.blocks), target.settings.job_deadline
+    followed: list[jobs.SampleJobs] = []
+    violations: list[Violation] = []
+    seen: list[Observation] = []
+    last: Flow | None = None
+    for sample in job_candidates(dataset):
+        flows = follow_sample(target.client, project, block, sample, rounds=JOB_ROUNDS, deadline=deadline,
+                              patience=target.patience)
+        for flow in flows:
+            violations += _flow_violations(flow, sample, block, deadline, failed_before=flow is not flows[0],
+                                           observe=seen.append)
+        outcome = sample_jobs(sample, flows)
+        if outcome is None:
+            continue
+        followed.append(outcome)
+        last = flows[-1]
+        if outcome.result or any(outcome.outcomes) or len(followed) >= NOT_ALL_FAILED:
+            break
+    observe(seen)
+    if last is not None:
+        violations += judged((last.after_finish or last.statuses or [last.first])[-1],
+                             jobs.check_not_every_job_failed(followed, NOT_ALL_FAILED))
     expect_no_violations(violations)

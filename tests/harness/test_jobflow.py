@@ -9,8 +9,15 @@ from typing import Any
 import httpx
 import pytest
 
-from eicontract.drive.jobflow import MAX_CALLS_AFTER_FINISH, Flow, JobPatience, classify_until_result
-from eicontract.oracles.jobs import POLL_BASE_S, POLL_CAP_S
+from eicontract.drive.jobflow import (
+    MAX_CALLS_AFTER_FINISH,
+    Flow,
+    JobPatience,
+    classify_until_result,
+    follow_sample,
+    sample_jobs,
+)
+from eicontract.oracles.jobs import POLL_BASE_S, POLL_CAP_S, SampleJobs
 from tests.harness.helpers import FakeClock, make_client
 
 JOB_ID = 4711
@@ -244,3 +251,66 @@ def test_a_job_that_missed_its_deadline_is_not_waited_out_when_met_again() -> No
     server = JobServer(finish_after=None)
     run(server, again, deadline=5.0, patience=patience)
     assert server.status_reads == 1 and again.sleeps == []
+
+
+class FailingJobs(JobServer):
+    """Every job finishes unsuccessfully at the first status read; a re-call after it starts the
+    next job; from job `succeeds_from` on (1-based) jobs succeed and a re-call gets the result."""
+
+    def __init__(self, succeeds_from: int | None = None) -> None:
+        super().__init__(finish_after=1, results_after_finish=False)
+        self.succeeds_from = succeeds_from
+        self.jobs = 1
+
+    @property
+    def succeeded(self) -> bool:
+        return self.succeeds_from is not None and self.jobs >= self.succeeds_from
+
+    def __call__(self, request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            self.classify_calls += 1
+            if self.status_reads and self.succeeded:
+                return httpx.Response(200, json=RESULT)
+            if self.status_reads:  # the last job finished: this call starts the next one
+                self.jobs, self.status_reads = self.jobs + 1, 0
+            return httpx.Response(200, json={"success": True, "id": JOB_ID + self.jobs})
+        self.status_reads += 1
+        job = {"id": JOB_ID + self.jobs, "created": "2026-01-01T00:00:00Z", "finished": "2026-01-01T00:00:01Z",
+               "finishedSuccessful": self.succeeded}
+        return httpx.Response(200, json={"success": True, "job": job})
+
+
+def follow(server: JobServer, rounds: int = 3, patience: JobPatience | None = None) -> list[Flow]:
+    with make_client(server) as client:
+        return follow_sample(client, 1, 2, 3, rounds=rounds, deadline=5.0, patience=patience)
+
+
+def test_a_sample_whose_jobs_all_fail_is_followed_for_every_round() -> None:
+    flows = follow(FailingJobs())
+    assert len(flows) == 3 and all(flow.finished and flow.result is None for flow in flows)
+    outcome = sample_jobs(3, flows)
+    assert outcome is not None and outcome.result is False
+    assert outcome.outcomes == (False, False, False)
+
+
+def test_a_sample_whose_later_job_succeeds_ends_with_its_result() -> None:
+    flows = follow(FailingJobs(succeeds_from=2))
+    outcome = sample_jobs(3, flows)
+    assert outcome is not None and outcome.result is True and True in outcome.outcomes
+
+
+def test_a_job_that_succeeds_at_once_is_one_round() -> None:
+    flows = follow(JobServer(finish_after=1))
+    assert len(flows) == 1
+    assert sample_jobs(3, flows) == SampleJobs(3, (True,), True)
+
+
+def test_a_sample_answered_at_once_has_no_jobs_to_count() -> None:
+    flows = follow(JobServer(direct_result=True))
+    assert len(flows) == 1 and sample_jobs(3, flows) is None
+
+
+def test_an_unfinished_job_ends_the_rounds_and_counts_as_unknown() -> None:
+    flows = follow(JobServer(finish_after=None), rounds=3, patience=JobPatience(misses_allowed=0))  # no wait
+    assert len(flows) == 1
+    assert sample_jobs(3, flows) == SampleJobs(3, (None,), False)

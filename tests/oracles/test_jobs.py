@@ -7,9 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from eicontract.oracles.jobs import (
+    SampleJobs,
     check_completion,
     check_deterministic,
     check_exclusive,
+    check_not_every_job_failed,
     check_status_history,
     check_status_id,
     check_subject,
@@ -241,3 +243,39 @@ def test_jobs_started_together_must_not_share_an_id() -> None:
     assert check_distinct_jobs({"a": result, "b": result}) == []  # results are no jobs
     [violation] = check_distinct_jobs({"a": job, "b": dict(job), "c": result})
     assert violation.clause == "JOB-STATUS-ID" and "7" in violation.message and "a, b" in violation.message
+
+
+# --- JOB-COMPLETES across samples: not every job fails ------------------------------------------
+
+FAILED_THRICE = (False, False, False)
+
+
+def test_every_job_of_enough_samples_failing_is_a_violation() -> None:
+    followed = [SampleJobs(s, FAILED_THRICE, result=False) for s in (4, 9, 11)]
+    violations = check_not_every_job_failed(followed, 3)
+    assert clause_ids(violations) == {"JOB-COMPLETES"}
+    assert "9 jobs for 3 samples" in violations[0].message
+    assert violations[0].evidence["samples"] == [4, 9, 11]
+
+
+@pytest.mark.parametrize("last", [
+    SampleJobs(11, (False, True), result=True),  # a re-call's job succeeded (jobs-fail-first)
+    SampleJobs(11, (False,), result=True),  # a result after a failed job (told, then computed)
+    SampleJobs(11, (True,), result=False),  # a success without the result: the per-flow check's
+], ids=["second-job-succeeds", "result-after-failure", "one-success"])
+def test_one_sample_classified_is_enough(last: SampleJobs) -> None:
+    followed = [SampleJobs(4, FAILED_THRICE, result=False), SampleJobs(9, FAILED_THRICE, result=False), last]
+    assert check_not_every_job_failed(followed, 3) == []
+
+
+def test_fewer_samples_than_the_least_give_no_verdict() -> None:
+    followed = [SampleJobs(s, FAILED_THRICE, result=False) for s in (4, 9)]
+    assert check_not_every_job_failed(followed, 3) == []
+
+
+def test_a_job_that_never_finished_is_not_counted_as_failed() -> None:
+    followed = [SampleJobs(4, FAILED_THRICE, result=False), SampleJobs(9, FAILED_THRICE, result=False),
+                SampleJobs(11, (False, None), result=False)]
+    assert check_not_every_job_failed(followed, 3) == []
+    assert clause_ids(check_not_every_job_failed([*followed, SampleJobs(12, (False,), result=False)], 3)) == {
+        "JOB-COMPLETES"}

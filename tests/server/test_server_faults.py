@@ -427,6 +427,16 @@ def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert seen == sorted(set(seen))  # a new job each time
 
 
+@check("jobs-always-fail")
+def _(bad: httpx.Client, clean: httpx.Client) -> None:
+    seen = [started_job(bad, RESAMPLED)]
+    for _ in range(2):  # every job fails, and the re-call after it starts another
+        assert wait_for_job(bad, seen[-1])["finishedSuccessful"] is False
+        seen.append(started_job(bad, RESAMPLED))
+    assert seen == sorted(set(seen))
+    assert classify(bad, DIRECT)["classifications"]  # a sample answered at once is still classified
+
+
 @check("limit-ignored")
 def _(bad: httpx.Client, clean: httpx.Client) -> None:
     assert len(ids(clean, limit=5)) == 5
