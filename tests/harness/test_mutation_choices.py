@@ -18,11 +18,13 @@ from eicontract.proof.mutation import choices, corpus, replay
 from eicontract.proof.mutation.choices import (
     DEFAULT_LIMIT,
     EXPECTED_LABEL,
+    FAILURE_STATUS,
     FREE_CHOICES,
     JOB_OR_RESULT,
     LISTING_ORDER,
     Comparison,
     compare_modulo,
+    failure_status_free,
     follow_jobs,
     in_listing_order,
     job_ids_free,
@@ -39,7 +41,8 @@ CLASSIFY_PATH = "/v1/api/1/classify/anomaly-gmm/v2/3/7"
 ROWS = {"decision.model-values-free": ["getClassifyJobResultPage:body.predictions[].prediction",
                                        "getClassifyJobResultPage:body.result[].classifications[].result[].*"]}
 CHOICE_ROWS = {LISTING_ORDER: "reading.page-order", JOB_OR_RESULT: "classify.result-or-job",
-               DEFAULT_LIMIT: "decision.default-limit", EXPECTED_LABEL: "decision.expected-labels"}
+               DEFAULT_LIMIT: "decision.default-limit", EXPECTED_LABEL: "decision.expected-labels",
+               FAILURE_STATUS: "reading.failure-status"}
 
 
 def _item(sample_id: int, label: str = "idle") -> dict[str, Any]:
@@ -220,6 +223,37 @@ def test_two_jobs_that_fail_alike_differ_only_in_the_number_the_server_picked() 
     lost = _compare(requests, [clean], [_known(_job(5), known=False)])
     assert lost.residual == {"classifySampleByLearnBlockV2:body.id"}
     assert job_ids_free((_known(_job(3)), _result())) is None  # a job and a result: followed instead
+
+
+# --- failure-status --------------------------------------------------------------------------------
+
+def _failure(status: int, error: str = "sample 9 not found") -> dict[str, Any]:
+    return {"status": status, "body": {"success": False, "error": error}}
+
+
+@pytest.mark.parametrize("status", [400, 403, 405, 410, 422, 200])
+def test_a_failure_envelope_with_another_allowed_status_is_the_servers_pick(status: int) -> None:
+    found = _compare([_classify_request()], [_failure(404)], [_failure(status)])
+    assert found.differing == {"classifySampleByLearnBlockV2:status"}
+    assert not found.residual and found.applied == {FAILURE_STATUS}
+
+
+@pytest.mark.parametrize("mutant", [
+    {"status": 500, "body": {"success": False, "error": "sample 9 not found"}},  # never a 5xx
+    {"status": 429, "body": {"success": False, "error": "slow down"}},  # no answer to the request
+    {"status": 403, "body": {"success": False}},  # no error text: not the envelope
+    {"status": 200, "body": {"success": True, "classifications": []}},  # a success
+], ids=["5xx", "429", "no-error", "success"])
+def test_a_status_outside_the_reading_or_a_body_that_is_no_failure_stays_compared(mutant: dict[str, Any]) -> None:
+    assert failure_status_free((_failure(404), mutant)) is None
+    found = _compare([_classify_request()], [_failure(404)], [mutant])
+    assert "classifySampleByLearnBlockV2:status" in found.residual
+
+
+def test_the_envelope_is_still_compared_after_the_status() -> None:
+    mutant = {"status": 403, "body": {"success": False, "error": "sample 9 not found", "sample": {"id": 9}}}
+    found = _compare([_classify_request()], [_failure(404)], [mutant])
+    assert found.applied == {FAILURE_STATUS} and found.residual and all(":status" not in p for p in found.residual)
 
 
 # --- expected-label --------------------------------------------------------------------------------

@@ -22,7 +22,10 @@ mutant's choice, never the other way: everything the mutant answered is still co
   prediction's window) whose label is another of the sample's structured labels the window
   overlaps (a list cut by truncateStructuredLabels completed from the corpus's other clean
   answers for that sample: `CorpusSeen`); the clean label is replaced by the mutant's only there;
-  an entry whose indices moved within rounding of its window takes the mutant's indices too.
+  an entry whose indices moved within rounding of its window takes the mutant's indices too;
+- failure-status (reading.failure-status): both sides answered the failure envelope, with any 4xx
+  (429 aside: that is no answer to the request) or 200; the clean status is taken as the mutant's
+  (what the envelope says is still compared, its error text under decision.error-text-free).
 """
 
 from __future__ import annotations
@@ -48,13 +51,14 @@ from eicontract.proof.mutation.replay import (
 )
 from eicontract.server.variants import TRACE_FIELD
 
-LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL = (
-    "listing-order", "job-or-result", "default-limit", "expected-label")
+LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL, FAILURE_STATUS = (
+    "listing-order", "job-or-result", "default-limit", "expected-label", "failure-status")
 FREE_CHOICES = {
     LISTING_ORDER: "a page's samples in another stable order (compared as the listing read whole)",
     JOB_OR_RESULT: "a job or the result (a job followed to what calling again answers)",
     DEFAULT_LIMIT: "the length of a page without a limit (a non-empty prefix of the listing)",
     EXPECTED_LABEL: "an expected label: any structured label its window overlaps",
+    FAILURE_STATUS: "the HTTP status of a failure envelope: any 4xx, or 200",
 }
 # Values a legal variant sets per reply (trace-id's trace on every object, extra-fields' reply
 # counter at the top level): an answer rebuilt from another reply (a listing, a followed job)
@@ -255,6 +259,24 @@ def _is_failure(answer: Answer) -> bool:
             and isinstance(body, dict) and body.get("success") is False)
 
 
+def _is_envelope_failure(answer: Answer) -> bool:
+    """The failure envelope with a status reading.failure-status allows: any 4xx but 429, or 200."""
+    body = answer.get("body")
+    status = answer.get("status")
+    return (isinstance(status, int) and ((400 <= status < 500 and status != 429) or status == 200)
+            and isinstance(body, dict) and body.get("success") is False and isinstance(body.get("error"), str))
+
+
+def failure_status_free(pair: Pair) -> Pair | None:
+    """failure-status: both answers are failure envelopes; the status is the server's pick among
+    those the reading allows, so the clean answer takes the mutant's (the bodies stay compared)."""
+    clean, mutant = pair
+    if clean.get("status") == mutant.get("status") or not (_is_envelope_failure(clean)
+                                                           and _is_envelope_failure(mutant)):
+        return None
+    return {**clean, "status": mutant["status"]}, mutant
+
+
 def _as_followed(raw: Pair, followed: Pair) -> Pair | None:
     """The followed pair where a job was followed (None where not); a followed answer is another
     reply, so per-reply values are left out of both."""
@@ -427,6 +449,7 @@ def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
         if where[0] is None:
             steps.append((DEFAULT_LIMIT, lambda pair: with_default_limit(*pair, offset, c_listing)))
     steps.append((EXPECTED_LABEL, lambda pair: with_allowed_labels(op, *pair, seen)))
+    steps.append((FAILURE_STATUS, failure_status_free))
     return [(name, step) for name, step in steps if name in choices]
 
 
