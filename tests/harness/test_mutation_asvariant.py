@@ -22,7 +22,8 @@ def test_reading_variants_maps_each_variant_to_the_rows_whose_readings_it_takes(
     rows: list[dict[str, Any]] = [{"id": "reading.a", "readings": [{"variant": "reference"}, {"variant": "v1"}]},
             {"id": "reading.b", "readings": [{"variant": "v1"}, {"variant": "unproven"}]},
             {"id": "decision.c", "statement": "no readings"}]
-    assert reading_variants(rows) == {"v1": ["reading.a", "reading.b"]}
+    # switched off, v1 takes the reference's reading: only of the row that names one
+    assert reading_variants(rows) == {"v1": ["reading.a", "reading.b"], "-v1": ["reading.a"]}
 
 
 def test_the_claims_map_names_case_sensitive_for_both_case_readings() -> None:
@@ -35,6 +36,12 @@ def test_with_variant_adds_it_once() -> None:
     assert with_variant(ServerSetup(), "order-desc") == ServerSetup(variants=("order-desc",))
     assert with_variant(ServerSetup(variants=("trace-id",)), "gzip") == ServerSetup(variants=("gzip", "trace-id"))
     assert with_variant(ServerSetup(variants=("gzip",)), "gzip") is None
+
+
+def test_a_variant_switched_off_is_the_configuration_without_it() -> None:
+    assert with_variant(ServerSetup(variants=("gzip", "trace-id")), "-gzip") == ServerSetup(variants=("trace-id",))
+    assert with_variant(ServerSetup(variants=("truncate-slice-5",)), "-truncate-slice-5") == ServerSetup()
+    assert with_variant(ServerSetup(), "-gzip") is None  # not on: nothing to switch off
 
 
 def test_reference_takes_the_variant_only_where_the_mutant_differs() -> None:
@@ -87,6 +94,23 @@ def test_a_mutant_answering_as_a_reading_variant_is_that_reading(replayer: triag
     assert "reading.search-case" in replayer.readings[matched[0]]
 
 
+@pytest.mark.slow  # replays the corpus under every reading variant (8 s)
+def test_a_mutant_on_a_variants_corpus_answering_as_the_reference_takes_the_references_reading(
+        tmp_path: Path) -> None:
+    """On a corpus recorded case-sensitive, a mutant that folds case for half the requests answers
+    as that corpus's server with case-sensitive switched off: the reference's reading."""
+    sensitive = _as_corpus(_search_corpus(tmp_path), "case-sensitive", tmp_path)
+    replayer = triage.Replayer(Path(eicontract.__file__).parent, [sensitive], tmp_path / "r")
+    folded = replay_in(replayer.space.root, [_search_corpus(tmp_path)], tmp_path / "out")[0]
+    mutant = tmp_path / "mutant.jsonl"
+    mutant.write_text("".join([*_lines(replayer.clean[0][0])[:2], *_lines(folded)[2:]]), encoding="utf-8")
+    assert _lines(mutant) != _lines(replayer.clean[0][0])
+    found, per_corpus = _as_found(replayer, mutant)
+    matched = replayer._as_variant(found, per_corpus, [mutant])
+    assert matched is not None and matched[0] == "-case-sensitive" and not matched[1].residual - found.differing
+    assert "reading.search-case" in replayer.readings[matched[0]]
+
+
 def test_a_difference_no_variant_answers_stays_a_gap(replayer: triage.Replayer, tmp_path: Path) -> None:
     answers = [json.loads(line) for line in _lines(replayer.clean[0][0])]
     answers[1]["body"]["totalCount"] += 1
@@ -97,7 +121,11 @@ def test_a_difference_no_variant_answers_stays_a_gap(replayer: triage.Replayer, 
 
 
 def _as(replayer: triage.Replayer, variant: str, tmp_path: Path) -> Path:
-    base = corpus.read(replayer.files[0])
+    return _as_corpus(replayer.files[0], variant, tmp_path)
+
+
+def _as_corpus(source: Path, variant: str, tmp_path: Path) -> Path:
+    base = corpus.read(source)
     path = tmp_path / f"{variant}.jsonl"
     corpus.write(corpus.Corpus(base.name, ServerSetup(variants=(variant,)), base.requests), path)
     return path

@@ -8,8 +8,13 @@ on (the same corpus, the same requests, replayed on that configuration); the oth
 the clean answer. When, for one variant, nothing differs any more (or only free fields and choices
 do), the survivor is contract_free, citing the reading rows that name that variant.
 
+The other way round too: on a corpus recorded with a variant on (its clean server takes that
+variant's reading), a mutant may answer as the same configuration with the variant switched off,
+which takes the reference's reading of the same rows, as legal. That candidate is named
+`-<variant>` (OFF).
+
 Pure parts here: which variants take a reading (`reading_variants`), the configuration a corpus is
-replayed on with a variant (`with_variant`), and the reference answers (`reference`).
+replayed on with a variant on or off (`with_variant`), and the reference answers (`reference`).
 """
 
 from __future__ import annotations
@@ -23,22 +28,30 @@ from eicontract.proof.mutation.corpus import Corpus, ServerSetup, read, write
 from eicontract.proof.mutation.replay import Serialised, replay_files
 
 NOT_VARIANTS = ("reference", "error-style-body", "unproven")  # readings the reference or no server takes
+OFF = "-"  # "-<variant>": that variant switched off (the reference's reading of its rows)
 
 
 def reading_variants(rows: Sequence[Mapping[str, Any]]) -> dict[str, list[str]]:
-    """Legal variant -> the reading rows (claims map) one of whose readings it takes."""
+    """Legal variant -> the reading rows (claims map) one of whose readings it takes; and
+    `-<variant>` (that variant switched off) -> the same rows, whose reference reading it takes
+    (only rows that name the reference's reading)."""
     out: dict[str, list[str]] = {}
     for row in rows:
-        for reading in row.get("readings") or ():
-            name = str(reading.get("variant") or "")
+        readings = [str(r.get("variant") or "") for r in row.get("readings") or ()]
+        for name in readings:
             if name and name not in NOT_VARIANTS:
                 out.setdefault(name, []).append(str(row["id"]))
+                if "reference" in readings:
+                    out.setdefault(OFF + name, []).append(str(row["id"]))
     return {name: sorted(set(ids)) for name, ids in sorted(out.items())}
 
 
 def with_variant(setup: ServerSetup, variant: str) -> ServerSetup | None:
-    """The corpus's configuration with the variant on; None when it is on already (the clean
-    server of that corpus is the variant: no other answer to compare with)."""
+    """The corpus's configuration with the variant on (`-<variant>`: off); None when it is so
+    already (the clean server of that corpus is that configuration: no other answer to compare with)."""
+    if variant.startswith(OFF):
+        off = variant[len(OFF):]
+        return replace(setup, variants=tuple(v for v in setup.variants if v != off)) if off in setup.variants else None
     if variant in setup.variants:
         return None
     return replace(setup, variants=tuple(sorted({*setup.variants, variant})))

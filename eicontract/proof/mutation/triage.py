@@ -25,7 +25,7 @@ from typing import Any
 
 import yaml
 
-from eicontract.proof.mutation.asvariant import VariantAnswers, reading_variants, reference, with_variant
+from eicontract.proof.mutation.asvariant import OFF, VariantAnswers, reading_variants, reference, with_variant
 from eicontract.proof.mutation.choices import (
     FREE_CHOICES,
     Comparison,
@@ -268,8 +268,10 @@ def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
         reason = f"replay: identical responses on {replay['requests']} requests"
     elif found["verdict"] == "contract_free":
         reason = f"replay: differs only on free fields or choices ({', '.join(replay['free'])})"
-        if replay.get("as_variant"):
-            reason += f", answering as the legal variant {replay['as_variant']} does"
+        if (variant := replay.get("as_variant")) and str(variant).startswith(OFF):
+            reason += f", answering as its corpus's server with the legal variant {variant[len(OFF):]} off does"
+        elif variant:
+            reason += f", answering as the legal variant {variant} does"
     else:
         reason = f"replay: differs on {', '.join(replay['unmatched'][:3])}: the gate never compares it"
     return {"verdict": found["verdict"], "reason": reason, "line": spec.source_line, "replay": dict(replay)}
