@@ -265,3 +265,15 @@ def test_a_replay_takes_the_gaps_and_with_names_again_any_survivor() -> None:
                                          "gap": {"verdict": "gap", "reason": "r"}}
     assert to_replay(results, triage, named_again=False) == ["gap", "new"]
     assert to_replay(results, triage, named_again=True) == ["eq", "gap", "new"]
+
+
+def test_a_gate_seed_names_the_configuration_and_reaches_the_gate() -> None:
+    """--gate-seed N: the gate runs with --seed N (the embedded server's data too), after the
+    configuration's own flags, and the log's configuration says which seed it ran at."""
+    from eicontract.proof.mutation.command import _at_seed
+
+    flags = ("--server-variant", "endindex-exclusive")
+    assert _at_seed("variant:endindex-exclusive", flags, None) == ("variant:endindex-exclusive", flags)
+    name, at_three = _at_seed("variant:endindex-exclusive", flags, 3)
+    assert name == "variant:endindex-exclusive seed 3"
+    assert list(at_three) == [*flags, "--seed", "3"]
