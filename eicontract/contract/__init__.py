@@ -170,11 +170,21 @@ def _best_errors(errors: Iterator[jsonschema.ValidationError]) -> list[jsonschem
     found: list[jsonschema.ValidationError] = []
     for error in errors:
         if error.context:
-            best = jsonschema.exceptions.best_match(error.context)
+            best = jsonschema.exceptions.best_match(_branch_it_meant(error.context))
             found.append(best if best is not None else error)
         else:
             found.append(error)
     return found
+
+
+def _branch_it_meant(context: list[jsonschema.ValidationError]) -> list[jsonschema.ValidationError]:
+    """The errors of the anyOf branches whose `success` the body has right: a page with success
+    true and a null totalCount is a page with a bad field, not a failure envelope that lacks its
+    error text (which best_match alone, preferring shallow errors, would name)."""
+    wrong_success = {e.relative_schema_path[0] for e in context
+                     if list(e.relative_path)[:1] == ["success"] and e.relative_schema_path}
+    meant = [e for e in context if e.relative_schema_path and e.relative_schema_path[0] not in wrong_success]
+    return meant or context
 
 
 def validate(body: Any, name: str, strictness: Strictness = Strictness.LENIENT) -> list[SchemaError]:

@@ -235,3 +235,16 @@ def test_the_response_unions_accept_jobs_and_failures_but_not_half_of_each() -> 
     assert contract.validate({"success": True}, "classify-response") != []
     assert contract.validate({"success": False, "error": ""}, "job-status-response") != []
     assert contract.validate({"success": True, "result": []}, "page-response") != []
+
+
+@pytest.mark.parametrize(("body", "path", "words"), [
+    ({"success": True, "result": [], "predictions": [], "totalCount": None}, "/totalCount", "not of type 'integer'"),
+    ({"success": True, "result": []}, "", "'predictions' is a required property"),
+    ({"success": False}, "", "'error' is a required property"),
+], ids=["page-with-a-bad-field", "page-missing-a-field", "envelope-missing-its-error"])
+def test_a_schema_error_names_the_branch_the_success_flag_chose(body: dict[str, object], path: str,
+                                                                 words: str) -> None:
+    """A reply is a page or the failure envelope (anyOf): the error reported is the one of the
+    branch its `success` says it is, not the failure envelope's missing error text."""
+    errors = contract.validate(body, "page-response")
+    assert [(e.path, words in e.message) for e in errors] == [(path, True)]
