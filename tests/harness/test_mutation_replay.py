@@ -368,3 +368,35 @@ def test_a_listing_refused_even_at_limit_one_is_not_read() -> None:
     found = replay.read_listing(_WindowedServer(0, max_limit=0), "key",
                                 corpus.request("GET", "/v1/api/1/classify/all/result/page", []))
     assert found == {"complete": False, "result": [], "predictions": []}
+
+
+def test_the_replay_waits_for_a_server_task_that_sleeps_in_no_real_time() -> None:
+    """A job that waits on a timer before it finishes (a mutant's sleep(1)) is done before the
+    next request: the replay's loop skips to the timer while it settles, and no second passes."""
+    import asyncio
+    import time
+
+    from eicontract.proof.mutation.replay import LoopClient
+
+    state = {"done": False}
+    tasks: set[asyncio.Task[None]] = set()
+
+    async def job() -> None:
+        await asyncio.sleep(60)
+        state["done"] = True
+
+    async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["path"] == "/start":
+            tasks.add(asyncio.get_running_loop().create_task(job()))
+        body = json.dumps(state).encode()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"application/json")]})
+        await send({"type": "http.response.body", "body": body})
+
+    client = LoopClient(app)
+    try:
+        started = time.monotonic()
+        assert client.request("GET", "http://testserver/start").json() == {"done": False}
+        assert client.request("GET", "http://testserver/look").json() == {"done": True}
+        assert time.monotonic() - started < 30  # a hang detector, far above the milliseconds it takes
+    finally:
+        client.close()

@@ -174,20 +174,41 @@ def _response(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
+def _skipping_loop() -> Any:
+    """An event loop whose clock jumps to its next timer when asked (`skip_to_next_timer`): a
+    server task that waits on a timer (a job that sleeps before it starts, in any mutant) is done
+    while the replay settles, as it would be for a client that waits, in no real time."""
+    import asyncio
+
+    class SkippingLoop(asyncio.SelectorEventLoop):
+        def __init__(self) -> None:
+            super().__init__()
+            self.ahead = 0.0
+
+        def time(self) -> float:
+            return super().time() + self.ahead
+
+        def skip_to_next_timer(self) -> None:
+            timers = [h.when() for h in getattr(self, "_scheduled", ()) if not h.cancelled()]
+            if timers:
+                self.ahead += max(0.0, min(timers) - self.time())
+
+    return SkippingLoop()
+
+
 class LoopClient:
     """A synchronous client of an ASGI app on a private event loop in this thread (httpx's
     ASGITransport): no thread between the replay and the app, so a request costs no thread hops
     and the order in which the server's own tasks run is the same in every replay. After each
     reply the loop runs until the server's tasks (jobs: job_seconds 0) are done or
-    SETTLE_STEPS passes have gone by: "the job has finished" before the next request, as it would
-    be for a client that waits, and never a race between two replays."""
+    SETTLE_STEPS passes have gone by, its clock skipping to the next timer on each pass: "the job
+    has finished" before the next request, as it would be for a client that waits, and never a
+    race between two replays."""
 
     def __init__(self, app: Any) -> None:
-        import asyncio
-
         import httpx
 
-        self._loop = asyncio.new_event_loop()
+        self._loop = _skipping_loop()
         # raise_app_exceptions=False: an exception is the 500 a user would get, not a crash of ours
         self._client = httpx.AsyncClient(transport=httpx.ASGITransport(app, raise_app_exceptions=False),
                                          base_url="http://testserver")
@@ -204,9 +225,11 @@ class LoopClient:
     async def _settle() -> None:
         import asyncio
 
+        loop = asyncio.get_running_loop()
         for _ in range(SETTLE_STEPS):
             if all(t.done() or t is asyncio.current_task() for t in asyncio.all_tasks()):
                 return
+            loop.skip_to_next_timer()  # type: ignore[attr-defined]
             await asyncio.sleep(0)
 
     def close(self) -> None:
