@@ -305,6 +305,19 @@ def test_a_cut_list_is_completed_from_another_answer_for_the_same_sample(page: b
     assert _left(with_allowed_labels(op, clean, wave, CorpusSeen([other]))) != []
 
 
+@pytest.mark.parametrize("page", [False, True])
+def test_a_cut_list_is_completed_where_each_answer_carries_its_own_trace(page: bool) -> None:
+    """trace-id puts a per-reply value on every object, the structured labels included: the cut
+    list is still the longer one's prefix on the contract's fields."""
+    whole = _labelled(["idle", "updown"], page)
+    clean, wave = (_truncated(_labelled(labels, page), page) for labels in (["idle", "updown"], ["wave", "updown"]))
+    for answer, trace in ((whole, "a1"), (clean, "b2"), (wave, "b2")):
+        for entry in _sample_of(answer, page)["structuredLabels"]:
+            entry["xTrace"] = trace
+    op = choices.PAGE if page else replay.CLASSIFY
+    assert _left(with_allowed_labels(op, clean, wave, CorpusSeen([whole, clean]))) == []
+
+
 def _windowed(ends: list[int], page: bool = False) -> dict[str, Any]:
     """Two windows of 1,000 ms every 1,000 ms over a sample of 100 values at 20 ms: [0, 49] and
     [50, 99] (endIndex inclusive); `ends` gives each entry's endIndex."""
@@ -338,6 +351,21 @@ def test_an_end_moved_within_rounding_is_taken_over_and_one_moved_further_is_not
     wrong_label = _windowed([50, 99], page)
     _entries_of(wrong_label, page)[0]["label"] = "updown"  # [0, 50] overlaps no updown (53-99)
     assert _left(with_allowed_labels(op, clean, wrong_label, seen)) != []
+
+
+def test_a_pages_predictions_give_its_window_geometry() -> None:
+    """A corpus that classifies nothing (a window corpus of pages only): each window's startMs and
+    endMs on the page give the size (the first, at 0 ms) and the increase (the second's start),
+    for the learn blocks of that sample's classifications; a sample with one window tells nothing."""
+    page = _windowed([49, 99], page=True)
+    page["body"]["predictions"] = [{"sampleId": 7, "startMs": 1000.0, "endMs": 2000.0},
+                                   {"sampleId": 7, "startMs": 0.0, "endMs": 1000.0}]
+    seen = CorpusSeen([page])
+    assert seen.windows(3) == (1000.0, 1000.0)
+    clean, rounded = _windowed([49, 99], page=True), _windowed([50, 99], page=True)
+    assert _left(with_allowed_labels(choices.PAGE, clean, rounded, seen)) == []
+    page["body"]["predictions"] = page["body"]["predictions"][1:]
+    assert CorpusSeen([page]).windows(3) is None
 
 
 def _entries_of(answer: dict[str, Any], page: bool) -> list[dict[str, Any]]:

@@ -23,7 +23,7 @@ import math
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Protocol
 
-from eicontract.oracles._common import get_path, is_int, is_number
+from eicontract.oracles._common import STRUCTURED_LABEL_FIELDS, get_path, is_int, is_number, known_part
 from eicontract.oracles.labels import index_problem, labelled_segments, value_geometry
 from eicontract.proof.mutation.replay import CLASSIFY, PAGE, Serialised
 from eicontract.server.variants import TRACE_FIELD
@@ -61,8 +61,9 @@ class CorpusSeen:
     """What a corpus's clean answers tell about each sample and learn block (labelchoice.Seen),
     read on first use only: each sample's longest list of structured labels (a list cut by
     truncateStructuredLabels is a prefix of the whole one another answer gives), and each learn
-    block's window geometry as its classify results give it. Only lines that list structured
-    labels are parsed."""
+    block's window geometry as its classify results give it, or a page's predictions (each
+    window's startMs and endMs) where the corpus classifies nothing. Only lines that list
+    structured labels are parsed."""
 
     def __init__(self, clean: Sequence[Answer]) -> None:
         self._clean = clean
@@ -94,6 +95,32 @@ class CorpusSeen:
                     if isinstance(listed, list) and len(listed) > len(self._labels.get(sample.get("id"), ())):
                         self._labels[sample.get("id")] = listed
                 self._note_windows(body)
+                self._note_page_windows(body)
+
+    def _note_page_windows(self, body: Any) -> None:
+        """A page's geometry from its predictions: a sample's first window (at 0 ms, whole where it
+        has a second) gives the size, the second's start the increase; for the learn blocks of
+        that sample's classifications on the page."""
+        if not (isinstance(body, dict) and isinstance(body.get("predictions"), list)
+                and isinstance(body.get("result"), list)):
+            return
+        starts: dict[Any, list[tuple[float, float]]] = {}
+        for entry in body["predictions"]:
+            start, end = get_path(entry, "startMs"), get_path(entry, "endMs")
+            if is_number(start) and is_number(end):
+                starts.setdefault(get_path(entry, "sampleId"), []).append((float(start), float(end)))
+        for item in body["result"]:
+            windows = sorted(starts.get(get_path(item, "sampleId"), []))
+            if len(windows) < 2 or windows[0][0] != 0:
+                continue
+            size, increase = windows[0][1] - windows[0][0], windows[1][0] - windows[0][0]
+            if size <= 0 or increase <= 0:
+                continue
+            classifications = get_path(item, "classifications")
+            for classification in classifications if isinstance(classifications, list) else []:
+                block = get_path(classification, "learnBlock", "id")
+                if block is not None:
+                    self._windows.setdefault(block, set()).add((size, increase))
 
     def _note_windows(self, body: Any) -> None:
         if not (isinstance(body, dict) and isinstance(body.get("classifications"), list)):
@@ -121,14 +148,19 @@ def _samples(body: Any) -> list[dict[str, Any]]:
 
 def _whole(sample: Any, seen: Seen) -> Any:
     """The sample with its whole list of structured labels: the listed one, or a longer one seen
-    for the same sample of which the listed one is a prefix (the listed one was cut)."""
+    for the same sample of which the listed one is a prefix (the listed one was cut). Entries are
+    compared on the contract's fields: a per-reply value (trace-id's) differs in every answer."""
     if not isinstance(sample, dict):
         return sample
     listed, longer = sample.get("structuredLabels"), seen.labels(sample.get("id"))
     if isinstance(listed, list) and listed and isinstance(longer, list) and len(longer) > len(listed) \
-            and longer[:len(listed)] == listed:
+            and _labels_of(longer[:len(listed)]) == _labels_of(listed):
         return {**sample, "structuredLabels": longer}
     return sample
+
+
+def _labels_of(entries: list[Any]) -> list[object]:
+    return [known_part(entry, STRUCTURED_LABEL_FIELDS) for entry in entries]
 
 
 def _allowed(sample: Any, classification: Any, start: Any, end: Any) -> set[str]:
