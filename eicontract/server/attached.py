@@ -122,6 +122,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "extra-fields": ("reply",),
     "no-total-count": ("plan",),
     "slow-jobs": ("jobs",),
+    "labels-listed-empty": ("reply",),
     "trace-id": ("wire",),
     "limit-cap": ("plan",),
     "gzip": ("wire",),
@@ -274,7 +275,7 @@ class Switched(Seams):
                                           kind)
 
     def sample(self, doc: JSON, on_page: bool) -> JSON:
-        return self.variants.extra_fields(self.faults.sample(doc, on_page), "sample")
+        return self.variants.extra_fields(self.variants.empty_label_lists(self.faults.sample(doc, on_page)), "sample")
 
     def truncated_labels(self, sample_doc: JSON, full: list[JSON]) -> None:
         self.variants.truncated_labels(sample_doc, full)

@@ -87,6 +87,8 @@ _CATALOGUE = (
     LegalVariant("extra-fields", "every reply object (top level, samples, classifications, "
                                  "jobs) carries unknown extra fields"),
     LegalVariant("no-total-count", "pages carry no totalCount"),
+    LegalVariant("labels-listed-empty", "a sample without multiple labels lists structuredLabels: [] "
+                                        "and structuredLabelsList: [] (the reference leaves them out)"),
     LegalVariant("slow-jobs", f"jobs take {SLOW_JOB_FACTOR}x job_seconds"),
     # issue 10's variants: the gate passes them since its oracles tell data from extras
     LegalVariant("trace-id", f"every JSON object of every reply, failure envelopes included, "
@@ -501,6 +503,14 @@ class VariantSet(Switches):
 
     def has_total_count(self) -> bool:
         return "no-total-count" not in self
+
+    def empty_label_lists(self, doc: JSON) -> JSON:
+        """A Sample object, in place: labels-listed-empty lists empty label lists where the
+        reference leaves them out (a sample without multiple labels)."""
+        if "labels-listed-empty" in self:
+            doc.setdefault("structuredLabels", [])
+            doc.setdefault("structuredLabelsList", [])
+        return doc
 
     def extra_fields(self, doc: JSON, kind: str, top_level: bool = False) -> JSON:
         """Unknown fields on a reply object, in place; the top level also gets a reply counter

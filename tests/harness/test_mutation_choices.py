@@ -17,6 +17,7 @@ from eicontract.contract.claims import load_claims
 from eicontract.proof.mutation import choices, corpus, replay
 from eicontract.proof.mutation.choices import (
     DEFAULT_LIMIT,
+    EMPTY_LISTS,
     EXPECTED_LABEL,
     FAILURE_STATUS,
     FREE_CHOICES,
@@ -42,7 +43,7 @@ ROWS = {"decision.model-values-free": ["getClassifyJobResultPage:body.prediction
                                        "getClassifyJobResultPage:body.result[].classifications[].result[].*"]}
 CHOICE_ROWS = {LISTING_ORDER: "reading.page-order", JOB_OR_RESULT: "classify.result-or-job",
                DEFAULT_LIMIT: "decision.default-limit", EXPECTED_LABEL: "decision.expected-labels",
-               FAILURE_STATUS: "reading.failure-status"}
+               FAILURE_STATUS: "reading.failure-status", EMPTY_LISTS: "decision.label-lists-absent-or-empty"}
 
 
 def _item(sample_id: int, label: str = "idle") -> dict[str, Any]:
@@ -223,6 +224,24 @@ def test_two_jobs_that_fail_alike_differ_only_in_the_number_the_server_picked() 
     lost = _compare(requests, [clean], [_known(_job(5), known=False)])
     assert lost.residual == {"classifySampleByLearnBlockV2:body.id"}
     assert job_ids_free((_known(_job(3)), _result())) is None  # a job and a result: followed instead
+
+
+# --- empty-label-lists ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("page", [False, True])
+def test_a_label_list_left_out_or_listed_empty_is_the_servers_form(page: bool) -> None:
+    clean = _labelled(["idle", "updown"], page)
+    for key in ("structuredLabels", "structuredLabelsList"):
+        _sample_of(clean, page).pop(key, None)
+    mutant = copy.deepcopy(clean)
+    _sample_of(mutant, page).update(structuredLabels=[], structuredLabelsList=[])
+    request = _page_request(limit=1) if page else _classify_request()
+    found = _compare([request], [clean], [mutant])
+    assert found.differing and not found.residual and found.applied == {EMPTY_LISTS}
+    assert _sample_of(clean, page).get("structuredLabels") is None  # the clean answer is not changed in place
+    listed = copy.deepcopy(mutant)
+    _sample_of(listed, page)["structuredLabels"] = [{"startIndex": 0, "endIndex": 9, "label": "idle"}]
+    assert _compare([request], [clean], [listed]).residual  # a list that is not empty stays compared
 
 
 # --- failure-status --------------------------------------------------------------------------------

@@ -145,7 +145,7 @@ HOOK_SEAM = {
              "rounded_windows expected_labels truncated_labels sample classify_reply "
              "page_predictions foreign_prediction_sample job_status unknown_job "
              "job_status_checks_project classify_result prediction windows_of predictions_of "
-             "precise extra_fields model_values page_blocks page_expected_labels",
+             "precise extra_fields model_values page_blocks page_expected_labels empty_label_lists",
     "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
             "first_job_id jobs_fail_first jobs_succeed always_job job_outcome classifies_failed_processing "
             "tells_failure joins_running_job result_while_running running_refusal",

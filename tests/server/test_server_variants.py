@@ -146,6 +146,20 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
         assert ids(variant, **explicit) == ids(clean, **explicit)  # documented bounds stay
 
 
+@check("labels-listed-empty")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    result = classify(variant)
+    assert result["sample"]["sample"]["structuredLabels"] == result["sample"]["sample"]["structuredLabelsList"] == []
+    assert "structuredLabels" not in classify(clean)["sample"]["sample"]
+    listing, listed = page(variant, limit=100), page(clean, limit=100)
+    multi = {r["sampleId"] for r in listed["result"] if "structuredLabels" in r["sample"]}
+    assert multi and len(multi) < len(listed["result"])
+    for ours, theirs in zip(listing["result"], listed["result"], strict=True):
+        expected = theirs["sample"] if ours["sampleId"] in multi else {
+            **theirs["sample"], "structuredLabels": [], "structuredLabelsList": []}
+        assert ours["sample"] == expected  # a multi-label sample keeps its lists
+
+
 @check("extra-fields")
 def _(variant: httpx.Client, clean: httpx.Client) -> None:
     result = classify(variant)

@@ -23,6 +23,9 @@ mutant's choice, never the other way: everything the mutant answered is still co
   overlaps (a list cut by truncateStructuredLabels completed from the corpus's other clean
   answers for that sample: `CorpusSeen`); the clean label is replaced by the mutant's only there;
   an entry whose indices moved within rounding of its window takes the mutant's indices too;
+- empty-label-lists (decision.label-lists-absent-or-empty): a sample object where one side leaves
+  out structuredLabels or structuredLabelsList and the other lists it empty; the clean one takes
+  the mutant's form;
 - failure-status (reading.failure-status): both sides answered the failure envelope, with any 4xx
   (429 aside: that is no answer to the request) or 200; the clean status is taken as the mutant's
   (what the envelope says is still compared, its error text under decision.error-text-free).
@@ -36,7 +39,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from eicontract.oracles._common import is_int
+from eicontract.oracles._common import get_path, is_int
 from eicontract.proof.mutation.labelchoice import CorpusSeen, Seen, with_allowed_labels
 from eicontract.proof.mutation.replay import (
     CLASSIFY,
@@ -51,15 +54,17 @@ from eicontract.proof.mutation.replay import (
 )
 from eicontract.server.variants import TRACE_FIELD
 
-LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL, FAILURE_STATUS = (
-    "listing-order", "job-or-result", "default-limit", "expected-label", "failure-status")
+LISTING_ORDER, JOB_OR_RESULT, DEFAULT_LIMIT, EXPECTED_LABEL, FAILURE_STATUS, EMPTY_LISTS = (
+    "listing-order", "job-or-result", "default-limit", "expected-label", "failure-status", "empty-label-lists")
 FREE_CHOICES = {
     LISTING_ORDER: "a page's samples in another stable order (compared as the listing read whole)",
     JOB_OR_RESULT: "a job or the result (a job followed to what calling again answers)",
     DEFAULT_LIMIT: "the length of a page without a limit (a non-empty prefix of the listing)",
     EXPECTED_LABEL: "an expected label: any structured label its window overlaps",
     FAILURE_STATUS: "the HTTP status of a failure envelope: any 4xx, or 200",
+    EMPTY_LISTS: "a sample's structured-label lists left out or listed empty",
 }
+LABEL_LISTS = ("structuredLabels", "structuredLabelsList")
 # Values a legal variant sets per reply (trace-id's trace on every object, extra-fields' reply
 # counter at the top level): an answer rebuilt from another reply (a listing, a followed job)
 # carries that reply's; they are left out of the rebuilt parts, never elsewhere.
@@ -267,6 +272,43 @@ def _is_envelope_failure(answer: Answer) -> bool:
             and isinstance(body, dict) and body.get("success") is False and isinstance(body.get("error"), str))
 
 
+def empty_lists_free(pair: Pair) -> Pair | None:
+    """empty-label-lists: each sample object of the clean answer (a classify result's, each page
+    result's) takes the mutant's form of a label list where one leaves it out and the other lists
+    it empty; None where no sample differs so."""
+    clean, mutant = pair
+    c_body, m_body = clean.get("body"), mutant.get("body")
+    if not (isinstance(c_body, dict) and isinstance(m_body, dict)):
+        return None
+    pairs = _sample_pairs(c_body, m_body)
+    if not any(_empty_or_absent(c, m, key) for c, m in pairs for key in LABEL_LISTS):
+        return None
+    body = json.loads(json.dumps(c_body))  # a private copy: the answers may be shared
+    for c, m in _sample_pairs(body, m_body):
+        for key in LABEL_LISTS:
+            if _empty_or_absent(c, m, key):
+                if key in m:
+                    c[key] = []
+                else:
+                    del c[key]
+    return {**clean, "body": body}, mutant
+
+
+def _sample_pairs(c_body: dict[str, Any], m_body: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
+    c_one, m_one = get_path(c_body, "sample", "sample"), get_path(m_body, "sample", "sample")
+    found = [(c_one, m_one)] if isinstance(c_one, dict) and isinstance(m_one, dict) else []
+    c_items, m_items = c_body.get("result"), m_body.get("result")
+    if isinstance(c_items, list) and isinstance(m_items, list):
+        found += [(c["sample"], m["sample"]) for c, m in zip(c_items, m_items, strict=False)
+                  if isinstance(c, dict) and isinstance(m, dict) and isinstance(c.get("sample"), dict)
+                  and isinstance(m.get("sample"), dict) and c.get("sampleId") == m.get("sampleId")]
+    return found
+
+
+def _empty_or_absent(c: Mapping[str, Any], m: Mapping[str, Any], key: str) -> bool:
+    return (key in c) != (key in m) and (c.get(key) == [] or m.get(key) == [])
+
+
 def failure_status_free(pair: Pair) -> Pair | None:
     """failure-status: both answers are failure envelopes; the status is the server's pick among
     those the reading allows, so the clean answer takes the mutant's (the bodies stay compared)."""
@@ -449,6 +491,7 @@ def _steps(request: Mapping[str, Any], followed: Pair, choices: Collection[str],
         if where[0] is None:
             steps.append((DEFAULT_LIMIT, lambda pair: with_default_limit(*pair, offset, c_listing)))
     steps.append((EXPECTED_LABEL, lambda pair: with_allowed_labels(op, *pair, seen)))
+    steps.append((EMPTY_LISTS, empty_lists_free))
     steps.append((FAILURE_STATUS, failure_status_free))
     return [(name, step) for name, step in steps if name in choices]
 
