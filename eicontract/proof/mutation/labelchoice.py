@@ -62,13 +62,14 @@ class CorpusSeen:
     read on first use only: each sample's longest list of structured labels (a list cut by
     truncateStructuredLabels is a prefix of the whole one another answer gives), and each learn
     block's window geometry as its classify results give it, or a page's predictions (each
-    window's startMs and endMs) where the corpus classifies nothing. Only lines that list
+    window's startMs and endMs) for a block no classify result of the corpus tells. Only lines that list
     structured labels are parsed."""
 
     def __init__(self, clean: Sequence[Answer]) -> None:
         self._clean = clean
         self._labels: dict[Any, list[Any]] | None = None
-        self._windows: dict[Any, set[tuple[float, float]]] = {}
+        self._windows: dict[Any, set[tuple[float, float]]] = {}  # block -> as classify results tell it
+        self._page_windows: dict[Any, set[tuple[float, float]]] = {}  # block -> as page predictions tell it
 
     def labels(self, sample_id: Any) -> list[Any] | None:
         if self._labels is None:
@@ -78,7 +79,8 @@ class CorpusSeen:
     def windows(self, block_id: Any) -> tuple[float, float] | None:
         if self._labels is None:
             self._read()
-        told = self._windows.get(block_id, set())
+        # a classify result states the geometry; a page's is derived from rounded times: second choice
+        told = self._windows.get(block_id) or self._page_windows.get(block_id, set())
         return next(iter(told)) if len(told) == 1 else None  # told two ways: not known
 
     def _read(self) -> None:
@@ -120,7 +122,7 @@ class CorpusSeen:
             for classification in classifications if isinstance(classifications, list) else []:
                 block = get_path(classification, "learnBlock", "id")
                 if block is not None:
-                    self._windows.setdefault(block, set()).add((size, increase))
+                    self._page_windows.setdefault(block, set()).add((size, increase))
 
     def _note_windows(self, body: Any) -> None:
         if not (isinstance(body, dict) and isinstance(body.get("classifications"), list)):
