@@ -244,6 +244,22 @@ def test_a_label_list_left_out_or_listed_empty_is_the_servers_form(page: bool) -
     assert _compare([request], [clean], [listed]).residual  # a list that is not empty stays compared
 
 
+def test_only_the_samples_whose_lists_differ_are_copied() -> None:
+    clean = _labelled(["idle", "updown"], page=True)
+    clean["body"]["result"].append(copy.deepcopy(clean["body"]["result"][0]) | {"sampleId": 8})
+    clean["body"]["result"][1]["sample"]["id"] = 8
+    _sample_of(clean, True).pop("structuredLabelsList", None)
+    mutant = copy.deepcopy(clean)
+    _sample_of(mutant, True)["structuredLabelsList"] = []
+    pair = choices.empty_lists_free((clean, mutant))
+    assert pair is not None
+    body = pair[0]["body"]
+    assert body["result"][0]["sample"]["structuredLabelsList"] == []
+    assert body["result"][1] is clean["body"]["result"][1]  # unchanged: the very object
+    assert "structuredLabelsList" not in clean["body"]["result"][0]["sample"]
+    assert choices.empty_lists_free((clean, copy.deepcopy(clean))) is None
+
+
 # --- failure-status --------------------------------------------------------------------------------
 
 def _failure(status: int, error: str = "sample 9 not found") -> dict[str, Any]:
@@ -261,8 +277,9 @@ def test_a_failure_envelope_with_another_allowed_status_is_the_servers_pick(stat
     {"status": 500, "body": {"success": False, "error": "sample 9 not found"}},  # never a 5xx
     {"status": 429, "body": {"success": False, "error": "slow down"}},  # no answer to the request
     {"status": 403, "body": {"success": False}},  # no error text: not the envelope
+    {"status": 403, "body": {"success": False, "error": ""}},  # an empty one neither (envelope.check_failure)
     {"status": 200, "body": {"success": True, "classifications": []}},  # a success
-], ids=["5xx", "429", "no-error", "success"])
+], ids=["5xx", "429", "no-error", "empty-error", "success"])
 def test_a_status_outside_the_reading_or_a_body_that_is_no_failure_stays_compared(mutant: dict[str, Any]) -> None:
     assert failure_status_free((_failure(404), mutant)) is None
     found = _compare([_classify_request()], [_failure(404)], [mutant])
@@ -385,6 +402,17 @@ def test_a_pages_predictions_give_its_window_geometry() -> None:
     assert _left(with_allowed_labels(choices.PAGE, clean, rounded, seen)) == []
     page["body"]["predictions"] = page["body"]["predictions"][1:]
     assert CorpusSeen([page]).windows(3) is None
+
+
+def test_a_classify_results_geometry_comes_before_a_pages() -> None:
+    """A page's geometry is derived from rounded times; where a classify result of the same block
+    states it, that one is taken (the two together are not "told two ways")."""
+    page = _windowed([49, 99], page=True)
+    page["body"]["predictions"] = [{"sampleId": 7, "startMs": 0.0, "endMs": 999.5},
+                                   {"sampleId": 7, "startMs": 999.5, "endMs": 1999.0}]
+    assert CorpusSeen([page]).windows(3) == (999.5, 999.5)
+    assert CorpusSeen([page, _windowed([49, 99])]).windows(3) == (1000.0, 1000.0)
+    assert CorpusSeen([_windowed([49, 99]), page]).windows(3) == (1000.0, 1000.0)
 
 
 def _entries_of(answer: dict[str, Any], page: bool) -> list[dict[str, Any]]:

@@ -40,6 +40,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eicontract.oracles._common import get_path, is_int
+from eicontract.oracles.envelope import check_failure, is_client_error
 from eicontract.proof.mutation.labelchoice import CorpusSeen, Seen, with_allowed_labels
 from eicontract.proof.mutation.replay import (
     CLASSIFY,
@@ -265,33 +266,48 @@ def _is_failure(answer: Answer) -> bool:
 
 
 def _is_envelope_failure(answer: Answer) -> bool:
-    """The failure envelope with a status reading.failure-status allows: any 4xx but 429, or 200."""
-    body = answer.get("body")
+    """The failure envelope the gate accepts (`envelope.check_failure` finds nothing wrong), with a
+    status reading.failure-status allows: any 4xx but 429, or 200."""
     status = answer.get("status")
-    return (isinstance(status, int) and ((400 <= status < 500 and status != 429) or status == 200)
-            and isinstance(body, dict) and body.get("success") is False and isinstance(body.get("error"), str))
+    if not isinstance(status, int) or not (status == 200 or (is_client_error(status) and status != 429)):
+        return False
+    return not check_failure(answer.get("body"), status)
 
 
 def empty_lists_free(pair: Pair) -> Pair | None:
     """empty-label-lists: each sample object of the clean answer (a classify result's, each page
     result's) takes the mutant's form of a label list where one leaves it out and the other lists
-    it empty; None where no sample differs so."""
+    it empty; None where no sample differs so. The clean answer is not changed: the samples that
+    change are copied, and the objects on their way (the answers may be shared)."""
     clean, mutant = pair
     c_body, m_body = clean.get("body"), mutant.get("body")
     if not (isinstance(c_body, dict) and isinstance(m_body, dict)):
         return None
-    pairs = _sample_pairs(c_body, m_body)
-    if not any(_empty_or_absent(c, m, key) for c, m in pairs for key in LABEL_LISTS):
+    changed = {id(c): _lists_as(c, m) for c, m in _sample_pairs(c_body, m_body)
+               if any(_empty_or_absent(c, m, key) for key in LABEL_LISTS)}
+    if not changed:
         return None
-    body = json.loads(json.dumps(c_body))  # a private copy: the answers may be shared
-    for c, m in _sample_pairs(body, m_body):
-        for key in LABEL_LISTS:
-            if _empty_or_absent(c, m, key):
-                if key in m:
-                    c[key] = []
-                else:
-                    del c[key]
+    body = dict(c_body)
+    one = get_path(body, "sample", "sample")
+    if id(one) in changed:
+        body["sample"] = {**body["sample"], "sample": changed[id(one)]}
+    if isinstance(body.get("result"), list):
+        body["result"] = [{**item, "sample": changed[id(item.get("sample"))]}
+                          if isinstance(item, dict) and id(item.get("sample")) in changed else item
+                          for item in body["result"]]
     return {**clean, "body": body}, mutant
+
+
+def _lists_as(c: Mapping[str, Any], m: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy of the clean sample c whose label lists take the mutant's form, left out or empty."""
+    out = dict(c)
+    for key in LABEL_LISTS:
+        if _empty_or_absent(c, m, key):
+            if key in m:
+                out[key] = []
+            else:
+                del out[key]
+    return out
 
 
 def _sample_pairs(c_body: dict[str, Any], m_body: dict[str, Any]) -> list[tuple[dict[str, Any], dict[str, Any]]]:
