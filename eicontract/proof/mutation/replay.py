@@ -29,7 +29,7 @@ from array import array
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Protocol, overload, runtime_checkable
+from typing import Any, Protocol, TypeVarTuple, overload, runtime_checkable
 
 import yaml
 
@@ -174,24 +174,36 @@ def _response(response: Any) -> dict[str, Any]:
     return {"status": response.status_code, "body": body}
 
 
+_Ts = TypeVarTuple("_Ts")
+
+
 def _skipping_loop() -> Any:
     """An event loop whose clock jumps to its next timer when asked (`skip_to_next_timer`): a
     server task that waits on a timer (a job that sleeps before it starts, in any mutant) is done
     while the replay settles, as it would be for a client that waits, in no real time."""
     import asyncio
+    import contextvars
 
     class SkippingLoop(asyncio.SelectorEventLoop):
         def __init__(self) -> None:
             super().__init__()
             self.ahead = 0.0
+            self.timers: list[asyncio.TimerHandle] = []  # every timer set (call_later and sleep come here)
 
         def time(self) -> float:
             return super().time() + self.ahead
 
+        def call_at(self, when: float, callback: Callable[[*_Ts], object], *args: *_Ts,
+                    context: contextvars.Context | None = None) -> asyncio.TimerHandle:
+            handle = super().call_at(when, callback, *args, context=context)
+            self.timers.append(handle)
+            return handle
+
         def skip_to_next_timer(self) -> None:
-            timers = [h.when() for h in getattr(self, "_scheduled", ()) if not h.cancelled()]
-            if timers:
-                self.ahead += max(0.0, min(timers) - self.time())
+            now = self.time()
+            self.timers = [h for h in self.timers if not h.cancelled() and h.when() > now]  # the rest ran or will
+            if self.timers:
+                self.ahead += min(h.when() for h in self.timers) - now
 
     return SkippingLoop()
 
