@@ -135,6 +135,47 @@ def test_the_ci_recheck_picks_by_hash_and_reports_a_contradiction() -> None:
     assert triage.contradictions(entries, worse) == ["m3: triaged contract_free, the replay says gap (a)"]
 
 
+def _evidence(corpora: list[str], differing: tuple[str, ...] | list[str] = (), **more: Any) -> dict[str, Any]:
+    return {"corpus": corpora, "requests": 10 * len(corpora), "differing": list(differing), "free": [],
+            "choices": [], "outside": 0, "unmatched": [], "unstable": 0, **more}
+
+
+SPEC = triage.MutantSpec("m", "store.py", "core/AddNot", 0, 1, "f", "x = 1")
+
+
+def test_evidence_from_more_corpora_adds_up_and_keeps_the_worse_verdict() -> None:
+    old = {"verdict": "equivalent", "replay": _evidence(["a", "b"])}
+    same = triage.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["t"])})
+    assert same["verdict"] == "equivalent" and same["replay"]["corpus"] == ["a", "b", "t"]
+    assert same["replay"]["requests"] == 30 and same["reason"] == "replay: identical responses on 30 requests"
+    free = _evidence(["t"], ["x"], free=["decision.model-values-free"], unstable=2)
+    now = triage.extended(SPEC, old, {"verdict": "contract_free", "replay": free})
+    assert now["verdict"] == "contract_free" and now["replay"]["free"] == ["decision.model-values-free"]
+    assert now["replay"]["differing"] == ["x"] and now["replay"]["unstable"] == 2
+    gap = _evidence(["u"], ["y"], unmatched=["y"], unmatched_in=["u"])
+    assert triage.extended(SPEC, now, {"verdict": "gap", "replay": gap})["verdict"] == "gap"
+    with pytest.raises(ValueError, match="twice"):
+        triage.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["b"])})
+
+
+def test_a_variant_claim_joins_only_what_it_was_compared_with() -> None:
+    """The mutant answers as a legal variant: one claim over every corpus. The same variant on
+    both sides joins; another one, or a side that differed without it, makes a gap."""
+    as_v = {"verdict": "contract_free", "replay": _evidence(["a"], ["x"], free=["r"], as_variant="order-desc")}
+    nothing = {"verdict": "equivalent", "replay": _evidence(["t"], as_variant=None)}
+    assert triage.extended(SPEC, as_v, nothing)["replay"]["as_variant"] == "order-desc"
+    assert triage.extended(SPEC, as_v, nothing)["verdict"] == "contract_free"
+    also = {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"], as_variant="order-desc")}
+    assert triage.extended(SPEC, as_v, also)["verdict"] == "contract_free"
+    other = {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"], as_variant="window-cap")}
+    joined = triage.extended(SPEC, as_v, other)
+    assert joined["verdict"] == "gap" and "as_variant:order-desc/window-cap" in joined["replay"]["unmatched"]
+    free_only = {"verdict": "contract_free", "replay": _evidence(["t"], ["z"], free=["r"])}
+    assert triage.extended(SPEC, as_v, free_only)["verdict"] == "gap"
+    later = {"verdict": "contract_free", "replay": _evidence(["u"], ["x"], free=["r"], as_variant="order-desc")}
+    assert triage.extended(SPEC, free_only, later)["verdict"] == "gap"
+
+
 def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> None:
     path = tmp_path / "triage.yaml"
     path.write_text("# head\nm:\n  verdict: equivalent\n  reason: never drawn\n", encoding="utf-8")
@@ -184,6 +225,25 @@ def test_the_recheck_picks_only_entries_of_mutants_the_code_still_makes(monkeypa
     monkeypatch.setattr(triage, "triage_by_replay", fake)
     chosen, problems = triage.recheck(entries, current, tmp_path, [], 6)
     assert sorted(chosen) == ["m0", "m2", "m4"] == sorted(replayed) and problems == []
+
+
+def test_extend_keeps_each_entry_with_the_new_evidence_and_names_the_worse(monkeypatch: Any, tmp_path: Path) -> None:
+    entries = {"m0": {"verdict": "equivalent", "replay": _evidence(["a"])},
+               "m1": {"verdict": "contract_free", "replay": _evidence(["a"], ["x"], free=["r"])}}
+    specs = [triage.MutantSpec(k, "store.py", "core/AddNot", 0, 1, "f", "x = 1") for k in entries]
+
+    def fake(todo: Any, package: Any, corpora: Any, progress: Any, workers: int = 1) -> dict[str, Any]:
+        found = {"m0": {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"])},
+                 "m1": {"verdict": "equivalent", "replay": _evidence(["t"])}}
+        for spec in todo:
+            progress(spec.id, found[spec.id])
+        return {spec.id: found[spec.id] for spec in todo}
+
+    monkeypatch.setattr(triage, "triage_by_replay", fake)
+    kept: dict[str, dict[str, Any]] = {}
+    worse = triage.extend(entries, specs, tmp_path, [], lambda key, entry: kept.setdefault(key, entry))
+    assert worse == ["m0: triaged equivalent, with the new corpora contract_free (x)"]
+    assert kept["m0"]["replay"]["corpus"] == ["a", "t"] and kept["m1"]["verdict"] == "contract_free"
 
 
 # --- the memory-lean replay: answers on disk, parsed only where they differ ------------------------

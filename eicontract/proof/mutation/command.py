@@ -81,6 +81,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replay-again", action="store_true",
                    help="replay gaps whose replay evidence names the same corpora too (after the replay changed); "
                         "with --only, replay the survivors named whatever their verdict (evidence from more corpora)")
+    p.add_argument("--extend", action="store_true",
+                   help="no gate runs: replay the entries with evidence (equivalent, contract_free; --only: these; "
+                        "--sample N: the first N by hash) on the --corpus files their evidence does not name yet, "
+                        "in hash order, and add what it shows to their evidence (each entry kept as found); exit 1 "
+                        "when a verdict gets worse")
     p.add_argument("--recheck", type=int, metavar="N",
                    help=f"no gate runs: replay N triage entries with evidence (picked by hash) and fail (exit 1) "
                         f"when a replay contradicts one (CI: {RECHECK_N})")
@@ -238,6 +243,37 @@ def _recheck(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapp
     return 1 if problems else 0
 
 
+def _extend(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapping[str, Mapping[str, Any]],
+            package: Path) -> int:
+    from eicontract.proof.mutation.corpus import read
+    from eicontract.proof.mutation.triage import extend, merge_into, pick
+
+    if not args.corpus:
+        print("eicontract mutation: --extend needs the corpora to add (--corpus)", file=sys.stderr)
+        return 2
+    new_ids = {read(path).id for path in args.corpus}
+    by_id = {s.id: s for s in specs}
+    named = {k: new_ids & set((e.get("replay") or {}).get("corpus") or ()) for k, e in triage.items()
+             if k in by_id and (not args.only or k in args.only)}
+    candidates = {k: triage[k] for k, already in named.items() if not already}
+    partly = sorted(k for k, already in named.items() if already and already != new_ids)
+    if partly:  # their requests would count twice: replay them on every corpus instead (--replay-again)
+        print(f"eicontract mutation: left out, their evidence names some of these corpora: {', '.join(partly)}",
+              file=sys.stderr)
+    todo = [by_id[k] for k in pick(candidates, len(candidates) if args.sample is None else args.sample)]
+    print(f"eicontract mutation: adding {len(args.corpus)} corpora to the evidence of {len(todo)} entries", flush=True)
+
+    def keep(key: str, entry: dict[str, Any]) -> None:
+        print(f"  extend: {entry['verdict']:<13} {key}", flush=True)
+        merge_into(args.triage, {key: entry})
+
+    problems = extend(triage, todo, package, args.corpus, keep, args.workers)
+    for problem in problems:
+        print(f"triage worse: {problem}", file=sys.stderr)
+    print(f"eicontract mutation: {len(todo)} entries extended: {len(problems)} verdicts worse")
+    return 1 if problems else 0
+
+
 def _plan(args: argparse.Namespace, package: Path, chosen: Sequence[MutantSpec]
           ) -> tuple[float, list[tuple[MutantSpec, configs.Configuration]], list[MutantSpec]] | None:
     """The timeout, each reached mutant with its configuration, and the mutants none reaches."""
@@ -272,6 +308,8 @@ def main(args: argparse.Namespace) -> int:
     triage = load_triage(args.triage)
     if args.recheck:
         return _recheck(args, specs, triage, package)
+    if args.extend:
+        return _extend(args, specs, triage, package)
     if args.rescore:  # the reports again from a run's log, with the triage as it is now
         results, gone = current_results(read_logs(args.rescore), choose(specs, operators=args.operators))
         if gone:
