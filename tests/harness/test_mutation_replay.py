@@ -197,7 +197,7 @@ def test_replayers_share_the_survivors_and_each_entry_is_told_as_found(monkeypat
         def __init__(self, package_dir: Path, corpora: Any, root: Path, shared: Path | None = None) -> None:
             made.append(root)
 
-        def evidence(self, spec: Any) -> dict[str, Any]:
+        def evidence(self, spec: Any, variants: Any = None) -> dict[str, Any]:
             return {"verdict": "equivalent", "replay": {"requests": 1, "free": [], "unmatched": []}}
 
     monkeypatch.setattr(triage, "Replayer", FakeReplayer)
@@ -232,7 +232,11 @@ def test_extend_keeps_each_entry_with_the_new_evidence_and_names_the_worse(monke
                "m1": {"verdict": "contract_free", "replay": _evidence(["a"], ["x"], free=["r"])}}
     specs = [triage.MutantSpec(k, "store.py", "core/AddNot", 0, 1, "f", "x = 1") for k in entries]
 
-    def fake(todo: Any, package: Any, corpora: Any, progress: Any, workers: int = 1) -> dict[str, Any]:
+    tried: dict[str, Any] = {}
+
+    def fake(todo: Any, package: Any, corpora: Any, progress: Any, workers: int = 1,
+             variants: Any = None) -> dict[str, Any]:
+        tried.update(variants)
         found = {"m0": {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"])},
                  "m1": {"verdict": "equivalent", "replay": _evidence(["t"])}}
         for spec in todo:
@@ -241,9 +245,16 @@ def test_extend_keeps_each_entry_with_the_new_evidence_and_names_the_worse(monke
 
     monkeypatch.setattr(triage, "triage_by_replay", fake)
     kept: dict[str, dict[str, Any]] = {}
-    worse = triage.extend(entries, specs, tmp_path, [], lambda key, entry: kept.setdefault(key, entry))
+    worse = triage.extend(entries, specs, tmp_path, [], kept.__setitem__)
     assert worse == ["m0: triaged equivalent, with the new corpora contract_free (x)"]
     assert kept["m0"]["replay"]["corpus"] == ["a", "t"] and kept["m1"]["verdict"] == "contract_free"
+    assert tried == {"m0": None, "m1": []}  # m1 differed without a variant: none would join it
+
+
+def test_only_a_variant_that_could_join_is_tried() -> None:
+    assert triage.joinable_variants({"replay": _evidence(["a"])}) is None
+    assert triage.joinable_variants({"replay": _evidence(["a"], ["x"])}) == []
+    assert triage.joinable_variants({"replay": _evidence(["a"], ["x"], as_variant="order-desc")}) == ["order-desc"]
 
 
 # --- the memory-lean replay: answers on disk, parsed only where they differ ------------------------

@@ -92,7 +92,9 @@ class Replayer:
         self.readings = reading_variants(claims_rows(None))  # variant -> the reading rows it takes
         self.variants = VariantAnswers(self.space.root, self.files, (shared or root) / "variants", root / "variants")
 
-    def evidence(self, spec: MutantSpec) -> dict[str, Any]:
+    def evidence(self, spec: MutantSpec, variants: Sequence[str] | None = None) -> dict[str, Any]:
+        """The mutant's verdict and evidence on the corpora; `variants`: the reading variants the
+        check may try where a gap is left (default: every one)."""
         found = Comparison()
         wanted: list[dict[int, dict[str, Any]]] = []
         mutant_files: list[Path] = []
@@ -121,7 +123,7 @@ class Replayer:
         kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
         as_variant, first = None, kind
         if kind == "gap" and mutants:  # another reading's server? (asvariant.py)
-            as_variant = self._as_variant(found, per_corpus, mutants)
+            as_variant = self._as_variant(found, per_corpus, mutants, variants)
             if as_variant is not None:
                 found = as_variant[1]
                 kind, used, unmatched = verdict_modulo(found, self.rows, self.choice_rows)
@@ -137,8 +139,8 @@ class Replayer:
                                         if classify_paths(now.residual, self.rows)[1]]
         return {"verdict": kind, "replay": evidence}
 
-    def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison],
-                    mutants: Sequence[Path]) -> tuple[str, Comparison] | None:
+    def _as_variant(self, found: Comparison, per_corpus: Mapping[int, Comparison], mutants: Sequence[Path],
+                    candidates: Iterable[str] | None = None) -> tuple[str, Comparison] | None:
         """The first reading variant whose server answers, on every request where the mutant's
         answer differs from the clean one, what the mutant answers (modulo the free choices and
         fields): (that variant, the comparison with it). None when no variant does. The corpora
@@ -147,8 +149,8 @@ class Replayer:
         gaps = sorted((k for k, now in per_corpus.items() if classify_paths(now.residual, self.rows)[1]),
                       key=lambda k: self.sizes[k])
         # a corpus of the variant itself: the clean server there already is it, nothing to compare
-        standing = {v: Comparison() for v in self.readings
-                    if all(with_variant(self.setups[k], v) is not None for k in gaps)}
+        standing = {v: Comparison() for v in (self.readings if candidates is None else candidates) if v in self.readings
+                    and all(with_variant(self.setups[k], v) is not None for k in gaps)}
         for k in gaps:
             self.variants.prepare(k, list(standing))
             for variant in list(standing):
@@ -279,7 +281,8 @@ def entry_for(spec: MutantSpec, found: Mapping[str, Any]) -> dict[str, Any]:
 
 def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Sequence[Path],
                      progress: Callable[[str, dict[str, Any]], None] = lambda key, entry: None,
-                     workers: int = 1) -> dict[str, dict[str, Any]]:
+                     workers: int = 1, variants: Mapping[str, Sequence[str] | None] | None = None
+                     ) -> dict[str, dict[str, Any]]:
     """Each mutant's entry, replayed by `workers` replayers at once (each its own workspace and
     clean replay; the work is in their subprocesses). `progress` gets each entry as it is found,
     under a lock, so a caller can keep it before an interrupted run ends."""
@@ -293,7 +296,7 @@ def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Se
                 return
             replayer = Replayer(package_dir, corpora, Path(tmp) / f"r{k}", shared=Path(tmp))
             for spec in shares[k]:
-                entry = entry_for(spec, replayer.evidence(spec))
+                entry = entry_for(spec, replayer.evidence(spec, (variants or {}).get(spec.id)))
                 with lock:
                     found[spec.id] = entry
                     progress(spec.id, entry)
@@ -360,8 +363,19 @@ def extend(triage: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec],
         keep(key, entry)
 
     by_id = {s.id: s for s in specs}
-    triage_by_replay(specs, package_dir, corpora, add, workers)
+    triage_by_replay(specs, package_dir, corpora, add, workers,
+                     {s.id: joinable_variants(triage[s.id]) for s in specs})
     return worse_now
+
+
+def joinable_variants(entry: Mapping[str, Any]) -> list[str] | None:
+    """The reading variants worth trying on new corpora (None: every one): only the entry's own,
+    when it has one; none, when its evidence differed without one (a variant found now would not
+    join it: `extended`); every one, when nothing differed."""
+    replay = entry.get("replay") or {}
+    if replay.get("as_variant"):
+        return [str(replay["as_variant"])]
+    return [] if replay.get("differing") else None
 
 
 def pick(triage: Mapping[str, Mapping[str, Any]], n: int) -> list[str]:
