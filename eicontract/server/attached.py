@@ -167,6 +167,7 @@ SEAM_OF: dict[str, tuple[str, ...]] = {
     "running-result": ("jobs",),
     "running-refused": ("jobs",),
     "failure-told": ("jobs",),
+    "failure-kept": ("jobs",),
 }
 
 
@@ -185,6 +186,8 @@ class Switched(Seams):
         self.faults, self.variants = faults, variants
         self._failed: set[CacheKey] = set()  # jobs-fail-first: keys whose first job failed
         self._untold: set[CacheKey] = set()  # failure-told: failures not yet answered to a classify
+        self._kept: set[CacheKey] = set()  # failure-kept: failures answered to every later classify
+        self._unclassifiable: set[int] = set()  # samples seen that cannot be classified (processingError)
 
     # -- request ------------------------------------------------------------------------------
 
@@ -345,7 +348,10 @@ class Switched(Seams):
     # -- jobs ---------------------------------------------------------------------------------
 
     def classifies(self, sample: SampleRecord) -> bool:
-        return super().classifies(sample) or self.variants.classifies_failed_processing()
+        if super().classifies(sample) or self.variants.classifies_failed_processing():
+            return True
+        self._unclassifiable.add(sample.id)  # failure-kept: its job's failure will be kept
+        return False
 
     def needs_job(self, needed: bool) -> bool:
         return self.variants.always_job() or needed
@@ -366,9 +372,9 @@ class Switched(Seams):
         return self.variants.running_refusal(job_id)
 
     def told_failure(self, key: CacheKey) -> str | None:
-        if key not in self._untold:
+        if key not in self._untold and key not in self._kept:
             return None
-        self._untold.discard(key)  # told once: the next classify starts a job
+        self._untold.discard(key)  # told once: the next classify starts a job (a kept one stays)
         return f"classification of sample {key.sample_id} failed (learn block {key.block_id})"
 
     def job_seconds(self, seconds: float) -> float:
@@ -393,6 +399,9 @@ class Switched(Seams):
             self._failed.add(key)
             if self.variants.tells_failure():
                 self._untold.add(key)
+            return False
+        if key.sample_id in self._unclassifiable and self.variants.keeps_failure():
+            self._kept.add(key)  # it fails as in the reference; from now on it is told
             return False
         return True
 

@@ -186,6 +186,11 @@ _CATALOGUE = (
     LegalVariant("failure-told", "like jobs-fail-first, and the next classify of that (sample, "
                                  "block, variant, truncate) answers the job's failure with the "
                                  "failure envelope (400); the one after starts a job that succeeds"),
+    LegalVariant("failure-kept", "a sample whose processing failed (processingError: true): its "
+                                 "job for a (sample, block, variant, truncate) finishes "
+                                 "unsuccessfully, as in the reference, and the failure is kept: "
+                                 "every later classify of that key answers it with the failure "
+                                 "envelope (400), and no job starts again"),
 )
 
 LEGAL_VARIANTS: dict[str, LegalVariant] = {v.name: v for v in _CATALOGUE}
@@ -480,6 +485,11 @@ class VariantSet(Switches):
     def tells_failure(self) -> bool:
         """failure-told: a failed job's failure is answered to the next classify of its key."""
         return "failure-told" in self
+
+    def keeps_failure(self) -> bool:
+        """failure-kept: a failed job of a sample that cannot be classified is told to every later
+        classify of its key."""
+        return "failure-kept" in self
 
     def joins_running_job(self) -> bool:
         return "running-another-job" not in self

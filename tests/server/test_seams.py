@@ -148,7 +148,7 @@ HOOK_SEAM = {
              "precise extra_fields model_values page_blocks page_expected_labels empty_label_lists",
     "jobs": "on_running_job jobs_finish reports_finish_at_start job_seconds serves_cached_results "
             "first_job_id jobs_fail_first jobs_succeed always_job job_outcome classifies_failed_processing "
-            "tells_failure joins_running_job result_while_running running_refusal",
+            "tells_failure keeps_failure joins_running_job result_while_running running_refusal",
     "wire": "on_the_wire gzip throttled closes_connections rewrites_bodies rewrite_body "
             "failure_status",
     "data": "dataset",

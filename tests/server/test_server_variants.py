@@ -881,6 +881,23 @@ def _(variant: httpx.Client, clean: httpx.Client) -> None:
     assert result(variant, sample) == result(clean, sample)
 
 
+@check("failure-kept")
+def _(variant: httpx.Client, clean: httpx.Client) -> None:
+    failed = next(s.id for s in TESTING if s.processing_error)
+    first = classify(variant, failed)
+    assert is_job(first) and wait_for_job(variant, first["id"])["finishedSuccessful"] is False
+    for _again in range(3):  # kept: told every time, no job again
+        told = variant.post(classify_path(CLASSIFIER, failed))
+        assert told.status_code == 400 and told.json()["success"] is False and told.json()["error"]
+    again = classify(clean, failed)  # the reference starts another job each time
+    assert is_job(again) and wait_for_job(clean, again["id"])["finishedSuccessful"] is False
+    assert is_job(classify(clean, failed))
+    sample = _long_sample(4)  # a sample that classifies: as in the reference
+    job = classify(variant, sample)
+    assert is_job(job) and wait_for_job(variant, job["id"])["finishedSuccessful"] is True
+    assert result(variant, sample) == result(clean, sample)
+
+
 # -- the catalogue and the config ---------------------------------------------------------
 
 def test_every_variant_has_a_check() -> None:
