@@ -48,6 +48,12 @@ class Flow:
         return None
 
     @property
+    def failed(self) -> bool:
+        """The job finished with finishedSuccessful: false."""
+        last = _job(self.statuses[-1]) if self.statuses else None
+        return self.finished and last is not None and last.get("finishedSuccessful") is False
+
+    @property
     def timing(self) -> JobTiming | None:
         """The job's timing; None when the first call answered the result (no job to time)."""
         if self.job_id is None:
@@ -62,20 +68,31 @@ class JobPatience:
     move on instead of waiting every job's deadline out, so a run against such a server ends in
     minutes rather than hours. A job already seen dead gets one status read when met again
     (hypothesis replays steps while shrinking: waiting out the same dead job each time costs
-    minutes and proves nothing new). One per run (the Target holds it); no clock."""
+    minutes and proves nothing new). One per run (the Target holds it); no clock.
+
+    It also keeps the (sample, block) pairs whose job finished unsuccessfully: a later classify of
+    the pair, in whatever test it comes, may be answered with that failure (decision.failed-job:
+    failure-told, failure-kept), so the tests judge a first reply by what the run has seen."""
 
     misses_allowed: int = 2
     missed: int = 0  # misses, not distinct jobs: a server may hand out one job id again
     dead: set[int] = field(default_factory=set)
+    failed: set[tuple[int, int]] = field(default_factory=set)  # (sample, block) of a failed job
 
     def deadline(self, deadline: float, job_id: int | None = None) -> float:
         """The time to give a job: none once the run has seen enough dead jobs, or for a dead one."""
         return 0.0 if self.missed >= self.misses_allowed or job_id in self.dead else deadline
 
-    def record(self, flow: Flow) -> None:
+    def record(self, flow: Flow, sample_id: int, block_id: int) -> None:
         if flow.job_id is not None and not flow.finished:
             self.missed += 1
             self.dead.add(flow.job_id)
+        if flow.failed:
+            self.failed.add((sample_id, block_id))
+
+    def told_failure(self, sample_id: int, block_id: int) -> bool:
+        """Whether a job of this pair failed earlier in the run (its failure may be told now)."""
+        return (sample_id, block_id) in self.failed
 
 
 def _job(exchange: Exchange) -> dict[str, object] | None:
@@ -131,7 +148,7 @@ def classify_until_result(
                 break
     flow.elapsed = clock() - started
     if patience is not None:
-        patience.record(flow)
+        patience.record(flow, sample_id, block_id)
     return flow
 
 

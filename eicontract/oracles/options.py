@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 
 from eicontract.oracles._common import STRUCTURED_LABEL_FIELDS, Findings, clip, known_part, type_name
 from eicontract.oracles.envelope import check_failure, is_success_status
-from eicontract.oracles.jobs import classify_kind
+from eicontract.oracles.jobs import AFTER_FAILURE_TOPIC, classify_kind
 from eicontract.violations import Observation, Violation
 
 # The claims rows (contracts/claims.yaml) this module implements: each reading it
@@ -142,10 +142,12 @@ def check_truncate_effect(pairs: Iterable[tuple[object, object]]) -> Findings:
                     observations)
 
 
-def check_variant_accepted(body: object, status: int, variant: str) -> Findings:
+def check_variant_accepted(body: object, status: int, variant: str, failed_before: bool = False) -> Findings:
     """VARIANT: a documented variant (int8, float32, akida) gets a success: a result or a job.
     akida may be refused with the failure envelope (a project without an Akida model): a
-    reading, observed, not a failure."""
+    reading, observed, not a failure. failed_before: a job of this sample and block finished
+    unsuccessfully earlier in the run, and its failure may be told now (decision.failed-job):
+    the failure envelope is observed as that, not as a refusal of the variant."""
     if variant not in VARIANTS:
         raise ValueError(f"{variant!r} is not a documented variant {VARIANTS}")
     kind = classify_kind(body)
@@ -153,6 +155,9 @@ def check_variant_accepted(body: object, status: int, variant: str) -> Findings:
     if is_success_status(status) and success is True and kind != "invalid":
         return Findings([], [])
     error = body.get("error") if isinstance(body, Mapping) else None
+    if failed_before and success is False and not check_failure(body, status, clause_id="VARIANT"):
+        return Findings([], [Observation(AFTER_FAILURE_TOPIC, "failure envelope",
+                                         f"variant={variant}, after a failed job: HTTP {status}: {clip(error, 80)}")])
     if variant in MAY_BE_REFUSED and success is False and not check_failure(body, status, clause_id="VARIANT"):
         return Findings([], [Observation(f"option:variant={variant}", "refused",
                                          f"HTTP {status}: {clip(error, 80)}")])

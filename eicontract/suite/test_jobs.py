@@ -27,16 +27,11 @@ VARIANTS = ("float32", "int8", "akida")
 UNKNOWN_JOB_IDS = (2**31 - 7, 987654321)
 
 
-def _failed(flow: Flow) -> bool:
-    """Whether the flow's job finished with finishedSuccessful: false."""
-    return flow.finished and bool(flow.statuses) and bool(jobs.job_outcome(flow.statuses[-1].body))
-
-
 def _flow_violations(flow: Flow, sample: int, block: int, deadline: float, failed_before: bool = False,
                      observe: Callable[[Observation], None] = lambda _o: None) -> list[Violation]:
     found: list[Violation] = []
     for index, reply in enumerate((flow.first, *flow.after_finish)):
-        if failed_before or (index > 0 and _failed(flow)):  # a failed job told again: decision.failed-job
+        if failed_before or (index > 0 and flow.failed):  # a failed job told again: decision.failed-job
             exclusive, seen = jobs.check_exclusive_after_failed_job(reply.body, reply.status or 0)
             found += judged(reply, exclusive)
             for observation in seen:
@@ -71,7 +66,6 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
         def __init__(self) -> None:
             super().__init__()
             self.results: dict[tuple[int, int, str], Any] = {}
-            self.failed: set[tuple[int, int, str]] = set()  # keys whose job finished unsuccessfully
             self.steps: list[str] = []  # hypothesis runs the minimal failing program last: its steps are the example
 
         def _step(self, step: str) -> None:
@@ -80,6 +74,7 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
 
         def _classify(self, key: tuple[int, int, str]) -> None:
             sample, block, variant = key
+            told_before = target.patience.told_failure(sample, block)  # a job of the pair failed earlier in the run
             flow = classify_until_result(target.client, project, block, sample, variant=variant,
                                          patience=target.patience, deadline=deadline)
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
@@ -91,9 +86,7 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
                     return
             for observation in jobs.job_outcome(flow.statuses[-1].body if flow.statuses else None):
                 recorder.observe(observation)  # a failed job: a reading (docs/CLAIMS.md), never a verdict
-            violations = _flow_violations(flow, sample, block, deadline, key in self.failed, recorder.observe)
-            if _failed(flow):
-                self.failed.add(key)
+            violations = _flow_violations(flow, sample, block, deadline, told_before, recorder.observe)
             result = flow.result
             if result is not None:
                 if key in self.results:
@@ -172,9 +165,10 @@ def test_samples_whose_processing_failed_keep_the_job_rules(target: Target, data
     violations: list[Violation] = []
     for sample in processing_failed(dataset):
         for block in sorted(dataset.blocks):
+            told_before = target.patience.told_failure(sample, block)
             flow = classify_until_result(target.client, project, block, sample,
                                          patience=target.patience, deadline=deadline)
-            violations += _flow_violations(flow, sample, block, deadline, observe=seen.append)
+            violations += _flow_violations(flow, sample, block, deadline, told_before, observe=seen.append)
     observe(seen)
     expect_no_violations(violations)
 
@@ -210,10 +204,11 @@ def test_jobs_of_samples_that_need_one_do_not_all_fail(target: Target, dataset: 
     seen: list[Observation] = []
     last: Flow | None = None
     for sample in job_candidates(dataset):
+        told_before = target.patience.told_failure(sample, block)
         flows = follow_sample(target.client, project, block, sample, rounds=JOB_ROUNDS, deadline=deadline,
                               patience=target.patience)
         for flow in flows:
-            violations += _flow_violations(flow, sample, block, deadline, failed_before=flow is not flows[0],
+            violations += _flow_violations(flow, sample, block, deadline, told_before or flow is not flows[0],
                                            observe=seen.append)
         outcome = sample_jobs(sample, flows)
         if outcome is None:

@@ -314,3 +314,16 @@ def test_an_unfinished_job_ends_the_rounds_and_counts_as_unknown() -> None:
     flows = follow(JobServer(finish_after=None), rounds=3, patience=JobPatience(misses_allowed=0))  # no wait
     assert len(flows) == 1
     assert sample_jobs(3, flows) == SampleJobs(3, (None,), False)
+
+
+def test_the_run_remembers_the_sample_and_block_of_a_failed_job() -> None:
+    """A later classify of the pair, in any test, may be told that failure (decision.failed-job):
+    the run keeps the pair, and only where a job failed."""
+    patience = JobPatience()
+    assert not patience.told_failure(3, 2)
+    flows = follow(FailingJobs(), rounds=1, patience=patience)
+    assert flows[0].failed and patience.failed == {(3, 2)} and patience.told_failure(3, 2)
+    assert not patience.told_failure(3, 1) and not patience.told_failure(4, 2)
+    fine = JobPatience()
+    assert run(JobServer(finish_after=2), FakeClock(), patience=fine).result is not None
+    assert fine.failed == set()

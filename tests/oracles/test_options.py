@@ -79,6 +79,19 @@ def test_akida_may_be_refused_with_the_envelope(status: int) -> None:
     assert [o.reading for o in findings.observations] == ["refused"]
 
 
+@pytest.mark.parametrize("variant", ["int8", "float32", "akida"])
+def test_a_failure_told_after_a_failed_job_is_no_refusal_of_the_variant(variant: str) -> None:
+    told = {"success": False, "error": "classification of sample 3 failed"}
+    findings = check_variant_accepted(told, 400, variant, failed_before=True)
+    assert findings.violations == [] and [o.topic for o in findings.observations] == ["job:after-failure"]
+    if variant != "akida":  # without a failed job before it, the same reply refuses the variant
+        assert clause_ids(check_variant_accepted(told, 400, variant).violations) == {"VARIANT"}
+    # a failure that is no failure envelope, or a 5xx, is still VARIANT's
+    assert clause_ids(check_variant_accepted({"success": False}, 400, variant, failed_before=True).violations) \
+        == {"VARIANT"}
+    assert clause_ids(check_variant_accepted(told, 500, variant, failed_before=True).violations) == {"VARIANT"}
+
+
 @pytest.mark.parametrize(("body", "status", "variant"), [
     ({"success": False, "error": "int8 is not available"}, 200, "int8"),
     (FAILURE, 400, "float32"),

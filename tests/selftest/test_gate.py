@@ -113,3 +113,19 @@ def test_the_key_never_reaches_an_artefact(tmp_path: Path) -> None:
     # the reply excerpts a violation carries quote the echo, masked: "(request key [REDACTED])"
     echoes = re.findall(r"request key (\S{0,12})", artefacts["summary.json"])
     assert all(echo.startswith("[REDACTED]") for echo in echoes), echoes
+
+
+def test_a_failure_kept_is_judged_by_what_the_run_has_seen(tmp_path: Path) -> None:
+    """failure-kept (legal: decision.failed-job) tells a failed job's failure to every later
+    classify of its key, in whatever test it comes. Every classify of the run goes to one sample
+    whose processing failed, so the state machine's later examples and the other tests meet a
+    failure told first: the gate judges that reply by the run's record of failed jobs, not as a
+    broken reply. (Before the record, this run failed JOB-EXCLUSIVE and VARIANT: 7 Dec 2026.)"""
+    from eicontract.server.dataset import generate
+    from eicontract.settings import DEFAULT_SEED
+
+    failed = next(s.id for s in generate(DEFAULT_SEED).samples if s.processing_error)
+    run = run_gate(tmp_path, "--server-variant", "failure-kept", "--sample-id", str(failed),
+                   "--clause", "JOB-EXCLUSIVE", "--clause", "VARIANT", "--clause", "JOB-COMPLETES")
+    assert run.exit_code == 0, run.explain()
+    assert run.summary["readings"]["job:after-failure"]["reading"] == "failure envelope"
