@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import yaml
 
-from eicontract.proof.mutation import choices, corpus, replay, triage
+from eicontract.proof.mutation import choices, corpus, extend, replay, triage
 from eicontract.proof.mutation.replay import STRUCTURE, classify_paths, differences, verdict
 
 ROWS = {"decision.model-values-free": ["classifySampleByLearnBlockV2:body.classifications[].result[].*"]}
@@ -145,17 +145,17 @@ SPEC = triage.MutantSpec("m", "store.py", "core/AddNot", 0, 1, "f", "x = 1")
 
 def test_evidence_from_more_corpora_adds_up_and_keeps_the_worse_verdict() -> None:
     old = {"verdict": "equivalent", "replay": _evidence(["a", "b"])}
-    same = triage.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["t"])})
+    same = extend.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["t"])})
     assert same["verdict"] == "equivalent" and same["replay"]["corpus"] == ["a", "b", "t"]
     assert same["replay"]["requests"] == 30 and same["reason"] == "replay: identical responses on 30 requests"
     free = _evidence(["t"], ["x"], free=["decision.model-values-free"], unstable=2)
-    now = triage.extended(SPEC, old, {"verdict": "contract_free", "replay": free})
+    now = extend.extended(SPEC, old, {"verdict": "contract_free", "replay": free})
     assert now["verdict"] == "contract_free" and now["replay"]["free"] == ["decision.model-values-free"]
     assert now["replay"]["differing"] == ["x"] and now["replay"]["unstable"] == 2
     gap = _evidence(["u"], ["y"], unmatched=["y"], unmatched_in=["u"])
-    assert triage.extended(SPEC, now, {"verdict": "gap", "replay": gap})["verdict"] == "gap"
+    assert extend.extended(SPEC, now, {"verdict": "gap", "replay": gap})["verdict"] == "gap"
     with pytest.raises(ValueError, match="twice"):
-        triage.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["b"])})
+        extend.extended(SPEC, old, {"verdict": "equivalent", "replay": _evidence(["b"])})
 
 
 def test_a_variant_claim_joins_only_what_it_was_compared_with() -> None:
@@ -163,17 +163,17 @@ def test_a_variant_claim_joins_only_what_it_was_compared_with() -> None:
     both sides joins; another one, or a side that differed without it, makes a gap."""
     as_v = {"verdict": "contract_free", "replay": _evidence(["a"], ["x"], free=["r"], as_variant="order-desc")}
     nothing = {"verdict": "equivalent", "replay": _evidence(["t"], as_variant=None)}
-    assert triage.extended(SPEC, as_v, nothing)["replay"]["as_variant"] == "order-desc"
-    assert triage.extended(SPEC, as_v, nothing)["verdict"] == "contract_free"
+    assert extend.extended(SPEC, as_v, nothing)["replay"]["as_variant"] == "order-desc"
+    assert extend.extended(SPEC, as_v, nothing)["verdict"] == "contract_free"
     also = {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"], as_variant="order-desc")}
-    assert triage.extended(SPEC, as_v, also)["verdict"] == "contract_free"
+    assert extend.extended(SPEC, as_v, also)["verdict"] == "contract_free"
     other = {"verdict": "contract_free", "replay": _evidence(["t"], ["x"], free=["r"], as_variant="window-cap")}
-    joined = triage.extended(SPEC, as_v, other)
+    joined = extend.extended(SPEC, as_v, other)
     assert joined["verdict"] == "gap" and "as_variant:order-desc/window-cap" in joined["replay"]["unmatched"]
     free_only = {"verdict": "contract_free", "replay": _evidence(["t"], ["z"], free=["r"])}
-    assert triage.extended(SPEC, as_v, free_only)["verdict"] == "gap"
+    assert extend.extended(SPEC, as_v, free_only)["verdict"] == "gap"
     later = {"verdict": "contract_free", "replay": _evidence(["u"], ["x"], free=["r"], as_variant="order-desc")}
-    assert triage.extended(SPEC, free_only, later)["verdict"] == "gap"
+    assert extend.extended(SPEC, free_only, later)["verdict"] == "gap"
 
 
 def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> None:
@@ -245,16 +245,16 @@ def test_extend_keeps_each_entry_with_the_new_evidence_and_names_the_worse(monke
 
     monkeypatch.setattr(triage, "triage_by_replay", fake)
     kept: dict[str, dict[str, Any]] = {}
-    worse = triage.extend(entries, specs, tmp_path, [], kept.__setitem__)
+    worse = extend.extend(entries, specs, tmp_path, [], kept.__setitem__)
     assert worse == ["m0: triaged equivalent, with the new corpora contract_free (x)"]
     assert kept["m0"]["replay"]["corpus"] == ["a", "t"] and kept["m1"]["verdict"] == "contract_free"
     assert tried == {"m0": None, "m1": []}  # m1 differed without a variant: none would join it
 
 
 def test_only_a_variant_that_could_join_is_tried() -> None:
-    assert triage.joinable_variants({"replay": _evidence(["a"])}) is None
-    assert triage.joinable_variants({"replay": _evidence(["a"], ["x"])}) == []
-    assert triage.joinable_variants({"replay": _evidence(["a"], ["x"], as_variant="order-desc")}) == ["order-desc"]
+    assert extend.joinable_variants({"replay": _evidence(["a"])}) is None
+    assert extend.joinable_variants({"replay": _evidence(["a"], ["x"])}) == []
+    assert extend.joinable_variants({"replay": _evidence(["a"], ["x"], as_variant="order-desc")}) == ["order-desc"]
 
 
 # --- the memory-lean replay: answers on disk, parsed only where they differ ------------------------

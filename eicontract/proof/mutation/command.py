@@ -246,7 +246,8 @@ def _recheck(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapp
 def _extend(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapping[str, Mapping[str, Any]],
             package: Path) -> int:
     from eicontract.proof.mutation.corpus import read
-    from eicontract.proof.mutation.triage import extend, merge_into, pick
+    from eicontract.proof.mutation.extend import extend
+    from eicontract.proof.mutation.triage import merge_into, pick
 
     if not args.corpus:
         print("eicontract mutation: --extend needs the corpora to add (--corpus)", file=sys.stderr)

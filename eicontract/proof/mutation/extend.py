@@ -1,0 +1,85 @@
+"""Evidence from more corpora (`eicontract mutation --extend`): an entry replayed on corpora its
+evidence does not name yet keeps what the new replay shows beside what it had. Per-corpus
+comparisons add up, so the union of two replays on disjoint corpora is the replay on all of them,
+with one exception: a legal-variant claim (asvariant.py) is one claim over every corpus.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from eicontract.proof.mutation import triage
+from eicontract.proof.mutation.engine import MutantSpec
+from eicontract.proof.mutation.replay import MAX_PATHS
+from eicontract.proof.mutation.triage import RANK, entry_for
+
+
+def worse(a: str, b: str) -> str:
+    return a if RANK.get(a, 2) >= RANK.get(b, 2) else b
+
+
+def extended(spec: MutantSpec, old: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
+    """An entry whose evidence came from some corpora, with a replay on others added (--extend):
+    per-corpus comparisons add up (paths, rows and choices joined, counts summed), and the verdict
+    is the worse of the two. A legal variant the mutant answers as is one claim over every corpus:
+    two different ones (or one on the new corpora where the old evidence needed none and differed)
+    cannot be joined, nor one and a side that differs without it (its differences were never compared
+    with that variant's answers): the entry is then a gap, to replay on all the corpora together."""
+    a, b = dict(old["replay"]), dict(found["replay"])
+    if set(a["corpus"]) & set(b["corpus"]):
+        raise ValueError(f"{spec.id}: evidence from {sorted(set(a['corpus']) & set(b['corpus']))} twice")
+    joined: dict[str, Any] = {
+        "corpus": [*a["corpus"], *b["corpus"]],
+        "requests": int(a["requests"]) + int(b["requests"]),
+        "differing": sorted({*a.get("differing", ()), *b.get("differing", ())})[:MAX_PATHS],
+        "free": sorted({*a.get("free", ()), *b.get("free", ())}),
+        "choices": sorted({*a.get("choices", ()), *b.get("choices", ())}),
+        "outside": int(a.get("outside", 0)) + int(b.get("outside", 0)),
+        "unmatched": sorted({*a.get("unmatched", ()), *b.get("unmatched", ())})[:MAX_PATHS],
+        "unstable": int(a.get("unstable", 0)) + int(b.get("unstable", 0)),
+    }
+    verdict = worse(str(old["verdict"]), str(found["verdict"]))
+    variants = {v for v in (a.get("as_variant"), b.get("as_variant")) if v}
+    # a side without the variant joins its claim only where nothing differs on it at all
+    if len(variants) > 1 or (variants and any(side.get("differing") and not side.get("as_variant")
+                                              for side in (a, b))):
+        verdict = "gap"
+        joined["unmatched"] = sorted({*joined["unmatched"], f"as_variant:{'/'.join(sorted(variants))}"})
+    if variants:
+        joined["as_variant"] = sorted(variants)[0]
+    elif "as_variant" in a or "as_variant" in b:
+        joined["as_variant"] = None
+    if verdict == "gap":
+        joined["unmatched_in"] = sorted({*a.get("unmatched_in", ()), *b.get("unmatched_in", ())})
+    return entry_for(spec, {"verdict": verdict, "replay": joined})
+
+
+def extend(entries: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec], package_dir: Path,
+           corpora: Sequence[Path], keep: Callable[[str, dict[str, Any]], None], workers: int = 1) -> list[str]:
+    """Replay each spec (an entry with evidence) on the corpora and keep its entry with that
+    evidence added (`extended`); the ids whose verdict got worse."""
+    worse_now: list[str] = []
+
+    def add(key: str, found: dict[str, Any]) -> None:
+        entry = extended(by_id[key], entries[key], found)
+        if entry["verdict"] != entries[key]["verdict"]:
+            worse_now.append(f"{key}: triaged {entries[key]['verdict']}, with the new corpora {entry['verdict']} "
+                             f"({', '.join((entry['replay']['unmatched'] or entry['replay']['differing'])[:3])})")
+        keep(key, entry)
+
+    by_id = {s.id: s for s in specs}
+    triage.triage_by_replay(specs, package_dir, corpora, add, workers,
+                            {s.id: joinable_variants(entries[s.id]) for s in specs})
+    return worse_now
+
+
+def joinable_variants(entry: Mapping[str, Any]) -> list[str] | None:
+    """The reading variants worth trying on new corpora (None: every one): only the entry's own,
+    when it has one; none, when its evidence differed without one (a variant found now would not
+    join it: `extended`); every one, when nothing differed."""
+    replay = entry.get("replay") or {}
+    if replay.get("as_variant"):
+        return [str(replay["as_variant"])]
+    return [] if replay.get("differing") else None
