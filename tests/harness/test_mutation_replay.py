@@ -84,16 +84,17 @@ def test_a_corpus_round_trips_and_its_id_names_its_content(tmp_path: Path) -> No
 
 
 def test_the_recording_middleware_keeps_requests_without_the_key() -> None:
-    from starlette.testclient import TestClient
-
     from eicontract.server import ServerConfig, build_app
 
     config = ServerConfig(samples=20)
     sink: list[dict[str, Any]] = []
-    with TestClient(corpus.RecordingMiddleware(build_app(config), sink, config.api_key)) as client:
-        client.get("/v1/api/1/classify/all/result/page", params={"limit": 2, "offset": 1},
-                   headers={"x-api-key": config.api_key})
-        client.get("/v1/api/1/classify/all/result/page", headers={"x-api-key": "wrong"})
+    client = replay.LoopClient(corpus.RecordingMiddleware(build_app(config), sink, config.api_key))
+    try:
+        client.request("GET", "/v1/api/1/classify/all/result/page", params={"limit": 2, "offset": 1},
+                       headers={"x-api-key": config.api_key})
+        client.request("GET", "/v1/api/1/classify/all/result/page", headers={"x-api-key": "wrong"})
+    finally:
+        client.close()
     assert [r["query"] for r in sink] == [[["limit", "2"], ["offset", "1"]], []]
     assert sink[0]["raw"] == "/v1/api/1/classify/all/result/page?limit=2&offset=1"
     assert [r["headers"]["x-api-key"] for r in sink] == [corpus.KEY_PLACEHOLDER, "wrong"]

@@ -113,8 +113,7 @@ def _page_offsets(count: int, window: int) -> list[int]:
 
 def window_corpus(setup: ServerSetup, window: int) -> Corpus:
     """The window corpus of a configuration: the ids in the listing's order, read from its listing."""
-    from starlette.testclient import TestClient
-
+    from eicontract.proof.mutation.replay import LoopClient  # (replay imports this module)
     from eicontract.server import ServerConfig, build_app
 
     config = ServerConfig(seed=setup.seed, samples=setup.samples, variants=frozenset(setup.variants),
@@ -122,14 +121,17 @@ def window_corpus(setup: ServerSetup, window: int) -> Corpus:
     app = build_app(config)
     blocks = [b.id for b in app.state.ctx.dataset.impulse.learn_blocks]
     ids: list[int] = []
-    with TestClient(app) as client:
+    client = LoopClient(app)
+    try:
         for offset in range(0, setup.samples + 1, LISTING_PAGE):  # bounded: the listing holds at most `samples`
-            page = client.get(f"{API.format(project=1)}/classify/all/result/page",
-                              params={"limit": LISTING_PAGE, "offset": offset},
-                              headers={"x-api-key": config.api_key}).json()
+            page = client.request("GET", f"{API.format(project=1)}/classify/all/result/page",
+                                  params={"limit": LISTING_PAGE, "offset": offset},
+                                  headers={"x-api-key": config.api_key}).json()
             ids += [r["sampleId"] for r in page.get("result", [])]
             if len(page.get("result", [])) < LISTING_PAGE:
                 break
+    finally:
+        client.close()
     name = f"window-s{setup.seed}-n{setup.samples}-w{window}" + "".join(f"-{v}" for v in setup.variants) + \
         ("-body" if setup.error_style == "body" else "")
     return Corpus(name, setup, window_requests(ids, blocks, window))
