@@ -7,6 +7,7 @@ the same place in the outline is how such a paste shows, so every doc is checked
 
 from __future__ import annotations
 
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -28,13 +29,7 @@ def headings(text: str) -> list[str]:
 
 
 def repeated(names: list[str]) -> list[str]:
-    seen: set[str] = set()
-    twice: list[str] = []
-    for name in names:
-        if name in seen:
-            twice.append(name)
-        seen.add(name)
-    return twice
+    return [name for name, count in Counter(names).items() if count > 1]
 
 
 def test_headings_skip_fenced_code() -> None:
