@@ -277,3 +277,50 @@ def test_a_gate_seed_names_the_configuration_and_reaches_the_gate() -> None:
     name, at_three = _at_seed("variant:endindex-exclusive", flags, 3)
     assert name == "variant:endindex-exclusive seed 3"
     assert list(at_three) == [*flags, "--seed", "3"]
+
+
+def test_a_corpus_setup_names_its_gate_configuration() -> None:
+    assert configs.of_setup((), "http", 1, 300) == ("clean seed 1", ("--seed", "1"))
+    assert configs.of_setup(("order-desc",), "body", 3, 300) == (
+        "variant:order-desc error-style:body seed 3",
+        ("--server-variant", "order-desc", "--error-style", "body", "--seed", "3"))
+    assert configs.of_setup((), "http", 1, 100_000) is None  # the gate is not run at 100k samples
+
+
+def test_a_gap_runs_again_where_its_replay_showed_the_difference(monkeypatch: Any, tmp_path: Path) -> None:
+    """--where-it-shows: each gap under the configuration of each corpus its replay names in
+    `unmatched_in` (once per configuration; the 100k corpora left out); a kill there replaces
+    the survivor's result, a survival there leaves it."""
+    import argparse
+
+    from eicontract.proof.mutation import command
+    from eicontract.proof.mutation.corpus import Corpus, ServerSetup, write
+
+    desc = ServerSetup(variants=("order-desc",))
+    corpora = {"w": Corpus("w", desc), "q3": Corpus("q3", ServerSetup(seed=3)),
+               "big": Corpus("big", ServerSetup(samples=100_000)), "w2": Corpus("w2", desc)}
+    paths = []
+    for name, one in corpora.items():
+        write(one, tmp_path / f"{name}.jsonl")
+        paths.append(tmp_path / f"{name}.jsonl")
+    ids = {name: one.id for name, one in corpora.items()}
+    specs = [mutation.MutantSpec(k, "store.py", "core/AddNot", 0, 1, "f", "x") for k in ("a", "b", "eq")]
+    results = [_result(k, "survived") for k in ("a", "b", "eq")]
+    entries: dict[str, dict[str, Any]] = {
+        "a": {"verdict": "gap", "replay": {"unmatched_in": [ids["w"], ids["big"], ids["w2"], ids["q3"]]}},
+        "b": {"verdict": "gap", "replay": {"unmatched_in": [ids["big"]]}},
+        "eq": {"verdict": "equivalent", "reason": "r", "replay": _evidence([])}}
+    ran: list[tuple[str, str]] = []
+
+    def fake_run(jobs: Any, *args: Any, **kwargs: Any) -> list[Result]:
+        ran.extend((spec.id, configuration[0]) for spec, configuration in jobs)
+        return [_result(spec.id, "killed" if "seed 3" in configuration[0] else "survived")
+                for spec, configuration in jobs]
+
+    monkeypatch.setattr(command, "run_mutants", fake_run)
+    args = argparse.Namespace(corpus=paths, report_dir=tmp_path / "reports", workers=1, timeout=None,
+                              no_fail_fast=False)
+    now = command._where_it_shows(args, results, specs, entries, tmp_path)
+    assert ran == [("a", "variant:order-desc seed 1"), ("a", "clean seed 3")]
+    assert [r.outcome for r in now] == ["killed", "survived", "survived"]
+    assert (tmp_path / "reports" / "where-it-shows.jsonl").is_file()

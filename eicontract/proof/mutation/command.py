@@ -81,6 +81,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--replay-again", action="store_true",
                    help="replay gaps whose replay evidence names the same corpora too (after the replay changed); "
                         "with --only, replay the survivors named whatever their verdict (evidence from more corpora)")
+    p.add_argument("--where-it-shows", action="store_true",
+                   help="with --replay-survivors: run each gap left again under the configuration (variants, error "
+                        "style, data seed) of each corpus where its replay showed the difference (not the 100k "
+                        "corpora); a kill there counts, logged in where-it-shows.jsonl")
     p.add_argument("--extend", action="store_true",
                    help="no gate runs: replay the entries with evidence (equivalent, contract_free; --only: these; "
                         "--sample N: the first N by hash) on the --corpus files their evidence does not name yet, "
@@ -198,6 +202,36 @@ def _replay_survivors(args: argparse.Namespace, results: Sequence[Result], specs
     return load_triage(args.triage)
 
 
+def _where_it_shows(args: argparse.Namespace, results: Sequence[Result], specs: Sequence[MutantSpec],
+                    triage: Mapping[str, Mapping[str, Any]], package: Path) -> list[Result]:
+    """The results with each gap run again where its replay showed the difference: a mutant
+    killed under any of those configurations is killed (the first such result replaces its own)."""
+    from eicontract.proof.mutation.corpus import read
+
+    gaps = {r.id: list((triage.get(r.id) or {}).get("replay", {}).get("unmatched_in") or ())
+            for r in results if category(r, triage) == "gap"}
+    setups: dict[str, tuple[tuple[str, ...], str, int, int]] = {}
+    for path in _corpora(args):
+        corpus = read(path)
+        setups[corpus.id] = (corpus.setup.variants, corpus.setup.error_style, corpus.setup.seed,
+                             corpus.setup.samples)
+    by_id = {s.id: s for s in specs}
+    jobs = [(by_id[mutant], configuration) for mutant, configuration in configs.where_gaps_show(gaps, setups)
+            if mutant in by_id]
+    print(f"eicontract mutation: {len(jobs)} runs of {len({j[0].id for j in jobs})} gaps where their replay "
+          f"showed the difference", flush=True)
+    if not jobs:
+        return list(results)
+    progress = _progress(args.report_dir / "where-it-shows.jsonl")
+    ran = run_mutants(jobs, package, args.workers, float(args.timeout or MIN_TIMEOUT_S), progress,
+                      not args.no_fail_fast)
+    killed: dict[str, Result] = {}
+    for result in ran:
+        if result.outcome == "killed":
+            killed.setdefault(result.id, result)
+    return [killed.get(r.id, r) for r in results]
+
+
 def _chosen_of(args: argparse.Namespace, chosen: Sequence[MutantSpec], specs: Sequence[MutantSpec]) -> str:
     """What was chosen, said so that two runs' counts compare: --only names mutants under any
     operator; otherwise the operator set (and modules, and a sample) chose them."""
@@ -307,6 +341,10 @@ def main(args: argparse.Namespace) -> int:
     package = _package_dir()
     specs = enumerate_mutants(package / "server")
     triage = load_triage(args.triage)
+    if args.where_it_shows and not args.replay_survivors:
+        print("eicontract mutation: --where-it-shows runs the gaps a replay leaves: add --replay-survivors",
+              file=sys.stderr)
+        return 2
     if args.recheck:
         return _recheck(args, specs, triage, package)
     if args.extend:
@@ -318,6 +356,8 @@ def main(args: argparse.Namespace) -> int:
                   f"another operator set): left out", flush=True)
         if args.replay_survivors:
             triage = _replay_survivors(args, results, specs, triage, package)
+            if args.where_it_shows:
+                results = _where_it_shows(args, results, specs, triage, package)
         document = write_reports(args.report_dir, results, triage, specs, {"rescored": [str(p) for p in args.rescore],
                                                                            "left_out": gone})
         return 1 if document["untriaged"] or document["triage_problems"] else 0
@@ -350,6 +390,8 @@ def main(args: argparse.Namespace) -> int:
     results = [by_id[spec.id] for spec in chosen]
     if args.replay_survivors:
         triage = _replay_survivors(args, results, specs, triage, package)
+        if args.where_it_shows:
+            results = _where_it_shows(args, results, specs, triage, package)
     document = write_reports(args.report_dir, results, triage, specs,
                              {"wall_s": round(time.monotonic() - started, 1), "timeout_s": timeout_s,
                               "operators": args.operators, "coverage": not args.skip_baseline})

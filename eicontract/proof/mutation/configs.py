@@ -43,6 +43,39 @@ def configurations() -> list[Configuration]:
             Configuration("error-style:body", ("--error-style", "body"))]
 
 
+GATE_SAMPLES = 300  # the embedded server's project size in a gate run (`--server-samples`' default)
+
+
+def of_setup(variants: Sequence[str], error_style: str, seed: int, samples: int
+             ) -> tuple[str, tuple[str, ...]] | None:
+    """The gate configuration (name, `eicontract run` flags) of a corpus's server setup: its
+    variants and error style, at its data seed; None for a project size the gate does not run at
+    (the 100k corpora: a gate run there would take hours)."""
+    if samples != GATE_SAMPLES:
+        return None
+    names = [f"variant:{'+'.join(variants)}"] if variants else []
+    names += ["error-style:body"] if error_style == "body" else []
+    flags = tuple(flag for v in variants for flag in ("--server-variant", v))
+    flags += ("--error-style", "body") if error_style == "body" else ()
+    return f"{' '.join(names) or 'clean'} seed {seed}", (*flags, "--seed", str(seed))
+
+
+def where_gaps_show(gaps: Mapping[str, Sequence[str]], setups: Mapping[str, tuple[Sequence[str], str, int, int]]
+                    ) -> list[tuple[str, tuple[str, tuple[str, ...]]]]:
+    """(mutant id, configuration) for each gap and each configuration of a corpus where its replay
+    showed the difference (`unmatched_in`), once each: where the gate has a chance to kill it.
+    setups: corpus id -> (variants, error style, seed, samples); a corpus not there is skipped."""
+    out: list[tuple[str, tuple[str, tuple[str, ...]]]] = []
+    for mutant, corpora in gaps.items():
+        seen: set[str] = set()
+        for corpus_id in corpora:
+            configuration = of_setup(*setups[corpus_id]) if corpus_id in setups else None
+            if configuration is not None and configuration[0] not in seen:
+                seen.add(configuration[0])
+                out.append((mutant, configuration))
+    return out
+
+
 # module -> the statement lines the unmutated gate never executed under that configuration
 Unexecuted = dict[str, set[int]]
 
