@@ -4,6 +4,7 @@ comparison, the free fields of the claims map, the verdicts, the pick of the CI 
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -189,26 +190,32 @@ def test_a_merge_keeps_the_hand_reason_of_an_earlier_merge(tmp_path: Path) -> No
 
 
 def test_replayers_share_the_survivors_and_each_entry_is_told_as_found(monkeypatch: Any, tmp_path: Path) -> None:
-    """--workers N replays with N replayers (each its own workspace); every mutant is replayed once,
-    the entries come back in the order asked, and each reaches `progress` as soon as it is found
-    (what lets an interrupted replay keep what it measured)."""
-    made: list[Path] = []
+    """--workers N replays with N replayers, each in a process of its own (each its own workspace);
+    every mutant is replayed once, the entries come back in the order asked, and each reaches
+    `progress` in this process as soon as it is found (what lets an interrupted replay keep what it
+    measured). One worker replays in this process."""
+    made = tmp_path / "made"  # the replayers' processes write here (a list would stay in theirs)
+    made.mkdir()
 
     class FakeReplayer:
         def __init__(self, package_dir: Path, corpora: Any, root: Path, shared: Path | None = None) -> None:
-            made.append(root)
+            (made / f"{os.getpid()}-{root.name}").touch()
 
         def evidence(self, spec: Any, variants: Any = None) -> dict[str, Any]:
-            return {"verdict": "equivalent", "replay": {"requests": 1, "free": [], "unmatched": []}}
+            return {"verdict": "equivalent", "replay": {"requests": 1, "free": [], "unmatched": [],
+                                                        "pid": os.getpid(), "variants": variants}}
 
     monkeypatch.setattr(triage, "Replayer", FakeReplayer)
-    specs = [type("Spec", (), {"id": f"m{k}", "source_line": f"line {k}"})() for k in range(5)]
+    specs = [triage.MutantSpec(f"m{k}", "store.py", "core/AddNot", 0, 1, "f", f"line {k}") for k in range(5)]
     told: list[str] = []
-    found = triage.triage_by_replay(specs, tmp_path, [], lambda key, entry: told.append(key), workers=2)
+    found = triage.triage_by_replay(specs, tmp_path, [], lambda key, entry: told.append(key), workers=2,
+                                    variants={"m1": ["order-desc"]})
     assert list(found) == [f"m{k}" for k in range(5)]
     assert sorted(told) == sorted(found) and len(told) == 5
-    assert len(set(made)) == 2
-    assert triage.triage_by_replay(specs[:1], tmp_path, [], workers=4) and len(made) == 3  # no idle replayers
+    assert found["m1"]["replay"]["variants"] == ["order-desc"] and found["m0"]["replay"]["variants"] is None
+    assert len(list(made.iterdir())) == 2 and os.getpid() not in {e["replay"]["pid"] for e in found.values()}
+    alone = triage.triage_by_replay(specs[:1], tmp_path, [], workers=4)  # no idle replayers: one, here
+    assert alone["m0"]["replay"]["pid"] == os.getpid() and len(list(made.iterdir())) == 3
 
 
 def test_the_recheck_picks_only_entries_of_mutants_the_code_still_makes(monkeypatch: Any, tmp_path: Path) -> None:

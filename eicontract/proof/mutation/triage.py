@@ -16,10 +16,11 @@ import gc
 import hashlib
 import itertools
 import json
+import multiprocessing
+import os
 import tempfile
-import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 from typing import Any
 
@@ -283,27 +284,43 @@ def triage_by_replay(specs: Sequence[MutantSpec], package_dir: Path, corpora: Se
                      progress: Callable[[str, dict[str, Any]], None] = lambda key, entry: None,
                      workers: int = 1, variants: Mapping[str, Sequence[str] | None] | None = None
                      ) -> dict[str, dict[str, Any]]:
-    """Each mutant's entry, replayed by `workers` replayers at once (each its own workspace and
-    clean replay; the work is in their subprocesses). `progress` gets each entry as it is found,
-    under a lock, so a caller can keep it before an interrupted run ends."""
-    shares = [list(specs[k::workers]) for k in range(max(1, min(workers, len(specs))))]
+    """Each mutant's entry, replayed by `workers` replayers at once, each in a process of its own
+    (its own workspace and clean replay; the comparison parses answers, which threads of one
+    process did one at a time under the GIL: the second core sat idle, 7 Dec 2026). `progress`
+    gets each entry in this process as soon as it is found, so a caller can keep it before an
+    interrupted run ends. One worker replays here, in this process."""
+    wanted = dict(variants or {})
     found: dict[str, dict[str, Any]] = {}
-    lock = threading.Lock()
+    count = max(1, min(workers, len(specs)))
     with tempfile.TemporaryDirectory(prefix="eicontract-replay-") as tmp, _without_cyclic_gc():
-
-        def work(k: int) -> None:
-            if not shares[k]:
-                return
-            replayer = Replayer(package_dir, corpora, Path(tmp) / f"r{k}", shared=Path(tmp))
-            for spec in shares[k]:
-                entry = entry_for(spec, replayer.evidence(spec, (variants or {}).get(spec.id)))
-                with lock:
-                    found[spec.id] = entry
-                    progress(spec.id, entry)
-
-        with ThreadPoolExecutor(max_workers=len(shares)) as pool:
-            list(pool.map(work, range(len(shares))))  # list(): a worker's exception is raised here
+        if count == 1:
+            replayer = Replayer(package_dir, corpora, Path(tmp) / "r0", shared=Path(tmp))
+            for spec in specs:
+                found[spec.id] = entry_for(spec, replayer.evidence(spec, wanted.get(spec.id)))
+                progress(spec.id, found[spec.id])
+        else:
+            # fork: the workers start from this process as it is (its imports, and a test's stand-ins)
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=count, mp_context=context, initializer=_start_replayer,
+                                     initargs=(package_dir, list(corpora), Path(tmp))) as pool:
+                futures = [pool.submit(_replayed, spec, wanted.get(spec.id)) for spec in specs]
+                for future in as_completed(futures):
+                    key, entry = future.result()  # a worker's exception is raised here
+                    found[key] = entry
+                    progress(key, entry)
     return {spec.id: found[spec.id] for spec in specs}
+
+
+_REPLAYER: list[Replayer] = []  # the one Replayer of a worker process
+
+
+def _start_replayer(package_dir: Path, corpora: Sequence[Path], tmp: Path) -> None:
+    gc.disable()  # answers have no cycles (_without_cyclic_gc)
+    _REPLAYER.append(Replayer(package_dir, corpora, tmp / f"r{os.getpid()}", shared=tmp))
+
+
+def _replayed(spec: MutantSpec, variants: Sequence[str] | None) -> tuple[str, dict[str, Any]]:
+    return spec.id, entry_for(spec, _REPLAYER[0].evidence(spec, variants))
 
 
 RANK = {"equivalent": 0, "contract_free": 1, "gap": 2}  # worse is higher
