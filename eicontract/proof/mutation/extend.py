@@ -23,10 +23,10 @@ def worse(a: str, b: str) -> str:
 def extended(spec: MutantSpec, old: Mapping[str, Any], found: Mapping[str, Any]) -> dict[str, Any]:
     """An entry whose evidence came from some corpora, with a replay on others added (--extend):
     per-corpus comparisons add up (paths, rows and choices joined, counts summed), and the verdict
-    is the worse of the two. A legal variant the mutant answers as is one claim over every corpus:
-    two different ones (or one on the new corpora where the old evidence needed none and differed)
-    cannot be joined, nor one and a side that differs without it (its differences were never compared
-    with that variant's answers): the entry is then a gap, to replay on all the corpora together."""
+    is the worse of the two. A legal variant the mutant answers as (asvariant.py) is claimed for the
+    corpora where the raw comparison left a gap, beside the others' differences in free fields, as
+    one replay on all the corpora joins them (`Replayer._as_variant`); two different variants
+    cannot both be the mutant's reading, and make the entry a gap."""
     a, b = dict(old["replay"]), dict(found["replay"])
     if set(a["corpus"]) & set(b["corpus"]):
         raise ValueError(f"{spec.id}: evidence from {sorted(set(a['corpus']) & set(b['corpus']))} twice")
@@ -42,9 +42,7 @@ def extended(spec: MutantSpec, old: Mapping[str, Any], found: Mapping[str, Any])
     }
     verdict = worse(str(old["verdict"]), str(found["verdict"]))
     variants = {v for v in (a.get("as_variant"), b.get("as_variant")) if v}
-    # a side without the variant joins its claim only where nothing differs on it at all
-    if len(variants) > 1 or (variants and any(side.get("differing") and not side.get("as_variant")
-                                              for side in (a, b))):
+    if len(variants) > 1:  # two readings at once: no one legal server answers so
         verdict = "gap"
         joined["unmatched"] = sorted({*joined["unmatched"], f"as_variant:{'/'.join(sorted(variants))}"})
     if variants:
@@ -77,9 +75,6 @@ def extend(entries: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec]
 
 def joinable_variants(entry: Mapping[str, Any]) -> list[str] | None:
     """The reading variants worth trying on new corpora (None: every one): only the entry's own,
-    when it has one; none, when its evidence differed without one (a variant found now would not
-    join it: `extended`); every one, when nothing differed."""
+    when it has one (another would not join it: `extended`); every one, when it has none."""
     replay = entry.get("replay") or {}
-    if replay.get("as_variant"):
-        return [str(replay["as_variant"])]
-    return [] if replay.get("differing") else None
+    return [str(replay["as_variant"])] if replay.get("as_variant") else None
