@@ -34,13 +34,20 @@ class Configuration:
     flags: tuple[str, ...]  # `eicontract run` flags that switch it on
 
 
+CLEAN = Configuration("clean", ())
+ERROR_STYLE_BODY = Configuration("error-style:body", ("--error-style", "body"))
+
+
+def variants_on(names: Sequence[str]) -> Configuration:
+    """The reference server with these legal variants switched on together."""
+    return Configuration(f"variant:{'+'.join(names)}", tuple(f for name in names for f in ("--server-variant", name)))
+
+
 def configurations() -> list[Configuration]:
     """The configurations the gate is proven on, the clean one first (its order is the preference)."""
     from eicontract.server import LEGAL_VARIANTS
 
-    return [Configuration("clean", ()),
-            *(Configuration(f"variant:{name}", ("--server-variant", name)) for name in LEGAL_VARIANTS),
-            Configuration("error-style:body", ("--error-style", "body"))]
+    return [CLEAN, *(variants_on((name,)) for name in LEGAL_VARIANTS), ERROR_STYLE_BODY]
 
 
 GATE_SAMPLES = 300  # the embedded server's project size in a gate run (`--server-samples`' default)
@@ -49,15 +56,13 @@ GATE_SAMPLES = 300  # the embedded server's project size in a gate run (`--serve
 def of_setup(variants: Sequence[str], error_style: str, seed: int, samples: int
              ) -> tuple[str, tuple[str, ...]] | None:
     """The gate configuration (name, `eicontract run` flags) of a corpus's server setup: its
-    variants and error style, at its data seed; None for a project size the gate does not run at
-    (the 100k corpora: a gate run there would take hours)."""
+    variants and error style, named as `configurations()` names them, at its data seed; None for a
+    project size the gate does not run at (the 100k corpora: a gate run there would take hours)."""
     if samples != GATE_SAMPLES:
         return None
-    names = [f"variant:{'+'.join(variants)}"] if variants else []
-    names += ["error-style:body"] if error_style == "body" else []
-    flags = tuple(flag for v in variants for flag in ("--server-variant", v))
-    flags += ("--error-style", "body") if error_style == "body" else ()
-    return f"{' '.join(names) or 'clean'} seed {seed}", (*flags, "--seed", str(seed))
+    parts = ([variants_on(variants)] if variants else []) + ([ERROR_STYLE_BODY] if error_style == "body" else [])
+    name = " ".join(part.name for part in parts) or CLEAN.name
+    return f"{name} seed {seed}", (*(f for part in parts for f in part.flags), "--seed", str(seed))
 
 
 def where_gaps_show(gaps: Mapping[str, Sequence[str]], setups: Mapping[str, tuple[Sequence[str], str, int, int]]
