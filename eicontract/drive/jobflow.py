@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from eicontract.http.client import ApiClient, Exchange
-from eicontract.oracles.jobs import SampleJobs, classify_kind, next_poll_delay
+from eicontract.oracles.jobs import SampleJobs, classify_kind, finished_unsuccessfully, next_poll_delay
 
 MAX_CALLS_AFTER_FINISH = 3
 FIRST_POLL_S = 0.05  # then doubling up to the oracle's cap: quick on fast servers, gentle on slow ones
@@ -50,8 +50,7 @@ class Flow:
     @property
     def failed(self) -> bool:
         """The job finished with finishedSuccessful: false."""
-        last = _job(self.statuses[-1]) if self.statuses else None
-        return self.finished and last is not None and last.get("finishedSuccessful") is False
+        return self.finished and finished_unsuccessfully(self.statuses[-1].body)
 
     @property
     def timing(self) -> JobTiming | None:
@@ -62,16 +61,19 @@ class Flow:
 
 
 @dataclass
-class JobPatience:
-    """The jobs this run has seen miss their deadline. Once `misses_allowed` have, the server has
+class JobHistory:
+    """What this run has seen of its jobs, for the flows that meet them later. One per run (the
+    Target holds it); no clock.
+
+    Patience: the jobs seen to miss their deadline. Once `misses_allowed` have, the server has
     shown that its jobs do not finish (JOB-COMPLETES reports it); later flows read one status and
     move on instead of waiting every job's deadline out, so a run against such a server ends in
     minutes rather than hours. A job already seen dead gets one status read when met again
     (hypothesis replays steps while shrinking: waiting out the same dead job each time costs
-    minutes and proves nothing new). One per run (the Target holds it); no clock.
+    minutes and proves nothing new).
 
-    It also keeps the (sample, block) pairs whose job finished unsuccessfully: a later classify of
-    the pair, in whatever test it comes, may be answered with that failure (decision.failed-job:
+    Failures: the (sample, block) pairs whose job finished unsuccessfully. A later classify of the
+    pair, in whatever test it comes, may be answered with that failure (decision.failed-job:
     failure-told, failure-kept), so the tests judge a first reply by what the run has seen."""
 
     misses_allowed: int = 2
@@ -111,10 +113,10 @@ def classify_until_result(
     deadline: float = 30.0,
     clock: Callable[[], float] = time.monotonic,
     sleep: Callable[[float], None] = time.sleep,
-    patience: JobPatience | None = None,
+    history: JobHistory | None = None,
 ) -> Flow:
-    """`patience`: the run's dead jobs, past which no job is waited for and a dead job met again
-    gets one status read (JobPatience)."""
+    """`history`: the run's jobs so far (JobHistory): past its dead jobs none is waited for, a dead
+    job met again gets one status read, and a job that fails is kept there."""
     started = clock()
     first = client.classify(project_id, block_id, sample_id, variant=variant, truncate=truncate)
     flow = Flow(first)
@@ -122,8 +124,8 @@ def classify_until_result(
         return flow
     assert isinstance(first.body, dict)
     flow.job_id = int(first.body["id"])
-    if patience is not None:
-        deadline = patience.deadline(deadline, flow.job_id)
+    if history is not None:
+        deadline = history.deadline(deadline, flow.job_id)
     attempt = 0
     while True:
         status = client.job_status(project_id, flow.job_id)
@@ -147,8 +149,8 @@ def classify_until_result(
             if classify_kind(reply.body) == "result":
                 break
     flow.elapsed = clock() - started
-    if patience is not None:
-        patience.record(flow, sample_id, block_id)
+    if history is not None:
+        history.record(flow, sample_id, block_id)
     return flow
 
 
@@ -160,14 +162,14 @@ def follow_sample(
     *,
     rounds: int,
     deadline: float,
-    patience: JobPatience | None = None,
+    history: JobHistory | None = None,
 ) -> list[Flow]:
     """The seed's flow for one sample, begun again while its job finished without a result (a
     re-call after a failed job may start another): at most `rounds` flows. Stops at a result, at a
     first reply that is not a job, or at a job that did not finish."""
     flows: list[Flow] = []
     for _ in range(rounds):
-        flow = classify_until_result(client, project_id, block_id, sample_id, deadline=deadline, patience=patience)
+        flow = classify_until_result(client, project_id, block_id, sample_id, deadline=deadline, history=history)
         flows.append(flow)
         if flow.result is not None or flow.job_id is None or not flow.finished:
             break

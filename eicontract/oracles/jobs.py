@@ -23,9 +23,7 @@ from eicontract.violations import Observation, Violation
 
 # The claims rows (contracts/claims.yaml) this module implements: each reading it
 # accepts has a row; tests/contract_data/test_claims.py checks them against the map.
-CLAIMS: tuple[str, ...] = (
-    "decision.failed-job",
-)
+CLAIMS: tuple[str, ...] = ("decision.failed-job",)
 
 ReplyKind = Literal["result", "job", "invalid"]
 TIMESTAMPS = ("created", "started", "finished")
@@ -113,15 +111,19 @@ def check_subject(body: object, sample_id: int, block_id: int) -> list[Violation
     return out
 
 
+def finished_unsuccessfully(status_body: object) -> bool:
+    """A status body saying its job finished, with finishedSuccessful: false."""
+    return (get_path(status_body, "job", "finished") is not None
+            and get_path(status_body, "job", "finishedSuccessful") is False)
+
+
 def job_outcome(status_body: object) -> list[Observation]:
     """A job that finished with finishedSuccessful: false for a valid request: a reading, not a
     failure (docs/CLAIMS.md decision.failed-job: the documents never promise success), recorded
     so a report shows it."""
-    job = get_path(status_body, "job")
-    if get_path(job, "finished") is None or get_path(job, "finishedSuccessful") is not False:
-        return []
-    return [Observation("job:outcome", "failed", f"job {clip(get_path(job, 'id'))} finished "
-                        f"unsuccessfully for a valid request")]
+    job_id = clip(get_path(status_body, "job", "id"))
+    return ([Observation("job:outcome", "failed", f"job {job_id} finished unsuccessfully for a valid request")]
+            if finished_unsuccessfully(status_body) else [])
 
 
 def check_unknown_job(body: object, status: int) -> list[Violation]:

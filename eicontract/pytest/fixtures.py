@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from eicontract.drive.evidence import judged
-from eicontract.drive.jobflow import JobPatience
+from eicontract.drive.jobflow import JobHistory
 from eicontract.drive.probe import UNKNOWN, Known, broken, unusable
 from eicontract.http.client import ApiClient, Exchange
 from eicontract.http.guard import RunStopped
@@ -54,8 +54,8 @@ class Target:
     # the listing holds at least this many samples: --expect-samples, else the embedded server's own data
     expected_samples: int | None = None
     known: Known = UNKNOWN  # what the harness knows to be right of it (a refusal of that is the server's fault)
-    # jobs seen to miss their deadline this run: past two, no job is waited for again (JobPatience)
-    patience: JobPatience = field(default_factory=JobPatience)
+    # what the run has seen of its jobs: the dead (past two, none is waited for again) and the failed
+    job_history: JobHistory = field(default_factory=JobHistory)
 
     @functools.cached_property
     def session(self) -> Any:

@@ -60,7 +60,7 @@ def test_requests_while_a_job_runs(target: Target, dataset: Dataset,
         violations += check_schema(page.body, "page-response", strictness, where="a page read while a job runs")
         violations += paging.check_page(paging.PageRead(limit, 0, page.body))
         classify_until_result(client, project, block, sample,
-                              patience=target.patience, deadline=target.settings.job_deadline, **options)
+                              history=target.job_history, deadline=target.settings.job_deadline, **options)
         jobs += 1
         if jobs == JOBS:
             break

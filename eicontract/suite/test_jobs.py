@@ -74,9 +74,9 @@ def _machine(target: Target, dataset: Dataset, recorder: Recorder) -> type[RuleB
 
         def _classify(self, key: tuple[int, int, str]) -> None:
             sample, block, variant = key
-            told_before = target.patience.told_failure(sample, block)  # a job of the pair failed earlier in the run
+            told_before = target.job_history.told_failure(sample, block)  # a job of the pair failed earlier in the run
             flow = classify_until_result(target.client, project, block, sample, variant=variant,
-                                         patience=target.patience, deadline=deadline)
+                                         history=target.job_history, deadline=deadline)
             recorder.job(flow.timing)  # job latency for the summary (and the baseline), never a verdict
             if variant in options.MAY_BE_REFUSED:  # decision.akida-refused: VARIANT judges it
                 refusal = options.check_variant_accepted(flow.first.body, flow.first.status or 599, variant)
@@ -138,7 +138,7 @@ def test_jobs_started_together_have_their_own_ids(target: Target, dataset: Datas
     samples = dataset.classify_ids[:CONCURRENT_JOBS]
     started = {f"sample {s} block {block}": target.client.classify(project, block, s).body for s in samples}
     for sample in samples:
-        classify_until_result(target.client, project, block, sample, patience=target.patience, deadline=deadline)
+        classify_until_result(target.client, project, block, sample, history=target.job_history, deadline=deadline)
     expect_no_violations(jobs.check_distinct_jobs(started))
 
 
@@ -165,9 +165,9 @@ def test_samples_whose_processing_failed_keep_the_job_rules(target: Target, data
     violations: list[Violation] = []
     for sample in processing_failed(dataset):
         for block in sorted(dataset.blocks):
-            told_before = target.patience.told_failure(sample, block)
+            told_before = target.job_history.told_failure(sample, block)
             flow = classify_until_result(target.client, project, block, sample,
-                                         patience=target.patience, deadline=deadline)
+                                         history=target.job_history, deadline=deadline)
             violations += _flow_violations(flow, sample, block, deadline, told_before, observe=seen.append)
     observe(seen)
     expect_no_violations(violations)
@@ -204,9 +204,9 @@ def test_jobs_of_samples_that_need_one_do_not_all_fail(target: Target, dataset: 
     seen: list[Observation] = []
     last: Flow | None = None
     for sample in job_candidates(dataset):
-        told_before = target.patience.told_failure(sample, block)
+        told_before = target.job_history.told_failure(sample, block)
         flows = follow_sample(target.client, project, block, sample, rounds=JOB_ROUNDS, deadline=deadline,
-                              patience=target.patience)
+                              history=target.job_history)
         for flow in flows:
             violations += _flow_violations(flow, sample, block, deadline, told_before or flow is not flows[0],
                                            observe=seen.append)

@@ -55,7 +55,7 @@ def test_no_operation_answers_a_5xx(target: Target, dataset: Dataset) -> None:
                         sent.status))
     for block, sample, variant, truncate in combos:  # second pass: every result, through its job
         flow = classify_until_result(client, project, block, sample, variant=variant, truncate=truncate,
-                                     patience=target.patience, deadline=target.settings.job_deadline)
+                                     history=target.job_history, deadline=target.settings.job_deadline)
         name = f"block {block} sample {sample} variant={variant} truncate={truncate}"
         answers += [(f"classify {name}", e.status) for e in [flow.first, *flow.after_finish]]
         answers += [(f"job status {flow.job_id} ({name})", e.status) for e in flow.statuses]

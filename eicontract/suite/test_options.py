@@ -100,7 +100,7 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Datas
     pairs = []
     for sample in samples:
         flows = [classify_until_result(target.client, project, block, sample, truncate=flag,
-                                       patience=target.patience, deadline=target.settings.job_deadline)
+                                       history=target.job_history, deadline=target.settings.job_deadline)
                  for flag in (False, True)]
         full, cut = (flow.result for flow in flows)
         if full is None or cut is None:
@@ -121,7 +121,7 @@ def test_truncated_labels_are_a_slice_in_classify(target: Target, dataset: Datas
 def test_a_variant_is_accepted_exactly_when_documented(target: Target, dataset: Dataset, variant: str, documented: bool,
                                                        observe: Callable[[list[Observation]], None]) -> None:
     project, block, sample = target.settings.project_id, min(dataset.blocks), dataset.classify_ids[0]
-    told_before = target.patience.told_failure(sample, block)  # a job of the pair failed earlier in the run
+    told_before = target.job_history.told_failure(sample, block)  # a job of the pair failed earlier in the run
     reply = target.client.classify(project, block, sample, variant=variant)
     page = target.client.page(project, {"variant": variant, "limit": 5})
     if documented:

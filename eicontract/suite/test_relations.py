@@ -56,7 +56,7 @@ def pick_samples(dataset: Dataset, count: int = PICKED) -> list[int]:
 
 def _flow(target: Target, block: int, sample: int, **options: Any) -> Flow:
     return classify_until_result(target.client, target.settings.project_id, block, sample,
-                                 patience=target.patience, deadline=target.settings.job_deadline, **options)
+                                 history=target.job_history, deadline=target.settings.job_deadline, **options)
 
 
 def flow_schema(flow: Flow, strictness: str, what: str) -> list[Violation]:

@@ -30,7 +30,7 @@ def test_every_window_is_classified(target: Target, dataset: Dataset, run_proper
     @given(sample=st.sampled_from(dataset.classify_ids), block=st.sampled_from(sorted(dataset.blocks)))
     def prop(sample: int, block: int) -> None:
         flow = classify_until_result(target.client, project, block, sample,
-                                     patience=target.patience, deadline=target.settings.job_deadline)
+                                     history=target.job_history, deadline=target.settings.job_deadline)
         result = flow.result
         if result is None:
             return  # no result to judge: the job clauses (test_jobs) own that failure
@@ -61,7 +61,7 @@ def test_expected_labels_of_multi_label_samples(target: Target, dataset: Dataset
 
     def judge(sample: int) -> Any:
         result = classify_until_result(target.client, project, block, sample,
-                                       patience=target.patience, deadline=target.settings.job_deadline).result
+                                       history=target.job_history, deadline=target.settings.job_deadline).result
         if result is None:
             return None  # the job clauses (test_jobs) own a flow without a result
         findings = check_expected_labels(result.body)
@@ -86,7 +86,7 @@ def _window_size(target: Target, dataset: Dataset) -> float | None:
     project, block = target.settings.project_id, min(dataset.blocks)
     for sample in dataset.classify_ids[:3]:
         result = classify_until_result(target.client, project, block, sample,
-                                       patience=target.patience, deadline=target.settings.job_deadline).result
+                                       history=target.job_history, deadline=target.settings.job_deadline).result
         size = result.body.get("windowSizeMs") if result is not None else None
         if is_number(size) and size > 0:
             return float(size)

@@ -75,7 +75,7 @@ def edge_pick(name: str, results: list[Any], size: float, increase: float, rate:
 def _geometry(target: Target, dataset: Dataset, block: int) -> tuple[float, float] | None:
     for sample in dataset.classify_ids[:3]:
         result = classify_until_result(target.client, target.settings.project_id, block, sample,
-                                       patience=target.patience, deadline=target.settings.job_deadline).result
+                                       history=target.job_history, deadline=target.settings.job_deadline).result
         size, increase = (as_number(get_path(result.body if result else None, k))
                           for k in ("windowSizeMs", "windowIncreaseMs"))
         if size and increase and size > 0 and increase > 0:
@@ -113,7 +113,7 @@ def test_samples_at_the_edges_of_the_window(target: Target, dataset: Dataset,
         for block in sorted(dataset.blocks):
             what = f"sample {sample} ({name}) block {block}"
             result = classify_until_result(target.client, project, block, sample,
-                                           patience=target.patience, deadline=target.settings.job_deadline).result
+                                           history=target.job_history, deadline=target.settings.job_deadline).result
             if result is None:
                 continue  # the job clauses own a flow without a result
             violations += check_schema(result.body, "classify-result", strictness, where=what)

@@ -12,7 +12,7 @@ import pytest
 from eicontract.drive.jobflow import (
     MAX_CALLS_AFTER_FINISH,
     Flow,
-    JobPatience,
+    JobHistory,
     classify_until_result,
     follow_sample,
     sample_jobs,
@@ -117,8 +117,8 @@ def test_a_job_that_never_finishes_stops_at_the_deadline(deadline: float) -> Non
 
 def test_a_job_known_to_be_dead_gets_one_status_read_and_no_wait() -> None:
     server, clock = JobServer(finish_after=None), FakeClock()
-    patience = JobPatience(misses_allowed=99, dead={JOB_ID})
-    flow = run(server, clock, deadline=30.0, patience=patience)
+    history = JobHistory(misses_allowed=99, dead={JOB_ID})
+    flow = run(server, clock, deadline=30.0, history=history)
     assert server.status_reads == 1
     assert len(flow.statuses) == 1
     assert clock.sleeps == []
@@ -127,7 +127,7 @@ def test_a_job_known_to_be_dead_gets_one_status_read_and_no_wait() -> None:
 
 def test_another_jobs_death_does_not_cut_a_job_short() -> None:
     server, clock = JobServer(finish_after=2), FakeClock()
-    flow = run(server, clock, patience=JobPatience(misses_allowed=99, dead={JOB_ID + 1}))
+    flow = run(server, clock, history=JobHistory(misses_allowed=99, dead={JOB_ID + 1}))
     assert flow.finished
     assert len(flow.statuses) == 2
 
@@ -220,36 +220,36 @@ def test_a_direct_result_has_no_job_to_time() -> None:
     assert run(JobServer(direct_result=True), FakeClock()).timing is None
 
 
-# --- JobPatience: a server whose jobs never finish is not waited out job after job ---------------
+# --- JobHistory: a server whose jobs never finish is not waited out job after job ---------------
 
 def test_after_two_jobs_miss_their_deadline_no_job_is_waited_for() -> None:
-    patience = JobPatience()
+    history = JobHistory()
     waits = []
     for job_id in range(4):  # four jobs: a dead job met again is test_a_job_known_to_be_dead_...
         clock = FakeClock()
-        flow = run(JobServer(finish_after=None, job_id=job_id), clock, deadline=5.0, patience=patience)
+        flow = run(JobServer(finish_after=None, job_id=job_id), clock, deadline=5.0, history=history)
         assert not flow.finished
         waits.append(sum(clock.sleeps))
-    assert patience.missed == 4
+    assert history.missed == 4
     assert waits[0] >= 4.0 and waits[1] >= 4.0  # the first two are waited out to the deadline
     assert waits[2] == waits[3] == 0.0  # then one status read each, no wait
 
 
 def test_jobs_that_finish_keep_the_full_deadline() -> None:
-    patience = JobPatience()
+    history = JobHistory()
     for _ in range(3):
-        assert run(JobServer(finish_after=3), FakeClock(), deadline=5.0, patience=patience).result is not None
-    assert patience.missed == 0 and patience.deadline(5.0) == 5.0
+        assert run(JobServer(finish_after=3), FakeClock(), deadline=5.0, history=history).result is not None
+    assert history.missed == 0 and history.deadline(5.0) == 5.0
 
 
 def test_a_job_that_missed_its_deadline_is_not_waited_out_when_met_again() -> None:
     """What shrinking needs: the same dead job, classified again, costs one status read."""
-    patience = JobPatience(misses_allowed=99)
+    history = JobHistory(misses_allowed=99)
     first, again = FakeClock(), FakeClock()
-    assert not run(JobServer(finish_after=None), first, deadline=5.0, patience=patience).finished
-    assert patience.dead == {JOB_ID} and sum(first.sleeps) >= 4.0
+    assert not run(JobServer(finish_after=None), first, deadline=5.0, history=history).finished
+    assert history.dead == {JOB_ID} and sum(first.sleeps) >= 4.0
     server = JobServer(finish_after=None)
-    run(server, again, deadline=5.0, patience=patience)
+    run(server, again, deadline=5.0, history=history)
     assert server.status_reads == 1 and again.sleeps == []
 
 
@@ -280,9 +280,9 @@ class FailingJobs(JobServer):
         return httpx.Response(200, json={"success": True, "job": job})
 
 
-def follow(server: JobServer, rounds: int = 3, patience: JobPatience | None = None) -> list[Flow]:
+def follow(server: JobServer, rounds: int = 3, history: JobHistory | None = None) -> list[Flow]:
     with make_client(server) as client:
-        return follow_sample(client, 1, 2, 3, rounds=rounds, deadline=5.0, patience=patience)
+        return follow_sample(client, 1, 2, 3, rounds=rounds, deadline=5.0, history=history)
 
 
 def test_a_sample_whose_jobs_all_fail_is_followed_for_every_round() -> None:
@@ -311,7 +311,7 @@ def test_a_sample_answered_at_once_has_no_jobs_to_count() -> None:
 
 
 def test_an_unfinished_job_ends_the_rounds_and_counts_as_unknown() -> None:
-    flows = follow(JobServer(finish_after=None), rounds=3, patience=JobPatience(misses_allowed=0))  # no wait
+    flows = follow(JobServer(finish_after=None), rounds=3, history=JobHistory(misses_allowed=0))  # no wait
     assert len(flows) == 1
     assert sample_jobs(3, flows) == SampleJobs(3, (None,), False)
 
@@ -319,11 +319,11 @@ def test_an_unfinished_job_ends_the_rounds_and_counts_as_unknown() -> None:
 def test_the_run_remembers_the_sample_and_block_of_a_failed_job() -> None:
     """A later classify of the pair, in any test, may be told that failure (decision.failed-job):
     the run keeps the pair, and only where a job failed."""
-    patience = JobPatience()
-    assert not patience.told_failure(3, 2)
-    flows = follow(FailingJobs(), rounds=1, patience=patience)
-    assert flows[0].failed and patience.failed == {(3, 2)} and patience.told_failure(3, 2)
-    assert not patience.told_failure(3, 1) and not patience.told_failure(4, 2)
-    fine = JobPatience()
-    assert run(JobServer(finish_after=2), FakeClock(), patience=fine).result is not None
+    history = JobHistory()
+    assert not history.told_failure(3, 2)
+    flows = follow(FailingJobs(), rounds=1, history=history)
+    assert flows[0].failed and history.failed == {(3, 2)} and history.told_failure(3, 2)
+    assert not history.told_failure(3, 1) and not history.told_failure(4, 2)
+    fine = JobHistory()
+    assert run(JobServer(finish_after=2), FakeClock(), history=fine).result is not None
     assert fine.failed == set()
