@@ -266,6 +266,17 @@ def test_only_a_variant_that_could_join_is_tried() -> None:
     assert extend.joinable_variants({"replay": _evidence(["a"], ["x"], as_variant="order-desc")}) == ["order-desc"]
 
 
+
+def test_extend_leaves_out_an_entry_naming_the_corpus_or_another_recording_of_it() -> None:
+    entries = {"new": {"replay": _evidence(["window@1"])},
+               "has": {"replay": _evidence(["window@1", "gate-thorough-s1@aaa"])},
+               "other-recording": {"replay": _evidence(["gate-thorough-s1@bbb"])},
+               "partly": {"replay": _evidence(["gate-quick-s1@ccc"])}}
+    todo, partly, elsewhere = extend.choose_entries(entries, {"gate-thorough-s1@aaa"})
+    assert (todo, partly, elsewhere) == (["new", "partly"], [], ["other-recording"])
+    todo, partly, elsewhere = extend.choose_entries(entries, {"gate-thorough-s1@aaa", "gate-quick-s1@ccc"})
+    assert (todo, partly, elsewhere) == (["new"], ["has", "partly"], ["other-recording"])
+
 # --- the memory-lean replay: answers on disk, parsed only where they differ ------------------------
 
 def _answer_file(path: Path, answers: list[dict[str, Any]]) -> replay.AnswerFile:

@@ -280,7 +280,7 @@ def _recheck(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapp
 def _extend(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mapping[str, Mapping[str, Any]],
             package: Path) -> int:
     from eicontract.proof.mutation.corpus import read
-    from eicontract.proof.mutation.extend import extend
+    from eicontract.proof.mutation.extend import choose_entries, extend
     from eicontract.proof.mutation.triage import merge_into, pick
 
     if not args.corpus:
@@ -288,13 +288,15 @@ def _extend(args: argparse.Namespace, specs: Sequence[MutantSpec], triage: Mappi
         return 2
     new_ids = {read(path).id for path in args.corpus}
     by_id = {s.id: s for s in specs}
-    named = {k: new_ids & set((e.get("replay") or {}).get("corpus") or ()) for k, e in triage.items()
-             if k in by_id and (not args.only or k in args.only)}
-    candidates = {k: triage[k] for k, already in named.items() if not already}
-    partly = sorted(k for k, already in named.items() if already and already != new_ids)
+    chosen = {k: e for k, e in triage.items() if k in by_id and (not args.only or k in args.only)}
+    keys, partly, elsewhere = choose_entries(chosen, new_ids)
+    candidates = {k: triage[k] for k in keys}
     if partly:  # their requests would count twice: replay them on every corpus instead (--replay-again)
         print(f"eicontract mutation: left out, their evidence names some of these corpora: {', '.join(partly)}",
               file=sys.stderr)
+    if elsewhere:
+        print(f"eicontract mutation: left out, {len(elsewhere)} entries whose evidence names another recording "
+              f"of one of these corpora", file=sys.stderr)
     todo = [by_id[k] for k in pick(candidates, len(candidates) if args.sample is None else args.sample)]
     print(f"eicontract mutation: adding {len(args.corpus)} corpora to the evidence of {len(todo)} entries", flush=True)
 

@@ -73,6 +73,32 @@ def extend(entries: Mapping[str, Mapping[str, Any]], specs: Sequence[MutantSpec]
     return worse_now
 
 
+def corpus_name(corpus_id: str) -> str:
+    """A corpus id's name (`gate-thorough-s1` of `gate-thorough-s1@707e131c5f68`)."""
+    return corpus_id.split("@", 1)[0]
+
+
+def choose_entries(entries: Mapping[str, Mapping[str, Any]], new_ids: set[str]
+                   ) -> tuple[list[str], list[str], list[str]]:
+    """(the entries to extend with the new corpora, those whose evidence names some of them, those
+    whose evidence names another recording of one by name). A recording of the same corpus at
+    another commit (a gate recording changes with the gate) already brought that profile's
+    requests: adding this one too would weigh it twice, so such an entry is left out unless named
+    (--only with --replay-again replays it on everything)."""
+    new_names = {corpus_name(i) for i in new_ids}
+    todo, partly, elsewhere = [], [], []
+    for key, entry in entries.items():
+        had = set((entry.get("replay") or {}).get("corpus") or ())
+        if had & new_ids:
+            if not new_ids <= had:
+                partly.append(key)
+        elif new_names & {corpus_name(i) for i in had}:
+            elsewhere.append(key)
+        else:
+            todo.append(key)
+    return todo, sorted(partly), sorted(elsewhere)
+
+
 def joinable_variants(entry: Mapping[str, Any]) -> list[str] | None:
     """The reading variants worth trying on new corpora (None: every one): only the entry's own,
     when it has one (another would not join it: `extended`); every one, when it has none."""
